@@ -1,0 +1,14 @@
+# Internal entry points into the Rust crate (src/rust/src/lib.rs).
+# Written by hand in the layout rextendr generates; keep in step with
+# `extendr_module!` in lib.rs.
+
+#' @useDynLib backprop, .registration = TRUE
+NULL
+
+train_ <- function(x, y, spec, params, config, x_val, y_val, progress) {
+  .Call(wrap__train_, x, y, spec, params, config, x_val, y_val, progress)
+}
+
+predict_ <- function(x, spec, params, threads) {
+  .Call(wrap__predict_, x, spec, params, threads)
+}

@@ -1,0 +1,126 @@
+# Starting weights. Every draw comes from R's RNG, so set.seed() governs them.
+
+# The article's R program lays a per-unit bias vector out as an n x units
+# matrix with `matrix(rep(b, n), nrow = n, byrow = FALSE)`: column-wise
+# recycling, so row i of column j holds b[((j - 1) * n + i - 1) %% units + 1].
+# Reproduced literally, quirk included.
+lay_out_bias <- function(b, bias, n) {
+  if (bias == "row") matrix(rep(b, n), nrow = n, byrow = FALSE) else matrix(b, nrow = 1L)
+}
+
+# Draws (weights, biases) for layer sizes `sizes` = c(d, h1, ..., o), layer by
+# layer, weights before biases: for one hidden layer the article's order
+# wh, bias_in, wout, bias_out.
+draw_params <- function(init, sizes, bias, n) {
+  layers <- length(sizes) - 1L
+  weights <- vector("list", layers)
+  biases <- vector("list", layers)
+  for (l in seq_len(layers)) {
+    fan_in <- sizes[l]
+    fan_out <- sizes[l + 1L]
+    w <- switch(init,
+      article = stats::rnorm(fan_in * fan_out, mean = 0, sd = 1),
+      uniform = stats::runif(fan_in * fan_out),
+      xavier = {
+        a <- sqrt(6 / (fan_in + fan_out))
+        stats::runif(fan_in * fan_out, -a, a)
+      },
+      he = stats::rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in))
+    )
+    b <- switch(init,
+      article = , uniform = stats::runif(fan_out),
+      xavier = , he = numeric(fan_out)
+    )
+    weights[[l]] <- matrix(w, fan_in, fan_out)
+    biases[[l]] <- lay_out_bias(b, bias, n)
+  }
+  list(weights = weights, biases = biases)
+}
+
+# The caller's starting matrices: list(wh, bh, wout, bout), list(weights,
+# biases), or a previous fit. Returns list(weights, biases, bias) after
+# checking every shape; the caller's objects are only read.
+given_params <- function(init, d, o, n, hidden, hidden_given, bias, bias_given) {
+  if (inherits(init, "mlp_fit")) {
+    init <- list(weights = init$weights, biases = init$biases)
+  }
+  article_names <- c("wh", "bh", "wout", "bout")
+  if (all(article_names %in% names(init))) {
+    weights <- list(init$wh, init$wout)
+    biases <- list(init$bh, init$bout)
+    wnames <- c("init$wh", "init$wout")
+    bnames <- c("init$bh", "init$bout")
+  } else if (all(c("weights", "biases") %in% names(init)) &&
+             is.list(init$weights) && is.list(init$biases) &&
+             length(init$weights) >= 1L && length(init$weights) == length(init$biases)) {
+    weights <- init$weights
+    biases <- init$biases
+    wnames <- paste0("init$weights[[", seq_along(weights), "]]")
+    bnames <- paste0("init$biases[[", seq_along(biases), "]]")
+  } else {
+    abort("`init` must be \"article\", \"uniform\", \"xavier\", \"he\", a previous fit, ",
+          "list(wh =, bh =, wout =, bout =) or list(weights =, biases =) ",
+          "with one matrix per layer in each.")
+  }
+  layers <- length(weights)
+  for (l in seq_len(layers)) {
+    weights[[l]] <- as_param_matrix(weights[[l]], wnames[l])
+  }
+  sizes <- c(nrow(weights[[1]]), vapply(weights, ncol, integer(1)))
+  if (sizes[1] != d) {
+    abort("`", wnames[1], "` must have one row per column of `X` (", d, "), not ",
+          sizes[1], ".")
+  }
+  for (l in seq_len(layers)[-1]) {
+    if (nrow(weights[[l]]) != sizes[l]) {
+      abort("`", wnames[l], "` must have ", sizes[l], " rows (the units of the layer ",
+            "below), not ", nrow(weights[[l]]), ".")
+    }
+  }
+  if (sizes[layers + 1L] != o) {
+    abort("`", wnames[layers], "` must have one column per column of `Y` (", o,
+          "), not ", sizes[layers + 1L], ".")
+  }
+  if (hidden_given && !identical(as.numeric(hidden), as.numeric(sizes[-c(1, layers + 1L)]))) {
+    abort("`hidden` (", paste(hidden, collapse = ", "), ") contradicts the shapes of ",
+          "`init`, which have ", paste(sizes[-c(1, layers + 1L)], collapse = ", "),
+          " hidden units.")
+  }
+  # Each bias block tells its layout by its shape: 1 x units (or a vector) is
+  # the column layout, n x units the row layout.
+  layouts <- character(layers)
+  for (l in seq_len(layers)) {
+    units <- sizes[l + 1L]
+    b <- biases[[l]]
+    if (is.null(dim(b)) && is.numeric(b) && length(b) == units) b <- matrix(b, nrow = 1L)
+    b <- as_param_matrix(b, bnames[l])
+    if (ncol(b) != units || !(nrow(b) %in% c(1L, n))) {
+      abort("`", bnames[l], "` must be 1 x ", units, " (column layout) or ", n, " x ",
+            units, " (row layout), not ", nrow(b), " x ", ncol(b), ".")
+    }
+    layouts[l] <- if (nrow(b) == n && n != 1L) "row" else "column"
+    biases[[l]] <- b
+  }
+  if (n == 1L) layouts[] <- bias
+  if (length(unique(layouts)) != 1L) {
+    abort("`init` mixes bias layouts: every bias must be 1 x units (column layout) ",
+          "or every one n x units (row layout).")
+  }
+  if (bias_given && layouts[1] != bias) {
+    abort("`bias = \"", bias, "\"` contradicts the shape of `", bnames[1], "` (",
+          nrow(biases[[1]]), " x ", ncol(biases[[1]]), "), which is the ",
+          layouts[1], " layout.")
+  }
+  list(weights = weights, biases = biases, bias = layouts[1])
+}
+
+as_param_matrix <- function(x, arg) {
+  if (!is.numeric(x) || !is.matrix(x)) {
+    abort("`", arg, "` must be a numeric matrix, not ", describe(x), ".")
+  }
+  if (anyNA(x) || any(is.infinite(x))) {
+    abort("`", arg, "` must contain finite numbers only.")
+  }
+  # A fresh double copy: the caller's matrix is never touched.
+  matrix(as.double(x), nrow(x), ncol(x))
+}

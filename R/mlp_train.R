@@ -1,0 +1,174 @@
+#' Train a multilayer perceptron by backpropagation
+#'
+#' Trains a fully connected network in backprop's Rust engine. With its
+#' defaults, `mlp_train(X, Y)` is the tutorial's network: 3 sigmoid hidden
+#' units, a sigmoid output, the sum-of-squared-errors loss and 5000 epochs of
+#' full-batch gradient descent with learning rate 0.1 and gradients summed
+#' over rows.
+#'
+#' @section The article's two programs:
+#' `bias = "column"` is the NumPy program: `bh` is 1 x h and `bout` 1 x o, and
+#' each grows by `lr` times the column sums of its delta. `bias = "row"` is the
+#' R program: `bh` is n x h and `bout` n x o, and row i grows by `lr` times the
+#' sum of row i of its delta (`bh + rowSums(d_hiddenlayer) * lr`).
+#' With `init = "article"` the starting weights are drawn from R's RNG in the R
+#' program's order (`rnorm` for `wh`, `runif` for the hidden biases, `rnorm` for
+#' `wout`, `runif` for the output bias), so `set.seed(s); mlp_train(X, Y, bias =
+#' "row")` returns what the article's R program returns after `set.seed(s)`.
+#'
+#' @section Gradients and learning rates:
+#' `"gd"` sums the gradient over rows, as the article does, so its `lr` (default
+#' 0.1) acts on sums. Every other optimizer averages the gradient over the
+#' batch; their default `lr` is 0.01 for `"sgd"`, 0.001 for `"adam"`, and
+#' unused by `"lm"` and `"lbfgs"`.
+#'
+#' @section Output:
+#' `output` is the network's output on the training rows. For full-batch
+#' `"gd"` without validation it is the forward pass of the last epoch, computed
+#' before that epoch's update, exactly as the article prints it; otherwise it
+#' is the output of the returned weights.
+#'
+#' @section Interrupting:
+#' Training polls for an interrupt (Ctrl-C, or RStudio's stop button) at least
+#' every 0.1 seconds of training. An interrupted `mlp_train()` returns the
+#' network as it was at the end of the last completed epoch, with `status =
+#' "interrupted"` and a warning.
+#'
+#' @param X Inputs: a numeric matrix, a data frame of numeric columns, or a
+#'   numeric vector (one input). Integer and logical data are converted.
+#'   For `mlp_train.formula()`, a formula such as `y ~ .`.
+#' @param Y Targets: a numeric matrix or vector with one row per row of `X`,
+#'   or a factor (classification: one-hot targets, softmax output and
+#'   cross-entropy loss by default).
+#' @param hidden Units per hidden layer: one number per hidden layer, e.g.
+#'   `c(64, 32)`.
+#' @param epochs Passes over the training data.
+#' @param lr Learning rate; `NULL` takes the optimizer's default (see below).
+#' @param bias Bias layout: `"column"` (one bias per unit, the NumPy program)
+#'   or `"row"` (one bias per training row and unit, the R program). Only
+#'   `"column"` networks can predict new rows.
+#' @param init Starting weights: `"article"` (normal weights, uniform biases,
+#'   in the R program's order), `"uniform"` (all U(0, 1), the NumPy program),
+#'   `"xavier"`, `"he"`, a previous `mlp_fit` (continue training),
+#'   `list(wh =, bh =, wout =, bout =)` for one hidden layer, or
+#'   `list(weights = list(...), biases = list(...))` for any depth. A 1 x h
+#'   bias (or a length-h vector) means the column layout, an n x h bias the
+#'   row layout.
+#' @param activation Hidden-layer activation: `"sigmoid"`, `"tanh"`,
+#'   `"relu"`, `"leaky_relu"` or `"linear"`; one for all layers or one per
+#'   hidden layer.
+#' @param output Output activation: `"sigmoid"`, `"linear"` or `"softmax"`.
+#'   Default: `"softmax"` for a factor response, `"sigmoid"` otherwise.
+#' @param loss `"sse"` (the article's; reported as the sum of squared errors),
+#'   `"mse"` or `"cross_entropy"` (sigmoid or softmax output only). Default:
+#'   `"cross_entropy"` for a factor response, `"sse"` otherwise.
+#' @param optimizer `"gd"` (the article's full-batch gradient descent),
+#'   `"sgd"` (minibatch, with momentum), `"adam"`, `"lm"`
+#'   (Levenberg-Marquardt, for small regression networks) or `"lbfgs"`.
+#' @param batch_size Rows per step: 32 by default for `"sgd"` and `"adam"`,
+#'   all rows for the others.
+#' @param momentum,nesterov Momentum of `"sgd"`, and whether it is Nesterov's.
+#' @param weight_decay L2 penalty: `weight_decay * w` is added to the gradient
+#'   of every weight (not of the biases).
+#' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
+#'   `list(x =, y =)`. The validation loss is kept per epoch, and the weights of
+#'   the epoch with the lowest validation loss are returned.
+#' @param patience With validation, stop after this many epochs without a
+#'   lower validation loss (`NULL`: never stop early).
+#' @param scale If `TRUE`, standardize the inputs (and a numeric response);
+#'   `predict()` applies the same statistics.
+#' @param threads Threads for the matrix products: default
+#'   `getOption("backprop.threads")`, else all cores.
+#' @param verbose Show a progress bar with epoch, loss and time left (default:
+#'   in interactive sessions, for runs that take more than a moment).
+#' @param ... Passed between methods; unused arguments are an error.
+#' @return An object of class `mlp_fit`: a list with
+#'   * `output`: the network's output on the training rows (see Output);
+#'   * `wh`, `bh`, `wout`, `bout`: the trained weights and biases, for one
+#'     hidden layer; `weights` and `biases`: the same as lists, one entry per
+#'     layer, for any depth;
+#'   * `loss`: the training loss of every epoch (for `"sse"`, the sum of
+#'     squared errors); `val_loss`: the validation loss of every epoch;
+#'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"` or
+#'     `"interrupted"`), and the settings used.
+#' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
+#' @examples
+#' # The article's example
+#' X <- matrix(c(1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1), nrow = 3, byrow = TRUE)
+#' Y <- matrix(c(1, 1, 0))
+#' set.seed(42)
+#' fit <- mlp_train(X, Y, bias = "row")
+#' fit$output
+#' fit$wout
+#'
+#' # A deeper regression network
+#' set.seed(1)
+#' x <- matrix(runif(200, -2, 2), ncol = 2)
+#' y <- sin(x[, 1]) + x[, 2]^2
+#' fit <- mlp_train(x, y, hidden = c(8, 8), activation = "tanh",
+#'                  output = "linear", loss = "mse", optimizer = "adam",
+#'                  epochs = 200, threads = 1)
+#' fit
+#' @export
+mlp_train <- function(X, ...) {
+  UseMethod("mlp_train")
+}
+
+#' @rdname mlp_train
+#' @export
+mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
+                              bias = c("column", "row"), init = "article",
+                              activation = "sigmoid", output = NULL, loss = NULL,
+                              optimizer = "gd", batch_size = NULL,
+                              momentum = 0.9, nesterov = FALSE, weight_decay = 0,
+                              validation = NULL, patience = NULL, scale = FALSE,
+                              threads = NULL, verbose = NULL, ...) {
+  check_dots(...)
+  call <- match.call()
+  if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
+  x <- as_data_matrix(X, "X")
+  target <- as_target(Y, nrow(x))
+  spec <- training_spec(
+    x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
+    epochs = epochs, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
+    activation = activation, output = output, loss = loss, optimizer = optimizer,
+    batch_size = batch_size, momentum = momentum, nesterov = nesterov,
+    weight_decay = weight_decay, validation = validation, patience = patience,
+    scale = scale, threads = threads, verbose = verbose
+  )
+  fit <- run_training(spec)
+  fit$call <- call
+  fit
+}
+
+check_dots <- function(...) {
+  dots <- list(...)
+  if (length(dots) > 0L) {
+    nm <- names(dots)
+    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
+    abort("mlp_train() got ", nm, " it does not know; see ?mlp_train for its arguments.")
+  }
+}
+
+# Targets: list(y = double matrix, levels = NULL or the factor's levels).
+as_target <- function(Y, n) {
+  if (is.character(Y) && is.null(dim(Y))) {
+    abort("`Y` must be numeric or a factor, not a character vector; ",
+          "use factor(Y) for classification.")
+  }
+  if (is.data.frame(Y) && ncol(Y) == 1L && is.factor(Y[[1]])) Y <- Y[[1]]
+  if (is.factor(Y)) {
+    if (length(Y) != n) {
+      abort("`Y` must have as many rows as `X` (", n, "), not ", length(Y), ".")
+    }
+    if (anyNA(Y)) abort("`Y` must not contain NA.")
+    Y <- droplevels(Y)
+    if (nlevels(Y) < 2L) {
+      abort("`Y` is a factor with ", nlevels(Y), " level; classification needs at least 2.")
+    }
+    y <- outer(as.integer(Y), seq_len(nlevels(Y)), "==") * 1
+    colnames(y) <- levels(Y)
+    return(list(y = y, levels = levels(Y)))
+  }
+  list(y = as_data_matrix(Y, "Y", rows = n), levels = NULL)
+}

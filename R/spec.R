@@ -1,0 +1,312 @@
+# From mlp_train()'s arguments to a checked, fully resolved training spec,
+# and from the spec to a fitted network.
+
+hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear")
+output_activations <- c("sigmoid", "linear", "softmax")
+loss_functions <- c("sse", "mse", "cross_entropy")
+optimizers <- c("gd", "sgd", "adam", "lm", "lbfgs")
+init_methods <- c("article", "uniform", "xavier", "he")
+default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, lm = 1, lbfgs = 1)
+
+training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
+                          bias_given, init, activation, output, loss, optimizer,
+                          batch_size, momentum, nesterov, weight_decay,
+                          validation, patience, scale, threads, verbose,
+                          scaling = NULL) {
+  y <- target$y
+  classification <- !is.null(target$levels)
+  epochs <- check_count(epochs, "epochs")
+  optimizer <- check_choice(optimizer, optimizers, "optimizer")
+  output <- check_choice(output %||% if (classification) "softmax" else "sigmoid",
+                         output_activations, "output")
+  loss <- check_choice(loss %||% if (classification) "cross_entropy" else "sse",
+                       loss_functions, "loss")
+  if (loss == "cross_entropy" && output == "linear") {
+    abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"linear\".")
+  }
+  if (output == "softmax" && ncol(y) < 2L) {
+    abort("`output = \"softmax\"` needs at least two columns in `Y` (one per class); ",
+          "it has one. Use output = \"sigmoid\" for a single output.")
+  }
+  if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
+    abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
+  }
+  lr <- if (is.null(lr)) default_lr[[optimizer]] else check_number(lr, "lr", lower = 0)
+  if (bias_given) {
+    bias <- check_choice(bias, c("column", "row"), "bias")
+  } else {
+    bias <- "column"
+  }
+  if (!is.logical(scale) || length(scale) != 1L || is.na(scale)) {
+    abort("`scale` must be TRUE or FALSE, not ", show_value(scale), ".")
+  }
+  if (!is.logical(nesterov) || length(nesterov) != 1L || is.na(nesterov)) {
+    abort("`nesterov` must be TRUE or FALSE, not ", show_value(nesterov), ".")
+  }
+  momentum <- check_number(momentum, "momentum", lower = 0, upper = 1, open = FALSE)
+  if (momentum == 1) abort("`momentum` must be below 1, not 1.")
+  weight_decay <- check_number(weight_decay, "weight_decay", lower = 0, open = FALSE)
+  threads <- resolve_threads(threads)
+  verbose <- verbose %||% interactive()
+  if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
+    abort("`verbose` must be TRUE or FALSE, not ", show_value(verbose), ".")
+  }
+
+  # Scaling statistics: from a previous fit when continuing it, else computed.
+  if (inherits(init, "mlp_fit")) scaling <- init$scaling
+  if (is.null(scaling) && scale) {
+    scaling <- list(x = column_stats(x),
+                    y = if (classification) NULL else column_stats(y))
+  }
+
+  # Starting weights (drawn first, so that set.seed() matches the article).
+  n <- nrow(x)
+  if (is.character(init) && length(init) == 1L && !is.na(init)) {
+    init_name <- check_choice(init, init_methods, "init")
+    hidden <- check_hidden(hidden)
+    activation <- check_activation(activation, length(hidden))
+    sizes <- c(ncol(x), hidden, ncol(y))
+    check_size(n, sizes, if (bias == "row") n else 1, n)
+    params <- draw_params(init_name, sizes, bias, n)
+  } else if (is.list(init)) {
+    init_name <- if (inherits(init, "mlp_fit")) "fit" else "given"
+    if (hidden_given) hidden <- check_hidden(hidden)
+    params <- given_params(init, ncol(x), ncol(y), n, hidden, hidden_given, bias, bias_given)
+    bias <- params$bias
+    hidden <- vapply(params$weights, ncol, integer(1))
+    hidden <- as.numeric(hidden[-length(hidden)])
+    if (inherits(init, "mlp_fit") && missing_activation(activation)) {
+      activation <- init$activation
+    }
+    activation <- check_activation(activation, length(hidden))
+    sizes <- c(ncol(x), hidden, ncol(y))
+  } else {
+    abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", a list ",
+          "of starting matrices or a previous fit; not ", show_value(init), ".")
+  }
+
+  if (bias == "row" && optimizer != "gd") {
+    abort("`bias = \"row\"` needs `optimizer = \"gd\"`: per-row biases belong to full-batch training.")
+  }
+  if (!is.null(scaling)) {
+    x <- apply_stats(x, scaling$x)
+    if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
+  }
+
+  # Validation rows.
+  val <- NULL
+  if (!is.null(validation)) {
+    if (bias == "row") {
+      abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
+            "apply to held-out rows.")
+    }
+    if (is.numeric(validation) && length(validation) == 1L) {
+      frac <- check_number(validation, "validation", lower = 0, upper = 1)
+      held <- round(frac * n)
+      if (held < 1L || held >= n) {
+        abort("`validation = ", frac, "` leaves ", n - held, " training and ", held,
+              " validation rows; each needs at least one.")
+      }
+      idx <- sample.int(n, held)
+      val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE])
+      x <- x[-idx, , drop = FALSE]
+      y <- y[-idx, , drop = FALSE]
+    } else if (is.list(validation) && all(c("x", "y") %in% names(validation))) {
+      vx <- as_data_matrix(validation$x, "validation$x")
+      if (ncol(vx) != ncol(x)) {
+        abort("`validation$x` must have ", ncol(x), " columns like `X`, not ", ncol(vx), ".")
+      }
+      vt <- if (classification) {
+        as_target(factor(validation$y, levels = target$levels), nrow(vx))
+      } else {
+        list(y = as_data_matrix(validation$y, "validation$y", rows = nrow(vx),
+                                rows_arg = "validation$x"))
+      }
+      if (ncol(vt$y) != ncol(y)) {
+        abort("`validation$y` must have ", ncol(y), " columns like `Y`, not ", ncol(vt$y), ".")
+      }
+      val <- list(x = vx, y = vt$y)
+      if (!is.null(scaling)) {
+        val$x <- apply_stats(val$x, scaling$x)
+        if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
+      }
+    } else {
+      abort("`validation` must be NULL, a fraction in (0, 1) or list(x =, y =); not ",
+            show_value(validation), ".")
+    }
+  }
+  if (!is.null(patience)) {
+    if (is.null(val)) abort("`patience` needs `validation`: early stopping watches the validation loss.")
+    patience <- check_count(patience, "patience", min = 1)
+  }
+
+  n_train <- nrow(x)
+  minibatch <- optimizer %in% c("sgd", "adam")
+  if (is.null(batch_size)) {
+    batch_size <- if (minibatch) min(32, n_train) else n_train
+  } else {
+    batch_size <- check_count(batch_size, "batch_size", min = 1)
+    if (batch_size > n_train) {
+      abort("`batch_size` (", batch_size, ") must not exceed the number of training rows (",
+            n_train, ").")
+    }
+    if (!minibatch && batch_size != n_train) {
+      abort("`batch_size` applies to \"sgd\" and \"adam\"; `optimizer = \"", optimizer,
+            "\"` always uses all ", n_train, " rows.")
+    }
+  }
+  check_size(n_train, sizes, if (bias == "row") n_train else 1, batch_size)
+  seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
+
+  list(
+    x = x, y = y, val = val, levels = target$levels, scaling = scaling,
+    sizes = sizes, hidden = hidden, activation = activation, output = output,
+    loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
+    batch_size = batch_size, momentum = momentum, nesterov = nesterov,
+    weight_decay = weight_decay, patience = patience, bias = bias,
+    init = init_name, params = params, seed = seed, threads = threads,
+    verbose = verbose
+  )
+}
+
+`%||%` <- function(a, b) if (is.null(a)) b else a
+
+missing_activation <- function(activation) identical(activation, "sigmoid")
+
+check_activation <- function(activation, layers) {
+  if (!is.character(activation) || !(length(activation) %in% c(1L, layers)) ||
+      anyNA(activation) || !all(activation %in% hidden_activations)) {
+    abort("`activation` must be one of ", paste0('"', hidden_activations, '"', collapse = ", "),
+          ", given once or once per hidden layer (", layers, "); not ",
+          show_value(activation), ".")
+  }
+  rep_len(activation, layers)
+}
+
+column_stats <- function(m) {
+  center <- colMeans(m)
+  spread <- apply(m, 2, stats::sd)
+  spread[!is.finite(spread) | spread == 0] <- 1
+  list(center = center, scale = spread)
+}
+
+apply_stats <- function(m, stats) {
+  m <- sweep(m, 2L, stats$center, "-", check.margin = FALSE)
+  sweep(m, 2L, stats$scale, "/", check.margin = FALSE)
+}
+
+undo_stats <- function(m, stats) {
+  m <- sweep(m, 2L, stats$scale, "*", check.margin = FALSE)
+  sweep(m, 2L, stats$center, "+", check.margin = FALSE)
+}
+
+resolve_threads <- function(threads) {
+  threads <- threads %||% getOption("backprop.threads") %||% default_threads()
+  check_count(threads, "threads", min = 1)
+}
+
+default_threads <- function() {
+  cores <- parallel::detectCores(logical = FALSE)
+  if (is.na(cores)) 1 else cores
+}
+
+# Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
+run_training <- function(spec) {
+  arch <- list(
+    sizes = as.numeric(spec$sizes),
+    activations = c(spec$activation, spec$output),
+    bias = spec$bias
+  )
+  blocks <- interleave(spec$params$weights, spec$params$biases)
+  config <- list(
+    loss = spec$loss, optimizer = spec$optimizer, lr = spec$lr,
+    epochs = spec$epochs, batch_size = as.numeric(spec$batch_size),
+    weight_decay = spec$weight_decay,
+    patience = if (is.null(spec$patience)) NULL else as.numeric(spec$patience),
+    seed = spec$seed, threads = as.numeric(spec$threads),
+    momentum = spec$momentum, nesterov = spec$nesterov,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+  )
+  progress <- if (spec$verbose) progress_reporter(spec$epochs) else NULL
+  res <- train_(spec$x, spec$y, arch, blocks, config,
+                spec$val$x, spec$val$y, progress)
+  if (!is.null(progress)) progress(NULL, NULL)
+  if (res$status == "diverged") {
+    abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
+          "stopped being finite. Try a smaller `lr` (it was ", spec$lr, ")",
+          if (is.null(spec$scaling)) " or scale = TRUE" else "", ".",
+          class = "backprop_diverged")
+  }
+  if (res$status == "interrupted") {
+    warning("Training was interrupted after epoch ", length(res$loss),
+            "; returning the network as it was then.", call. = FALSE)
+  }
+  new_fit(spec, res)
+}
+
+interleave <- function(a, b) {
+  out <- vector("list", 2L * length(a))
+  out[c(TRUE, FALSE)] <- a
+  out[c(FALSE, TRUE)] <- b
+  out
+}
+
+new_fit <- function(spec, res) {
+  layers <- length(spec$sizes) - 1L
+  weights <- res$params[c(TRUE, FALSE)]
+  biases <- res$params[c(FALSE, TRUE)]
+  output <- res$output
+  colnames(output) <- colnames(spec$y)
+  fit <- list(output = output)
+  if (layers == 2L) {
+    fit$wh <- weights[[1]]
+    fit$bh <- biases[[1]]
+    fit$wout <- weights[[2]]
+    fit$bout <- biases[[2]]
+  }
+  structure(c(fit, list(
+    weights = weights,
+    biases = biases,
+    loss = res$loss,
+    val_loss = res$val_loss,
+    best_epoch = res$best_epoch,
+    status = res$status,
+    sizes = spec$sizes,
+    hidden = spec$hidden,
+    activation = spec$activation,
+    output_activation = spec$output,
+    loss_function = spec$loss,
+    optimizer = spec$optimizer,
+    lr = spec$lr,
+    epochs = spec$epochs,
+    batch_size = spec$batch_size,
+    weight_decay = spec$weight_decay,
+    bias = spec$bias,
+    init = spec$init,
+    n = nrow(spec$x),
+    levels = spec$levels,
+    scaling = spec$scaling,
+    x_names = colnames(spec$x),
+    y_names = colnames(spec$y)
+  )), class = "mlp_fit")
+}
+
+# A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes it.
+progress_reporter <- function(epochs) {
+  if (!requireNamespace("cli", quietly = TRUE) || epochs < 1) return(NULL)
+  env <- environment()
+  loss_text <- ""
+  id <- cli::cli_progress_bar(
+    total = epochs, .envir = env, clear = TRUE,
+    format = "{cli::pb_bar} epoch {cli::pb_current}/{cli::pb_total} | loss {loss_text} | ETA {cli::pb_eta}"
+  )
+  function(epoch, loss) {
+    if (is.null(epoch)) {
+      cli::cli_progress_done(id = id, .envir = env)
+    } else {
+      loss_text <<- format(signif(loss, 4))
+      cli::cli_progress_update(id = id, set = epoch, .envir = env)
+    }
+    invisible(NULL)
+  }
+}

@@ -1,0 +1,143 @@
+# Argument checks. Every message names the argument and what was expected;
+# errors carry the class "backprop_error" so that callers can catch them.
+
+abort <- function(..., class = NULL) {
+  msg <- paste0(...)
+  stop(structure(
+    class = c(class, "backprop_error", "error", "condition"),
+    list(message = msg, call = NULL)
+  ))
+}
+
+# A short description of what an object is, for error messages.
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.factor(x)) return("a factor")
+  if (is.data.frame(x)) return("a data frame")
+  if (is.list(x)) return("a list")
+  kind <- if (is.matrix(x)) "matrix" else "vector"
+  type <- switch(typeof(x), double = "numeric", integer = "integer",
+                 logical = "logical", character = "character",
+                 complex = "complex", typeof(x))
+  paste0("a ", type, " ", kind)
+}
+
+# Numeric data (matrix, data frame or vector) as a double matrix, checked.
+# Double matrices are returned as they are, so the Rust side reads R's memory.
+as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
+  if (is.data.frame(x)) {
+    bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
+    if (any(bad)) {
+      abort("`", arg, "` must have numeric columns only; column `",
+            names(x)[which(bad)[1]], "` is ",
+            describe(x[[which(bad)[1]]]), ".")
+    }
+    x <- as.matrix(x)
+  }
+  if (is.factor(x) || !(is.numeric(x) || is.logical(x)) || is.object(x) && !is.matrix(x)) {
+    abort("`", arg, "` must be a numeric matrix, data frame or vector, not ",
+          describe(x), ".")
+  }
+  if (!is.null(dim(x)) && length(dim(x)) != 2) {
+    abort("`", arg, "` must be a matrix (two dimensions), not an array with ",
+          length(dim(x)), " dimensions.")
+  }
+  if (!is.matrix(x)) x <- matrix(x, ncol = 1L, dimnames = list(names(x), NULL))
+  if (nrow(x) == 0L || ncol(x) == 0L) {
+    abort("`", arg, "` must have at least one row and one column, not ",
+          nrow(x), " x ", ncol(x), ".")
+  }
+  if (!is.double(x)) storage.mode(x) <- "double"
+  if (anyNA(x) || any(is.infinite(x))) {
+    what <- if (anyNA(x)) "NA or NaN" else "Inf"
+    abort("`", arg, "` must contain finite numbers only; it contains ", what, ".")
+  }
+  if (!is.null(rows) && nrow(x) != rows) {
+    abort("`", arg, "` must have as many rows as `", rows_arg, "` (", rows,
+          "), not ", nrow(x), ".")
+  }
+  x
+}
+
+check_count <- function(x, arg, min = 0) {
+  if (!is.numeric(x) || length(x) != 1L || is.na(x) || !is.finite(x) ||
+      x != round(x) || x < min) {
+    abort("`", arg, "` must be a whole number >= ", min, ", not ", show_value(x), ".")
+  }
+  as.numeric(x)
+}
+
+check_number <- function(x, arg, lower = -Inf, upper = Inf, open = TRUE) {
+  ok <- is.numeric(x) && length(x) == 1L && !is.na(x) && is.finite(x) &&
+    (if (open) x > lower && x < upper else x >= lower && x <= upper)
+  if (!ok) {
+    range <- if (is.finite(lower) && is.finite(upper)) {
+      paste0(" in ", if (open) "(" else "[", lower, ", ", upper, if (open) ")" else "]")
+    } else if (is.finite(lower)) {
+      paste0(if (open) " > " else " >= ", lower)
+    } else ""
+    abort("`", arg, "` must be a finite number", range, ", not ", show_value(x), ".")
+  }
+  as.numeric(x)
+}
+
+check_choice <- function(x, choices, arg) {
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% choices)) {
+    abort("`", arg, "` must be one of ", paste0('"', choices, '"', collapse = ", "),
+          "; not ", show_value(x), ".")
+  }
+  x
+}
+
+# A value as it would be typed, shortened for messages.
+show_value <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.function(x)) return("a function")
+  if (is.list(x) || is.factor(x) || length(x) != 1L) return(describe(x))
+  if (is.character(x)) return(paste0('"', x, '"'))
+  format(x)
+}
+
+check_hidden <- function(hidden) {
+  if (!is.numeric(hidden) || length(hidden) == 0L || anyNA(hidden) ||
+      any(!is.finite(hidden)) || any(hidden != round(hidden)) || any(hidden < 1)) {
+    abort("`hidden` must be a positive whole number (or a vector of them, one per ",
+          "hidden layer), not ", show_value(hidden), ".")
+  }
+  as.numeric(hidden)
+}
+
+# Refuse, before anything is allocated, a network whose buffers cannot fit in
+# memory: parameters (and optimizer state) plus activations and deltas.
+check_size <- function(n, sizes, bias_rows, batch) {
+  fan_in <- sizes[-length(sizes)]
+  fan_out <- sizes[-1]
+  params <- sum(fan_in * fan_out + bias_rows * fan_out)
+  units <- sum(fan_out)
+  bytes <- 8 * (4 * params + 2 * min(batch, n) * units + n * sizes[length(sizes)])
+  limit <- memory_limit()
+  if (!is.finite(bytes) || bytes > limit) {
+    abort("`hidden` is too large: the network would need about ",
+          format_bytes(bytes), " of memory, more than the ",
+          format_bytes(limit), " available.")
+  }
+  invisible(bytes)
+}
+
+memory_limit <- function() {
+  limit <- getOption("backprop.memory_limit")
+  if (is.numeric(limit) && length(limit) == 1L && is.finite(limit)) return(limit)
+  info <- tryCatch(readLines("/proc/meminfo", n = 5L, warn = FALSE),
+                   error = function(e) character())
+  avail <- grep("^MemAvailable:", info, value = TRUE)
+  if (length(avail) == 1L) {
+    return(as.numeric(gsub("[^0-9]", "", avail)) * 1024)
+  }
+  2^40
+}
+
+format_bytes <- function(b) {
+  units <- c("B", "KB", "MB", "GB", "TB", "PB", "EB")
+  i <- max(1, min(length(units), floor(log(max(b, 1), 1024)) + 1))
+  paste(format(signif(b / 1024^(i - 1), 3)), units[i])
+}

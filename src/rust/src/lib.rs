@@ -1,0 +1,255 @@
+//! backprop's Rust crate. The modules below are the training core and know
+//! nothing of R; the rest of this file is the extendr glue: convert R objects,
+//! call the core, convert back. Arguments arrive already validated by the R
+//! functions in `R/`; the checks here only guard against misuse of the
+//! internal entry points.
+
+pub mod activation;
+pub mod linalg;
+pub mod loss;
+pub mod network;
+pub mod optimizer;
+pub mod train;
+
+use activation::Activation;
+use extendr_api::prelude::*;
+use extendr_api::Result;
+use loss::Loss;
+use network::{Architecture, BiasLayout, Workspace};
+use optimizer::Optimizer;
+use std::time::{Duration, Instant};
+use train::{Control, Dataset, Progress, Status, TrainConfig};
+
+/// An R error whose message cannot reach R's printf as a format directive.
+fn r_error(msg: impl AsRef<str>) -> Error {
+    Error::Other(msg.as_ref().replace('%', " percent"))
+}
+
+fn field(list: &List, name: &str) -> Result<Robj> {
+    list.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+        .ok_or_else(|| r_error(format!("internal: missing field '{}'", name)))
+}
+
+fn real(list: &List, name: &str) -> Result<f64> {
+    field(list, name)?.as_real().ok_or_else(|| r_error(format!("internal: '{}' must be a double", name)))
+}
+
+fn count(list: &List, name: &str) -> Result<usize> {
+    let v = real(list, name)?;
+    if v >= 0.0 && v.fract() == 0.0 && v < 9.0e15 {
+        Ok(v as usize)
+    } else {
+        Err(r_error(format!("internal: '{}' must be a non-negative whole number", name)))
+    }
+}
+
+fn text(list: &List, name: &str) -> Result<String> {
+    field(list, name)?
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| r_error(format!("internal: '{}' must be a string", name)))
+}
+
+/// A double matrix's data and shape, borrowed from R without copying.
+fn matrix<'a>(x: &'a Robj, what: &str) -> Result<(&'a [f64], usize, usize)> {
+    let data = x.as_real_slice().ok_or_else(|| r_error(format!("internal: {} must be a double matrix", what)))?;
+    let dim = x.dim().ok_or_else(|| r_error(format!("internal: {} has no dim", what)))?;
+    let dim: Vec<i32> = dim.iter().map(|v| Option::<i32>::from(v).unwrap_or(0)).collect();
+    if dim.len() != 2 {
+        return Err(r_error(format!("internal: {} must have two dimensions", what)));
+    }
+    let (r, c) = (dim[0] as usize, dim[1] as usize);
+    Ok((data, r, c))
+}
+
+/// The architecture from `spec = list(sizes, activations, bias)`.
+fn architecture(spec: &List, rows: usize) -> Result<Architecture> {
+    let sizes = field(spec, "sizes")?;
+    let sizes: Vec<usize> = sizes
+        .as_real_slice()
+        .ok_or_else(|| r_error("internal: sizes must be doubles"))?
+        .iter()
+        .map(|&s| s as usize)
+        .collect();
+    let acts = field(spec, "activations")?;
+    let acts: Vec<Activation> = acts
+        .as_str_iter()
+        .ok_or_else(|| r_error("internal: activations must be strings"))?
+        .map(|a| Activation::parse(a).ok_or_else(|| r_error(format!("unknown activation '{}'", a))))
+        .collect::<Result<_>>()?;
+    let bias = match text(spec, "bias")?.as_str() {
+        "column" => BiasLayout::Column,
+        "row" => BiasLayout::Row,
+        other => return Err(r_error(format!("unknown bias layout '{}'", other))),
+    };
+    Architecture::new(sizes, acts, bias, rows).map_err(r_error)
+}
+
+/// Flattens `list(W1, b1, W2, b2, ...)` into the core's parameter vector.
+fn flatten_params(arch: &Architecture, blocks: &List) -> Result<Vec<f64>> {
+    if blocks.len() != 2 * arch.layers() {
+        return Err(r_error("internal: one weight and one bias matrix are needed per layer"));
+    }
+    let mut params = vec![0.0; arch.n_params()];
+    for l in 0..arch.layers() {
+        for (k, range) in [(2 * l, arch.weights(l)), (2 * l + 1, arch.biases(l))] {
+            let block = blocks.elt(k)?;
+            let data = block.as_real_slice().ok_or_else(|| r_error("internal: parameters must be doubles"))?;
+            if data.len() != range.len() {
+                return Err(r_error(format!("internal: parameter block {} has the wrong size", k + 1)));
+            }
+            params[range].copy_from_slice(data);
+        }
+    }
+    Ok(params)
+}
+
+fn new_matrix(data: &[f64], rows: usize, cols: usize) -> Robj {
+    let mut m = RMatrix::<f64>::new(rows, cols);
+    m.data_mut().copy_from_slice(&data[..rows * cols]);
+    m.into()
+}
+
+/// `list(W1, b1, W2, b2, ...)` from the parameter vector.
+fn param_blocks(arch: &Architecture, params: &[f64]) -> Robj {
+    let mut out = Vec::with_capacity(2 * arch.layers());
+    for l in 0..arch.layers() {
+        out.push(new_matrix(&params[arch.weights(l)], arch.fan_in(l), arch.fan_out(l)));
+        out.push(new_matrix(&params[arch.biases(l)], arch.bias_rows(), arch.fan_out(l)));
+    }
+    List::from_values(out).into()
+}
+
+fn optimizer(config: &List) -> Result<Optimizer> {
+    Ok(match text(config, "optimizer")?.as_str() {
+        "gd" => Optimizer::Gd,
+        "sgd" => Optimizer::Sgd {
+            momentum: real(config, "momentum")?,
+            nesterov: field(config, "nesterov")?.as_bool().unwrap_or(false),
+        },
+        "adam" => Optimizer::Adam { beta1: real(config, "beta1")?, beta2: real(config, "beta2")?, eps: real(config, "epsilon")? },
+        "lm" => Optimizer::Lm,
+        "lbfgs" => Optimizer::Lbfgs,
+        other => return Err(r_error(format!("unknown optimizer '{}'", other))),
+    })
+}
+
+extern "C" {
+    fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut std::ffi::c_void)>, data: *mut std::ffi::c_void) -> std::os::raw::c_int;
+    fn R_CheckUserInterrupt();
+}
+
+unsafe extern "C" fn check_interrupt(_: *mut std::ffi::c_void) {
+    R_CheckUserInterrupt();
+}
+
+/// True when the user has asked R to stop (Ctrl-C, RStudio's stop button).
+/// R_CheckUserInterrupt would jump out of Rust; inside R_ToplevelExec the jump
+/// ends at that boundary instead, which then returns false.
+fn interrupt_pending() -> bool {
+    unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
+}
+
+/// Trains a network. `params` is `list(W1, b1, ...)`; returns the trained
+/// blocks, the training output, the loss history and how training ended.
+#[extendr]
+fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
+    let (xs, n, d) = matrix(&x, "x")?;
+    let (ys, ny, o) = matrix(&y, "y")?;
+    let arch = architecture(&spec, n)?;
+    if ny != n || d != arch.inputs() || o != arch.outputs() {
+        return Err(r_error("internal: x, y and the architecture disagree"));
+    }
+    let mut flat = flatten_params(&arch, &params)?;
+    let validation = if x_val.is_null() {
+        None
+    } else {
+        let (xv, nv, dv) = matrix(&x_val, "x_val")?;
+        let (yv, nyv, ov) = matrix(&y_val, "y_val")?;
+        if nv != nyv || dv != d || ov != o {
+            return Err(r_error("internal: validation data disagree with the architecture"));
+        }
+        Some(Dataset { x: xv, y: yv, rows: nv })
+    };
+    let loss_name = text(&config, "loss")?;
+    let cfg = TrainConfig {
+        loss: Loss::parse(&loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
+        optimizer: optimizer(&config)?,
+        lr: real(&config, "lr")?,
+        epochs: count(&config, "epochs")?,
+        batch_size: count(&config, "batch_size")?,
+        weight_decay: real(&config, "weight_decay")?,
+        patience: field(&config, "patience")?.as_real().map(|p| p as usize),
+        seed: real(&config, "seed")? as u64,
+        threads: count(&config, "threads")?.max(1),
+    };
+    let reporter = if progress.is_null() { None } else { Some(Function::try_from(progress)?) };
+
+    let mut last_check = Instant::now();
+    let mut last_report = Instant::now();
+    let mut callback_error: Option<Error> = None;
+    let mut on_epoch = |p: &Progress| -> Control {
+        let now = Instant::now();
+        if now.duration_since(last_check) >= Duration::from_millis(100) || p.epoch == p.epochs {
+            last_check = now;
+            if interrupt_pending() {
+                return Control::Stop;
+            }
+        }
+        if let Some(f) = &reporter {
+            if now.duration_since(last_report) >= Duration::from_millis(200) || p.epoch == p.epochs {
+                last_report = now;
+                if let Err(e) = f.call(pairlist!(p.epoch as f64, p.loss)) {
+                    callback_error = Some(e);
+                    return Control::Stop;
+                }
+            }
+        }
+        Control::Continue
+    };
+    let history = train::train(&arch, &mut flat, Dataset { x: xs, y: ys, rows: n }, validation, &cfg, &mut on_epoch);
+    if let Some(e) = callback_error {
+        return Err(r_error(format!("the progress callback failed: {}", e)));
+    }
+
+    let (status, diverged_at) = match history.status {
+        Status::Completed => ("completed", 0.0),
+        Status::EarlyStopped => ("early_stopped", 0.0),
+        Status::Interrupted => ("interrupted", 0.0),
+        Status::Diverged { epoch } => ("diverged", epoch as f64),
+    };
+    let names = ["params", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"];
+    let values: Vec<Robj> = vec![
+        param_blocks(&arch, &flat),
+        new_matrix(&history.output, n, o),
+        history.loss.into(),
+        history.val_loss.into(),
+        (history.best_epoch as f64).into(),
+        status.into(),
+        diverged_at.into(),
+    ];
+    List::from_names_and_values(names, values)
+}
+
+/// Network outputs for new rows `x` (`list(W1, b1, ...)` with column biases).
+#[extendr]
+fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
+    let (xs, n, d) = matrix(&x, "x")?;
+    let arch = architecture(&spec, 1)?;
+    if arch.bias_layout() != BiasLayout::Column || d != arch.inputs() {
+        return Err(r_error("internal: predict needs column biases and matching inputs"));
+    }
+    let flat = flatten_params(&arch, &params)?;
+    let mut out = vec![0.0; n * arch.outputs()];
+    let mut ws = Workspace::new(&arch, n.clamp(1, 4096));
+    network::predict(&arch, &flat, xs, n, &mut out, &mut ws, threads.max(1.0) as usize);
+    Ok(new_matrix(&out, n, arch.outputs()))
+}
+
+extendr_module! {
+    mod backprop;
+    fn train_;
+    fn predict_;
+}

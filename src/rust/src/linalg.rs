@@ -1,0 +1,162 @@
+//! The one place that multiplies matrices. All blocks are column-major, as R
+//! stores them; a transposed operand is read through swapped strides, never copied.
+
+use gemm::{gemm, Parallelism};
+
+/// A read-only column-major operand, optionally read transposed.
+#[derive(Clone, Copy)]
+pub struct Operand<'a> {
+    pub data: &'a [f64],
+    /// Rows of the block as stored.
+    pub rows: usize,
+    /// Columns of the block as stored.
+    pub cols: usize,
+    /// Distance between the starts of two stored columns (>= rows), so that a
+    /// run of rows of a larger matrix can be used in place.
+    pub ld: usize,
+    pub transposed: bool,
+}
+
+impl<'a> Operand<'a> {
+    pub fn new(data: &'a [f64], rows: usize, cols: usize) -> Self {
+        Operand { data, rows, cols, ld: rows, transposed: false }
+    }
+    /// Rows `first..first + rows` of a column-major matrix with `ld` rows.
+    pub fn rows_of(data: &'a [f64], ld: usize, first: usize, rows: usize, cols: usize) -> Self {
+        Operand { data: &data[first.min(data.len())..], rows, cols, ld, transposed: false }
+    }
+    /// Elements the block spans in `data`.
+    fn span(&self) -> usize {
+        if self.rows == 0 || self.cols == 0 {
+            0
+        } else {
+            (self.cols - 1) * self.ld + self.rows
+        }
+    }
+    pub fn t(self) -> Self {
+        Operand { transposed: !self.transposed, ..self }
+    }
+    /// Shape as used in the product.
+    fn shape(&self) -> (usize, usize) {
+        if self.transposed {
+            (self.cols, self.rows)
+        } else {
+            (self.rows, self.cols)
+        }
+    }
+    /// (row stride, column stride) as used in the product.
+    fn strides(&self) -> (isize, isize) {
+        let ld = self.ld as isize;
+        if self.transposed {
+            (ld, 1)
+        } else {
+            (1, ld)
+        }
+    }
+}
+
+/// `c = a · b` (or `c += a · b` when `accumulate`), with `c` column-major `m x n`.
+/// `threads` > 1 lets the product use that many of rayon's workers; the
+/// product's summation order does not depend on it.
+pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: usize) {
+    let (m, k) = a.shape();
+    let (k2, n) = b.shape();
+    assert_eq!(k, k2, "inner dimensions differ");
+    assert!(a.data.len() >= a.span() && b.data.len() >= b.span(), "operand out of bounds");
+    assert!(a.ld >= a.rows && b.ld >= b.rows);
+    assert!(c.len() >= m * n, "destination too small");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c[..m * n].iter_mut().for_each(|v| *v = 0.0);
+        }
+        return;
+    }
+    let (a_rs, a_cs) = a.strides();
+    let (b_rs, b_cs) = b.strides();
+    let parallelism = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
+    // SAFETY: the asserts above bound every index gemm touches: a is m x k,
+    // b is k x n and c is m x n with the strides computed from their shapes.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            c.as_mut_ptr(),
+            m as isize, // dst column stride
+            1,          // dst row stride
+            accumulate,
+            a.data.as_ptr(),
+            a_cs,
+            a_rs,
+            b.data.as_ptr(),
+            b_cs,
+            b_rs,
+            1.0, // alpha: weight of the old dst
+            1.0, // beta: weight of the product
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn naive(a: &[f64], ar: usize, ac: usize, at: bool, b: &[f64], br: usize, bc: usize, bt: bool) -> Vec<f64> {
+        let get = |x: &[f64], r: usize, i: usize, j: usize, t: bool| if t { x[j + i * r] } else { x[i + j * r] };
+        let (m, k) = if at { (ac, ar) } else { (ar, ac) };
+        let n = if bt { br } else { bc };
+        let mut c = vec![0.0; m * n];
+        for i in 0..m {
+            for j in 0..n {
+                c[i + j * m] = (0..k).map(|l| get(a, ar, i, l, at) * get(b, br, l, j, bt)).sum();
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn all_transpose_combinations_match_the_definition() {
+        let a: Vec<f64> = (0..12).map(|v| v as f64 * 0.5 - 2.0).collect(); // 3x4
+        let b: Vec<f64> = (0..20).map(|v| (v as f64).sin()).collect(); // 4x5 or 5x4
+        let cases = [(false, false, 3, 4, 4, 5), (true, false, 4, 3, 4, 5), (false, true, 3, 4, 5, 4)];
+        for &(at, bt, ar, ac, br, bc) in &cases {
+            let mut op_a = Operand::new(&a, ar, ac);
+            if at {
+                op_a = op_a.t();
+            }
+            let mut op_b = Operand::new(&b, br, bc);
+            if bt {
+                op_b = op_b.t();
+            }
+            let want = naive(&a, ar, ac, at, &b, br, bc, bt);
+            let mut c = vec![1.0; want.len()];
+            matmul(&mut c, op_a, op_b, false, 1);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - y).abs() < 1e-12);
+            }
+            matmul(&mut c, op_a, op_b, true, 2);
+            for (x, y) in c.iter().zip(&want) {
+                assert!((x - 2.0 * y).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn thread_count_does_not_change_the_result() {
+        let (m, k, n) = (300, 257, 129);
+        let a: Vec<f64> = (0..m * k).map(|v| ((v * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
+        let b: Vec<f64> = (0..k * n).map(|v| ((v * 104729) % 997) as f64 / 997.0 - 0.5).collect();
+        let mut c1 = vec![0.0; m * n];
+        let mut c2 = vec![0.0; m * n];
+        matmul(&mut c1, Operand::new(&a, m, k), Operand::new(&b, k, n), false, 1);
+        matmul(&mut c2, Operand::new(&a, m, k), Operand::new(&b, k, n), false, 2);
+        assert_eq!(c1, c2);
+    }
+}

@@ -1,0 +1,185 @@
+//! Losses and the error signal they send back into the output layer.
+
+use crate::activation::Activation;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Loss {
+    /// The article's loss: the gradient is that of ½·Σ(y − output)², and the
+    /// reported value is the plain sum of squared errors Σ(y − output)².
+    Sse,
+    /// Mean over outputs of the squared error, per row.
+    Mse,
+    /// −Σ y·log(p) (softmax) or the binary form (sigmoid), per row.
+    CrossEntropy,
+}
+
+/// Smallest probability used inside a logarithm, so that a confident wrong
+/// prediction costs a large finite loss rather than infinity.
+const LOG_FLOOR: f64 = 1e-15;
+
+impl Loss {
+    pub fn parse(name: &str) -> Option<Loss> {
+        Some(match name {
+            "sse" => Loss::Sse,
+            "mse" => Loss::Mse,
+            "cross_entropy" => Loss::CrossEntropy,
+            _ => return None,
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Sse => "sse",
+            Loss::Mse => "mse",
+            Loss::CrossEntropy => "cross_entropy",
+        }
+    }
+
+    /// Whether this loss may sit on top of an output activation.
+    pub fn compatible_with(self, output: Activation) -> bool {
+        match self {
+            Loss::CrossEntropy => matches!(output, Activation::Sigmoid | Activation::Softmax),
+            Loss::Sse | Loss::Mse => true,
+        }
+    }
+
+    /// Turns the sum accumulated by [`output_delta`] over `rows` rows of `cols`
+    /// outputs into the figure reported to the user.
+    pub fn report(self, sum: f64, rows: usize, cols: usize) -> f64 {
+        match self {
+            Loss::Sse => sum,
+            Loss::Mse => sum / (rows * cols) as f64,
+            Loss::CrossEntropy => sum / rows as f64,
+        }
+    }
+}
+
+/// Fills `delta` with d(loss)/d(output-layer input), multiplied by `scale`
+/// (1 for the article's summed gradient, 1/rows for a batch mean), and returns
+/// the unscaled loss sum of the block (see [`Loss::report`]).
+///
+/// All blocks are column-major `rows x cols`. For the article's case
+/// (sse, sigmoid) this is exactly −(E · slope_output_layer).
+pub fn output_delta(
+    loss: Loss,
+    output_act: Activation,
+    out: &[f64],
+    y: &[f64],
+    delta: &mut [f64],
+    rows: usize,
+    cols: usize,
+    scale: f64,
+) -> f64 {
+    let len = rows * cols;
+    let (out, y, delta) = (&out[..len], &y[..len], &mut delta[..len]);
+    let mut sum = 0.0;
+    match loss {
+        Loss::CrossEntropy => {
+            // Softmax/sigmoid with cross-entropy: the slope cancels, delta = p − y.
+            for k in 0..len {
+                let (p, t) = (out[k], y[k]);
+                sum -= if output_act == Activation::Softmax {
+                    t * p.max(LOG_FLOOR).ln()
+                } else {
+                    t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln()
+                };
+                delta[k] = (p - t) * scale;
+            }
+        }
+        Loss::Sse | Loss::Mse => {
+            let factor = if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 };
+            for k in 0..len {
+                let e = y[k] - out[k];
+                sum += e * e;
+                // d(loss)/d(output): the article's E with the sign of a gradient.
+                delta[k] = -(e * factor);
+            }
+            if output_act == Activation::Softmax {
+                softmax_backward(out, delta, rows, cols);
+            } else {
+                for k in 0..len {
+                    // −(E · slope) as the article writes d_output, then scaled.
+                    delta[k] = delta[k] * output_act.slope(out[k]) * scale;
+                }
+            }
+            if output_act == Activation::Softmax && scale != 1.0 {
+                delta.iter_mut().for_each(|d| *d *= scale);
+            }
+        }
+    }
+    sum
+}
+
+/// Chain rule through a row-wise softmax: g ← s ⊙ (g − Σ_j g_j s_j).
+fn softmax_backward(s: &[f64], g: &mut [f64], rows: usize, cols: usize) {
+    for i in 0..rows {
+        let dot: f64 = (0..cols).map(|j| g[i + j * rows] * s[i + j * rows]).sum();
+        for j in 0..cols {
+            let k = i + j * rows;
+            g[k] = s[k] * (g[k] - dot);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::softmax_rows;
+
+    fn loss_value(loss: Loss, act: Activation, z: &[f64], y: &[f64], rows: usize, cols: usize) -> f64 {
+        let mut out: Vec<f64> = z.iter().map(|&v| act.apply(v)).collect();
+        if act == Activation::Softmax {
+            softmax_rows(&mut out, rows, cols);
+        }
+        let mut d = vec![0.0; z.len()];
+        let s = output_delta(loss, act, &out, y, &mut d, rows, cols, 1.0);
+        // The objective per row: half the squared error (sse), its mean over
+        // outputs (mse), or the cross-entropy sum.
+        match loss {
+            Loss::Sse => 0.5 * s,
+            Loss::Mse => s / cols as f64,
+            Loss::CrossEntropy => s,
+        }
+    }
+
+    #[test]
+    fn delta_is_the_gradient_of_the_loss() {
+        let (rows, cols) = (2, 3);
+        let z = [0.3, -1.2, 0.8, 0.1, -0.4, 2.0];
+        let y = [1.0, 0.0, 0.0, 1.0, 0.0, 0.0];
+        let combos = [
+            (Loss::Sse, Activation::Sigmoid),
+            (Loss::Sse, Activation::Linear),
+            (Loss::Mse, Activation::Tanh),
+            (Loss::Mse, Activation::Softmax),
+            (Loss::Sse, Activation::Softmax),
+            (Loss::CrossEntropy, Activation::Softmax),
+            (Loss::CrossEntropy, Activation::Sigmoid),
+        ];
+        for (loss, act) in combos {
+            let mut out: Vec<f64> = z.iter().map(|&v| act.apply(v)).collect();
+            if act == Activation::Softmax {
+                softmax_rows(&mut out, rows, cols);
+            }
+            let mut d = vec![0.0; 6];
+            output_delta(loss, act, &out, &y, &mut d, rows, cols, 1.0);
+            for k in 0..6 {
+                let h = 1e-6;
+                let (mut zp, mut zm) = (z, z);
+                zp[k] += h;
+                zm[k] -= h;
+                let fd = (loss_value(loss, act, &zp, &y, rows, cols)
+                    - loss_value(loss, act, &zm, &y, rows, cols))
+                    / (2.0 * h);
+                assert!((fd - d[k]).abs() < 1e-6, "{:?}/{:?} k={} fd={} d={}", loss, act, k, fd, d[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn cross_entropy_needs_a_probability_output() {
+        assert!(!Loss::CrossEntropy.compatible_with(Activation::Linear));
+        assert!(Loss::CrossEntropy.compatible_with(Activation::Softmax));
+        assert!(Loss::Sse.compatible_with(Activation::Linear));
+    }
+}

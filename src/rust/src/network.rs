@@ -1,0 +1,349 @@
+//! Network shapes, the flat parameter layout, and the forward and backward
+//! passes over preallocated buffers.
+//!
+//! All parameters live in one flat vector: for each layer its weights
+//! (`fan_in x fan_out`, column-major) then its biases. Optimizers therefore see
+//! a plain slice, and R receives each block as a matrix without reshaping.
+
+use crate::activation::{softmax_rows, Activation};
+use crate::linalg::{matmul, Operand};
+use crate::loss::{output_delta, Loss};
+use std::ops::Range;
+
+/// Where the biases live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BiasLayout {
+    /// One bias per unit (`1 x units`), as the NumPy program has it.
+    Column,
+    /// One bias per training row and unit (`n x units`), as the article's R
+    /// program lays it out; each row's bias moves by that row's summed delta.
+    Row,
+}
+
+#[derive(Clone, Debug)]
+pub struct Architecture {
+    /// Units per layer, inputs first: `[d, h1, ..., o]`.
+    sizes: Vec<usize>,
+    /// One per non-input layer; the last is the output activation.
+    activations: Vec<Activation>,
+    bias: BiasLayout,
+    /// Rows of each bias block: 1, or n for [`BiasLayout::Row`].
+    bias_rows: usize,
+    /// (weights, biases) ranges in the flat parameter vector, per layer.
+    blocks: Vec<(Range<usize>, Range<usize>)>,
+    n_params: usize,
+}
+
+impl Architecture {
+    /// `rows` is the number of training rows; it only matters for the row layout.
+    pub fn new(
+        sizes: Vec<usize>,
+        activations: Vec<Activation>,
+        bias: BiasLayout,
+        rows: usize,
+    ) -> Result<Architecture, String> {
+        if sizes.len() < 2 {
+            return Err("a network needs at least an input and an output layer".into());
+        }
+        if activations.len() != sizes.len() - 1 {
+            return Err("one activation is needed per layer".into());
+        }
+        if sizes.iter().any(|&s| s == 0) {
+            return Err("every layer needs at least one unit".into());
+        }
+        if activations[..activations.len() - 1].contains(&Activation::Softmax) {
+            return Err("softmax is only available for the output layer".into());
+        }
+        let bias_rows = match bias {
+            BiasLayout::Column => 1,
+            BiasLayout::Row => rows,
+        };
+        let mut blocks = Vec::with_capacity(sizes.len() - 1);
+        let mut at = 0usize;
+        let too_big = || "the network has too many parameters to allocate".to_string();
+        for l in 0..sizes.len() - 1 {
+            let nw = sizes[l].checked_mul(sizes[l + 1]).ok_or_else(too_big)?;
+            let nb = bias_rows.checked_mul(sizes[l + 1]).ok_or_else(too_big)?;
+            let w = at..at.checked_add(nw).ok_or_else(too_big)?;
+            let b = w.end..w.end.checked_add(nb).ok_or_else(too_big)?;
+            at = b.end;
+            blocks.push((w, b));
+        }
+        Ok(Architecture { sizes, activations, bias, bias_rows, blocks, n_params: at })
+    }
+
+    pub fn layers(&self) -> usize {
+        self.blocks.len()
+    }
+    pub fn sizes(&self) -> &[usize] {
+        &self.sizes
+    }
+    pub fn inputs(&self) -> usize {
+        self.sizes[0]
+    }
+    pub fn outputs(&self) -> usize {
+        *self.sizes.last().unwrap()
+    }
+    pub fn fan_in(&self, l: usize) -> usize {
+        self.sizes[l]
+    }
+    pub fn fan_out(&self, l: usize) -> usize {
+        self.sizes[l + 1]
+    }
+    pub fn activation(&self, l: usize) -> Activation {
+        self.activations[l]
+    }
+    pub fn output_activation(&self) -> Activation {
+        *self.activations.last().unwrap()
+    }
+    pub fn bias_layout(&self) -> BiasLayout {
+        self.bias
+    }
+    pub fn bias_rows(&self) -> usize {
+        self.bias_rows
+    }
+    pub fn weights(&self, l: usize) -> Range<usize> {
+        self.blocks[l].0.clone()
+    }
+    pub fn biases(&self, l: usize) -> Range<usize> {
+        self.blocks[l].1.clone()
+    }
+    pub fn n_params(&self) -> usize {
+        self.n_params
+    }
+    /// The largest layer width, for sizing buffers.
+    pub fn widest(&self) -> usize {
+        *self.sizes[1..].iter().max().unwrap()
+    }
+    /// Elements one row of activations and deltas needs across all layers.
+    pub fn units_per_row(&self) -> usize {
+        self.sizes[1..].iter().sum()
+    }
+}
+
+/// Buffers for `capacity` rows: every layer's activations and deltas, and the
+/// gradient. Allocated once; the passes below only write into them.
+pub struct Workspace {
+    capacity: usize,
+    /// Per layer, `capacity x fan_out` column-major (only the first `rows x fan_out` in use).
+    pub acts: Vec<Vec<f64>>,
+    pub deltas: Vec<Vec<f64>>,
+    pub grads: Vec<f64>,
+}
+
+impl Workspace {
+    pub fn new(arch: &Architecture, capacity: usize) -> Workspace {
+        let per_layer = |l: usize| vec![0.0; capacity * arch.fan_out(l)];
+        Workspace {
+            capacity,
+            acts: (0..arch.layers()).map(per_layer).collect(),
+            deltas: (0..arch.layers()).map(per_layer).collect(),
+            grads: vec![0.0; arch.n_params()],
+        }
+    }
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+    /// The output layer's activations for the last `rows` passed forward.
+    pub fn output(&self, rows: usize, outputs: usize) -> &[f64] {
+        &self.acts.last().unwrap()[..rows * outputs]
+    }
+}
+
+/// Rows of inputs: a run of rows of a column-major matrix with `ld` rows.
+#[derive(Clone, Copy)]
+pub struct Rows<'a> {
+    pub data: &'a [f64],
+    pub ld: usize,
+    pub first: usize,
+    pub rows: usize,
+}
+
+impl<'a> Rows<'a> {
+    /// The whole of a contiguous `rows x cols` matrix.
+    pub fn all(data: &'a [f64], rows: usize) -> Self {
+        Rows { data, ld: rows, first: 0, rows }
+    }
+    fn operand(&self, cols: usize) -> Operand<'a> {
+        Operand::rows_of(self.data, self.ld, self.first, self.rows, cols)
+    }
+}
+
+/// Forward pass: fills `ws.acts` for `x.rows` rows.
+/// Per layer: `act = f(input · W + b)`, with the bias and activation fused in one sweep.
+pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace, threads: usize) {
+    let rows = x.rows;
+    assert!(rows <= ws.capacity, "more rows than the workspace holds");
+    if arch.bias_layout() == BiasLayout::Row {
+        assert!(x.first == 0 && rows == arch.bias_rows(), "row biases need every training row");
+    }
+    for l in 0..arch.layers() {
+        let (fan_in, fan_out) = (arch.fan_in(l), arch.fan_out(l));
+        let (before, rest) = ws.acts.split_at_mut(l);
+        let out = &mut rest[0][..rows * fan_out];
+        let input = if l == 0 {
+            x.operand(fan_in)
+        } else {
+            Operand::new(&before[l - 1][..rows * fan_in], rows, fan_in)
+        };
+        matmul(out, input, Operand::new(&params[arch.weights(l)], fan_in, fan_out), false, threads);
+        add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), arch.activation(l));
+    }
+}
+
+fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation) {
+    for j in 0..cols {
+        let col = &mut z[j * rows..(j + 1) * rows];
+        match layout {
+            BiasLayout::Column => {
+                let b = bias[j];
+                col.iter_mut().for_each(|v| *v = act.apply(*v + b));
+            }
+            BiasLayout::Row => {
+                let b = &bias[j * rows..(j + 1) * rows];
+                col.iter_mut().zip(b).for_each(|(v, &b)| *v = act.apply(*v + b));
+            }
+        }
+    }
+    if act == Activation::Softmax {
+        softmax_rows(z, rows, cols);
+    }
+}
+
+/// Backward pass after [`forward`] on the same rows: fills `ws.deltas` and
+/// `ws.grads` (the gradient of the loss summed over the rows, times `scale`)
+/// and returns the block's unscaled loss sum. `y` is the contiguous
+/// column-major `rows x outputs` block of targets for those rows.
+pub fn backward(
+    arch: &Architecture,
+    params: &[f64],
+    x: Rows,
+    y: &[f64],
+    loss: Loss,
+    scale: f64,
+    ws: &mut Workspace,
+    threads: usize,
+) -> f64 {
+    let rows = x.rows;
+    let top = arch.layers() - 1;
+    let outputs = arch.outputs();
+    let loss_sum = output_delta(
+        loss,
+        arch.output_activation(),
+        &ws.acts[top][..rows * outputs],
+        &y[..rows * outputs],
+        &mut ws.deltas[top][..rows * outputs],
+        rows,
+        outputs,
+        scale,
+    );
+    for l in (0..=top).rev() {
+        let (fan_in, fan_out) = (arch.fan_in(l), arch.fan_out(l));
+        let delta = &ws.deltas[l][..rows * fan_out];
+        let input = if l == 0 {
+            x.operand(fan_in)
+        } else {
+            Operand::new(&ws.acts[l - 1][..rows * fan_in], rows, fan_in)
+        };
+        let (gw, gb) = split_grads(&mut ws.grads, arch, l);
+        // dW = inputᵀ · delta
+        matmul(gw, input.t(), Operand::new(delta, rows, fan_out), false, threads);
+        bias_gradient(gb, delta, rows, fan_out, arch.bias_layout());
+        if l > 0 {
+            // delta_below = (delta · Wᵀ) ⊙ slope(activations below)
+            let (below, this) = ws.deltas.split_at_mut(l);
+            let below = &mut below[l - 1][..rows * fan_in];
+            let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
+            matmul(below, Operand::new(&this[0][..rows * fan_out], rows, fan_out), w.t(), false, threads);
+            let act = arch.activation(l - 1);
+            let a = &ws.acts[l - 1][..rows * fan_in];
+            below.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
+        }
+    }
+    loss_sum
+}
+
+fn split_grads<'a>(grads: &'a mut [f64], arch: &Architecture, l: usize) -> (&'a mut [f64], &'a mut [f64]) {
+    let (w, b) = (arch.weights(l), arch.biases(l));
+    debug_assert_eq!(w.end, b.start);
+    let (gw, gb) = grads[w.start..b.end].split_at_mut(w.len());
+    (gw, gb)
+}
+
+/// Column layout: column sums of delta. Row layout: each row's sum of delta,
+/// copied into every column of that row (the R program's `rowSums` recycling).
+fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout: BiasLayout) {
+    match layout {
+        BiasLayout::Column => {
+            for j in 0..cols {
+                gb[j] = delta[j * rows..(j + 1) * rows].iter().sum();
+            }
+        }
+        BiasLayout::Row => {
+            let (first, rest) = gb.split_at_mut(rows);
+            first.copy_from_slice(&delta[..rows]);
+            for j in 1..cols {
+                first.iter_mut().zip(&delta[j * rows..(j + 1) * rows]).for_each(|(s, d)| *s += d);
+            }
+            for j in 1..cols {
+                rest[(j - 1) * rows..j * rows].copy_from_slice(first);
+            }
+        }
+    }
+}
+
+/// Network outputs for `x` (column-major `rows x d`) written to `out`
+/// (column-major `rows x o`), in chunks of the workspace's capacity.
+pub fn predict(arch: &Architecture, params: &[f64], x: &[f64], rows: usize, out: &mut [f64], ws: &mut Workspace, threads: usize) {
+    let o = arch.outputs();
+    let chunk = ws.capacity().max(1);
+    let mut first = 0;
+    while first < rows {
+        let n = chunk.min(rows - first);
+        forward(arch, params, Rows { data: x, ld: rows, first, rows: n }, ws, threads);
+        let acts = ws.output(n, o);
+        for j in 0..o {
+            out[j * rows + first..j * rows + first + n].copy_from_slice(&acts[j * n..(j + 1) * n]);
+        }
+        first += n;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article_arch(bias: BiasLayout) -> Architecture {
+        Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], bias, 3).unwrap()
+    }
+
+    #[test]
+    fn parameter_blocks_are_laid_out_in_order() {
+        let a = article_arch(BiasLayout::Column);
+        assert_eq!(a.weights(0), 0..12);
+        assert_eq!(a.biases(0), 12..15);
+        assert_eq!(a.weights(1), 15..18);
+        assert_eq!(a.biases(1), 18..19);
+        let r = article_arch(BiasLayout::Row);
+        assert_eq!(r.biases(0), 12..21);
+        assert_eq!(r.n_params(), 12 + 9 + 3 + 3);
+    }
+
+    #[test]
+    fn impossible_sizes_are_errors_not_panics() {
+        let e = Architecture::new(vec![usize::MAX, 2, 1], vec![Activation::Sigmoid; 2], BiasLayout::Column, 1);
+        assert!(e.is_err());
+        let e = Architecture::new(vec![3, 2, 1], vec![Activation::Softmax, Activation::Sigmoid], BiasLayout::Column, 1);
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn row_bias_gradient_recycles_row_sums() {
+        let delta = [1.0, 2.0, 10.0, 20.0]; // 2 rows x 2 cols
+        let mut gb = [0.0; 6]; // 2 rows x 3 cols of a wider bias? use 2x2
+        bias_gradient(&mut gb[..4], &delta, 2, 2, BiasLayout::Row);
+        assert_eq!(&gb[..4], &[11.0, 22.0, 11.0, 22.0]);
+        bias_gradient(&mut gb[..2], &delta, 2, 2, BiasLayout::Column);
+        assert_eq!(&gb[..2], &[3.0, 30.0]);
+    }
+}

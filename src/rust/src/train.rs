@@ -1,0 +1,334 @@
+//! The training loop: epochs over full or shuffled minibatches, validation,
+//! early stopping, divergence and interruption. Everything is allocated before
+//! the first epoch.
+
+use crate::loss::Loss;
+use crate::network::{backward, forward, predict, Architecture, BiasLayout, Rows, Workspace};
+use crate::optimizer::{Optimizer, Stepper};
+use rand::rngs::SmallRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+
+#[derive(Clone, Debug)]
+pub struct TrainConfig {
+    pub loss: Loss,
+    pub optimizer: Optimizer,
+    pub lr: f64,
+    pub epochs: usize,
+    /// Rows per step; the number of training rows means full batch.
+    pub batch_size: usize,
+    /// L2 penalty on weights (not biases): adds `weight_decay * w` to the gradient.
+    pub weight_decay: f64,
+    /// Stop after this many epochs without a better validation loss.
+    pub patience: Option<usize>,
+    /// Seeds minibatch shuffling (drawn from R's RNG by the caller).
+    pub seed: u64,
+    pub threads: usize,
+}
+
+/// Column-major `rows x d` inputs and `rows x o` targets.
+#[derive(Clone, Copy)]
+pub struct Dataset<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub rows: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Completed,
+    EarlyStopped,
+    Interrupted,
+    /// The loss or the parameters stopped being finite in this (1-based) epoch.
+    Diverged { epoch: usize },
+}
+
+/// What the caller's callback sees; it may ask to stop.
+pub struct Progress {
+    pub epoch: usize,
+    pub epochs: usize,
+    pub loss: f64,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+pub struct History {
+    /// Training loss per completed epoch (see [`Loss::report`]).
+    pub loss: Vec<f64>,
+    /// Validation loss per completed epoch, when validation data was given.
+    pub val_loss: Vec<f64>,
+    /// Network outputs for the training rows (see [`train`]).
+    pub output: Vec<f64>,
+    /// 1-based epoch whose parameters were returned (0: the initial ones).
+    pub best_epoch: usize,
+    pub status: Status,
+}
+
+/// Trains `params` in place.
+///
+/// `History::output` follows the article for full-batch "gd" without
+/// validation: the forward pass of the last epoch, computed before that
+/// epoch's update. In every other case it is the forward pass of the
+/// returned parameters.
+pub fn train(
+    arch: &Architecture,
+    params: &mut [f64],
+    data: Dataset,
+    validation: Option<Dataset>,
+    cfg: &TrainConfig,
+    callback: &mut dyn FnMut(&Progress) -> Control,
+) -> History {
+    assert_eq!(params.len(), arch.n_params());
+    let n = data.rows;
+    let (d, o) = (arch.inputs(), arch.outputs());
+    let batch = cfg.batch_size.clamp(1, n.max(1));
+    let full_batch = batch == n;
+    assert!(full_batch || arch.bias_layout() == BiasLayout::Column, "row biases need full batches");
+    // Gradients are sums over rows for the article's rule, means otherwise.
+    let mean_gradient = cfg.optimizer != Optimizer::Gd;
+
+    let mut ws = Workspace::new(arch, batch);
+    let (mut xb, mut yb, mut order) = if full_batch {
+        (Vec::new(), Vec::new(), Vec::new())
+    } else {
+        (vec![0.0; batch * d], vec![0.0; batch * o], (0..n).collect::<Vec<usize>>())
+    };
+    let mut rng = SmallRng::seed_from_u64(cfg.seed);
+    let mut stepper = Stepper::new(cfg.optimizer, cfg.lr, arch.n_params());
+    let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
+
+    let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
+    let mut val_out = validation.map(|v| vec![0.0; v.rows * o]).unwrap_or_default();
+    let mut val_delta = vec![0.0; val_out.len()];
+    let mut best = validation.map(|_| params.to_vec());
+    let mut best_val = f64::INFINITY;
+    let mut best_epoch = 0usize;
+    let mut since_best = 0usize;
+
+    let mut history = History {
+        loss: Vec::with_capacity(cfg.epochs),
+        val_loss: Vec::with_capacity(if validation.is_some() { cfg.epochs } else { 0 }),
+        output: vec![0.0; n * o],
+        best_epoch: 0,
+        status: Status::Completed,
+    };
+    let mut output_is_last_forward = false;
+
+    for epoch in 1..=cfg.epochs {
+        let mut loss_sum = 0.0;
+        if full_batch {
+            let x = Rows::all(data.x, n);
+            forward(arch, params, x, &mut ws, cfg.threads);
+            let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
+            loss_sum = backward(arch, params, x, data.y, cfg.loss, scale, &mut ws, cfg.threads);
+            step(&mut stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+            output_is_last_forward = true;
+        } else {
+            order.shuffle(&mut rng);
+            for chunk in order.chunks(batch) {
+                let rows = chunk.len();
+                gather_rows(data.x, n, d, chunk, &mut xb);
+                gather_rows(data.y, n, o, chunk, &mut yb);
+                let x = Rows::all(&xb, rows);
+                forward(arch, params, x, &mut ws, cfg.threads);
+                loss_sum += backward(arch, params, x, &yb, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
+                step(&mut stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+            }
+        }
+        let loss = cfg.loss.report(loss_sum, n, o);
+        if !loss.is_finite() || !params.iter().all(|p| p.is_finite()) {
+            history.status = Status::Diverged { epoch };
+            return history;
+        }
+        history.loss.push(loss);
+
+        if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
+            predict(arch, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
+            let sum = crate::loss::output_delta(cfg.loss, arch.output_activation(), &val_out, v.y, &mut val_delta, v.rows, o, 1.0);
+            let vloss = cfg.loss.report(sum, v.rows, o);
+            history.val_loss.push(vloss);
+            if vloss < best_val {
+                best_val = vloss;
+                best_epoch = epoch;
+                since_best = 0;
+                best.as_mut().unwrap().copy_from_slice(params);
+            } else {
+                since_best += 1;
+            }
+            if cfg.patience.is_some_and(|p| since_best >= p) {
+                history.status = Status::EarlyStopped;
+            }
+        } else {
+            best_epoch = epoch;
+        }
+
+        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss });
+        if history.status == Status::EarlyStopped {
+            break;
+        }
+        if control == Control::Stop {
+            history.status = Status::Interrupted;
+            break;
+        }
+    }
+
+    if let Some(best) = best {
+        if history.loss.is_empty() {
+            best_epoch = 0;
+        } else {
+            params.copy_from_slice(&best);
+            output_is_last_forward = false;
+        }
+    }
+    history.best_epoch = best_epoch;
+    if output_is_last_forward {
+        history.output.copy_from_slice(ws.output(n, o));
+    } else {
+        predict(arch, params, data.x, n, &mut history.output, &mut ws, cfg.threads);
+    }
+    history
+}
+
+fn step(stepper: &mut Stepper, params: &mut [f64], grads: &mut [f64], decay: &[std::ops::Range<usize>], weight_decay: f64) {
+    if weight_decay != 0.0 {
+        for r in decay {
+            grads[r.clone()].iter_mut().zip(&params[r.clone()]).for_each(|(g, p)| *g += weight_decay * p);
+        }
+    }
+    stepper.step(params, grads);
+}
+
+/// Copies rows `idx` of a column-major `n x cols` matrix into a contiguous
+/// `idx.len() x cols` block.
+fn gather_rows(src: &[f64], n: usize, cols: usize, idx: &[usize], dst: &mut [f64]) {
+    let rows = idx.len();
+    for j in 0..cols {
+        let col = &src[j * n..(j + 1) * n];
+        let out = &mut dst[j * rows..(j + 1) * rows];
+        out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+
+    const X: [f64; 12] = [1., 1., 0., 0., 0., 1., 1., 1., 0., 0., 1., 1.]; // article's 3x4, column-major
+    const Y: [f64; 3] = [1., 1., 0.];
+
+    fn article_config(epochs: usize) -> TrainConfig {
+        TrainConfig {
+            loss: Loss::Sse,
+            optimizer: Optimizer::Gd,
+            lr: 0.1,
+            epochs,
+            batch_size: 3,
+            weight_decay: 0.0,
+            patience: None,
+            seed: 1,
+            threads: 1,
+        }
+    }
+
+    /// The NumPy program, transcribed with plain loops (row-major here).
+    fn numpy_program(wh: &mut [[f64; 3]; 4], bh: &mut [f64; 3], wout: &mut [f64; 3], bout: &mut f64, epochs: usize) -> [f64; 3] {
+        let x = [[1., 0., 1., 0.], [1., 0., 1., 1.], [0., 1., 0., 1.]];
+        let sig = |v: f64| 1.0 / (1.0 + (-v).exp());
+        let mut output = [0.0; 3];
+        for _ in 0..epochs {
+            let mut h = [[0.0; 3]; 3];
+            for i in 0..3 {
+                for j in 0..3 {
+                    h[i][j] = sig((0..4).map(|k| x[i][k] * wh[k][j]).sum::<f64>() + bh[j]);
+                }
+                output[i] = sig((0..3).map(|j| h[i][j] * wout[j]).sum::<f64>() + *bout);
+            }
+            let d_out: Vec<f64> = (0..3).map(|i| (Y[i] - output[i]) * (output[i] * (1.0 - output[i]))).collect();
+            let mut d_h = [[0.0; 3]; 3];
+            for i in 0..3 {
+                for j in 0..3 {
+                    d_h[i][j] = d_out[i] * wout[j] * (h[i][j] * (1.0 - h[i][j]));
+                }
+            }
+            for j in 0..3 {
+                wout[j] += (0..3).map(|i| h[i][j] * d_out[i]).sum::<f64>() * 0.1;
+            }
+            *bout += d_out.iter().sum::<f64>() * 0.1;
+            for k in 0..4 {
+                for j in 0..3 {
+                    wh[k][j] += (0..3).map(|i| x[i][k] * d_h[i][j]).sum::<f64>() * 0.1;
+                }
+            }
+            for j in 0..3 {
+                bh[j] += (0..3).map(|i| d_h[i][j]).sum::<f64>() * 0.1;
+            }
+        }
+        output
+    }
+
+    #[test]
+    fn reproduces_the_numpy_program() {
+        let mut wh = [[0.1, 0.5, 0.9], [0.2, 0.6, 0.3], [0.3, 0.7, 0.2], [0.4, 0.8, 0.1]];
+        let mut bh = [0.25, 0.5, 0.75];
+        let mut wout = [0.3, 0.6, 0.9];
+        let mut bout = 0.45;
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], BiasLayout::Column, 3).unwrap();
+        let mut p = vec![0.0; arch.n_params()];
+        for k in 0..4 {
+            for j in 0..3 {
+                p[k + 4 * j] = wh[k][j];
+            }
+        }
+        p[12..15].copy_from_slice(&bh);
+        p[15..18].copy_from_slice(&wout);
+        p[18] = bout;
+        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &article_config(5000), &mut |_| Control::Continue);
+        let want = numpy_program(&mut wh, &mut bh, &mut wout, &mut bout, 5000);
+        for i in 0..3 {
+            assert!((h.output[i] - want[i]).abs() < 1e-12);
+        }
+        for j in 0..3 {
+            assert!((p[15 + j] - wout[j]).abs() < 1e-12);
+        }
+        assert!((p[18] - bout).abs() < 1e-12);
+        assert_eq!(h.loss.len(), 5000);
+        assert!(h.loss[4999] < h.loss[0]);
+        assert_eq!(h.status, Status::Completed);
+    }
+
+    #[test]
+    fn divergence_is_reported_with_its_epoch() {
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Relu, Activation::Linear], BiasLayout::Column, 3).unwrap();
+        let mut p = vec![1.0; arch.n_params()];
+        let mut cfg = article_config(100);
+        cfg.lr = 1e6;
+        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| Control::Continue);
+        assert!(matches!(h.status, Status::Diverged { epoch } if epoch > 1 && epoch < 100));
+    }
+
+    #[test]
+    fn minibatches_are_reproducible_from_the_seed_and_a_stop_is_honoured() {
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Tanh, Activation::Sigmoid], BiasLayout::Column, 3).unwrap();
+        let run = |seed: u64, stop_at: usize| {
+            let mut p: Vec<f64> = (0..arch.n_params()).map(|i| (i as f64 * 0.37).sin()).collect();
+            let mut cfg = article_config(50);
+            cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+            cfg.batch_size = 2;
+            cfg.seed = seed;
+            let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |pr| {
+                if pr.epoch == stop_at { Control::Stop } else { Control::Continue }
+            });
+            (p, h)
+        };
+        assert_eq!(run(7, 0).0, run(7, 0).0);
+        assert_ne!(run(7, 0).0, run(8, 0).0);
+        let (_, h) = run(7, 10);
+        assert_eq!(h.status, Status::Interrupted);
+        assert_eq!(h.loss.len(), 10);
+    }
+}
