@@ -1,0 +1,4 @@
+library(testthat)
+library(backprop)
+
+test_check("backprop")
