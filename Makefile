@@ -8,6 +8,7 @@ R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
 R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
+export NOT_CRAN := true
 
 .PHONY: all deps install demo test test-r test-rust document check bench clean
 

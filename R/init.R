@@ -25,11 +25,13 @@ draw_params <- function(init, sizes, bias, n) {
         a <- sqrt(6 / (fan_in + fan_out))
         stats::runif(fan_in * fan_out, -a, a)
       },
-      he = stats::rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in))
+      he = stats::rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in)),
+      nnet = stats::runif(fan_in * fan_out, -0.7, 0.7)
     )
     b <- switch(init,
       article = , uniform = stats::runif(fan_out),
-      xavier = , he = numeric(fan_out)
+      xavier = , he = numeric(fan_out),
+      nnet = stats::runif(fan_out, -0.7, 0.7)
     )
     weights[[l]] <- matrix(w, fan_in, fan_out)
     biases[[l]] <- lay_out_bias(b, bias, n)

@@ -5,7 +5,7 @@ hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear")
 output_activations <- c("sigmoid", "linear", "softmax")
 loss_functions <- c("sse", "mse", "cross_entropy")
 optimizers <- c("gd", "sgd", "adam", "lm", "lbfgs")
-init_methods <- c("article", "uniform", "xavier", "he")
+init_methods <- c("article", "uniform", "xavier", "he", "nnet")
 default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, lm = 1, lbfgs = 1)
 
 training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
@@ -30,6 +30,10 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   }
   if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
     abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
+  }
+  if (optimizer == "lm" && (loss == "cross_entropy" || output == "softmax")) {
+    abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
+          "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
   }
   lr <- if (is.null(lr)) default_lr[[optimizer]] else check_number(lr, "lr", lower = 0)
   if (bias_given) {
@@ -156,6 +160,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     }
   }
   check_size(n_train, sizes, if (bias == "row") n_train else 1, batch_size)
+  if (optimizer == "lm") check_lm_size(n_train, sizes)
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
 
   list(

@@ -141,3 +141,18 @@ format_bytes <- function(b) {
   i <- max(1, min(length(units), floor(log(max(b, 1), 1024)) + 1))
   paste(format(signif(b / 1024^(i - 1), 3)), units[i])
 }
+
+# Levenberg-Marquardt keeps the (n * outputs) x parameters Jacobian.
+check_lm_size <- function(n, sizes) {
+  fan_in <- sizes[-length(sizes)]
+  fan_out <- sizes[-1]
+  p <- sum((fan_in + 1) * fan_out)
+  bytes <- 8 * (n * sizes[length(sizes)] * (p + 1) + 2 * p^2)
+  limit <- min(memory_limit() / 2, getOption("backprop.lm_max_bytes", 4 * 1024^3))
+  if (bytes > limit) {
+    abort("`optimizer = \"lm\"` would need ", format_bytes(bytes), " for its Jacobian (",
+          n, " rows x ", p, " parameters), more than ", format_bytes(limit),
+          "; use \"lbfgs\" or \"adam\" for a network or data set this large.")
+  }
+  invisible(bytes)
+}

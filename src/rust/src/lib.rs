@@ -9,6 +9,7 @@ pub mod linalg;
 pub mod loss;
 pub mod network;
 pub mod optimizer;
+pub mod second_order;
 pub mod train;
 
 use activation::Activation;

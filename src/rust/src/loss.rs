@@ -43,6 +43,17 @@ impl Loss {
         }
     }
 
+    /// The objective whose gradient [`output_delta`] computes, from the same
+    /// sum: half the squared error (sse), its mean over outputs (mse), or the
+    /// cross-entropy itself.
+    pub fn objective(self, sum: f64, cols: usize) -> f64 {
+        match self {
+            Loss::Sse => 0.5 * sum,
+            Loss::Mse => sum / cols as f64,
+            Loss::CrossEntropy => sum,
+        }
+    }
+
     /// Turns the sum accumulated by [`output_delta`] over `rows` rows of `cols`
     /// outputs into the figure reported to the user.
     pub fn report(self, sum: f64, rows: usize, cols: usize) -> f64 {
@@ -133,13 +144,7 @@ mod tests {
         }
         let mut d = vec![0.0; z.len()];
         let s = output_delta(loss, act, &out, y, &mut d, rows, cols, 1.0);
-        // The objective per row: half the squared error (sse), its mean over
-        // outputs (mse), or the cross-entropy sum.
-        match loss {
-            Loss::Sse => 0.5 * s,
-            Loss::Mse => s / cols as f64,
-            Loss::CrossEntropy => s,
-        }
+        loss.objective(s, cols)
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::loss::Loss;
 use crate::network::{backward, forward, predict, Architecture, BiasLayout, Rows, Workspace};
 use crate::optimizer::{Optimizer, Stepper};
+use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -90,15 +91,13 @@ pub fn train(
     assert!(full_batch || arch.bias_layout() == BiasLayout::Column, "row biases need full batches");
     // Gradients are sums over rows for the article's rule, means otherwise.
     let mean_gradient = cfg.optimizer != Optimizer::Gd;
+    assert!(
+        cfg.optimizer.is_first_order() || (full_batch && arch.bias_layout() == BiasLayout::Column),
+        "second-order methods train full batches with column biases"
+    );
 
     let mut ws = Workspace::new(arch, batch);
-    let (mut xb, mut yb, mut order) = if full_batch {
-        (Vec::new(), Vec::new(), Vec::new())
-    } else {
-        (vec![0.0; batch * d], vec![0.0; batch * o], (0..n).collect::<Vec<usize>>())
-    };
-    let mut rng = SmallRng::seed_from_u64(cfg.seed);
-    let mut stepper = Stepper::new(cfg.optimizer, cfg.lr, arch.n_params());
+    let mut engine = Engine::new(arch, cfg, n, batch);
     let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
 
     let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
@@ -117,28 +116,48 @@ pub fn train(
         status: Status::Completed,
     };
     let mut output_is_last_forward = false;
+    let mut converged = false;
 
     for epoch in 1..=cfg.epochs {
-        let mut loss_sum = 0.0;
-        if full_batch {
-            let x = Rows::all(data.x, n);
-            forward(arch, params, x, &mut ws, cfg.threads);
-            let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-            loss_sum = backward(arch, params, x, data.y, cfg.loss, scale, &mut ws, cfg.threads);
-            step(&mut stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
-            output_is_last_forward = true;
-        } else {
-            order.shuffle(&mut rng);
-            for chunk in order.chunks(batch) {
-                let rows = chunk.len();
-                gather_rows(data.x, n, d, chunk, &mut xb);
-                gather_rows(data.y, n, o, chunk, &mut yb);
-                let x = Rows::all(&xb, rows);
+        let loss_sum = match &mut engine {
+            Engine::FullBatch(stepper) => {
+                let x = Rows::all(data.x, n);
                 forward(arch, params, x, &mut ws, cfg.threads);
-                loss_sum += backward(arch, params, x, &yb, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
-                step(&mut stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
+                let sum = backward(arch, params, x, data.y, cfg.loss, scale, &mut ws, cfg.threads);
+                step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                output_is_last_forward = true;
+                sum
             }
-        }
+            Engine::Minibatch { stepper, xb, yb, order, rng } => {
+                let mut sum = 0.0;
+                order.shuffle(rng);
+                for chunk in order.chunks(batch) {
+                    let rows = chunk.len();
+                    gather_rows(data.x, n, d, chunk, xb);
+                    gather_rows(data.y, n, o, chunk, yb);
+                    let x = Rows::all(xb, rows);
+                    forward(arch, params, x, &mut ws, cfg.threads);
+                    sum += backward(arch, params, x, yb, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
+                    step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                }
+                sum
+            }
+            Engine::Lm(lm) => match lm.iterate(arch, params, data, cfg.weight_decay, &mut ws, cfg.threads) {
+                Iteration::Step(sum) => sum,
+                Iteration::Converged(sum) => {
+                    converged = true;
+                    sum
+                }
+            },
+            Engine::Lbfgs(opt) => match opt.iterate(arch, params, data, cfg.loss, cfg.weight_decay, &mut ws, cfg.threads) {
+                Iteration::Step(sum) => sum,
+                Iteration::Converged(sum) => {
+                    converged = true;
+                    sum
+                }
+            },
+        };
         let loss = cfg.loss.report(loss_sum, n, o);
         if !loss.is_finite() || !params.iter().all(|p| p.is_finite()) {
             history.status = Status::Diverged { epoch };
@@ -167,7 +186,7 @@ pub fn train(
         }
 
         let control = callback(&Progress { epoch, epochs: cfg.epochs, loss });
-        if history.status == Status::EarlyStopped {
+        if history.status == Status::EarlyStopped || converged {
             break;
         }
         if control == Control::Stop {
@@ -191,6 +210,32 @@ pub fn train(
         predict(arch, params, data.x, n, &mut history.output, &mut ws, cfg.threads);
     }
     history
+}
+
+/// How one epoch is run, with the state it carries between epochs.
+enum Engine {
+    FullBatch(Stepper),
+    Minibatch { stepper: Stepper, xb: Vec<f64>, yb: Vec<f64>, order: Vec<usize>, rng: SmallRng },
+    Lm(LevenbergMarquardt),
+    Lbfgs(Lbfgs),
+}
+
+impl Engine {
+    fn new(arch: &Architecture, cfg: &TrainConfig, n: usize, batch: usize) -> Engine {
+        let stepper = || Stepper::new(cfg.optimizer, cfg.lr, arch.n_params());
+        match cfg.optimizer {
+            Optimizer::Lm => Engine::Lm(LevenbergMarquardt::new(arch, n)),
+            Optimizer::Lbfgs => Engine::Lbfgs(Lbfgs::new(arch.n_params())),
+            _ if batch == n => Engine::FullBatch(stepper()),
+            _ => Engine::Minibatch {
+                stepper: stepper(),
+                xb: vec![0.0; batch * arch.inputs()],
+                yb: vec![0.0; batch * arch.outputs()],
+                order: (0..n).collect(),
+                rng: SmallRng::seed_from_u64(cfg.seed),
+            },
+        }
+    }
 }
 
 fn step(stepper: &mut Stepper, params: &mut [f64], grads: &mut [f64], decay: &[std::ops::Range<usize>], weight_decay: f64) {
