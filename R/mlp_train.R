@@ -49,7 +49,9 @@
 #'   `"column"` networks can predict new rows.
 #' @param init Starting weights: `"article"` (normal weights, uniform biases,
 #'   in the R program's order), `"uniform"` (all U(0, 1), the NumPy program),
-#'   `"xavier"`, `"he"`, a previous `mlp_fit` (continue training),
+#'   `"xavier"`, `"he"`, `"nnet"` (every weight and bias U(-0.7, 0.7), as
+#'   nnet starts; a good start for `"lm"` and `"lbfgs"` on standardized
+#'   data), a previous `mlp_fit` (continue training),
 #'   `list(wh =, bh =, wout =, bout =)` for one hidden layer, or
 #'   `list(weights = list(...), biases = list(...))` for any depth. A 1 x h
 #'   bias (or a length-h vector) means the column layout, an n x h bias the
@@ -126,6 +128,12 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
   check_dots(...)
   call <- match.call()
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
+  blueprint <- NULL
+  if (is.data.frame(X) && any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
+    molded <- mold_data_frame(X)
+    X <- molded$x
+    blueprint <- molded$blueprint
+  }
   x <- as_data_matrix(X, "X")
   target <- as_target(Y, nrow(x))
   spec <- training_spec(
@@ -137,6 +145,7 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
     scale = scale, threads = threads, verbose = verbose
   )
   fit <- run_training(spec)
+  fit$blueprint <- blueprint
   fit$call <- call
   fit
 }

@@ -289,6 +289,7 @@ new_fit <- function(spec, res) {
     bias = spec$bias,
     init = spec$init,
     n = nrow(spec$x),
+    y = spec$y,
     levels = spec$levels,
     scaling = spec$scaling,
     x_names = colnames(spec$x),

@@ -28,8 +28,8 @@ test_that("non-numeric data are refused", {
                    "`X` must be a numeric matrix, data frame or vector, not a character matrix")
   expect_arg_error(mlp_train(factor(c("a", "b", "c")), Y), "`X` must be .* not a factor")
   expect_arg_error(mlp_train(list(1, 2, 3), Y), "`X` must be .* not a list")
-  expect_arg_error(mlp_train(data.frame(a = 1:3, b = letters[1:3]), Y),
-                   "`X` must have numeric columns only; column `b` is a character vector")
+  expect_arg_error(mlp_train(data.frame(a = 1:3, b = I(list(1, 2, 3))), Y),
+                   "`X` must have numeric columns only; column `b` is a list")
   expect_arg_error(mlp_train(X, c("1", "1", "0")), "`Y` must be numeric or a factor")
   expect_arg_error(mlp_train(X, list(1, 1, 0)), "`Y` must be .* not a list")
   expect_arg_error(mlp_train(X, matrix(1+0i, 3, 1)), "`Y` must be .* not a complex matrix")
@@ -63,7 +63,7 @@ test_that("hidden, epochs and lr are checked", {
 
 test_that("init and bias are checked", {
   expect_arg_error(mlp_train(X, Y, init = "gaussian"),
-                   "`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\"; not \"gaussian\"")
+                   "`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", \"nnet\"; not \"gaussian\"")
   expect_arg_error(mlp_train(X, Y, init = 3), "`init` must be one of")
   expect_arg_error(mlp_train(X, Y, bias = "diagonal"),
                    "`bias` must be one of \"column\", \"row\"; not \"diagonal\"")
