@@ -10,3 +10,8 @@
 #'
 #' @keywords internal
 "_PACKAGE"
+
+# Imported rather than called with `::`, which costs microseconds per call:
+# mlp_train() on the article's tiny network is otherwise dominated by them.
+#' @importFrom stats rnorm runif sd
+NULL

@@ -19,19 +19,19 @@ draw_params <- function(init, sizes, bias, n) {
     fan_in <- sizes[l]
     fan_out <- sizes[l + 1L]
     w <- switch(init,
-      article = stats::rnorm(fan_in * fan_out, mean = 0, sd = 1),
-      uniform = stats::runif(fan_in * fan_out),
+      article = rnorm(fan_in * fan_out, mean = 0, sd = 1),
+      uniform = runif(fan_in * fan_out),
       xavier = {
         a <- sqrt(6 / (fan_in + fan_out))
-        stats::runif(fan_in * fan_out, -a, a)
+        runif(fan_in * fan_out, -a, a)
       },
-      he = stats::rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in)),
-      nnet = stats::runif(fan_in * fan_out, -0.7, 0.7)
+      he = rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in)),
+      nnet = runif(fan_in * fan_out, -0.7, 0.7)
     )
     b <- switch(init,
-      article = , uniform = stats::runif(fan_out),
+      article = , uniform = runif(fan_out),
       xavier = , he = numeric(fan_out),
-      nnet = stats::runif(fan_out, -0.7, 0.7)
+      nnet = runif(fan_out, -0.7, 0.7)
     )
     weights[[l]] <- matrix(w, fan_in, fan_out)
     biases[[l]] <- lay_out_bias(b, bias, n)

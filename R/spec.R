@@ -190,7 +190,7 @@ check_activation <- function(activation, layers) {
 
 column_stats <- function(m) {
   center <- colMeans(m)
-  spread <- apply(m, 2, stats::sd)
+  spread <- apply(m, 2, sd)
   spread[!is.finite(spread) | spread == 0] <- 1
   list(center = center, scale = spread)
 }
@@ -210,10 +210,17 @@ resolve_threads <- function(threads) {
   check_count(threads, "threads", min = 1)
 }
 
-default_threads <- function() {
-  cores <- parallel::detectCores(logical = FALSE)
-  if (is.na(cores)) 1 else cores
-}
+# All cores, counted once per session (detectCores() takes milliseconds).
+default_threads <- local({
+  cores <- NULL
+  function() {
+    if (is.null(cores)) {
+      cores <<- parallel::detectCores(logical = FALSE)
+      if (is.na(cores) || cores < 1) cores <<- 1
+    }
+    cores
+  }
+})
 
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec) {

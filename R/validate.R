@@ -115,6 +115,7 @@ check_size <- function(n, sizes, bias_rows, batch) {
   params <- sum(fan_in * fan_out + bias_rows * fan_out)
   units <- sum(fan_out)
   bytes <- 8 * (4 * params + 2 * min(batch, n) * units + n * sizes[length(sizes)])
+  if (is.finite(bytes) && bytes < 2^30) return(invisible(bytes))  # no need to ask the system
   limit <- memory_limit()
   if (!is.finite(bytes) || bytes > limit) {
     abort("`hidden` is too large: the network would need about ",

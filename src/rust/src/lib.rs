@@ -26,18 +26,30 @@ fn r_error(msg: impl AsRef<str>) -> Error {
     Error::Other(msg.as_ref().replace('%', " percent"))
 }
 
-fn field(list: &List, name: &str) -> Result<Robj> {
-    list.iter()
+/// The elements of a named R list, read once: every `Robj` extendr makes is
+/// registered in a global table, so looking fields up one by one in the list
+/// would cost more than a tiny network's training.
+struct Fields(Vec<(&'static str, Robj)>);
+
+impl Fields {
+    fn of(list: &List) -> Fields {
+        Fields(list.iter().collect())
+    }
+}
+
+fn field(list: &Fields, name: &str) -> Result<Robj> {
+    list.0
+        .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, v)| v)
+        .map(|(_, v)| v.clone())
         .ok_or_else(|| r_error(format!("internal: missing field '{}'", name)))
 }
 
-fn real(list: &List, name: &str) -> Result<f64> {
+fn real(list: &Fields, name: &str) -> Result<f64> {
     field(list, name)?.as_real().ok_or_else(|| r_error(format!("internal: '{}' must be a double", name)))
 }
 
-fn count(list: &List, name: &str) -> Result<usize> {
+fn count(list: &Fields, name: &str) -> Result<usize> {
     let v = real(list, name)?;
     if v >= 0.0 && v.fract() == 0.0 && v < 9.0e15 {
         Ok(v as usize)
@@ -46,7 +58,7 @@ fn count(list: &List, name: &str) -> Result<usize> {
     }
 }
 
-fn text(list: &List, name: &str) -> Result<String> {
+fn text(list: &Fields, name: &str) -> Result<String> {
     field(list, name)?
         .as_str()
         .map(str::to_string)
@@ -66,7 +78,7 @@ fn matrix<'a>(x: &'a Robj, what: &str) -> Result<(&'a [f64], usize, usize)> {
 }
 
 /// The architecture from `spec = list(sizes, activations, bias)`.
-fn architecture(spec: &List, rows: usize) -> Result<Architecture> {
+fn architecture(spec: &Fields, rows: usize) -> Result<Architecture> {
     let sizes = field(spec, "sizes")?;
     let sizes: Vec<usize> = sizes
         .as_real_slice()
@@ -123,7 +135,7 @@ fn param_blocks(arch: &Architecture, params: &[f64]) -> Robj {
     List::from_values(out).into()
 }
 
-fn optimizer(config: &List) -> Result<Optimizer> {
+fn optimizer(config: &Fields) -> Result<Optimizer> {
     Ok(match text(config, "optimizer")?.as_str() {
         "gd" => Optimizer::Gd,
         "sgd" => Optimizer::Sgd {
@@ -153,12 +165,45 @@ fn interrupt_pending() -> bool {
     unsafe { R_ToplevelExec(Some(check_interrupt), std::ptr::null_mut()) == 0 }
 }
 
+const CLOCK_EVERY: Duration = Duration::from_millis(10);
+const POLL_EVERY: Duration = Duration::from_millis(100);
+const REPORT_EVERY: Duration = Duration::from_millis(200);
+
+/// Reads the clock on about one call in `stride`, the stride adapting so that
+/// reads are CLOCK_EVERY apart.
+struct Pacer {
+    stride: u64,
+    countdown: u64,
+    last: Instant,
+}
+
+impl Pacer {
+    fn new() -> Pacer {
+        Pacer { stride: 1, countdown: 1, last: Instant::now() }
+    }
+
+    /// The time now, on the calls where the clock is read.
+    fn tick(&mut self, force: bool) -> Option<Instant> {
+        self.countdown -= 1;
+        if self.countdown > 0 && !force {
+            return None;
+        }
+        let now = Instant::now();
+        let per_call = now.duration_since(self.last).as_nanos() as u64 / self.stride.max(1);
+        self.stride = (CLOCK_EVERY.as_nanos() as u64 / per_call.max(1)).clamp(1, 1 << 16);
+        self.countdown = self.stride;
+        self.last = now;
+        Some(now)
+    }
+}
+
 /// Trains a network. `params` is `list(W1, b1, ...)`; returns the trained
 /// blocks, the training output, the loss history and how training ended.
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
     let (xs, n, d) = matrix(&x, "x")?;
     let (ys, ny, o) = matrix(&y, "y")?;
+    let (spec, config) = (Fields::of(&spec), Fields::of(&config));
     let arch = architecture(&spec, n)?;
     if ny != n || d != arch.inputs() || o != arch.outputs() {
         return Err(r_error("internal: x, y and the architecture disagree"));
@@ -188,19 +233,24 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
     };
     let reporter = if progress.is_null() { None } else { Some(Function::try_from(progress)?) };
 
-    let mut last_check = Instant::now();
+    // Looking at the clock every epoch would cost more than a tiny epoch, so
+    // the clock is read about every CLOCK_EVERY of training, however long an
+    // epoch takes; the interrupt poll and progress report follow the clock.
+    let mut clock = Pacer::new();
+    let mut last_poll = Instant::now();
     let mut last_report = Instant::now();
     let mut callback_error: Option<Error> = None;
     let mut on_epoch = |p: &Progress| -> Control {
-        let now = Instant::now();
-        if now.duration_since(last_check) >= Duration::from_millis(100) || p.epoch == p.epochs {
-            last_check = now;
+        let last = p.epoch == p.epochs;
+        let Some(now) = clock.tick(last) else { return Control::Continue };
+        if now.duration_since(last_poll) >= POLL_EVERY || last {
+            last_poll = now;
             if interrupt_pending() {
                 return Control::Stop;
             }
         }
         if let Some(f) = &reporter {
-            if now.duration_since(last_report) >= Duration::from_millis(200) || p.epoch == p.epochs {
+            if now.duration_since(last_report) >= REPORT_EVERY || last {
                 last_report = now;
                 if let Err(e) = f.call(pairlist!(p.epoch as f64, p.loss)) {
                     callback_error = Some(e);
@@ -238,7 +288,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
 #[extendr]
 fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     let (xs, n, d) = matrix(&x, "x")?;
-    let arch = architecture(&spec, 1)?;
+    let arch = architecture(&Fields::of(&spec), 1)?;
     if arch.bias_layout() != BiasLayout::Column || d != arch.inputs() {
         return Err(r_error("internal: predict needs column biases and matching inputs"));
     }

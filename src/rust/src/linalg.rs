@@ -76,6 +76,10 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
     }
     let (a_rs, a_cs) = a.strides();
     let (b_rs, b_cs) = b.strides();
+    if m * n * k <= SMALL_PRODUCT {
+        small_matmul(c, m, n, k, a.data, a_rs, a_cs, b.data, b_rs, b_cs, accumulate);
+        return;
+    }
     let parallelism = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
     // SAFETY: the asserts above bound every index gemm touches: a is m x k,
     // b is k x n and c is m x n with the strides computed from their shapes.
@@ -104,6 +108,36 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
     }
 }
 
+/// Products with at most this many multiply-adds skip gemm, whose set-up
+/// (dispatch, packing) costs more than the arithmetic at these sizes.
+const SMALL_PRODUCT: usize = 4096;
+
+/// Plain loops for tiny products (the article's network): every entry of `c`
+/// is one register-held dot product, whatever the operands' strides.
+#[allow(clippy::too_many_arguments)]
+fn small_matmul(c: &mut [f64], m: usize, n: usize, k: usize, a: &[f64], a_rs: isize, a_cs: isize, b: &[f64], b_rs: isize, b_cs: isize, accumulate: bool) {
+    let (a_rs, a_cs, b_rs, b_cs) = (a_rs as usize, a_cs as usize, b_rs as usize, b_cs as usize);
+    // matmul checked that the operands span these indices; checking each
+    // access again would cost more than the multiply-add it guards.
+    assert!(c.len() >= m * n && m > 0 && n > 0 && k > 0);
+    assert!(a.len() > (m - 1) * a_rs + (k - 1) * a_cs && b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    for j in 0..n {
+        for i in 0..m {
+            let (mut pa, mut pb) = (i * a_rs, j * b_cs);
+            let mut sum = 0.0;
+            for _ in 0..k {
+                // SAFETY: pa and pb stay within the spans asserted above.
+                unsafe { sum += a.get_unchecked(pa) * b.get_unchecked(pb) };
+                pa += a_cs;
+                pb += b_rs;
+            }
+            // SAFETY: i + j * m < m * n <= c.len().
+            let cij = unsafe { c.get_unchecked_mut(i + j * m) };
+            *cij = if accumulate { *cij + sum } else { sum };
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,7 +159,7 @@ mod tests {
     fn all_transpose_combinations_match_the_definition() {
         let a: Vec<f64> = (0..12).map(|v| v as f64 * 0.5 - 2.0).collect(); // 3x4
         let b: Vec<f64> = (0..20).map(|v| (v as f64).sin()).collect(); // 4x5 or 5x4
-        let cases = [(false, false, 3, 4, 4, 5), (true, false, 4, 3, 4, 5), (false, true, 3, 4, 5, 4)];
+        let cases = [(false, false, 3, 4, 4, 5), (true, false, 4, 3, 4, 5), (false, true, 3, 4, 5, 4), (true, true, 4, 3, 5, 4)];
         for &(at, bt, ar, ac, br, bc) in &cases {
             let mut op_a = Operand::new(&a, ar, ac);
             if at {

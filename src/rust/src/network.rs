@@ -192,21 +192,29 @@ pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace,
 }
 
 fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation) {
-    for j in 0..cols {
-        let col = &mut z[j * rows..(j + 1) * rows];
-        match layout {
-            BiasLayout::Column => {
-                let b = bias[j];
-                col.iter_mut().for_each(|v| *v = act.apply(*v + b));
-            }
-            BiasLayout::Row => {
-                let b = &bias[j * rows..(j + 1) * rows];
-                col.iter_mut().zip(b).for_each(|(v, &b)| *v = act.apply(*v + b));
-            }
-        }
+    // One monomorphized sweep per activation, so the match is not in the loop.
+    match act {
+        Activation::Sigmoid => sweep(z, rows, cols, bias, layout, |v| Activation::Sigmoid.apply(v)),
+        Activation::Tanh => sweep(z, rows, cols, bias, layout, f64::tanh),
+        Activation::Relu => sweep(z, rows, cols, bias, layout, |v| Activation::Relu.apply(v)),
+        Activation::LeakyRelu => sweep(z, rows, cols, bias, layout, |v| Activation::LeakyRelu.apply(v)),
+        Activation::Linear | Activation::Softmax => sweep(z, rows, cols, bias, layout, |v| v),
     }
     if act == Activation::Softmax {
         softmax_rows(z, rows, cols);
+    }
+}
+
+#[inline(always)]
+fn sweep(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, f: impl Fn(f64) -> f64) {
+    let z = &mut z[..rows * cols];
+    match layout {
+        BiasLayout::Column => {
+            for (col, &b) in z.chunks_exact_mut(rows).zip(&bias[..cols]) {
+                col.iter_mut().for_each(|v| *v = f(*v + b));
+            }
+        }
+        BiasLayout::Row => z.iter_mut().zip(&bias[..rows * cols]).for_each(|(v, &b)| *v = f(*v + b)),
     }
 }
 

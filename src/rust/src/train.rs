@@ -159,7 +159,9 @@ pub fn train(
             },
         };
         let loss = cfg.loss.report(loss_sum, n, o);
-        if !loss.is_finite() || !params.iter().all(|p| p.is_finite()) {
+        // A non-finite weight shows in the next epoch's loss; the last epoch's
+        // weights are checked after the loop.
+        if !loss.is_finite() || (epoch == cfg.epochs && !params.iter().all(|p| p.is_finite())) {
             history.status = Status::Diverged { epoch };
             return history;
         }
