@@ -12,3 +12,7 @@ train_ <- function(x, y, spec, params, config, x_val, y_val, progress) {
 predict_ <- function(x, spec, params, threads) {
   .Call(wrap__predict_, x, spec, params, threads)
 }
+
+gemm_rate_ <- function(n, threads, reps) {
+  .Call(wrap__gemm_rate_, n, threads, reps)
+}

@@ -10,6 +10,7 @@ pub mod loss;
 pub mod network;
 pub mod optimizer;
 pub mod second_order;
+pub mod simd;
 pub mod train;
 
 use activation::Activation;
@@ -299,8 +300,26 @@ fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     Ok(new_matrix(&out, n, arch.outputs()))
 }
 
+/// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
+/// (best of `reps`), for the benchmarks' hardware limit.
+#[extendr]
+fn gemm_rate_(n: f64, threads: f64, reps: f64) -> f64 {
+    let n = n.max(1.0) as usize;
+    let a: Vec<f64> = (0..n * n).map(|i| (i % 7) as f64 * 0.1).collect();
+    let b: Vec<f64> = (0..n * n).map(|i| (i % 5) as f64 * 0.1).collect();
+    let mut c = vec![0.0; n * n];
+    let mut best = f64::INFINITY;
+    for _ in 0..(reps.max(1.0) as usize) {
+        let t = Instant::now();
+        linalg::matmul(&mut c, linalg::Operand::new(&a, n, n), linalg::Operand::new(&b, n, n), false, threads.max(1.0) as usize);
+        best = best.min(t.elapsed().as_secs_f64());
+    }
+    2.0 * (n as f64).powi(3) / best / 1e9
+}
+
 extendr_module! {
     mod backprop;
     fn train_;
     fn predict_;
+    fn gemm_rate_;
 }

@@ -3,6 +3,7 @@
 
 use gemm::{gemm, Parallelism};
 
+
 /// A read-only column-major operand, optionally read transposed.
 #[derive(Clone, Copy)]
 pub struct Operand<'a> {
@@ -80,30 +81,73 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
         small_matmul(c, m, n, k, a.data, a_rs, a_cs, b.data, b_rs, b_cs, accumulate);
         return;
     }
-    let parallelism = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
-    // SAFETY: the asserts above bound every index gemm touches: a is m x k,
-    // b is k x n and c is m x n with the strides computed from their shapes.
-    unsafe {
+    let block = Block { c: c.as_mut_ptr(), ldc: m, a: a.data.as_ptr(), a_rs, a_cs, b: b.data.as_ptr(), b_rs, b_cs, n, k, accumulate };
+    let parts = if m * n * k >= PARALLEL_PRODUCT { threads.min(m / 64).max(1) } else { 1 };
+    if parts <= 1 {
+        // SAFETY: the asserts above bound every index gemm touches.
+        unsafe { block.rows(0, m) };
+        return;
+    }
+    // Each worker computes its own band of rows of c with a single-threaded
+    // product: the bands do not overlap, and every entry is summed exactly as
+    // with one thread, so the result does not depend on `threads`.
+    let band = (m.div_ceil(parts)).next_multiple_of(8);
+    rayon::scope(|scope| {
+        let block = &block;
+        let mut first = 0;
+        while first < m {
+            let rows = band.min(m - first);
+            // SAFETY: bands [first, first + rows) are disjoint and within c's m rows.
+            scope.spawn(move |_| unsafe { block.rows(first, rows) });
+            first += rows;
+        }
+    });
+}
+
+/// Products with at least this many multiply-adds are split across threads.
+const PARALLEL_PRODUCT: usize = 1 << 22;
+
+/// A product `c = a · b` as raw parts, so that bands of rows can go to threads.
+struct Block {
+    c: *mut f64,
+    ldc: usize,
+    a: *const f64,
+    a_rs: isize,
+    a_cs: isize,
+    b: *const f64,
+    b_rs: isize,
+    b_cs: isize,
+    n: usize,
+    k: usize,
+    accumulate: bool,
+}
+
+// SAFETY: workers write disjoint bands of c and only read a and b.
+unsafe impl Sync for Block {}
+
+impl Block {
+    /// Rows `first..first + rows` of c, single-threaded.
+    unsafe fn rows(&self, first: usize, rows: usize) {
         gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            m as isize, // dst column stride
-            1,          // dst row stride
-            accumulate,
-            a.data.as_ptr(),
-            a_cs,
-            a_rs,
-            b.data.as_ptr(),
-            b_cs,
-            b_rs,
-            1.0, // alpha: weight of the old dst
-            1.0, // beta: weight of the product
+            rows,
+            self.n,
+            self.k,
+            self.c.add(first),
+            self.ldc as isize, // dst column stride
+            1,                 // dst row stride
+            self.accumulate,
+            self.a.offset(first as isize * self.a_rs),
+            self.a_cs,
+            self.a_rs,
+            self.b,
+            self.b_cs,
+            self.b_rs,
+            1.0, // weight of the old dst
+            1.0, // weight of the product
             false,
             false,
             false,
-            parallelism,
+            Parallelism::None,
         );
     }
 }
@@ -184,7 +228,7 @@ mod tests {
 
     #[test]
     fn thread_count_does_not_change_the_result() {
-        let (m, k, n) = (300, 257, 129);
+        let (m, k, n) = (700, 257, 129);
         let a: Vec<f64> = (0..m * k).map(|v| ((v * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
         let b: Vec<f64> = (0..k * n).map(|v| ((v * 104729) % 997) as f64 / 997.0 - 0.5).collect();
         let mut c1 = vec![0.0; m * n];
@@ -192,5 +236,12 @@ mod tests {
         matmul(&mut c1, Operand::new(&a, m, k), Operand::new(&b, k, n), false, 1);
         matmul(&mut c2, Operand::new(&a, m, k), Operand::new(&b, k, n), false, 2);
         assert_eq!(c1, c2);
+        // Transposed left operand, as in the weight gradient.
+        let mut g1 = vec![0.0; k * n];
+        let mut g2 = vec![0.0; k * n];
+        let d: Vec<f64> = (0..m * n).map(|v| ((v * 31) % 17) as f64 / 17.0).collect();
+        matmul(&mut g1, Operand::new(&a, m, k).t(), Operand::new(&d, m, n), false, 1);
+        matmul(&mut g2, Operand::new(&a, m, k).t(), Operand::new(&d, m, n), false, 3);
+        assert_eq!(g1, g2);
     }
 }

@@ -8,6 +8,7 @@
 use crate::activation::{softmax_rows, Activation};
 use crate::linalg::{matmul, Operand};
 use crate::loss::{output_delta, Loss};
+use crate::simd;
 use std::ops::Range;
 
 /// Where the biases live.
@@ -187,18 +188,22 @@ pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace,
             Operand::new(&before[l - 1][..rows * fan_in], rows, fan_in)
         };
         matmul(out, input, Operand::new(&params[arch.weights(l)], fan_in, fan_out), false, threads);
-        add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), arch.activation(l));
+        add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), arch.activation(l), threads);
     }
 }
 
-fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation) {
+fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation, threads: usize) {
+    let z = &mut z[..rows * cols];
     // One monomorphized sweep per activation, so the match is not in the loop.
-    match act {
-        Activation::Sigmoid => sweep(z, rows, cols, bias, layout, |v| Activation::Sigmoid.apply(v)),
-        Activation::Tanh => sweep(z, rows, cols, bias, layout, f64::tanh),
-        Activation::Relu => sweep(z, rows, cols, bias, layout, |v| Activation::Relu.apply(v)),
-        Activation::LeakyRelu => sweep(z, rows, cols, bias, layout, |v| Activation::LeakyRelu.apply(v)),
-        Activation::Linear | Activation::Softmax => sweep(z, rows, cols, bias, layout, |v| v),
+    match (act, layout) {
+        (Activation::Sigmoid, BiasLayout::Column) => {
+            for_column_groups(z, rows, threads, |j, col| simd::sigmoid_add(col, bias[j]))
+        }
+        (Activation::Sigmoid, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Sigmoid.apply(v)),
+        (Activation::Tanh, _) => sweep(z, rows, bias, layout, threads, f64::tanh),
+        (Activation::Relu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Relu.apply(v)),
+        (Activation::LeakyRelu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::LeakyRelu.apply(v)),
+        (Activation::Linear | Activation::Softmax, _) => sweep(z, rows, bias, layout, threads, |v| v),
     }
     if act == Activation::Softmax {
         softmax_rows(z, rows, cols);
@@ -206,16 +211,37 @@ fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], 
 }
 
 #[inline(always)]
-fn sweep(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, f: impl Fn(f64) -> f64) {
-    let z = &mut z[..rows * cols];
+fn sweep(z: &mut [f64], rows: usize, bias: &[f64], layout: BiasLayout, threads: usize, f: impl Fn(f64) -> f64 + Sync) {
     match layout {
-        BiasLayout::Column => {
-            for (col, &b) in z.chunks_exact_mut(rows).zip(&bias[..cols]) {
-                col.iter_mut().for_each(|v| *v = f(*v + b));
-            }
-        }
-        BiasLayout::Row => z.iter_mut().zip(&bias[..rows * cols]).for_each(|(v, &b)| *v = f(*v + b)),
+        BiasLayout::Column => for_column_groups(z, rows, threads, |j, col| {
+            let b = bias[j];
+            col.iter_mut().for_each(|v| *v = f(*v + b));
+        }),
+        BiasLayout::Row => z.iter_mut().zip(bias).for_each(|(v, &b)| *v = f(*v + b)),
     }
+}
+
+/// Blocks smaller than this many elements are swept by one thread.
+const PARALLEL_MIN: usize = 1 << 16;
+
+/// Calls `f(j, column j)` for every column of a column-major block, the
+/// columns shared out among `threads` workers when the block is large. Each
+/// column is handled whole by one worker, so results do not depend on `threads`.
+fn for_column_groups(z: &mut [f64], rows: usize, threads: usize, f: impl Fn(usize, &mut [f64]) + Sync) {
+    let cols = if rows == 0 { 0 } else { z.len() / rows };
+    if threads <= 1 || cols < 2 || z.len() < PARALLEL_MIN {
+        z.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(j, col));
+        return;
+    }
+    let per_task = cols.div_ceil(threads);
+    rayon::scope(|scope| {
+        for (t, group) in z.chunks_mut(per_task * rows).enumerate() {
+            let f = &f;
+            scope.spawn(move |_| {
+                group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(t * per_task + j, col));
+            });
+        }
+    });
 }
 
 /// Backward pass after [`forward`] on the same rows: fills `ws.deltas` and
@@ -256,7 +282,7 @@ pub fn backward(
         let (gw, gb) = split_grads(&mut ws.grads, arch, l);
         // dW = inputᵀ · delta
         matmul(gw, input.t(), Operand::new(delta, rows, fan_out), false, threads);
-        bias_gradient(gb, delta, rows, fan_out, arch.bias_layout());
+        bias_gradient(gb, delta, rows, fan_out, arch.bias_layout(), threads);
         if l > 0 {
             // delta_below = (delta · Wᵀ) ⊙ slope(activations below)
             let (below, this) = ws.deltas.split_at_mut(l);
@@ -265,7 +291,10 @@ pub fn backward(
             matmul(below, Operand::new(&this[0][..rows * fan_out], rows, fan_out), w.t(), false, threads);
             let act = arch.activation(l - 1);
             let a = &ws.acts[l - 1][..rows * fan_in];
-            below.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
+            for_column_groups(below, rows, threads, |j, d| {
+                let a = &a[j * rows..(j + 1) * rows];
+                d.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
+            });
         }
     }
     loss_sum
@@ -280,11 +309,18 @@ fn split_grads<'a>(grads: &'a mut [f64], arch: &Architecture, l: usize) -> (&'a 
 
 /// Column layout: column sums of delta. Row layout: each row's sum of delta,
 /// copied into every column of that row (the R program's `rowSums` recycling).
-fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout: BiasLayout) {
+fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout: BiasLayout, threads: usize) {
     match layout {
         BiasLayout::Column => {
-            for j in 0..cols {
-                gb[j] = delta[j * rows..(j + 1) * rows].iter().sum();
+            let column_sum = |j: usize| delta[j * rows..(j + 1) * rows].iter().sum::<f64>();
+            if threads > 1 && rows * cols >= PARALLEL_MIN && cols >= 2 {
+                let (left, right) = gb[..cols].split_at_mut(cols / 2);
+                rayon::join(
+                    || left.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j)),
+                    || right.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(cols / 2 + j)),
+                );
+            } else {
+                gb[..cols].iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j));
             }
         }
         BiasLayout::Row => {
@@ -349,9 +385,9 @@ mod tests {
     fn row_bias_gradient_recycles_row_sums() {
         let delta = [1.0, 2.0, 10.0, 20.0]; // 2 rows x 2 cols
         let mut gb = [0.0; 6]; // 2 rows x 3 cols of a wider bias? use 2x2
-        bias_gradient(&mut gb[..4], &delta, 2, 2, BiasLayout::Row);
+        bias_gradient(&mut gb[..4], &delta, 2, 2, BiasLayout::Row, 1);
         assert_eq!(&gb[..4], &[11.0, 22.0, 11.0, 22.0]);
-        bias_gradient(&mut gb[..2], &delta, 2, 2, BiasLayout::Column);
+        bias_gradient(&mut gb[..2], &delta, 2, 2, BiasLayout::Column, 2);
         assert_eq!(&gb[..2], &[3.0, 30.0]);
     }
 }
