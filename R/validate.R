@@ -48,8 +48,8 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
           nrow(x), " x ", ncol(x), ".")
   }
   if (!is.double(x)) storage.mode(x) <- "double"
-  # anyNA() and range() scan without allocating a copy of x.
-  if (anyNA(x) || any(is.infinite(range(x)))) {
+  # anyNA(), min() and max() scan without copying x (range() would copy it).
+  if (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x))) {
     what <- if (anyNA(x)) "NA or NaN" else "Inf"
     abort("`", arg, "` must contain finite numbers only; it contains ", what, ".")
   }

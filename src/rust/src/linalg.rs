@@ -81,28 +81,52 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
         small_matmul(c, m, n, k, a.data, a_rs, a_cs, b.data, b_rs, b_cs, accumulate);
         return;
     }
-    let block = Block { c: c.as_mut_ptr(), ldc: m, a: a.data.as_ptr(), a_rs, a_cs, b: b.data.as_ptr(), b_rs, b_cs, n, k, accumulate };
-    let parts = if m * n * k >= PARALLEL_PRODUCT { threads.min(m / 64).max(1) } else { 1 };
-    if parts <= 1 {
+    let block = Block { c: c.as_mut_ptr(), ldc: m, a: a.data.as_ptr(), a_rs, a_cs, b: b.data.as_ptr(), b_rs, b_cs, k, accumulate };
+    if m * n * k < PARALLEL_PRODUCT || (m <= BAND && n <= COLUMN_BAND) {
         // SAFETY: the asserts above bound every index gemm touches.
-        unsafe { block.rows(0, m) };
+        unsafe { block.part(0, m, 0, n) };
         return;
     }
-    // Each worker computes its own band of rows of c with a single-threaded
-    // product: the bands do not overlap, and every entry is summed exactly as
-    // with one thread, so the result does not depend on `threads`.
-    let band = (m.div_ceil(parts)).next_multiple_of(8);
+    // Large products are computed as bands (of BAND rows, or of COLUMN_BAND
+    // columns when c is short), each by a single-threaded gemm, whatever the
+    // thread count: the bands are the same with 1 thread or 8, so the result
+    // does not depend on `threads`. Workers take contiguous runs of bands.
+    let by_rows = m > BAND;
+    let (extent, width) = if by_rows { (m, BAND) } else { (n, COLUMN_BAND) };
+    let bands = extent.div_ceil(width);
+    let workers = threads.clamp(1, bands);
+    let per_worker = bands.div_ceil(workers);
+    let run = |first_band: usize| {
+        for band in first_band..(first_band + per_worker).min(bands) {
+            let first = band * width;
+            let size = width.min(extent - first);
+            // SAFETY: bands are disjoint runs of rows (or columns) within c.
+            unsafe {
+                if by_rows {
+                    block.part(first, size, 0, n)
+                } else {
+                    block.part(0, m, first, size)
+                }
+            };
+        }
+    };
+    if workers == 1 {
+        run(0);
+        return;
+    }
     rayon::scope(|scope| {
-        let block = &block;
-        let mut first = 0;
-        while first < m {
-            let rows = band.min(m - first);
-            // SAFETY: bands [first, first + rows) are disjoint and within c's m rows.
-            scope.spawn(move |_| unsafe { block.rows(first, rows) });
-            first += rows;
+        let run = &run;
+        for w in 0..workers {
+            scope.spawn(move |_| run(w * per_worker));
         }
     });
 }
+
+/// Columns per band of a large product whose result has few rows.
+const COLUMN_BAND: usize = 64;
+
+/// Rows per band of a large product (see [`matmul`]).
+const BAND: usize = 256;
 
 /// Products with at least this many multiply-adds are split across threads.
 const PARALLEL_PRODUCT: usize = 1 << 22;
@@ -117,7 +141,6 @@ struct Block {
     b: *const f64,
     b_rs: isize,
     b_cs: isize,
-    n: usize,
     k: usize,
     accumulate: bool,
 }
@@ -126,20 +149,20 @@ struct Block {
 unsafe impl Sync for Block {}
 
 impl Block {
-    /// Rows `first..first + rows` of c, single-threaded.
-    unsafe fn rows(&self, first: usize, rows: usize) {
+    /// Rows `row..row + rows` and columns `col..col + cols` of c, single-threaded.
+    unsafe fn part(&self, row: usize, rows: usize, col: usize, cols: usize) {
         gemm(
             rows,
-            self.n,
+            cols,
             self.k,
-            self.c.add(first),
+            self.c.add(row + col * self.ldc),
             self.ldc as isize, // dst column stride
             1,                 // dst row stride
             self.accumulate,
-            self.a.offset(first as isize * self.a_rs),
+            self.a.offset(row as isize * self.a_rs),
             self.a_cs,
             self.a_rs,
-            self.b,
+            self.b.offset(col as isize * self.b_cs),
             self.b_cs,
             self.b_rs,
             1.0, // weight of the old dst
@@ -224,6 +247,37 @@ mod tests {
                 assert!((x - 2.0 * y).abs() < 1e-12);
             }
         }
+    }
+
+    #[test]
+    fn thread_count_does_not_change_large_products() {
+        // The first layer of a wide network: tall x times weights, and the gradient.
+        let (m, k, n) = (5000, 784, 128);
+        let a: Vec<f64> = (0..m * k).map(|v| ((v * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
+        let b: Vec<f64> = (0..k * n).map(|v| ((v * 104729) % 997) as f64 / 997.0 - 0.5).collect();
+        let d: Vec<f64> = (0..m * n).map(|v| ((v * 31) % 17) as f64 / 17.0).collect();
+        let run = |threads| {
+            let mut c = vec![0.0; m * n];
+            let mut g = vec![0.0; k * n];
+            matmul(&mut c, Operand::new(&a, m, k), Operand::new(&b, k, n), false, threads);
+            matmul(&mut g, Operand::new(&a, m, k).t(), Operand::new(&d, m, n), false, threads);
+            (c, g)
+        };
+        let (c1, g1) = run(1);
+        let (c2, g2) = run(2);
+        assert!(c1 == c2, "forward product differs");
+        assert!(g1 == g2, "gradient product differs");
+        // A minibatch: few rows, many columns (column bands).
+        let (mb, nb) = (200, 300);
+        let short = |threads| {
+            let mut c = vec![0.0; mb * nb];
+            matmul(&mut c, Operand::new(&a[..mb * k], mb, k), Operand::new(&b[..k * 128], k, 128), false, threads);
+            let mut w = vec![0.0; mb * nb];
+            let bw: Vec<f64> = (0..k * nb).map(|v| (v % 11) as f64).collect();
+            matmul(&mut w, Operand::new(&a[..mb * k], mb, k), Operand::new(&bw, k, nb), false, threads);
+            (c, w)
+        };
+        assert!(short(1) == short(2), "column-banded product differs");
     }
 
     #[test]

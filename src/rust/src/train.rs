@@ -134,8 +134,8 @@ pub fn train(
                 order.shuffle(rng);
                 for chunk in order.chunks(batch) {
                     let rows = chunk.len();
-                    gather_rows(data.x, n, d, chunk, xb);
-                    gather_rows(data.y, n, o, chunk, yb);
+                    gather_rows(data.x, n, d, chunk, xb, cfg.threads);
+                    gather_rows(data.y, n, o, chunk, yb, 1);
                     let x = Rows::all(xb, rows);
                     forward(arch, params, x, &mut ws, cfg.threads);
                     sum += backward(arch, params, x, yb, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
@@ -250,13 +250,23 @@ fn step(stepper: &mut Stepper, params: &mut [f64], grads: &mut [f64], decay: &[s
 }
 
 /// Copies rows `idx` of a column-major `n x cols` matrix into a contiguous
-/// `idx.len() x cols` block.
-fn gather_rows(src: &[f64], n: usize, cols: usize, idx: &[usize], dst: &mut [f64]) {
+/// `idx.len() x cols` block; large blocks are split by columns over threads
+/// (the reads are scattered, so two threads wait on memory twice as well).
+fn gather_rows(src: &[f64], n: usize, cols: usize, idx: &[usize], dst: &mut [f64], threads: usize) {
     let rows = idx.len();
-    for j in 0..cols {
-        let col = &src[j * n..(j + 1) * n];
-        let out = &mut dst[j * rows..(j + 1) * rows];
-        out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
+    let gather = |j0: usize, out: &mut [f64]| {
+        for (dj, out) in out.chunks_exact_mut(rows).enumerate() {
+            let col = &src[(j0 + dj) * n..(j0 + dj + 1) * n];
+            out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
+        }
+    };
+    let dst = &mut dst[..rows * cols];
+    if threads > 1 && cols >= 2 && rows * cols >= 1 << 15 {
+        let half = cols / 2;
+        let (left, right) = dst.split_at_mut(half * rows);
+        rayon::join(|| gather(0, left), || gather(half, right));
+    } else {
+        gather(0, dst);
     }
 }
 

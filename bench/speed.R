@@ -1,0 +1,88 @@
+# Speed: W1 (the article's network against its R program), W3 (large full
+# batch against the DGEMM limit and NumPy), W4 (minibatch adam). Every ratio
+# is measured in this run. BENCH_THREADS sets the thread count (default: all cores).
+source(file.path("bench", "common.R"))
+threads <- as.integer(Sys.getenv("BENCH_THREADS", parallel::detectCores()))
+
+# --- W1 ---------------------------------------------------------------------
+rule("W1: the article's network, 5000 epochs, row biases")
+source(file.path("bench", "article_program.R"))
+X <- matrix(c(1, 0, 1, 0, 1, 0, 1, 1, 0, 1, 0, 1), nrow = 3, ncol = 4, byrow = TRUE)
+Y <- matrix(c(1, 1, 0), byrow = FALSE)
+w1 <- bench::mark(
+  article_r_program = article_r_program(X, Y),
+  backprop = mlp_train(X, Y, bias = "row", threads = 1, verbose = FALSE),
+  check = FALSE, min_iterations = 30, filter_gc = FALSE
+)
+med <- as.numeric(w1$median)
+cat(sprintf("article's R program: %.2f ms; mlp_train(): %.3f ms; speed-up %.0fx (median of >= 30 runs)\n",
+            med[1] * 1e3, med[2] * 1e3, med[1] / med[2]))
+
+# --- W3 / W4 in a fresh R process, so that its peak memory is its own -------
+large <- function(threads) {
+  suppressPackageStartupMessages(library(backprop))
+  status <- function(field) {
+    line <- grep(paste0("^", field, ":"), readLines("/proc/self/status"), value = TRUE)
+    as.numeric(gsub("[^0-9]", "", line)) * 1024
+  }
+  n <- 60000; d <- 784; h <- 128; o <- 10
+  set.seed(1)
+  X <- runif(n * d)
+  dim(X) <- c(n, d) # no copy
+  Y <- diag(o)[sample(o, n, replace = TRUE), ]
+  before <- status("VmRSS")
+  flops <- 4 * n * d * h + 6 * n * h * o
+  # Seconds per epoch: the difference between 3 and 1 epochs, best of 2 pairs.
+  run <- function(epochs, ...) {
+    system.time(mlp_train(X, Y, hidden = h, epochs = epochs, init = "xavier", lr = lr,
+                          threads = threads, verbose = FALSE, ...))[["elapsed"]]
+  }
+  # A learning rate for summed gradients over 60000 rows; the article's 0.1
+  # would saturate every unit at once.
+  lr <- 1e-4
+  per_epoch <- min(vapply(1:2, function(i) (run(3) - run(1)) / 2, numeric(1)))
+  peak <- status("VmHWM")
+  # After the peak was read: the rate measurement allocates its own matrices.
+  rate <- max(vapply(1:3, function(i) backprop:::gemm_rate_(2048, threads, 2), numeric(1)))
+  set.seed(2)
+  lr <- 0.001
+  adam <- min(vapply(1:2, function(i) run(1, optimizer = "adam", batch_size = 256), numeric(1)))
+  set.seed(3)
+  f1 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = 1)
+  set.seed(3)
+  f2 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = threads)
+  list(rate = rate, limit = flops / rate / 1e9, per_epoch = per_epoch, adam = adam,
+       x_bytes = 8 * n * d, act_bytes = 8 * n * (h + o), peak = peak, before = before,
+       identical = identical(f1$weights, f2$weights))
+}
+res <- callr::r(large, list(threads = threads))
+rule(sprintf("W3: n = 60000, d = 784, 128 sigmoid hidden, 10 sigmoid outputs, gd, %d thread(s)", threads))
+cat(sprintf("DGEMM rate (this crate, best of 3): %.1f GFLOP/s -> limit %.3f s per epoch\n", res$rate, res$limit))
+cat(sprintf("mlp_train(): %.3f s per epoch = %.2fx the limit\n", res$per_epoch, res$per_epoch / res$limit))
+budget <- res$x_bytes + 3 * res$act_bytes + 200 * 1024^2
+cat(sprintf("peak memory of the R process: %.0f MB, of which %.0f MB before training (X %.0f MB, activations %.0f MB; budget X + 3 x activations + 200 MB = %.0f MB)%s\n",
+            res$peak / 1024^2, res$before / 1024^2, res$x_bytes / 1024^2, res$act_bytes / 1024^2, budget / 1024^2,
+            if (res$peak <= budget) "" else "  OVER BUDGET"))
+cat(sprintf("weights identical with 1 and %d threads: %s\n", threads, res$identical))
+rule("W4: the same data, adam, batch 256, one epoch")
+cat(sprintf("mlp_train(): %.3f s per epoch = %.2fx W3's full-batch limit\n", res$adam, res$adam / res$limit))
+
+# --- The article's NumPy program at W3's size, when numpy is installed ------
+# R's LD_LIBRARY_PATH can make a python3 load another Python's libpython (and
+# so miss its packages); OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current
+# numpy here. All are unset for the python commands only.
+python <- function(...) {
+  system2("env", c("-u", "LD_LIBRARY_PATH", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE",
+                   sprintf("OPENBLAS_NUM_THREADS=%d", threads), "python3", ...),
+          stdout = TRUE, stderr = FALSE)
+}
+has_numpy <- nzchar(Sys.which("python3")) &&
+  identical(suppressWarnings(python("-c", shQuote("import numpy; print('ok')"))), "ok")
+if (has_numpy) {
+  out <- python(file.path("bench", "numpy_program.py"))
+  numpy_epoch <- as.numeric(out[length(out)])
+  cat(sprintf("article's NumPy program at this size: %.3f s per epoch = %.2fx the limit; mlp_train() is %.1fx faster\n",
+              numpy_epoch, numpy_epoch / res$limit, numpy_epoch / res$per_epoch))
+} else {
+  cat("numpy not installed: NumPy comparison skipped (pip install numpy)\n")
+}
