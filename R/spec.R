@@ -239,7 +239,7 @@ run_training <- function(spec) {
     momentum = spec$momentum, nesterov = spec$nesterov,
     beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
   )
-  progress <- if (spec$verbose) progress_reporter(spec$epochs) else NULL
+  progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
   res <- train_(spec$x, spec$y, arch, blocks, config,
                 spec$val$x, spec$val$y, progress)
   if (!is.null(progress)) progress(NULL, NULL)
@@ -304,21 +304,20 @@ new_fit <- function(spec, res) {
   )), class = "mlp_fit")
 }
 
-# A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes it.
-progress_reporter <- function(epochs) {
+# A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes
+# it. The bar belongs to `envir`, the frame of the caller that trains.
+progress_reporter <- function(epochs, envir) {
   if (!requireNamespace("cli", quietly = TRUE) || epochs < 1) return(NULL)
-  env <- environment()
-  loss_text <- ""
   id <- cli::cli_progress_bar(
-    total = epochs, .envir = env, clear = TRUE,
-    format = "{cli::pb_bar} epoch {cli::pb_current}/{cli::pb_total} | loss {loss_text} | ETA {cli::pb_eta}"
+    total = epochs, .envir = envir, clear = TRUE, extra = list(loss = ""),
+    format = "{cli::pb_bar} epoch {cli::pb_current}/{cli::pb_total} | loss {cli::pb_extra$loss} | ETA {cli::pb_eta}"
   )
   function(epoch, loss) {
     if (is.null(epoch)) {
-      cli::cli_progress_done(id = id, .envir = env)
+      cli::cli_progress_done(id = id, .envir = envir)
     } else {
-      loss_text <<- format(signif(loss, 4))
-      cli::cli_progress_update(id = id, set = epoch, .envir = env)
+      cli::cli_progress_update(id = id, set = epoch, .envir = envir,
+                               extra = list(loss = format(signif(loss, 4))))
     }
     invisible(NULL)
   }

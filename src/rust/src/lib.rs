@@ -263,7 +263,8 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
     };
     let history = train::train(&arch, &mut flat, Dataset { x: xs, y: ys, rows: n }, validation, &cfg, &mut on_epoch);
     if let Some(e) = callback_error {
-        return Err(r_error(format!("the progress callback failed: {}", e)));
+        let msg: String = e.to_string().chars().take(200).collect();
+        return Err(r_error(format!("the progress report failed: {}", msg)));
     }
 
     let (status, diverged_at) = match history.status {

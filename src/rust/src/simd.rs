@@ -10,8 +10,13 @@ pub fn exp(x: f64) -> f64 {
     const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // Beyond these limits e^x is 0 or overflows; clamping keeps 2^k representable.
+    // Adding then subtracting 1.5·2^52 rounds to the nearest integer with
+    // plain additions (f64::round is a library call that stops vectorization),
+    // and leaves k in the low bits of `shifted`.
+    const SHIFT: f64 = 6_755_399_441_055_744.0;
     let x = x.clamp(-708.0, 709.0);
-    let k = (x * LOG2E).round();
+    let shifted = x * LOG2E + SHIFT;
+    let k = shifted - SHIFT;
     let r = (x - k * LN2_HI) - k * LN2_LO;
     // Horner form of sum_{i=0}^{12} r^i / i!
     let mut p = 1.0 / 479_001_600.0;
@@ -27,7 +32,8 @@ pub fn exp(x: f64) -> f64 {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    let scale = f64::from_bits(((k as i64 + 1023) as u64) << 52);
+    let k_bits = shifted.to_bits().wrapping_sub(SHIFT.to_bits());
+    let scale = f64::from_bits(k_bits.wrapping_add(1023) << 52);
     p * scale
 }
 

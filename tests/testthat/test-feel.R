@@ -1,0 +1,52 @@
+test_that("an interrupt stops training, keeps the session and returns the network so far", {
+  skip_on_cran()
+  skip_if_not_installed("callr")
+  p <- callr::r_bg(function() {
+    library(backprop)
+    set.seed(1)
+    x <- matrix(runif(20000 * 20), ncol = 20)
+    y <- rowSums(x)
+    warned <- NULL
+    fit <- withCallingHandlers(
+      mlp_train(x, y, hidden = 64, epochs = 1e6, output = "linear", loss = "mse",
+                lr = 1e-6, threads = 1),
+      warning = function(w) {
+        warned <<- conditionMessage(w)
+        invokeRestart("muffleWarning")
+      }
+    )
+    # The session is still usable after the interrupt.
+    list(status = fit$status, epochs = length(fit$loss), warned = warned,
+         finite = all(is.finite(unlist(fit$weights))), after = sum(1:10))
+  })
+  # Wait until training has surely started, then press Ctrl-C.
+  Sys.sleep(4)
+  p$interrupt()
+  p$wait(20000)
+  res <- p$get_result()
+  expect_equal(res$status, "interrupted")
+  expect_lt(res$epochs, 1e6)
+  expect_match(res$warned, "Training was interrupted after epoch [0-9]+")
+  expect_true(res$finite)
+  expect_equal(res$after, 55)
+})
+
+test_that("verbose = TRUE reports progress through cli", {
+  skip_if_not_installed("cli")
+  withr::local_options(cli.progress_handlers = "logger", cli.progress_show_after = 0)
+  set.seed(1)
+  x <- matrix(runif(2000 * 10), ncol = 10)
+  # The logger handler prints one line per update: "<time> <bar id> <epoch>/<total> <event>".
+  lines <- capture.output(
+    fit <- mlp_train(x, rowSums(x), hidden = 16, epochs = 3000, output = "linear",
+                     loss = "mse", lr = 1e-5, verbose = TRUE, threads = 1)
+  )
+  expect_s3_class(fit, "mlp_fit")
+  expect_true(any(grepl(" 0/3000 created", lines, fixed = TRUE)))
+  expect_true(any(grepl(" 3000/3000 terminated", lines, fixed = TRUE)))
+  quiet <- capture.output(
+    mlp_train(x, rowSums(x), hidden = 16, epochs = 30, output = "linear", loss = "mse",
+              lr = 1e-5, verbose = FALSE, threads = 1)
+  )
+  expect_length(quiet, 0)
+})
