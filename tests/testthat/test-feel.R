@@ -45,8 +45,8 @@ test_that("verbose = TRUE reports progress through cli", {
   expect_true(any(grepl(" 0/3000 created", lines, fixed = TRUE)))
   expect_true(any(grepl(" 3000/3000 terminated", lines, fixed = TRUE)))
   quiet <- capture.output(
-    mlp_train(x, rowSums(x), hidden = 16, epochs = 30, output = "linear", loss = "mse",
-              lr = 1e-5, verbose = FALSE, threads = 1)
+    q <- mlp_train(x, rowSums(x), hidden = 16, epochs = 30, output = "linear", loss = "mse",
+                   lr = 1e-5, verbose = FALSE, threads = 1)
   )
   expect_length(quiet, 0)
 })
