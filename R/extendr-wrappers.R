@@ -16,3 +16,11 @@ predict_ <- function(x, spec, params, threads) {
 gemm_rate_ <- function(n, threads, reps) {
   .Call(wrap__gemm_rate_, n, threads, reps)
 }
+
+trace_ <- function(x, y, spec, params, config) {
+  .Call(wrap__trace_, x, y, spec, params, config)
+}
+
+objective_ <- function(x, y, spec, params, config) {
+  .Call(wrap__objective_, x, y, spec, params, config)
+}

@@ -224,21 +224,9 @@ default_threads <- local({
 
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec) {
-  arch <- list(
-    sizes = as.numeric(spec$sizes),
-    activations = c(spec$activation, spec$output),
-    bias = spec$bias
-  )
+  arch <- spec_arch(spec)
   blocks <- interleave(spec$params$weights, spec$params$biases)
-  config <- list(
-    loss = spec$loss, optimizer = spec$optimizer, lr = spec$lr,
-    epochs = spec$epochs, batch_size = as.numeric(spec$batch_size),
-    weight_decay = spec$weight_decay,
-    patience = if (is.null(spec$patience)) NULL else as.numeric(spec$patience),
-    seed = spec$seed, threads = as.numeric(spec$threads),
-    momentum = spec$momentum, nesterov = spec$nesterov,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
-  )
+  config <- spec_config(spec)
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
   res <- train_(spec$x, spec$y, arch, blocks, config,
                 spec$val$x, spec$val$y, progress)
@@ -254,6 +242,24 @@ run_training <- function(spec) {
             "; returning the network as it was then.", call. = FALSE)
   }
   new_fit(spec, res)
+}
+
+# The architecture and settings as the Rust entry points read them.
+spec_arch <- function(spec) {
+  list(sizes = as.numeric(spec$sizes), activations = c(spec$activation, spec$output),
+       bias = spec$bias)
+}
+
+spec_config <- function(spec) {
+  list(
+    loss = spec$loss, optimizer = spec$optimizer, lr = spec$lr,
+    epochs = spec$epochs, batch_size = as.numeric(spec$batch_size),
+    weight_decay = spec$weight_decay,
+    patience = if (is.null(spec$patience)) NULL else as.numeric(spec$patience),
+    seed = spec$seed, threads = as.numeric(spec$threads),
+    momentum = spec$momentum, nesterov = spec$nesterov,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+  )
 }
 
 interleave <- function(a, b) {

@@ -202,14 +202,8 @@ impl Pacer {
 /// blocks, the training output, the loss history and how training ended.
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
-    let (xs, n, d) = matrix(&x, "x")?;
-    let (ys, ny, o) = matrix(&y, "y")?;
-    let (spec, config) = (Fields::of(&spec), Fields::of(&config));
-    let arch = architecture(&spec, n)?;
-    if ny != n || d != arch.inputs() || o != arch.outputs() {
-        return Err(r_error("internal: x, y and the architecture disagree"));
-    }
-    let mut flat = flatten_params(&arch, &params)?;
+    let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg } = problem(&x, &y, &spec, &params, &config)?;
+    let (d, o) = (arch.inputs(), arch.outputs());
     let validation = if x_val.is_null() {
         None
     } else {
@@ -219,18 +213,6 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
             return Err(r_error("internal: validation data disagree with the architecture"));
         }
         Some(Dataset { x: xv, y: yv, rows: nv })
-    };
-    let loss_name = text(&config, "loss")?;
-    let cfg = TrainConfig {
-        loss: Loss::parse(&loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
-        optimizer: optimizer(&config)?,
-        lr: real(&config, "lr")?,
-        epochs: count(&config, "epochs")?,
-        batch_size: count(&config, "batch_size")?,
-        weight_decay: real(&config, "weight_decay")?,
-        patience: field(&config, "patience")?.as_real().map(|p| p as usize),
-        seed: real(&config, "seed")? as u64,
-        threads: count(&config, "threads")?.max(1),
     };
     let reporter = if progress.is_null() { None } else { Some(Function::try_from(progress)?) };
 
@@ -301,6 +283,124 @@ fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     Ok(new_matrix(&out, n, arch.outputs()))
 }
 
+/// Reads x, y, the architecture, its parameters and the training settings
+/// as `train_` receives them.
+struct Problem<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    n: usize,
+    arch: Architecture,
+    params: Vec<f64>,
+    cfg: TrainConfig,
+}
+
+fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List, config: &List) -> Result<Problem<'a>> {
+    let (xs, n, d) = matrix(x, "x")?;
+    let (ys, ny, o) = matrix(y, "y")?;
+    let (spec, config) = (Fields::of(spec), Fields::of(config));
+    let arch = architecture(&spec, n)?;
+    if ny != n || d != arch.inputs() || o != arch.outputs() {
+        return Err(r_error("internal: x, y and the architecture disagree"));
+    }
+    let params = flatten_params(&arch, params)?;
+    let loss_name = text(&config, "loss")?;
+    let cfg = TrainConfig {
+        loss: Loss::parse(&loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
+        optimizer: optimizer(&config)?,
+        lr: real(&config, "lr")?,
+        epochs: count(&config, "epochs")?,
+        batch_size: count(&config, "batch_size")?,
+        weight_decay: real(&config, "weight_decay")?,
+        patience: field(&config, "patience")?.as_real().map(|p| p as usize),
+        seed: real(&config, "seed")? as u64,
+        threads: count(&config, "threads")?.max(1),
+    };
+    Ok(Problem { x: xs, y: ys, n, arch, params, cfg })
+}
+
+fn named_list(names: &[&str], values: Vec<Robj>) -> Result<List> {
+    List::from_names_and_values(names, values)
+}
+
+/// Every intermediate matrix of one iteration of a one-hidden-layer network,
+/// under the article's names, and the parameters after the iteration's update.
+#[extendr]
+fn trace_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<List> {
+    let pb = problem(&x, &y, &spec, &params, &config)?;
+    let (arch, n) = (&pb.arch, pb.n);
+    if arch.layers() != 2 {
+        return Err(r_error("internal: the trace shows one hidden layer"));
+    }
+    let (d, h, o) = (arch.inputs(), arch.fan_out(0), arch.outputs());
+    let threads = pb.cfg.threads;
+    let p = &pb.params;
+    // Pre-activations: the same product and bias sweep as the forward pass,
+    // with the identity in place of the activation.
+    let pre = |l: usize, input: &[f64], rows: usize| {
+        let (fi, fo) = (arch.fan_in(l), arch.fan_out(l));
+        let mut z = vec![0.0; rows * fo];
+        linalg::matmul(&mut z, linalg::Operand::new(input, rows, fi), linalg::Operand::new(&p[arch.weights(l)], fi, fo), false, threads);
+        network::add_bias_and_activate(&mut z, rows, fo, &p[arch.biases(l)], arch.bias_layout(), Activation::Linear, threads);
+        z
+    };
+    let mut ws = Workspace::new(arch, n);
+    let rows = network::Rows::all(pb.x, n);
+    network::forward(arch, p, rows, &mut ws, threads);
+    let hidden_input = pre(0, pb.x, n);
+    let hidden = ws.acts[0][..n * h].to_vec();
+    let output_input = pre(1, &hidden, n);
+    let output = ws.acts[1][..n * o].to_vec();
+    network::backward(arch, p, rows, pb.y, pb.cfg.loss, 1.0, &mut ws, threads);
+    // The core's deltas are gradients; the article's d_output and d_hiddenlayer are their negatives.
+    let d_output: Vec<f64> = ws.deltas[1][..n * o].iter().map(|v| -v).collect();
+    let d_hidden: Vec<f64> = ws.deltas[0][..n * h].iter().map(|v| -v).collect();
+    let mut error_hidden = vec![0.0; n * h];
+    let wout = linalg::Operand::new(&p[arch.weights(1)], h, o);
+    linalg::matmul(&mut error_hidden, linalg::Operand::new(&d_output, n, o), wout.t(), false, threads);
+    let e: Vec<f64> = pb.y[..n * o].iter().zip(&output).map(|(t, v)| t - v).collect();
+    let slope_out: Vec<f64> = output.iter().map(|&a| arch.output_activation().slope(a)).collect();
+    let slope_hidden: Vec<f64> = hidden.iter().map(|&a| arch.activation(0).slope(a)).collect();
+    // The update: one epoch of the training loop from the same parameters.
+    let mut updated = p.clone();
+    let mut cfg = pb.cfg.clone();
+    cfg.epochs = 1;
+    train::train(arch, &mut updated, Dataset { x: pb.x, y: pb.y, rows: n }, None, &cfg, &mut |_| Control::Continue);
+    let br = arch.bias_rows();
+    let m = |v: &[f64], r: usize, c: usize| new_matrix(v, r, c);
+    named_list(
+        &["hidden_layer_input", "hiddenlayer_activations", "output_layer_input", "output", "E",
+          "slope_output_layer", "slope_hidden_layer", "d_output", "Error_at_hidden_layer",
+          "d_hiddenlayer", "wout", "wh", "bout", "bh"],
+        vec![
+            m(&hidden_input, n, h), m(&hidden, n, h), m(&output_input, n, o), m(&output, n, o), m(&e, n, o),
+            m(&slope_out, n, o), m(&slope_hidden, n, h), m(&d_output, n, o), m(&error_hidden, n, h),
+            m(&d_hidden, n, h), m(&updated[arch.weights(1)], h, o), m(&updated[arch.weights(0)], d, h),
+            m(&updated[arch.biases(1)], br, o), m(&updated[arch.biases(0)], br, h),
+        ],
+    )
+}
+
+/// The objective (mean over rows of the per-row loss, see `Loss::objective`)
+/// and its gradient by backpropagation, for gradient checks.
+#[extendr]
+fn objective_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<List> {
+    let pb = problem(&x, &y, &spec, &params, &config)?;
+    let mut ws = Workspace::new(&pb.arch, pb.n);
+    let data = Dataset { x: pb.x, y: pb.y, rows: pb.n };
+    let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, pb.cfg.weight_decay, &mut ws, pb.cfg.threads);
+    let mut gradient = ws.grads.clone();
+    if pb.arch.bias_layout() == BiasLayout::Row {
+        // Training moves row biases by the article's rule (each row's delta
+        // sum, recycled over the units); their gradient proper is the delta itself.
+        for l in 0..pb.arch.layers() {
+            let r = pb.arch.biases(l);
+            let len = r.len();
+            gradient[r].copy_from_slice(&ws.deltas[l][..len]);
+        }
+    }
+    named_list(&["value", "gradient"], vec![value.into(), gradient.into()])
+}
+
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
 /// (best of `reps`), for the benchmarks' hardware limit.
 #[extendr]
@@ -323,4 +423,6 @@ extendr_module! {
     fn train_;
     fn predict_;
     fn gemm_rate_;
+    fn trace_;
+    fn objective_;
 }

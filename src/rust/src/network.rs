@@ -192,7 +192,7 @@ pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace,
     }
 }
 
-fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation, threads: usize) {
+pub fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation, threads: usize) {
     let z = &mut z[..rows * cols];
     // One monomorphized sweep per activation, so the match is not in the loop.
     match (act, layout) {
