@@ -83,6 +83,12 @@ predict.mlp_fit <- function(object, new_data, type = c("response", "class", "raw
                     resolve_threads(threads))
     rownames(raw) <- rownames(x)
     colnames(raw) <- colnames(object$output)
+    bad <- !is.finite(rowSums(raw))
+    if (any(bad)) {
+      warning(sum(bad), " row", if (sum(bad) > 1) "s", " of `new_data` gave non-finite ",
+              "outputs: their inputs are too large for the network's arithmetic ",
+              "(first: row ", which(bad)[1], ").", call. = FALSE)
+    }
   }
   to_response(object, raw, type)
 }

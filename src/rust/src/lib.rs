@@ -9,6 +9,7 @@ pub mod linalg;
 pub mod loss;
 pub mod network;
 pub mod optimizer;
+pub mod parallel;
 pub mod second_order;
 pub mod simd;
 pub mod train;

@@ -114,11 +114,13 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
         run(0);
         return;
     }
-    rayon::scope(|scope| {
-        let run = &run;
-        for w in 0..workers {
-            scope.spawn(move |_| run(w * per_worker));
-        }
+    crate::parallel::install(workers, || {
+        rayon::scope(|scope| {
+            let run = &run;
+            for w in 0..workers {
+                scope.spawn(move |_| run(w * per_worker));
+            }
+        })
     });
 }
 

@@ -234,13 +234,15 @@ fn for_column_groups(z: &mut [f64], rows: usize, threads: usize, f: impl Fn(usiz
         return;
     }
     let per_task = cols.div_ceil(threads);
-    rayon::scope(|scope| {
-        for (t, group) in z.chunks_mut(per_task * rows).enumerate() {
-            let f = &f;
-            scope.spawn(move |_| {
-                group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(t * per_task + j, col));
-            });
-        }
+    crate::parallel::install(threads, || {
+        rayon::scope(|scope| {
+            for (t, group) in z.chunks_mut(per_task * rows).enumerate() {
+                let f = &f;
+                scope.spawn(move |_| {
+                    group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(t * per_task + j, col));
+                });
+            }
+        })
     });
 }
 
@@ -315,10 +317,12 @@ fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout
             let column_sum = |j: usize| delta[j * rows..(j + 1) * rows].iter().sum::<f64>();
             if threads > 1 && rows * cols >= PARALLEL_MIN && cols >= 2 {
                 let (left, right) = gb[..cols].split_at_mut(cols / 2);
-                rayon::join(
-                    || left.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j)),
-                    || right.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(cols / 2 + j)),
-                );
+                crate::parallel::install(2, || {
+                    rayon::join(
+                        || left.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j)),
+                        || right.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(cols / 2 + j)),
+                    )
+                });
             } else {
                 gb[..cols].iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j));
             }

@@ -109,8 +109,9 @@ pub fn train(
     let mut since_best = 0usize;
 
     let mut history = History {
-        loss: Vec::with_capacity(cfg.epochs),
-        val_loss: Vec::with_capacity(if validation.is_some() { cfg.epochs } else { 0 }),
+        // Capped: a huge `epochs` must not reserve memory before it is used.
+        loss: Vec::with_capacity(cfg.epochs.min(1 << 16)),
+        val_loss: Vec::with_capacity(if validation.is_some() { cfg.epochs.min(1 << 16) } else { 0 }),
         output: vec![0.0; n * o],
         best_epoch: 0,
         status: Status::Completed,
@@ -264,7 +265,7 @@ fn gather_rows(src: &[f64], n: usize, cols: usize, idx: &[usize], dst: &mut [f64
     if threads > 1 && cols >= 2 && rows * cols >= 1 << 15 {
         let half = cols / 2;
         let (left, right) = dst.split_at_mut(half * rows);
-        rayon::join(|| gather(0, left), || gather(half, right));
+        crate::parallel::install(2, || rayon::join(|| gather(0, left), || gather(half, right)));
     } else {
         gather(0, dst);
     }

@@ -1,0 +1,134 @@
+# Malformed and extreme arguments, thrown at every exported function in a
+# child R process: each call must end in an R error or a valid result; the
+# child must survive every one of them.
+
+fuzz_calls <- function(n_calls, seed) {
+  library(backprop)
+  options(backprop.threads = 2, warn = -1)
+  set.seed(seed)
+  good_x <- matrix(runif(24), 8, 3)
+  pick <- function(pool) pool[[sample.int(length(pool), 1)]]
+  xs <- list(
+    good_x, good_x[, 1], as.data.frame(good_x), good_x > 0.5, round(good_x * 10),
+    matrix(NA_real_, 8, 3), replace(good_x, 5, NaN), replace(good_x, 2, Inf), replace(good_x, 3, -Inf),
+    good_x[0, ], good_x[, 0], matrix(numeric(0), 0, 0), NULL, "x", letters, factor(1:8),
+    list(1, 2, 3), list(a = 1:8, b = 1:7), array(runif(48), c(8, 3, 2)), matrix(1i, 8, 3),
+    data.frame(a = 1:8, b = I(as.list(1:8))), data.frame(a = 1:8, f = factor(rep(c("u", "v"), 4))),
+    matrix(1e308, 8, 3), matrix(-1e308, 8, 3), matrix(.Machine$double.xmin, 8, 3),
+    structure(good_x, dimnames = list(NULL, c("a%s", "b%n", "%d%%"))), matrix(runif(9), 9, 1)
+  )
+  ys <- list(
+    runif(8), matrix(runif(16), 8), round(runif(8)), factor(rep(c("a", "b"), 4)),
+    factor(rep("a", 8)), factor(c(rep("a", 7), NA)), c(runif(7), NA), c(runif(7), Inf),
+    runif(7), runif(9), NULL, "y", list(1), matrix(runif(8), 8, 1) * 1e300, -runif(8),
+    character(8), matrix(NaN, 8, 2), as.data.frame(matrix(runif(16), 8))
+  )
+  values <- list(
+    hidden = list(3, 1, c(2, 2), 0, -1, 2.5, NA, Inf, 1e9, 1e12, c(1e6, 1e6), "3", NULL, list(2), c(3, NA)),
+    epochs = list(0, 1, 2, 5, -1, 0.5, NA, Inf, "1", NULL, c(1, 2)),
+    lr = list(NULL, 0.1, 1e-3, 1e10, 1e300, 0, -1, NA, NaN, Inf, "a", c(0.1, 0.2)),
+    bias = list("column", "row", "diag", NA, 1, c("row", "column"), "%s"),
+    init = list("article", "uniform", "xavier", "he", "nnet", "zeros", "%n%s", NA, 5, list(), list(wh = 1),
+                list(wh = matrix(1, 3, 3), bh = 1:3, wout = matrix(1, 3, 1), bout = 1),
+                list(weights = list(matrix(1, 3, 2)), biases = list())),
+    activation = list("sigmoid", "tanh", "relu", "leaky_relu", "linear", "softmax", "gelu", NA, c("tanh", "relu"), 1),
+    output = list(NULL, "sigmoid", "linear", "softmax", "tanh", NA, 2),
+    loss = list(NULL, "sse", "mse", "cross_entropy", "hinge", NA, TRUE),
+    optimizer = list("gd", "sgd", "adam", "lm", "lbfgs", "newton", NA, 0),
+    batch_size = list(NULL, 1, 4, 8, 9, 0, -2, 2.5, NA, 1e12),
+    validation = list(NULL, 0.25, 0, 1, -0.5, 2, NA, "a", list(x = good_x, y = runif(8)), list(x = 1)),
+    patience = list(NULL, 1, 3, 0, -1, NA, 1.5),
+    weight_decay = list(0, 0.01, -1, NA, Inf, 1e300),
+    momentum = list(0.9, 0, 1, -0.1, NA),
+    threads = list(NULL, 1, 2, 0, -1, NA, 1.5, 1e9),
+    scale = list(FALSE, TRUE, NA, "yes")
+  )
+  outcome <- character(n_calls)
+  for (i in seq_len(n_calls)) {
+    args <- list(X = pick(xs), Y = pick(ys))
+    for (name in sample(names(values), sample(0:6, 1))) args[name] <- list(pick(values[[name]]))
+    target <- sample(c("train", "train", "train", "trace", "gradcheck"), 1)
+    result <- tryCatch({
+      if (target == "train") {
+        fit <- do.call(mlp_train, args)
+        stopifnot(inherits(fit, "mlp_fit"), all(is.finite(unlist(fit$weights))))
+        utils::capture.output(print(fit), print(summary(fit)))
+        coef(fit)
+        fitted(fit)
+        nd <- pick(xs)
+        warned <- FALSE
+        p <- tryCatch(withCallingHandlers(predict(fit, nd), warning = function(w) {
+          warned <<- TRUE
+          invokeRestart("muffleWarning")
+        }), error = function(e) NULL)
+        # Non-finite predictions are only acceptable with a warning.
+        if (!is.null(p)) stopifnot(all(is.finite(p)) || warned)
+        tryCatch(predict(fit, nd, type = pick(list("class", "raw", "bad", NA))), error = function(e) NULL)
+        "result"
+      } else if (target == "trace") {
+        keep <- intersect(names(args), c("X", "Y", "hidden", "lr", "bias", "init", "activation",
+                                         "output", "loss", "threads"))
+        tr <- do.call(mlp_trace, args[keep])
+        utils::capture.output(print(tr))
+        "result"
+      } else {
+        keep <- intersect(names(args), c("X", "Y", "hidden", "activation", "output", "loss",
+                                         "bias", "init", "weight_decay"))
+        g <- do.call(mlp_gradcheck, args[keep])
+        stopifnot(inherits(g, "mlp_gradcheck"))
+        "result"
+      }
+    }, error = function(e) {
+      msg <- conditionMessage(e)
+      if (inherits(e, "backprop_error")) "backprop_error" else paste("other error:", msg)
+    })
+    outcome[i] <- result
+  }
+  outcome
+}
+
+test_that("1200 malformed argument combinations end in errors or valid results, never a crash", {
+  skip_if_not_installed("callr")
+  outcome <- callr::r(fuzz_calls, list(n_calls = 1200, seed = 20261129))
+  expect_length(outcome, 1200)
+  expect_gt(sum(outcome == "backprop_error"), 600)
+  expect_gt(sum(outcome == "result"), 20)
+  # Errors that do not come from backprop's own checks are listed for review.
+  others <- unique(outcome[startsWith(outcome, "other error")])
+  expect_true(length(others) == 0, label = paste(head(others, 10), collapse = "\n"))
+})
+
+test_that("no message from Rust reaches R's printf with a percent sign in it", {
+  # extendr 0.9 hands error messages to Rf_error as a format: a "%s" or "%n"
+  # there would read or write arbitrary memory. The internal entry points are
+  # called directly with such text, in a child process so a crash would show.
+  skip_if_not_installed("callr")
+  res <- callr::r(function() {
+    library(backprop)
+    ns <- asNamespace("backprop")
+    x <- matrix(runif(6), 3)
+    y <- matrix(runif(3), 3)
+    blocks <- list(matrix(0.1, 2, 2), matrix(0, 1, 2), matrix(0.1, 2, 1), matrix(0, 1, 1))
+    config <- list(loss = "sse", optimizer = "gd", lr = 0.1, epochs = 3, batch_size = 3,
+                   weight_decay = 0, patience = NULL, seed = 0, threads = 1, momentum = 0,
+                   nesterov = FALSE, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)
+    arch <- function(act, bias = "column") list(sizes = c(2, 2, 1), activations = c(act, "sigmoid"), bias = bias)
+    grab <- function(expr) tryCatch({ expr; "no error" }, error = function(e) conditionMessage(e))
+    bad_config <- config
+    bad_config$loss <- "%s%s%n%n"
+    c(
+      activation = grab(ns$train_(x, y, arch("%s%s%n%n"), blocks, config, NULL, NULL, NULL)),
+      bias = grab(ns$train_(x, y, arch("tanh", "100%n"), blocks, config, NULL, NULL, NULL)),
+      loss = grab(ns$train_(x, y, arch("tanh"), blocks, bad_config, NULL, NULL, NULL)),
+      progress = grab(ns$train_(x, y, arch("tanh"), blocks, config, NULL, NULL,
+                                function(epoch, loss) stop("%s%n%s%n in the callback"))),
+      predict = grab(ns$predict_(x, arch("%d%x%n"), blocks, 1))
+    )
+  })
+  expect_match(res[["activation"]], "unknown activation")
+  expect_match(res[["bias"]], "unknown bias layout")
+  expect_match(res[["loss"]], "unknown loss")
+  expect_match(res[["progress"]], "the progress report failed")
+  expect_match(res[["predict"]], "unknown activation")
+  for (msg in res) expect_false(grepl("%", msg, fixed = TRUE))
+})
