@@ -10,7 +10,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 export NOT_CRAN := true
 
-.PHONY: all deps install demo test test-r test-rust document check bench clean
+.PHONY: all deps install demo test test-r test-rust document check bench clean vendor valgrind
 
 all: install
 
@@ -35,8 +35,17 @@ demo: install
 
 test: install test-rust test-r
 
+# cargo's own tests, offline from the same vendored crates as the R build.
 test-rust: deps
-	cd src/rust && cargo test --release
+	tar -xf src/rust/vendor.tar.xz -C src/rust && mkdir -p src/.cargo && \
+	  printf '[source.crates-io]\nreplace-with = "vendored-sources"\n\n[source.vendored-sources]\ndirectory = "%s"\n' \
+	    "$(CURDIR)/src/rust/vendor" > src/.cargo/config.toml && \
+	  cd src/rust && CARGO_HOME=$(CURDIR)/src/.cargo cargo test --release --offline --locked --jobs 2; \
+	  status=$$?; rm -rf $(CURDIR)/src/.cargo $(CURDIR)/src/rust/vendor; exit $$status
+
+# Refreshes the vendored crates and inst/AUTHORS after a dependency change.
+vendor:
+	bash tools/vendor.sh
 
 test-r: install
 	Rscript tests/run-tests.R
@@ -45,9 +54,19 @@ test-r: install
 document: install
 	Rscript -e 'roxygen2::roxygenise()'
 
+# R CMD build, then R CMD check --as-cran without the checks that need the
+# network (CRAN's incoming checks) or LaTeX (the PDF manual).
 check: deps
-	rm -rf check && mkdir check && cd check && R CMD build .. && \
-	  _R_CHECK_FORCE_SUGGESTS_=false R CMD check --no-manual --as-cran backprop_*.tar.gz
+	rm -rf check && mkdir check && cd check && env -u NOT_CRAN R CMD build .. && \
+	  env -u NOT_CRAN _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false \
+	  R CMD check --as-cran --no-manual backprop_*.tar.gz
+
+# The test suite under valgrind; the summary lines go to the terminal, the
+# whole report to valgrind.log.
+valgrind: install
+	R -d "valgrind --track-origins=no" --vanilla -f tests/run-tests.R > valgrind.log 2>&1; \
+	  grep -E "ERROR SUMMARY|Invalid (read|write)|definitely lost|testthat:" valgrind.log; \
+	  echo "full report: valgrind.log"
 
 bench: install
 	Rscript bench/run.R

@@ -17,6 +17,7 @@ pub mod train;
 use activation::Activation;
 use extendr_api::prelude::*;
 use extendr_api::Result;
+use ndarray::ArrayView2;
 use loss::Loss;
 use network::{Architecture, BiasLayout, Workspace};
 use optimizer::Optimizer;
@@ -67,16 +68,14 @@ fn text(list: &Fields, name: &str) -> Result<String> {
         .ok_or_else(|| r_error(format!("internal: '{}' must be a string", name)))
 }
 
-/// A double matrix's data and shape, borrowed from R without copying.
+/// A double matrix's data (column-major) and shape, borrowed from R without
+/// copying through an ndarray view of R's memory.
 fn matrix<'a>(x: &'a Robj, what: &str) -> Result<(&'a [f64], usize, usize)> {
+    let view = ArrayView2::<f64>::try_from(x).map_err(|_| r_error(format!("internal: {} must be a double matrix", what)))?;
+    let (r, c) = view.dim();
     let data = x.as_real_slice().ok_or_else(|| r_error(format!("internal: {} must be a double matrix", what)))?;
-    let dim = x.dim().ok_or_else(|| r_error(format!("internal: {} has no dim", what)))?;
-    let dim: Vec<i32> = dim.iter().map(|v| Option::<i32>::from(v).unwrap_or(0)).collect();
-    if dim.len() != 2 {
-        return Err(r_error(format!("internal: {} must have two dimensions", what)));
-    }
-    let (r, c) = (dim[0] as usize, dim[1] as usize);
-    Ok((data, r, c))
+    debug_assert_eq!(view.as_ptr(), data.as_ptr());
+    Ok((&data[..r * c], r, c))
 }
 
 /// The architecture from `spec = list(sizes, activations, bias)`.
