@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
   r-cran-cli r-cran-bench r-cran-nnet r-cran-knitr r-cran-rmarkdown \
-  r-cran-callr r-cran-hardhat r-cran-withr pandoc
+  r-cran-callr r-cran-hardhat r-cran-withr pandoc qpdf
 R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
@@ -58,7 +58,7 @@ document: install
 # network (CRAN's incoming checks) or LaTeX (the PDF manual).
 check: deps
 	rm -rf check && mkdir check && cd check && env -u NOT_CRAN R CMD build .. && \
-	  env -u NOT_CRAN _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false \
+	  env -u NOT_CRAN _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false _R_CHECK_SYSTEM_CLOCK_=0 \
 	  R CMD check --as-cran --no-manual backprop_*.tar.gz
 
 # The test suite under valgrind; the summary lines go to the terminal, the

@@ -86,3 +86,21 @@ if (has_numpy) {
 } else {
   cat("numpy not installed: NumPy comparison skipped (pip install numpy)\n")
 }
+
+# --- Interrupt latency ------------------------------------------------------
+rule("Ctrl-C during training (SIGINT to a child R process)")
+p <- callr::r_bg(function() {
+  suppressPackageStartupMessages(library(backprop))
+  set.seed(1)
+  x <- matrix(runif(20000 * 20), ncol = 20)
+  fit <- suppressWarnings(mlp_train(x, rowSums(x), hidden = 64, epochs = 1e6, output = "linear",
+                                    loss = "mse", lr = 1e-6, threads = 1))
+  list(status = fit$status, finished = Sys.time())
+})
+Sys.sleep(3)
+sent <- Sys.time()
+p$interrupt()
+p$wait(10000)
+res <- p$get_result()
+cat(sprintf("status \"%s\"; returned %.0f ms after the interrupt\n", res$status,
+            1000 * as.numeric(difftime(res$finished, sent, units = "secs"))))
