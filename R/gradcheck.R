@@ -34,6 +34,7 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
   spec <- training_spec(
     x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
     epochs = 0, lr = NULL, bias = bias, bias_given = !missing(bias), init = init,
+    activation_given = !missing(activation),
     activation = activation, output = output, loss = loss, optimizer = "gd",
     batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = weight_decay,
     validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE

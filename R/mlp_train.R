@@ -139,6 +139,7 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
   spec <- training_spec(
     x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
     epochs = epochs, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
+    activation_given = !missing(activation),
     activation = activation, output = output, loss = loss, optimizer = optimizer,
     batch_size = batch_size, momentum = momentum, nesterov = nesterov,
     weight_decay = weight_decay, validation = validation, patience = patience,

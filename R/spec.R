@@ -9,12 +9,19 @@ init_methods <- c("article", "uniform", "xavier", "he", "nnet")
 default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, lm = 1, lbfgs = 1)
 
 training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
-                          bias_given, init, activation, output, loss, optimizer,
+                          bias_given, init, activation, activation_given = TRUE,
+                          output, loss, optimizer,
                           batch_size, momentum, nesterov, weight_decay,
                           validation, patience, scale, threads, verbose,
                           scaling = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
+  if (inherits(init, "mlp_fit")) {
+    # Continuing a fit: its choices hold unless the caller overrides them.
+    output <- output %||% init$output_activation
+    loss <- loss %||% init$loss_function
+    if (!activation_given) activation <- init$activation
+  }
   epochs <- check_count(epochs, "epochs")
   optimizer <- check_choice(optimizer, optimizers, "optimizer")
   output <- check_choice(output %||% if (classification) "softmax" else "sigmoid",
@@ -79,9 +86,6 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     bias <- params$bias
     hidden <- vapply(params$weights, ncol, integer(1))
     hidden <- as.numeric(hidden[-length(hidden)])
-    if (inherits(init, "mlp_fit") && missing_activation(activation)) {
-      activation <- init$activation
-    }
     activation <- check_activation(activation, length(hidden))
     sizes <- c(ncol(x), hidden, ncol(y))
   } else {
@@ -175,8 +179,6 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
-
-missing_activation <- function(activation) identical(activation, "sigmoid")
 
 check_activation <- function(activation, layers) {
   if (!is.character(activation) || !(length(activation) %in% c(1L, layers)) ||

@@ -45,6 +45,7 @@ mlp_trace <- function(X, Y, hidden = 3, lr = NULL, bias = c("column", "row"),
   spec <- training_spec(
     x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
     epochs = 1, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
+    activation_given = !missing(activation),
     activation = activation, output = output, loss = loss, optimizer = "gd",
     batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = 0,
     validation = NULL, patience = NULL, scale = FALSE, threads = threads, verbose = FALSE

@@ -217,3 +217,16 @@ test_that("divergence stops with an error naming the epoch, for every first-orde
     expect_true(all(is.finite(unlist(fit$weights))))
   }
 })
+
+test_that("continuing a fit keeps its activation, output and loss unless told otherwise", {
+  d <- sine_data(40)
+  set.seed(12)
+  first <- mlp_train(d$x, d$y, hidden = 4, activation = "tanh", output = "linear", loss = "mse",
+                     optimizer = "lm", epochs = 5)
+  more <- mlp_train(d$x, d$y, epochs = 5, optimizer = "lm", init = first)
+  expect_equal(more$activation, "tanh")
+  expect_equal(more$output_activation, "linear")
+  expect_equal(more$loss_function, "mse")
+  other <- mlp_train(d$x, d$y, epochs = 1, optimizer = "lm", init = first, activation = "sigmoid")
+  expect_equal(other$activation, "sigmoid")
+})
