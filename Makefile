@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
   r-cran-cli r-cran-bench r-cran-nnet r-cran-knitr r-cran-rmarkdown \
-  r-cran-callr r-cran-hardhat r-cran-withr pandoc qpdf
+  r-cran-callr r-cran-hardhat r-cran-withr pandoc qpdf xz-utils
 R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
@@ -17,7 +17,7 @@ all: install
 # Installs R and the Debian r-cran-* packages when any is missing.
 deps:
 	@command -v cargo >/dev/null || { echo "cargo not found: install Rust (https://rustup.rs) first"; exit 1; }
-	@if command -v Rscript >/dev/null && Rscript -e 'q(status = any(!vapply(strsplit("$(R_NEEDED)", " ")[[1]], requireNamespace, TRUE, quietly = TRUE)))' >/dev/null 2>&1 \
+	@if command -v Rscript >/dev/null && command -v xz >/dev/null && command -v qpdf >/dev/null && Rscript -e 'q(status = any(!vapply(strsplit("$(R_NEEDED)", " ")[[1]], requireNamespace, TRUE, quietly = TRUE)))' >/dev/null 2>&1 \
 	   && command -v pandoc >/dev/null; then \
 	  echo "R and the needed R packages are installed"; \
 	else \
