@@ -29,10 +29,12 @@
 #' is the output of the returned weights.
 #'
 #' @section Interrupting:
-#' Training polls for an interrupt (Ctrl-C, or RStudio's stop button) at least
-#' every 0.1 seconds of training. An interrupted `mlp_train()` returns the
-#' network as it was at the end of the last completed epoch, with `status =
-#' "interrupted"` and a warning.
+#' Training polls for an interrupt (Ctrl-C, or RStudio's stop button) every
+#' 0.1 seconds, between epochs and, for `"sgd"` and `"adam"`, between
+#' minibatches. An interrupted `mlp_train()` does not throw: it returns the
+#' network as it was when it stopped (for minibatch optimizers possibly in the
+#' middle of an epoch), with `status = "interrupted"`, the losses of the
+#' completed epochs, and a warning.
 #'
 #' @param X Inputs: a numeric matrix, a data frame of numeric columns, or a
 #'   numeric vector (one input). Integer and logical data are converted.

@@ -224,7 +224,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
     let mut last_report = Instant::now();
     let mut callback_error: Option<Error> = None;
     let mut on_epoch = |p: &Progress| -> Control {
-        let last = p.epoch == p.epochs;
+        let last = p.epoch == p.epochs && p.epoch_done;
         let Some(now) = clock.tick(last) else { return Control::Continue };
         if now.duration_since(last_poll) >= POLL_EVERY || last {
             last_poll = now;
@@ -232,7 +232,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
                 return Control::Stop;
             }
         }
-        if let Some(f) = &reporter {
+        if let (Some(f), true) = (&reporter, p.epoch_done) {
             if now.duration_since(last_report) >= REPORT_EVERY || last {
                 last_report = now;
                 if let Err(e) = f.call(pairlist!(p.epoch as f64, p.loss)) {

@@ -44,11 +44,14 @@ pub enum Status {
     Diverged { epoch: usize },
 }
 
-/// What the caller's callback sees; it may ask to stop.
+/// What the caller's callback sees; it may ask to stop. The callback is also
+/// called between the minibatches of an epoch (`epoch_done` false, `loss`
+/// not yet known), so that a stop request is heard within long epochs.
 pub struct Progress {
     pub epoch: usize,
     pub epochs: usize,
     pub loss: f64,
+    pub epoch_done: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -134,6 +137,10 @@ pub fn train(
                 let mut sum = 0.0;
                 order.shuffle(rng);
                 for chunk in order.chunks(batch) {
+                    if callback(&Progress { epoch, epochs: cfg.epochs, loss: f64::NAN, epoch_done: false }) == Control::Stop {
+                        history.status = Status::Interrupted;
+                        break;
+                    }
                     let rows = chunk.len();
                     gather_rows(data.x, n, d, chunk, xb, cfg.threads);
                     gather_rows(data.y, n, o, chunk, yb, 1);
@@ -159,6 +166,9 @@ pub fn train(
                 }
             },
         };
+        if history.status == Status::Interrupted {
+            break;
+        }
         let loss = cfg.loss.report(loss_sum, n, o);
         // A non-finite weight shows in the next epoch's loss; the last epoch's
         // weights are checked after the loop.
@@ -188,7 +198,7 @@ pub fn train(
             best_epoch = epoch;
         }
 
-        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss });
+        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss, epoch_done: true });
         if history.status == Status::EarlyStopped || converged {
             break;
         }
@@ -379,7 +389,7 @@ mod tests {
             cfg.batch_size = 2;
             cfg.seed = seed;
             let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |pr| {
-                if pr.epoch == stop_at { Control::Stop } else { Control::Continue }
+                if pr.epoch == stop_at && pr.epoch_done { Control::Stop } else { Control::Continue }
             });
             (p, h)
         };
@@ -388,5 +398,17 @@ mod tests {
         let (_, h) = run(7, 10);
         assert_eq!(h.status, Status::Interrupted);
         assert_eq!(h.loss.len(), 10);
+        // A stop between minibatches ends training in the middle of an epoch.
+        let mut p: Vec<f64> = vec![0.1; arch.n_params()];
+        let mut cfg = article_config(50);
+        cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+        cfg.batch_size = 1;
+        let mut calls = 0;
+        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| {
+            calls += 1;
+            if calls == 5 { Control::Stop } else { Control::Continue }
+        });
+        assert_eq!(h.status, Status::Interrupted);
+        assert_eq!(h.loss.len(), 1);
     }
 }
