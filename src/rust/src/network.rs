@@ -286,20 +286,27 @@ pub fn backward(
         matmul(gw, input.t(), Operand::new(delta, rows, fan_out), false, threads);
         bias_gradient(gb, delta, rows, fan_out, arch.bias_layout(), threads);
         if l > 0 {
-            // delta_below = (delta · Wᵀ) ⊙ slope(activations below)
             let (below, this) = ws.deltas.split_at_mut(l);
-            let below = &mut below[l - 1][..rows * fan_in];
-            let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
-            matmul(below, Operand::new(&this[0][..rows * fan_out], rows, fan_out), w.t(), false, threads);
-            let act = arch.activation(l - 1);
-            let a = &ws.acts[l - 1][..rows * fan_in];
-            for_column_groups(below, rows, threads, |j, d| {
-                let a = &a[j * rows..(j + 1) * rows];
-                d.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
-            });
+            let acts_below = Rows { data: &ws.acts[l - 1], ld: rows, first: 0, rows };
+            delta_to_layer_below(arch, params, l, &this[0][..rows * fan_out], acts_below, &mut below[l - 1][..rows * fan_in], threads);
         }
     }
     loss_sum
+}
+
+/// Carries layer `l`'s delta to the layer below:
+/// `below = (delta · W_lᵀ) ⊙ slope(activations below)`, for `acts_below.rows`
+/// rows read from a run of rows of the activations below.
+pub fn delta_to_layer_below(arch: &Architecture, params: &[f64], l: usize, delta: &[f64], acts_below: Rows, below: &mut [f64], threads: usize) {
+    let (fan_in, fan_out, rows) = (arch.fan_in(l), arch.fan_out(l), acts_below.rows);
+    let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
+    matmul(below, Operand::new(delta, rows, fan_out), w.t(), false, threads);
+    let act = arch.activation(l - 1);
+    for_column_groups(below, rows, threads, |j, d| {
+        let start = j * acts_below.ld + acts_below.first;
+        let a = &acts_below.data[start..start + rows];
+        d.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
+    });
 }
 
 fn split_grads<'a>(grads: &'a mut [f64], arch: &Architecture, l: usize) -> (&'a mut [f64], &'a mut [f64]) {

@@ -4,7 +4,7 @@
 
 use crate::linalg::{matmul, Operand};
 use crate::loss::Loss;
-use crate::network::{backward, forward, Architecture, Rows, Workspace};
+use crate::network::{backward, delta_to_layer_below, forward, Architecture, Rows, Workspace};
 use crate::train::Dataset;
 
 /// Outcome of one iteration.
@@ -241,14 +241,8 @@ impl LevenbergMarquardt {
                     }
                     if l > 0 {
                         let (below, this) = self.deltas.split_at_mut(l);
-                        let below = &mut below[l - 1][..c * fan_in];
-                        let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
-                        matmul(below, Operand::new(&this[0][..c * fan_out], c, fan_out), w.t(), false, threads);
-                        let act = arch.activation(l - 1);
-                        for q in 0..fan_in {
-                            let a = &ws.acts[l - 1][q * n + r0..q * n + r0 + c];
-                            below[q * c..(q + 1) * c].iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
-                        }
+                        let acts_below = Rows { data: &ws.acts[l - 1], ld: n, first: r0, rows: c };
+                        delta_to_layer_below(arch, params, l, &this[0][..c * fan_out], acts_below, &mut below[l - 1][..c * fan_in], threads);
                     }
                 }
             }
