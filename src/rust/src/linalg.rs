@@ -110,18 +110,7 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
             };
         }
     };
-    if workers == 1 {
-        run(0);
-        return;
-    }
-    crate::parallel::install(workers, || {
-        rayon::scope(|scope| {
-            let run = &run;
-            for w in 0..workers {
-                scope.spawn(move |_| run(w * per_worker));
-            }
-        })
-    });
+    crate::parallel::for_each_part(workers, workers, &|w| run(w * per_worker));
 }
 
 /// Columns per band of a large product whose result has few rows.

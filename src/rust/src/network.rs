@@ -233,16 +233,8 @@ fn for_column_groups(z: &mut [f64], rows: usize, threads: usize, f: impl Fn(usiz
         z.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(j, col));
         return;
     }
-    let per_task = cols.div_ceil(threads);
-    crate::parallel::install(threads, || {
-        rayon::scope(|scope| {
-            for (t, group) in z.chunks_mut(per_task * rows).enumerate() {
-                let f = &f;
-                scope.spawn(move |_| {
-                    group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(t * per_task + j, col));
-                });
-            }
-        })
+    crate::parallel::for_each_column_group(z, rows, threads, threads, &|first, group: &mut [f64]| {
+        group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(first + j, col));
     });
 }
 

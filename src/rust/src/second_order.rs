@@ -79,16 +79,19 @@ impl Lbfgs {
         }
         // Two-loop recursion: direction = −H·grad.
         self.direction.iter_mut().zip(&self.grad).for_each(|(d, g)| *d = -g);
-        let order: Vec<usize> = (0..self.stored).map(|k| (self.next + self.memory - 1 - k) % self.memory).collect();
-        for &i in &order {
+        // Stored pairs, newest first (a ring buffer; no allocation per iteration).
+        let (next, memory) = (self.next, self.memory);
+        let newest_first = move |k: usize| (next + memory - 1 - k) % memory;
+        for i in (0..self.stored).map(newest_first) {
             self.alpha[i] = self.rho[i] * dot(&self.s[i], &self.direction);
             axpy(-self.alpha[i], &self.y[i], &mut self.direction);
         }
-        if let Some(&newest) = order.first() {
+        if self.stored > 0 {
+            let newest = newest_first(0);
             let gamma = dot(&self.s[newest], &self.y[newest]) / dot(&self.y[newest], &self.y[newest]);
             self.direction.iter_mut().for_each(|d| *d *= gamma);
         }
-        for &i in order.iter().rev() {
+        for i in (0..self.stored).rev().map(newest_first) {
             let beta = self.rho[i] * dot(&self.y[i], &self.direction);
             axpy(self.alpha[i] - beta, &self.s[i], &mut self.direction);
         }
