@@ -135,7 +135,15 @@ fitted.mlp_fit <- function(object, ...) {
 #' @export
 residuals.mlp_fit <- function(object, ...) {
   if (!is.null(object$levels)) abort("`object` is a classifier; residuals are for regression.")
-  object$y - fitted(object)
+  training_targets(object) - fitted(object)
+}
+
+# The training targets in the response's units (the fit keeps them as the
+# network saw them, standardized when `scale = TRUE`).
+training_targets <- function(object) {
+  y <- object$y
+  if (!is.null(object$scaling$y)) y <- undo_stats(y, object$scaling$y)
+  y
 }
 
 #' All weights and biases as one named vector
@@ -183,8 +191,7 @@ summary.mlp_fit <- function(object, ...) {
     pred <- predict(object, type = "class")
     list(accuracy = mean(pred == truth), confusion = table(predicted = pred, actual = truth))
   } else {
-    y <- object$y
-    if (!is.null(object$scaling$y)) y <- undo_stats(y, object$scaling$y)
+    y <- training_targets(object)
     f <- fitted(object)
     rmse <- sqrt(colMeans((y - f)^2))
     r2 <- 1 - colSums((y - f)^2) / colSums(sweep(y, 2, colMeans(y))^2)

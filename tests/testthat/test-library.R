@@ -230,3 +230,12 @@ test_that("continuing a fit keeps its activation, output and loss unless told ot
   other <- mlp_train(d$x, d$y, epochs = 1, optimizer = "lm", init = first, activation = "sigmoid")
   expect_equal(other$activation, "sigmoid")
 })
+
+test_that("residuals are in the response's units, with or without scaling", {
+  set.seed(13)
+  x <- matrix(runif(60), 30)
+  y <- 100 + 50 * x[, 1]
+  fit <- mlp_train(x, y, hidden = 3, activation = "tanh", output = "linear", loss = "mse",
+                   optimizer = "lm", epochs = 50, scale = TRUE)
+  expect_equal(c(residuals(fit)), y - c(fitted(fit)), tolerance = 1e-12)
+})

@@ -112,14 +112,6 @@ impl Architecture {
     pub fn n_params(&self) -> usize {
         self.n_params
     }
-    /// The largest layer width, for sizing buffers.
-    pub fn widest(&self) -> usize {
-        *self.sizes[1..].iter().max().unwrap()
-    }
-    /// Elements one row of activations and deltas needs across all layers.
-    pub fn units_per_row(&self) -> usize {
-        self.sizes[1..].iter().sum()
-    }
 }
 
 /// Buffers for `capacity` rows: every layer's activations and deltas, and the
