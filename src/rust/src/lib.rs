@@ -12,6 +12,7 @@ pub mod optimizer;
 pub mod parallel;
 pub mod second_order;
 pub mod simd;
+pub mod small;
 pub mod train;
 
 use activation::Activation;

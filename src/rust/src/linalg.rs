@@ -170,29 +170,59 @@ impl Block {
 /// (dispatch, packing) costs more than the arithmetic at these sizes.
 const SMALL_PRODUCT: usize = 4096;
 
-/// Plain loops for tiny products (the article's network): every entry of `c`
-/// is one register-held dot product, whatever the operands' strides.
+/// Plain loops for tiny products (the article's network), where gemm's
+/// set-up would cost more than the arithmetic. Each column of `c` is built in
+/// tiles of up to four rows held in registers; every entry sums its products
+/// in the order of k, starting from zero, as reference BLAS's dgemm does, so
+/// the article's R program is reproduced to the last bit.
 #[allow(clippy::too_many_arguments)]
 fn small_matmul(c: &mut [f64], m: usize, n: usize, k: usize, a: &[f64], a_rs: isize, a_cs: isize, b: &[f64], b_rs: isize, b_cs: isize, accumulate: bool) {
-    let (a_rs, a_cs, b_rs, b_cs) = (a_rs as usize, a_cs as usize, b_rs as usize, b_cs as usize);
+    let s = Strides { a_rs: a_rs as usize, a_cs: a_cs as usize, b_rs: b_rs as usize, b_cs: b_cs as usize };
     // matmul checked that the operands span these indices; checking each
     // access again would cost more than the multiply-add it guards.
     assert!(c.len() >= m * n && m > 0 && n > 0 && k > 0);
-    assert!(a.len() > (m - 1) * a_rs + (k - 1) * a_cs && b.len() > (k - 1) * b_rs + (n - 1) * b_cs);
+    assert!(a.len() > (m - 1) * s.a_rs + (k - 1) * s.a_cs && b.len() > (k - 1) * s.b_rs + (n - 1) * s.b_cs);
     for j in 0..n {
-        for i in 0..m {
-            let (mut pa, mut pb) = (i * a_rs, j * b_cs);
-            let mut sum = 0.0;
-            for _ in 0..k {
-                // SAFETY: pa and pb stay within the spans asserted above.
-                unsafe { sum += a.get_unchecked(pa) * b.get_unchecked(pb) };
-                pa += a_cs;
-                pb += b_rs;
-            }
-            // SAFETY: i + j * m < m * n <= c.len().
-            let cij = unsafe { c.get_unchecked_mut(i + j * m) };
-            *cij = if accumulate { *cij + sum } else { sum };
+        let mut i = 0;
+        while i + 4 <= m {
+            // SAFETY: rows i..i+4 < m and column j < n are within the asserted spans.
+            unsafe { tile::<4>(c, m, i, j, k, a, b, s, accumulate) };
+            i += 4;
         }
+        // SAFETY: as above, for the last m - i < 4 rows.
+        unsafe {
+            match m - i {
+                1 => tile::<1>(c, m, i, j, k, a, b, s, accumulate),
+                2 => tile::<2>(c, m, i, j, k, a, b, s, accumulate),
+                3 => tile::<3>(c, m, i, j, k, a, b, s, accumulate),
+                _ => {}
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Strides {
+    a_rs: usize,
+    a_cs: usize,
+    b_rs: usize,
+    b_cs: usize,
+}
+
+/// Rows `i..i + R` of column `j` of `c`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile<const R: usize>(c: &mut [f64], m: usize, i: usize, j: usize, k: usize, a: &[f64], b: &[f64], s: Strides, accumulate: bool) {
+    let mut acc = [0.0; R];
+    for l in 0..k {
+        let blj = *b.get_unchecked(l * s.b_rs + j * s.b_cs);
+        for (r, acc) in acc.iter_mut().enumerate() {
+            *acc += *a.get_unchecked((i + r) * s.a_rs + l * s.a_cs) * blj;
+        }
+    }
+    for (r, acc) in acc.iter().enumerate() {
+        let cij = c.get_unchecked_mut(i + r + j * m);
+        *cij = if accumulate { *cij + acc } else { *acc };
     }
 }
 

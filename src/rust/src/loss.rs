@@ -83,17 +83,16 @@ pub fn output_delta(
 ) -> f64 {
     let len = rows * cols;
     let (out, y, delta) = (&out[..len], &y[..len], &mut delta[..len]);
+    if output_act != Activation::Softmax {
+        return elementwise_delta(loss, output_act, out, y, delta, cols, scale);
+    }
     let mut sum = 0.0;
     match loss {
         Loss::CrossEntropy => {
-            // Softmax/sigmoid with cross-entropy: the slope cancels, delta = p − y.
+            // With softmax the slope cancels: delta = p − y.
             for k in 0..len {
                 let (p, t) = (out[k], y[k]);
-                sum -= if output_act == Activation::Softmax {
-                    t * p.max(LOG_FLOOR).ln()
-                } else {
-                    t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln()
-                };
+                sum -= t * p.max(LOG_FLOOR).ln();
                 delta[k] = (p - t) * scale;
             }
         }
@@ -102,19 +101,36 @@ pub fn output_delta(
             for k in 0..len {
                 let e = y[k] - out[k];
                 sum += e * e;
-                // d(loss)/d(output): the article's E with the sign of a gradient.
                 delta[k] = -(e * factor);
             }
-            if output_act == Activation::Softmax {
-                softmax_backward(out, delta, rows, cols);
-            } else {
-                for k in 0..len {
-                    // −(E · slope) as the article writes d_output, then scaled.
-                    delta[k] = delta[k] * output_act.slope(out[k]) * scale;
-                }
+            softmax_backward(out, delta, rows, cols);
+            delta.iter_mut().for_each(|d| *d *= scale);
+        }
+    }
+    sum
+}
+
+/// [`output_delta`] for an output activation applied element by element (not
+/// softmax), over any run of entries of a block with `cols` outputs.
+#[inline]
+pub fn elementwise_delta(loss: Loss, output_act: Activation, out: &[f64], y: &[f64], delta: &mut [f64], cols: usize, scale: f64) -> f64 {
+    debug_assert!(output_act != Activation::Softmax);
+    let mut sum = 0.0;
+    match loss {
+        Loss::CrossEntropy => {
+            // With sigmoid the slope cancels: delta = p − y.
+            for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
+                sum -= t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln();
+                *d = (p - t) * scale;
             }
-            if output_act == Activation::Softmax && scale != 1.0 {
-                delta.iter_mut().for_each(|d| *d *= scale);
+        }
+        Loss::Sse | Loss::Mse => {
+            let factor = if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 };
+            for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
+                let e = t - p;
+                sum += e * e;
+                // −(E · slope) as the article writes d_output, then scaled.
+                *d = -(e * factor) * output_act.slope(p) * scale;
             }
         }
     }

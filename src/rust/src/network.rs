@@ -191,7 +191,7 @@ pub fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f6
         (Activation::Sigmoid, BiasLayout::Column) => {
             for_column_groups(z, rows, threads, |j, col| simd::sigmoid_add(col, bias[j]))
         }
-        (Activation::Sigmoid, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Sigmoid.apply(v)),
+        (Activation::Sigmoid, BiasLayout::Row) => simd::sigmoid_add_each(z, &bias[..rows * cols]),
         (Activation::Tanh, _) => sweep(z, rows, bias, layout, threads, f64::tanh),
         (Activation::Relu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Relu.apply(v)),
         (Activation::LeakyRelu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::LeakyRelu.apply(v)),

@@ -6,6 +6,7 @@ use crate::loss::Loss;
 use crate::network::{backward, forward, predict, Architecture, BiasLayout, Rows, Workspace};
 use crate::optimizer::{Optimizer, Stepper};
 use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
+use crate::small::SmallNet;
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -100,7 +101,7 @@ pub fn train(
     );
 
     let mut ws = Workspace::new(arch, batch);
-    let mut engine = Engine::new(arch, cfg, n, batch);
+    let mut engine = Engine::new(arch, cfg, data, batch);
     let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
 
     let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
@@ -129,6 +130,13 @@ pub fn train(
                 forward(arch, params, x, &mut ws, cfg.threads);
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
                 let sum = backward(arch, params, x, data.y, cfg.loss, scale, &mut ws, cfg.threads);
+                step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                output_is_last_forward = true;
+                sum
+            }
+            Engine::Small(net, stepper) => {
+                let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
+                let sum = net.epoch(arch, params, data.y, cfg.loss, scale, &mut ws.grads);
                 step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 output_is_last_forward = true;
                 sum
@@ -217,7 +225,9 @@ pub fn train(
         }
     }
     history.best_epoch = best_epoch;
-    if output_is_last_forward {
+    if let (true, Engine::Small(net, _)) = (output_is_last_forward, &engine) {
+        net.output(&mut history.output);
+    } else if output_is_last_forward {
         history.output.copy_from_slice(ws.output(n, o));
     } else {
         predict(arch, params, data.x, n, &mut history.output, &mut ws, cfg.threads);
@@ -228,17 +238,21 @@ pub fn train(
 /// How one epoch is run, with the state it carries between epochs.
 enum Engine {
     FullBatch(Stepper),
+    /// Full batches of a network small enough for [`SmallNet`].
+    Small(SmallNet, Stepper),
     Minibatch { stepper: Stepper, xb: Vec<f64>, yb: Vec<f64>, order: Vec<usize>, rng: SmallRng },
     Lm(LevenbergMarquardt),
     Lbfgs(Lbfgs),
 }
 
 impl Engine {
-    fn new(arch: &Architecture, cfg: &TrainConfig, n: usize, batch: usize) -> Engine {
+    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset, batch: usize) -> Engine {
+        let n = data.rows;
         let stepper = || Stepper::new(cfg.optimizer, cfg.lr, arch.n_params());
         match cfg.optimizer {
             Optimizer::Lm => Engine::Lm(LevenbergMarquardt::new(arch, n)),
             Optimizer::Lbfgs => Engine::Lbfgs(Lbfgs::new(arch.n_params())),
+            _ if batch == n && SmallNet::fits(arch, n) => Engine::Small(SmallNet::new(arch, data.x, n), stepper()),
             _ if batch == n => Engine::FullBatch(stepper()),
             _ => Engine::Minibatch {
                 stepper: stepper(),
