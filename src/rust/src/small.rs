@@ -20,6 +20,30 @@ const MAX_ROWS: usize = 16;
 /// The most multiply-adds in any one product of an epoch.
 const MAX_PRODUCT: usize = 4096;
 
+/// Four f64 on a 32-byte boundary, the unit of storage: every column is a
+/// whole number of these, so its vector loads never straddle cache lines.
+#[derive(Clone, Copy)]
+#[repr(C, align(32))]
+struct Quad([f64; 4]);
+
+/// A zeroed buffer of f64 aligned to 32 bytes.
+struct Aligned(Vec<Quad>);
+
+impl Aligned {
+    fn zeros(len: usize) -> Aligned {
+        assert_eq!(len % 4, 0);
+        Aligned(vec![Quad([0.0; 4]); len / 4])
+    }
+    fn as_slice(&self) -> &[f64] {
+        // SAFETY: Quad is repr(C) around four f64, without padding.
+        unsafe { std::slice::from_raw_parts(self.0.as_ptr().cast(), self.0.len() * 4) }
+    }
+    fn as_mut_slice(&mut self) -> &mut [f64] {
+        // SAFETY: as above, and the borrow is unique.
+        unsafe { std::slice::from_raw_parts_mut(self.0.as_mut_ptr().cast(), self.0.len() * 4) }
+    }
+}
+
 /// A column of a layer: `P` rows, the real ones first, then zeros.
 type Column<const P: usize> = [f64; P];
 
@@ -28,9 +52,9 @@ pub struct SmallNet {
     /// `rows` rounded up to 4, 8, 12 or 16: the length of every column below.
     padded: usize,
     /// The inputs, `padded x d`, zero in the padding rows.
-    x: Vec<f64>,
-    acts: Vec<Vec<f64>>,
-    deltas: Vec<Vec<f64>>,
+    x: Aligned,
+    acts: Vec<Aligned>,
+    deltas: Vec<Aligned>,
     /// Whether the processor has AVX2 and FMA, for [`crate::simd::sigmoid4`].
     fma: bool,
 }
@@ -50,9 +74,9 @@ impl SmallNet {
     pub fn new(arch: &Architecture, x: &[f64], rows: usize) -> SmallNet {
         assert!(SmallNet::fits(arch, rows));
         let padded = rows.div_ceil(4) * 4;
-        let columns = |count: usize| vec![0.0; padded * count];
+        let columns = |count: usize| Aligned::zeros(padded * count);
         let mut xp = columns(arch.inputs());
-        for (dst, src) in xp.chunks_exact_mut(padded).zip(x.chunks_exact(rows)) {
+        for (dst, src) in xp.as_mut_slice().chunks_exact_mut(padded).zip(x.chunks_exact(rows)) {
             dst[..rows].copy_from_slice(src);
         }
         SmallNet {
@@ -80,7 +104,7 @@ impl SmallNet {
 
     /// The output layer's activations of the last epoch, column-major `rows x o`.
     pub fn output(&self, out: &mut [f64]) {
-        let top = self.acts.last().unwrap();
+        let top = self.acts.last().unwrap().as_slice();
         for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)) {
             dst.copy_from_slice(&src[..self.rows]);
         }
@@ -150,26 +174,26 @@ fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f
     let n = net.rows;
     for l in 0..arch.layers() {
         let (below, rest) = net.acts.split_at_mut(l);
-        let input = columns::<P>(if l == 0 { &net.x } else { &below[l - 1] });
+        let input = columns::<P>(if l == 0 { &net.x } else { &below[l - 1] }.as_slice());
         let w = &params[arch.weights(l)];
         let b = &params[arch.biases(l)];
-        layer_forward(input, w, b, arch.bias_layout(), arch.activation(l), n, net.fma, columns_mut::<P>(&mut rest[0]));
+        layer_forward(input, w, b, arch.bias_layout(), arch.activation(l), n, net.fma, columns_mut::<P>(rest[0].as_mut_slice()));
     }
 
     let top = arch.layers() - 1;
     let o = arch.outputs();
     let mut sum = 0.0;
-    let out = columns::<P>(&net.acts[top]);
-    let delta = columns_mut::<P>(&mut net.deltas[top]);
+    let out = columns::<P>(net.acts[top].as_slice());
+    let delta = columns_mut::<P>(net.deltas[top].as_mut_slice());
     for ((out, delta), yj) in out.iter().zip(delta).zip(y.chunks_exact(n)) {
         sum += elementwise_delta(loss, arch.output_activation(), &out[..n], yj, &mut delta[..n], o, scale);
     }
 
     for l in (0..=top).rev() {
         let fan_in = arch.fan_in(l);
-        let input = columns::<P>(if l == 0 { &net.x } else { &net.acts[l - 1] });
+        let input = columns::<P>(if l == 0 { &net.x } else { &net.acts[l - 1] }.as_slice());
         let (below, this) = net.deltas.split_at_mut(l);
-        let delta = columns::<P>(&this[0]);
+        let delta = columns::<P>(this[0].as_slice());
         let (gw, gb) = grads[arch.weights(l).start..arch.biases(l).end].split_at_mut(fan_in * delta.len());
         // dW = inputᵀ · delta: one dot product of two columns per entry.
         for (gw_j, dj) in gw.chunks_exact_mut(fan_in).zip(delta) {
@@ -180,8 +204,8 @@ fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f
         bias_gradient(gb, delta, n, arch.bias_layout());
         if l > 0 {
             let w = &params[arch.weights(l)];
-            let acts = columns::<P>(&net.acts[l - 1]);
-            delta_below(delta, w, acts, arch.activation(l - 1), columns_mut::<P>(&mut below[l - 1]));
+            let acts = columns::<P>(net.acts[l - 1].as_slice());
+            delta_below(delta, w, acts, arch.activation(l - 1), columns_mut::<P>(below[l - 1].as_mut_slice()));
         }
     }
     sum
@@ -201,7 +225,14 @@ fn layer_forward<const P: usize>(input: &[Column<P>], w: &[f64], b: &[f64], layo
         match layout {
             BiasLayout::Column => z.iter_mut().for_each(|z| *z += b[j]),
             // Column j of the n x fan_out bias block; none in the padding.
-            BiasLayout::Row => z.iter_mut().zip(&b[j * n..(j + 1) * n]).for_each(|(z, b)| *z += b),
+            // Written as a select over all P rows: adding only n of them made
+            // a masked store and reload, which stalls store forwarding.
+            BiasLayout::Row => {
+                let col = &b[j * n..(j + 1) * n];
+                for (r, z) in z.iter_mut().enumerate() {
+                    *z += if r < n { col[r.min(n - 1)] } else { 0.0 };
+                }
+            }
         }
         *out_j = activate(act, z, fma);
     }
@@ -253,7 +284,14 @@ fn bias_gradient<const P: usize>(gb: &mut [f64], delta: &[Column<P>], n: usize, 
                     sums[r] += dj[r];
                 }
             }
-            gb.chunks_exact_mut(n).for_each(|g| g.copy_from_slice(&sums[..n]));
+            // Row by row: a copy per column would be a memcpy call per column,
+            // which costs more than these few stores.
+            let cols = delta.len();
+            for (r, &s) in sums.iter().enumerate().take(n) {
+                for j in 0..cols {
+                    gb[j * n + r] = s;
+                }
+            }
         }
     }
 }
