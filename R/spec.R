@@ -284,7 +284,7 @@ new_fit <- function(spec, res) {
     fit$wout <- weights[[2]]
     fit$bout <- biases[[2]]
   }
-  structure(c(fit, list(
+  fit <- c(fit, list(
     weights = weights,
     biases = biases,
     loss = res$loss,
@@ -309,7 +309,9 @@ new_fit <- function(spec, res) {
     scaling = spec$scaling,
     x_names = colnames(spec$x),
     y_names = colnames(spec$y)
-  )), class = "mlp_fit")
+  ))
+  class(fit) <- "mlp_fit"
+  fit
 }
 
 # A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes

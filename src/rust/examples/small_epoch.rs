@@ -17,7 +17,7 @@ fn main() {
     for _ in 0..5 {
         let t = Instant::now();
         for _ in 0..reps {
-            net.epoch(&arch, std::hint::black_box(&p), &y, Loss::Sse, 1.0, &mut g);
+            net.epoch(std::hint::black_box(&p), &y, Loss::Sse, 1.0, &mut g);
             p.iter_mut().zip(&g).for_each(|(p, g)| *p += -g * 0.1);
         }
         best = best.min(t.elapsed().as_nanos() as f64 / reps as f64);

@@ -14,6 +14,7 @@
 use crate::activation::Activation;
 use crate::loss::{elementwise_delta, Loss};
 use crate::network::{Architecture, BiasLayout};
+use std::ops::Range;
 
 /// The most rows the small path takes.
 const MAX_ROWS: usize = 16;
@@ -51,12 +52,32 @@ pub struct SmallNet {
     rows: usize,
     /// `rows` rounded up to 4, 8, 12 or 16: the length of every column below.
     padded: usize,
-    /// The inputs, `padded x d`, zero in the padding rows.
-    x: Aligned,
-    acts: Vec<Aligned>,
-    deltas: Vec<Aligned>,
+    /// Every layer's columns in one buffer, the inputs first (zero in the
+    /// padding rows), then each layer's activations.
+    acts: Aligned,
+    /// Each layer's deltas, at the same offsets as its activations (the
+    /// inputs' place is unused), so one offset serves both buffers.
+    deltas: Aligned,
+    layers: Vec<Layer>,
+    bias: BiasLayout,
+    /// The output activation and the number of outputs.
+    output_act: Activation,
+    outputs: usize,
     /// Whether the processor has AVX2 and FMA, for [`crate::simd::sigmoid4`].
     fma: bool,
+}
+
+/// One layer as an epoch needs it, read once from the architecture.
+struct Layer {
+    fan_out: usize,
+    weights: Range<usize>,
+    biases: Range<usize>,
+    act: Activation,
+    /// The activation of the layer below (unused for the first layer).
+    act_below: Activation,
+    /// Where the layer's input columns start in `acts`; its own columns follow them.
+    input_at: usize,
+    output_at: usize,
 }
 
 impl SmallNet {
@@ -74,26 +95,46 @@ impl SmallNet {
     pub fn new(arch: &Architecture, x: &[f64], rows: usize) -> SmallNet {
         assert!(SmallNet::fits(arch, rows));
         let padded = rows.div_ceil(4) * 4;
-        let columns = |count: usize| Aligned::zeros(padded * count);
-        let mut xp = columns(arch.inputs());
-        for (dst, src) in xp.as_mut_slice().chunks_exact_mut(padded).zip(x.chunks_exact(rows)) {
+        let total: usize = arch.sizes().iter().sum::<usize>() * padded;
+        let mut acts = Aligned::zeros(total);
+        for (dst, src) in acts.as_mut_slice().chunks_exact_mut(padded).zip(x.chunks_exact(rows)).take(arch.inputs()) {
             dst[..rows].copy_from_slice(src);
         }
+        let mut at = 0;
+        let layers = (0..arch.layers())
+            .map(|l| {
+                let input_at = at;
+                at += arch.fan_in(l) * padded;
+                Layer {
+                    fan_out: arch.fan_out(l),
+                    weights: arch.weights(l),
+                    biases: arch.biases(l),
+                    act: arch.activation(l),
+                    act_below: if l > 0 { arch.activation(l - 1) } else { Activation::Linear },
+                    input_at,
+                    output_at: at,
+                }
+            })
+            .collect();
         SmallNet {
             rows,
             padded,
-            x: xp,
-            acts: (0..arch.layers()).map(|l| columns(arch.fan_out(l))).collect(),
-            deltas: (0..arch.layers()).map(|l| columns(arch.fan_out(l))).collect(),
+            acts,
+            deltas: Aligned::zeros(total),
+            layers,
+            bias: arch.bias_layout(),
+            output_act: arch.output_activation(),
+            outputs: arch.outputs(),
             fma: has_avx2_fma(),
         }
     }
 
     /// Forward and backward pass over all rows: fills `grads` (the loss's
     /// gradient summed over rows, times `scale`) and returns the loss sum, as
-    /// [`crate::network::forward`] then [`crate::network::backward`] would.
-    pub fn epoch(&mut self, arch: &Architecture, params: &[f64], y: &[f64], loss: Loss, scale: f64, grads: &mut [f64]) -> f64 {
-        let pass = Pass { arch, params, y, loss, scale };
+    /// [`crate::network::forward`] then [`crate::network::backward`] would,
+    /// for the architecture the net was made for.
+    pub fn epoch(&mut self, params: &[f64], y: &[f64], loss: Loss, scale: f64, grads: &mut [f64]) -> f64 {
+        let pass = Pass { params, y, loss, scale };
         match self.padded {
             4 => epoch_4(self, pass, grads),
             8 => epoch_8(self, pass, grads),
@@ -104,7 +145,7 @@ impl SmallNet {
 
     /// The output layer's activations of the last epoch, column-major `rows x o`.
     pub fn output(&self, out: &mut [f64]) {
-        let top = self.acts.last().unwrap().as_slice();
+        let top = &self.acts.as_slice()[self.layers.last().unwrap().output_at..];
         for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)) {
             dst.copy_from_slice(&src[..self.rows]);
         }
@@ -125,7 +166,6 @@ fn has_avx2_fma() -> bool {
 /// What an epoch reads.
 #[derive(Clone, Copy)]
 struct Pass<'a> {
-    arch: &'a Architecture,
     params: &'a [f64],
     y: &'a [f64],
     loss: Loss,
@@ -170,71 +210,93 @@ fn columns_mut<const P: usize>(v: &mut [f64]) -> &mut [Column<P>] {
 
 #[inline(always)]
 fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f64 {
-    let Pass { arch, params, y, loss, scale } = pass;
+    let Pass { params, y, loss, scale } = pass;
     let n = net.rows;
-    for l in 0..arch.layers() {
-        let (below, rest) = net.acts.split_at_mut(l);
-        let input = columns::<P>(if l == 0 { &net.x } else { &below[l - 1] }.as_slice());
-        let w = &params[arch.weights(l)];
-        let b = &params[arch.biases(l)];
-        layer_forward(input, w, b, arch.bias_layout(), arch.activation(l), n, net.fma, columns_mut::<P>(rest[0].as_mut_slice()));
+    let (acts, deltas) = (net.acts.as_mut_slice(), net.deltas.as_mut_slice());
+    for layer in &net.layers {
+        let (lower, upper) = acts.split_at_mut(layer.output_at);
+        let input = columns::<P>(&lower[layer.input_at..]);
+        let out = columns_mut::<P>(&mut upper[..layer.fan_out * P]);
+        let (w, b) = (&params[layer.weights.clone()], &params[layer.biases.clone()]);
+        layer_forward(input, w, b, net.bias, layer.act, n, net.fma, out);
     }
 
-    let top = arch.layers() - 1;
-    let o = arch.outputs();
+    let top = net.layers.last().unwrap();
+    let at = top.output_at..top.output_at + top.fan_out * P;
     let mut sum = 0.0;
-    let out = columns::<P>(net.acts[top].as_slice());
-    let delta = columns_mut::<P>(net.deltas[top].as_mut_slice());
+    let out = columns::<P>(&acts[at.clone()]);
+    let delta = columns_mut::<P>(&mut deltas[at]);
     for ((out, delta), yj) in out.iter().zip(delta).zip(y.chunks_exact(n)) {
-        sum += elementwise_delta(loss, arch.output_activation(), &out[..n], yj, &mut delta[..n], o, scale);
+        sum += elementwise_delta(loss, net.output_act, &out[..n], yj, &mut delta[..n], net.outputs, scale);
     }
 
-    for l in (0..=top).rev() {
-        let fan_in = arch.fan_in(l);
-        let input = columns::<P>(if l == 0 { &net.x } else { &net.acts[l - 1] }.as_slice());
-        let (below, this) = net.deltas.split_at_mut(l);
-        let delta = columns::<P>(this[0].as_slice());
-        let (gw, gb) = grads[arch.weights(l).start..arch.biases(l).end].split_at_mut(fan_in * delta.len());
-        // dW = inputᵀ · delta: one dot product of two columns per entry.
-        for (gw_j, dj) in gw.chunks_exact_mut(fan_in).zip(delta) {
-            for (g, xk) in gw_j.iter_mut().zip(input) {
-                *g = dot(xk, dj);
-            }
-        }
-        bias_gradient(gb, delta, n, arch.bias_layout());
+    for (l, layer) in net.layers.iter().enumerate().rev() {
+        let input = columns::<P>(&acts[layer.input_at..layer.output_at]);
+        let (lower, upper) = deltas.split_at_mut(layer.output_at);
+        let delta = columns::<P>(&upper[..layer.fan_out * P]);
+        let (gw, gb) = grads[layer.weights.start..layer.biases.end].split_at_mut(layer.weights.len());
+        weight_gradient(gw, input, delta);
+        bias_gradient(gb, delta, n, net.bias);
         if l > 0 {
-            let w = &params[arch.weights(l)];
-            let acts = columns::<P>(net.acts[l - 1].as_slice());
-            delta_below(delta, w, acts, arch.activation(l - 1), columns_mut::<P>(below[l - 1].as_mut_slice()));
+            let below = columns_mut::<P>(&mut lower[layer.input_at..]);
+            delta_below(delta, &params[layer.weights.clone()], input, layer.act_below, below);
         }
     }
     sum
 }
 
+// The loops below index without bounds checks: at these sizes a check per
+// access costs as much as the multiply-add it guards. Each function asserts
+// the lengths that make its indices valid before its loops.
+
 /// `out = act(input · W + b)` for one layer, a column at a time.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn layer_forward<const P: usize>(input: &[Column<P>], w: &[f64], b: &[f64], layout: BiasLayout, act: Activation, n: usize, fma: bool, out: &mut [Column<P>]) {
-    for (j, (out_j, w_j)) in out.iter_mut().zip(w.chunks_exact(input.len())).enumerate() {
+    let (fan_in, fan_out) = (input.len(), out.len());
+    let bias_rows = if layout == BiasLayout::Row { n } else { 1 };
+    assert!(w.len() == fan_in * fan_out && b.len() == bias_rows * fan_out && n >= 1 && n <= P);
+    for j in 0..fan_out {
         let mut z = [0.0; P];
-        for (x, &wkj) in input.iter().zip(w_j) {
+        for k in 0..fan_in {
+            // SAFETY: k < fan_in and k + j·fan_in < fan_in·fan_out = w.len().
+            let (x, wkj) = unsafe { (input.get_unchecked(k), *w.get_unchecked(k + j * fan_in)) };
             for r in 0..P {
                 z[r] += x[r] * wkj;
             }
         }
         match layout {
-            BiasLayout::Column => z.iter_mut().for_each(|z| *z += b[j]),
+            BiasLayout::Column => {
+                // SAFETY: j < fan_out = b.len().
+                let bj = unsafe { *b.get_unchecked(j) };
+                z.iter_mut().for_each(|z| *z += bj);
+            }
             // Column j of the n x fan_out bias block; none in the padding.
             // Written as a select over all P rows: adding only n of them made
             // a masked store and reload, which stalls store forwarding.
             BiasLayout::Row => {
-                let col = &b[j * n..(j + 1) * n];
                 for (r, z) in z.iter_mut().enumerate() {
-                    *z += if r < n { col[r.min(n - 1)] } else { 0.0 };
+                    // SAFETY: j·n + min(r, n − 1) < n·fan_out = b.len().
+                    let brj = unsafe { *b.get_unchecked(j * n + r.min(n - 1)) };
+                    *z += if r < n { brj } else { 0.0 };
                 }
             }
         }
-        *out_j = activate(act, z, fma);
+        // SAFETY: j < fan_out = out.len().
+        unsafe { *out.get_unchecked_mut(j) = activate(act, z, fma) };
+    }
+}
+
+/// `gw = inputᵀ · delta`: one dot product of two columns per entry.
+#[inline(always)]
+fn weight_gradient<const P: usize>(gw: &mut [f64], input: &[Column<P>], delta: &[Column<P>]) {
+    let (fan_in, fan_out) = (input.len(), delta.len());
+    assert_eq!(gw.len(), fan_in * fan_out);
+    for j in 0..fan_out {
+        for k in 0..fan_in {
+            // SAFETY: j < fan_out, k < fan_in, so k + j·fan_in < gw.len().
+            unsafe { *gw.get_unchecked_mut(k + j * fan_in) = dot(input.get_unchecked(k), delta.get_unchecked(j)) };
+        }
     }
 }
 
@@ -299,14 +361,19 @@ fn bias_gradient<const P: usize>(gb: &mut [f64], delta: &[Column<P>], n: usize, 
 /// `below = (delta · Wᵀ) ⊙ slope(acts below)`, a column at a time.
 #[inline(always)]
 fn delta_below<const P: usize>(delta: &[Column<P>], w: &[f64], acts: &[Column<P>], act: Activation, below: &mut [Column<P>]) {
-    let fan_in = acts.len();
-    for (j, (out, a)) in below.iter_mut().zip(acts).enumerate() {
+    let (fan_in, fan_out) = (acts.len(), delta.len());
+    assert!(w.len() == fan_in * fan_out && below.len() == fan_in);
+    for j in 0..fan_in {
         let mut e = [0.0; P];
-        for (d, &wjm) in delta.iter().zip(w[j..].iter().step_by(fan_in)) {
+        for m in 0..fan_out {
+            // SAFETY: m < fan_out = delta.len() and j + m·fan_in < w.len().
+            let (d, wjm) = unsafe { (delta.get_unchecked(m), *w.get_unchecked(j + m * fan_in)) };
             for r in 0..P {
                 e[r] += d[r] * wjm;
             }
         }
+        // SAFETY: j < fan_in = acts.len() = below.len().
+        let (a, out) = unsafe { (acts.get_unchecked(j), below.get_unchecked_mut(j)) };
         *out = std::array::from_fn(|r| e[r] * act.slope(a[r]));
     }
 }
@@ -355,7 +422,7 @@ mod tests {
 
                         let mut net = SmallNet::new(&arch, &x, rows);
                         let mut grads = vec![f64::NAN; arch.n_params()];
-                        let sum = net.epoch(&arch, &params, &y, loss, 0.5, &mut grads);
+                        let sum = net.epoch(&params, &y, loss, 0.5, &mut grads);
                         let mut out = vec![0.0; rows * arch.outputs()];
                         net.output(&mut out);
 

@@ -136,7 +136,7 @@ pub fn train(
             }
             Engine::Small(net, stepper) => {
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-                let sum = net.epoch(arch, params, data.y, cfg.loss, scale, &mut ws.grads);
+                let sum = net.epoch(params, data.y, cfg.loss, scale, &mut ws.grads);
                 step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 output_is_last_forward = true;
                 sum
