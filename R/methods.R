@@ -8,7 +8,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
       if (uses_lr(x$optimizer)) paste0(", lr: ", format(x$lr)), ", epochs: ", length(x$loss), if (length(x$loss) != x$epochs)
         paste0(" of ", x$epochs) else "", "\n", sep = "")
   cat("  bias layout: ", x$bias, ", init: ", x$init,
-      if (!is.null(x$scaling)) ", inputs standardized" else "", "\n", sep = "")
+      if (!is.null(x$scaling)) ", inputs standardized" else "",
+      if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
   cat("  parameters: ", n_params(x), ", training rows: ", x$n, "\n", sep = "")
   if (length(x$loss)) {
     cat("  final loss: ", format(signif(x$loss[length(x$loss)], digits)), sep = "")

@@ -13,7 +13,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
                           output, loss, optimizer,
                           batch_size, momentum, nesterov, weight_decay,
                           validation, patience, scale, threads, verbose,
-                          scaling = NULL) {
+                          precision = "double", scaling = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
   if (inherits(init, "mlp_fit")) {
@@ -58,6 +58,11 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   if (momentum == 1) abort("`momentum` must be below 1, not 1.")
   weight_decay <- check_number(weight_decay, "weight_decay", lower = 0, open = FALSE)
   threads <- resolve_threads(threads)
+  precision <- check_choice(precision, c("double", "single"), "precision")
+  if (precision == "single" && optimizer %in% c("lm", "lbfgs")) {
+    abort("`precision = \"single\"` applies to \"gd\", \"sgd\" and \"adam\"; ",
+          "`optimizer = \"", optimizer, "\"` trains in double precision.")
+  }
   verbose <- verbose %||% interactive()
   if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
     abort("`verbose` must be TRUE or FALSE, not ", show_value(verbose), ".")
@@ -174,7 +179,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     batch_size = batch_size, momentum = momentum, nesterov = nesterov,
     weight_decay = weight_decay, patience = patience, bias = bias,
     init = init_name, params = params, seed = seed, threads = threads,
-    verbose = verbose
+    precision = precision, verbose = verbose
   )
 }
 
@@ -258,7 +263,7 @@ spec_config <- function(spec) {
     epochs = spec$epochs, batch_size = as.numeric(spec$batch_size),
     weight_decay = spec$weight_decay,
     patience = if (is.null(spec$patience)) NULL else as.numeric(spec$patience),
-    seed = spec$seed, threads = as.numeric(spec$threads),
+    seed = spec$seed, threads = as.numeric(spec$threads), precision = spec$precision,
     momentum = spec$momentum, nesterov = spec$nesterov,
     beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
   )
@@ -301,6 +306,7 @@ new_fit <- function(spec, res) {
     epochs = spec$epochs,
     batch_size = spec$batch_size,
     weight_decay = spec$weight_decay,
+    precision = spec$precision,
     bias = spec$bias,
     init = spec$init,
     n = nrow(spec$x),

@@ -41,7 +41,8 @@ fuzz_calls <- function(n_calls, seed) {
     weight_decay = list(0, 0.01, -1, NA, Inf, 1e300),
     momentum = list(0.9, 0, 1, -0.1, NA),
     threads = list(NULL, 1, 2, 0, -1, NA, 1.5, 1e9),
-    scale = list(FALSE, TRUE, NA, "yes")
+    scale = list(FALSE, TRUE, NA, "yes"),
+    precision = list("double", "single", "half", NA, 32, c("single", "double"), "%d")
   )
   outcome <- character(n_calls)
   for (i in seq_len(n_calls)) {

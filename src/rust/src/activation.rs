@@ -2,6 +2,8 @@
 //! *output* (as the article's `derivatives_sigmoid(output)` is), so a layer only
 //! keeps its activations and never its pre-activation input.
 
+use crate::real::Real;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Activation {
     Sigmoid,
@@ -42,17 +44,17 @@ impl Activation {
 
     /// The element-wise function; softmax is handled row-wise by [`activate_rows`].
     #[inline(always)]
-    pub fn apply(self, z: f64) -> f64 {
+    pub fn apply<T: Real>(self, z: T) -> T {
         match self {
-            // The article's form, kept literally so results match it to the last bits.
-            Activation::Sigmoid => 1.0 / (1.0 + (-z).exp()),
+            // The article's form.
+            Activation::Sigmoid => T::ONE / (T::ONE + (-z).exp()),
             Activation::Tanh => z.tanh(),
-            Activation::Relu => z.max(0.0),
+            Activation::Relu => z.max(T::ZERO),
             Activation::LeakyRelu => {
-                if z > 0.0 {
+                if z > T::ZERO {
                     z
                 } else {
-                    LEAKY_RELU_SLOPE * z
+                    T::of(LEAKY_RELU_SLOPE) * z
                 }
             }
             Activation::Linear | Activation::Softmax => z,
@@ -62,44 +64,44 @@ impl Activation {
     /// d activation / d input, written through the output `a`.
     /// Softmax's Jacobian is not diagonal; callers treat it separately.
     #[inline(always)]
-    pub fn slope(self, a: f64) -> f64 {
+    pub fn slope<T: Real>(self, a: T) -> T {
         match self {
-            Activation::Sigmoid => a * (1.0 - a),
-            Activation::Tanh => 1.0 - a * a,
+            Activation::Sigmoid => a * (T::ONE - a),
+            Activation::Tanh => T::ONE - a * a,
             Activation::Relu => {
-                if a > 0.0 {
-                    1.0
+                if a > T::ZERO {
+                    T::ONE
                 } else {
-                    0.0
+                    T::ZERO
                 }
             }
             Activation::LeakyRelu => {
-                if a > 0.0 {
-                    1.0
+                if a > T::ZERO {
+                    T::ONE
                 } else {
-                    LEAKY_RELU_SLOPE
+                    T::of(LEAKY_RELU_SLOPE)
                 }
             }
-            Activation::Linear | Activation::Softmax => 1.0,
+            Activation::Linear | Activation::Softmax => T::ONE,
         }
     }
 }
 
 /// Row-wise softmax of a column-major `rows x cols` block, in place.
-pub fn softmax_rows(z: &mut [f64], rows: usize, cols: usize) {
+pub fn softmax_rows<T: Real>(z: &mut [T], rows: usize, cols: usize) {
     for i in 0..rows {
-        let mut max = f64::NEG_INFINITY;
+        let mut max = T::of(f64::NEG_INFINITY);
         for j in 0..cols {
             max = max.max(z[i + j * rows]);
         }
-        let mut sum = 0.0;
+        let mut sum = T::ZERO;
         for j in 0..cols {
             let e = (z[i + j * rows] - max).exp();
             z[i + j * rows] = e;
             sum += e;
         }
         for j in 0..cols {
-            z[i + j * rows] /= sum;
+            z[i + j * rows] = z[i + j * rows] / sum;
         }
     }
 }
@@ -135,7 +137,7 @@ mod tests {
         ] {
             for &z in &[-2.0, -0.3, 0.4, 1.7] {
                 let fd = (a.apply(z + h) - a.apply(z - h)) / (2.0 * h);
-                assert!((fd - a.slope(a.apply(z))).abs() < 1e-6, "{:?} at {}", a, z);
+                assert!((fd - a.slope(a.apply::<f64>(z))).abs() < 1e-6, "{:?} at {}", a, z);
             }
         }
     }

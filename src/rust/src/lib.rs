@@ -10,6 +10,7 @@ pub mod loss;
 pub mod network;
 pub mod optimizer;
 pub mod parallel;
+pub mod real;
 pub mod second_order;
 pub mod simd;
 pub mod small;
@@ -203,7 +204,7 @@ impl Pacer {
 /// blocks, the training output, the loss history and how training ended.
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
-    let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg } = problem(&x, &y, &spec, &params, &config)?;
+    let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg, single } = problem(&x, &y, &spec, &params, &config)?;
     let (d, o) = (arch.inputs(), arch.outputs());
     let validation = if x_val.is_null() {
         None
@@ -244,7 +245,20 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
         }
         Control::Continue
     };
-    let history = train::train(&arch, &mut flat, Dataset { x: xs, y: ys, rows: n }, validation, &cfg, &mut on_epoch);
+    let data = Dataset { x: xs, y: ys, rows: n };
+    let history = if single {
+        // R has no f32 storage: the data are copied once into single precision.
+        let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+        let (x32, y32) = (f32s(xs), f32s(ys));
+        let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.rows));
+        let val32 = val32.as_ref().map(|(x, y, rows)| Dataset { x: x.as_slice(), y: y.as_slice(), rows: *rows });
+        let mut p32 = f32s(&flat);
+        let history = train::train(&arch, &mut p32, Dataset { x: &x32, y: &y32, rows: n }, val32, &cfg, &mut on_epoch);
+        flat.iter_mut().zip(&p32).for_each(|(d, &s)| *d = s as f64);
+        history
+    } else {
+        train::train(&arch, &mut flat, data, validation, &cfg, &mut on_epoch)
+    };
     if let Some(e) = callback_error {
         let msg: String = e.to_string().chars().take(200).collect();
         return Err(r_error(format!("the progress report failed: {}", msg)));
@@ -293,6 +307,8 @@ struct Problem<'a> {
     arch: Architecture,
     params: Vec<f64>,
     cfg: TrainConfig,
+    /// Train in f32 (`precision = "single"`).
+    single: bool,
 }
 
 fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List, config: &List) -> Result<Problem<'a>> {
@@ -316,7 +332,9 @@ fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List, config: &Li
         seed: real(&config, "seed")? as u64,
         threads: count(&config, "threads")?.max(1),
     };
-    Ok(Problem { x: xs, y: ys, n, arch, params, cfg })
+    // Absent (as from trace_) means double.
+    let single = field(&config, "precision").ok().and_then(|p| p.as_str().map(|p| p == "single")).unwrap_or(false);
+    Ok(Problem { x: xs, y: ys, n, arch, params, cfg, single })
 }
 
 fn named_list(names: &[&str], values: Vec<Robj>) -> Result<List> {

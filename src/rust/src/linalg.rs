@@ -1,13 +1,14 @@
 //! The one place that multiplies matrices. All blocks are column-major, as R
 //! stores them; a transposed operand is read through swapped strides, never copied.
 
+use crate::real::Real;
 use gemm::{gemm, Parallelism};
 
 
 /// A read-only column-major operand, optionally read transposed.
 #[derive(Clone, Copy)]
-pub struct Operand<'a> {
-    pub data: &'a [f64],
+pub struct Operand<'a, T = f64> {
+    pub data: &'a [T],
     /// Rows of the block as stored.
     pub rows: usize,
     /// Columns of the block as stored.
@@ -18,12 +19,12 @@ pub struct Operand<'a> {
     pub transposed: bool,
 }
 
-impl<'a> Operand<'a> {
-    pub fn new(data: &'a [f64], rows: usize, cols: usize) -> Self {
+impl<'a, T: Real> Operand<'a, T> {
+    pub fn new(data: &'a [T], rows: usize, cols: usize) -> Self {
         Operand { data, rows, cols, ld: rows, transposed: false }
     }
     /// Rows `first..first + rows` of a column-major matrix with `ld` rows.
-    pub fn rows_of(data: &'a [f64], ld: usize, first: usize, rows: usize, cols: usize) -> Self {
+    pub fn rows_of(data: &'a [T], ld: usize, first: usize, rows: usize, cols: usize) -> Self {
         Operand { data: &data[first.min(data.len())..], rows, cols, ld, transposed: false }
     }
     /// Elements the block spans in `data`.
@@ -59,7 +60,7 @@ impl<'a> Operand<'a> {
 /// `c = a · b` (or `c += a · b` when `accumulate`), with `c` column-major `m x n`.
 /// `threads` > 1 lets the product use that many of rayon's workers; the
 /// product's summation order does not depend on it.
-pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: usize) {
+pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bool, threads: usize) {
     let (m, k) = a.shape();
     let (k2, n) = b.shape();
     assert_eq!(k, k2, "inner dimensions differ");
@@ -71,7 +72,7 @@ pub fn matmul(c: &mut [f64], a: Operand, b: Operand, accumulate: bool, threads: 
     }
     if k == 0 {
         if !accumulate {
-            c[..m * n].iter_mut().for_each(|v| *v = 0.0);
+            c[..m * n].iter_mut().for_each(|v| *v = T::ZERO);
         }
         return;
     }
@@ -123,13 +124,13 @@ const BAND: usize = 256;
 const PARALLEL_PRODUCT: usize = 1 << 22;
 
 /// A product `c = a · b` as raw parts, so that bands of rows can go to threads.
-struct Block {
-    c: *mut f64,
+struct Block<T> {
+    c: *mut T,
     ldc: usize,
-    a: *const f64,
+    a: *const T,
     a_rs: isize,
     a_cs: isize,
-    b: *const f64,
+    b: *const T,
     b_rs: isize,
     b_cs: isize,
     k: usize,
@@ -137,9 +138,9 @@ struct Block {
 }
 
 // SAFETY: workers write disjoint bands of c and only read a and b.
-unsafe impl Sync for Block {}
+unsafe impl<T> Sync for Block<T> {}
 
-impl Block {
+impl<T: Real> Block<T> {
     /// Rows `row..row + rows` and columns `col..col + cols` of c, single-threaded.
     unsafe fn part(&self, row: usize, rows: usize, col: usize, cols: usize) {
         gemm(
@@ -156,8 +157,8 @@ impl Block {
             self.b.offset(col as isize * self.b_cs),
             self.b_cs,
             self.b_rs,
-            1.0, // weight of the old dst
-            1.0, // weight of the product
+            T::ONE, // weight of the old dst
+            T::ONE, // weight of the product
             false,
             false,
             false,
@@ -176,7 +177,7 @@ const SMALL_PRODUCT: usize = 4096;
 /// in the order of k, starting from zero, as reference BLAS's dgemm does, so
 /// the article's R program is reproduced to the last bit.
 #[allow(clippy::too_many_arguments)]
-fn small_matmul(c: &mut [f64], m: usize, n: usize, k: usize, a: &[f64], a_rs: isize, a_cs: isize, b: &[f64], b_rs: isize, b_cs: isize, accumulate: bool) {
+fn small_matmul<T: Real>(c: &mut [T], m: usize, n: usize, k: usize, a: &[T], a_rs: isize, a_cs: isize, b: &[T], b_rs: isize, b_cs: isize, accumulate: bool) {
     let s = Strides { a_rs: a_rs as usize, a_cs: a_cs as usize, b_rs: b_rs as usize, b_cs: b_cs as usize };
     // matmul checked that the operands span these indices; checking each
     // access again would cost more than the multiply-add it guards.
@@ -186,15 +187,15 @@ fn small_matmul(c: &mut [f64], m: usize, n: usize, k: usize, a: &[f64], a_rs: is
         let mut i = 0;
         while i + 4 <= m {
             // SAFETY: rows i..i+4 < m and column j < n are within the asserted spans.
-            unsafe { tile::<4>(c, m, i, j, k, a, b, s, accumulate) };
+            unsafe { tile::<T, 4>(c, m, i, j, k, a, b, s, accumulate) };
             i += 4;
         }
         // SAFETY: as above, for the last m - i < 4 rows.
         unsafe {
             match m - i {
-                1 => tile::<1>(c, m, i, j, k, a, b, s, accumulate),
-                2 => tile::<2>(c, m, i, j, k, a, b, s, accumulate),
-                3 => tile::<3>(c, m, i, j, k, a, b, s, accumulate),
+                1 => tile::<T, 1>(c, m, i, j, k, a, b, s, accumulate),
+                2 => tile::<T, 2>(c, m, i, j, k, a, b, s, accumulate),
+                3 => tile::<T, 3>(c, m, i, j, k, a, b, s, accumulate),
                 _ => {}
             }
         }
@@ -212,8 +213,8 @@ struct Strides {
 /// Rows `i..i + R` of column `j` of `c`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile<const R: usize>(c: &mut [f64], m: usize, i: usize, j: usize, k: usize, a: &[f64], b: &[f64], s: Strides, accumulate: bool) {
-    let mut acc = [0.0; R];
+unsafe fn tile<T: Real, const R: usize>(c: &mut [T], m: usize, i: usize, j: usize, k: usize, a: &[T], b: &[T], s: Strides, accumulate: bool) {
+    let mut acc = [T::ZERO; R];
     for l in 0..k {
         let blj = *b.get_unchecked(l * s.b_rs + j * s.b_cs);
         for (r, acc) in acc.iter_mut().enumerate() {
@@ -222,7 +223,7 @@ unsafe fn tile<const R: usize>(c: &mut [f64], m: usize, i: usize, j: usize, k: u
     }
     for (r, acc) in acc.iter().enumerate() {
         let cij = c.get_unchecked_mut(i + r + j * m);
-        *cij = if accumulate { *cij + acc } else { *acc };
+        *cij = if accumulate { *cij + *acc } else { *acc };
     }
 }
 

@@ -1,6 +1,7 @@
 //! Losses and the error signal they send back into the output layer.
 
 use crate::activation::Activation;
+use crate::real::Real;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Loss {
@@ -71,12 +72,12 @@ impl Loss {
 ///
 /// All blocks are column-major `rows x cols`. For the article's case
 /// (sse, sigmoid) this is exactly −(E · slope_output_layer).
-pub fn output_delta(
+pub fn output_delta<T: Real>(
     loss: Loss,
     output_act: Activation,
-    out: &[f64],
-    y: &[f64],
-    delta: &mut [f64],
+    out: &[T],
+    y: &[T],
+    delta: &mut [T],
     rows: usize,
     cols: usize,
     scale: f64,
@@ -86,21 +87,23 @@ pub fn output_delta(
     if output_act != Activation::Softmax {
         return elementwise_delta(loss, output_act, out, y, delta, cols, scale);
     }
+    // Loss sums in f64 whatever T is.
     let mut sum = 0.0;
+    let scale = T::of(scale);
     match loss {
         Loss::CrossEntropy => {
             // With softmax the slope cancels: delta = p − y.
             for k in 0..len {
                 let (p, t) = (out[k], y[k]);
-                sum -= t * p.max(LOG_FLOOR).ln();
+                sum -= t.f64() * p.f64().max(LOG_FLOOR).ln();
                 delta[k] = (p - t) * scale;
             }
         }
         Loss::Sse | Loss::Mse => {
-            let factor = if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 };
+            let factor = T::of(if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 });
             for k in 0..len {
                 let e = y[k] - out[k];
-                sum += e * e;
+                sum += e.f64() * e.f64();
                 delta[k] = -(e * factor);
             }
             softmax_backward(out, delta, rows, cols);
@@ -113,22 +116,24 @@ pub fn output_delta(
 /// [`output_delta`] for an output activation applied element by element (not
 /// softmax), over any run of entries of a block with `cols` outputs.
 #[inline]
-pub fn elementwise_delta(loss: Loss, output_act: Activation, out: &[f64], y: &[f64], delta: &mut [f64], cols: usize, scale: f64) -> f64 {
+pub fn elementwise_delta<T: Real>(loss: Loss, output_act: Activation, out: &[T], y: &[T], delta: &mut [T], cols: usize, scale: f64) -> f64 {
     debug_assert!(output_act != Activation::Softmax);
     let mut sum = 0.0;
+    let scale = T::of(scale);
     match loss {
         Loss::CrossEntropy => {
             // With sigmoid the slope cancels: delta = p − y.
             for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
-                sum -= t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln();
+                let (pf, tf) = (p.f64(), t.f64());
+                sum -= tf * pf.max(LOG_FLOOR).ln() + (1.0 - tf) * (1.0 - pf).max(LOG_FLOOR).ln();
                 *d = (p - t) * scale;
             }
         }
         Loss::Sse | Loss::Mse => {
-            let factor = if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 };
+            let factor = T::of(if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 });
             for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
                 let e = t - p;
-                sum += e * e;
+                sum += e.f64() * e.f64();
                 // −(E · slope) as the article writes d_output, then scaled.
                 *d = -(e * factor) * output_act.slope(p) * scale;
             }
@@ -138,9 +143,9 @@ pub fn elementwise_delta(loss: Loss, output_act: Activation, out: &[f64], y: &[f
 }
 
 /// Chain rule through a row-wise softmax: g ← s ⊙ (g − Σ_j g_j s_j).
-fn softmax_backward(s: &[f64], g: &mut [f64], rows: usize, cols: usize) {
+fn softmax_backward<T: Real>(s: &[T], g: &mut [T], rows: usize, cols: usize) {
     for i in 0..rows {
-        let dot: f64 = (0..cols).map(|j| g[i + j * rows] * s[i + j * rows]).sum();
+        let dot: T = (0..cols).map(|j| g[i + j * rows] * s[i + j * rows]).sum();
         for j in 0..cols {
             let k = i + j * rows;
             g[k] = s[k] * (g[k] - dot);

@@ -8,7 +8,7 @@
 use crate::activation::{softmax_rows, Activation};
 use crate::linalg::{matmul, Operand};
 use crate::loss::{output_delta, Loss};
-use crate::simd;
+use crate::real::Real;
 use std::ops::Range;
 
 /// Where the biases live.
@@ -116,55 +116,55 @@ impl Architecture {
 
 /// Buffers for `capacity` rows: every layer's activations and deltas, and the
 /// gradient. Allocated once; the passes below only write into them.
-pub struct Workspace {
+pub struct Workspace<T = f64> {
     capacity: usize,
     /// Per layer, `capacity x fan_out` column-major (only the first `rows x fan_out` in use).
-    pub acts: Vec<Vec<f64>>,
-    pub deltas: Vec<Vec<f64>>,
-    pub grads: Vec<f64>,
+    pub acts: Vec<Vec<T>>,
+    pub deltas: Vec<Vec<T>>,
+    pub grads: Vec<T>,
 }
 
-impl Workspace {
-    pub fn new(arch: &Architecture, capacity: usize) -> Workspace {
-        let per_layer = |l: usize| vec![0.0; capacity * arch.fan_out(l)];
+impl<T: Real> Workspace<T> {
+    pub fn new(arch: &Architecture, capacity: usize) -> Workspace<T> {
+        let per_layer = |l: usize| vec![T::ZERO; capacity * arch.fan_out(l)];
         Workspace {
             capacity,
             acts: (0..arch.layers()).map(per_layer).collect(),
             deltas: (0..arch.layers()).map(per_layer).collect(),
-            grads: vec![0.0; arch.n_params()],
+            grads: vec![T::ZERO; arch.n_params()],
         }
     }
     pub fn capacity(&self) -> usize {
         self.capacity
     }
     /// The output layer's activations for the last `rows` passed forward.
-    pub fn output(&self, rows: usize, outputs: usize) -> &[f64] {
+    pub fn output(&self, rows: usize, outputs: usize) -> &[T] {
         &self.acts.last().unwrap()[..rows * outputs]
     }
 }
 
 /// Rows of inputs: a run of rows of a column-major matrix with `ld` rows.
 #[derive(Clone, Copy)]
-pub struct Rows<'a> {
-    pub data: &'a [f64],
+pub struct Rows<'a, T = f64> {
+    pub data: &'a [T],
     pub ld: usize,
     pub first: usize,
     pub rows: usize,
 }
 
-impl<'a> Rows<'a> {
+impl<'a, T: Real> Rows<'a, T> {
     /// The whole of a contiguous `rows x cols` matrix.
-    pub fn all(data: &'a [f64], rows: usize) -> Self {
+    pub fn all(data: &'a [T], rows: usize) -> Self {
         Rows { data, ld: rows, first: 0, rows }
     }
-    fn operand(&self, cols: usize) -> Operand<'a> {
+    fn operand(&self, cols: usize) -> Operand<'a, T> {
         Operand::rows_of(self.data, self.ld, self.first, self.rows, cols)
     }
 }
 
 /// Forward pass: fills `ws.acts` for `x.rows` rows.
 /// Per layer: `act = f(input · W + b)`, with the bias and activation fused in one sweep.
-pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace, threads: usize) {
+pub fn forward<T: Real>(arch: &Architecture, params: &[T], x: Rows<T>, ws: &mut Workspace<T>, threads: usize) {
     let rows = x.rows;
     assert!(rows <= ws.capacity, "more rows than the workspace holds");
     if arch.bias_layout() == BiasLayout::Row {
@@ -184,15 +184,15 @@ pub fn forward(arch: &Architecture, params: &[f64], x: Rows, ws: &mut Workspace,
     }
 }
 
-pub fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f64], layout: BiasLayout, act: Activation, threads: usize) {
+pub fn add_bias_and_activate<T: Real>(z: &mut [T], rows: usize, cols: usize, bias: &[T], layout: BiasLayout, act: Activation, threads: usize) {
     let z = &mut z[..rows * cols];
     // One monomorphized sweep per activation, so the match is not in the loop.
     match (act, layout) {
         (Activation::Sigmoid, BiasLayout::Column) => {
-            for_column_groups(z, rows, threads, |j, col| simd::sigmoid_add(col, bias[j]))
+            for_column_groups(z, rows, threads, |j, col| T::sigmoid_add(col, bias[j]))
         }
-        (Activation::Sigmoid, BiasLayout::Row) => simd::sigmoid_add_each(z, &bias[..rows * cols]),
-        (Activation::Tanh, _) => sweep(z, rows, bias, layout, threads, f64::tanh),
+        (Activation::Sigmoid, BiasLayout::Row) => T::sigmoid_add_each(z, &bias[..rows * cols]),
+        (Activation::Tanh, _) => sweep(z, rows, bias, layout, threads, T::tanh),
         (Activation::Relu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Relu.apply(v)),
         (Activation::LeakyRelu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::LeakyRelu.apply(v)),
         (Activation::Linear | Activation::Softmax, _) => sweep(z, rows, bias, layout, threads, |v| v),
@@ -203,7 +203,7 @@ pub fn add_bias_and_activate(z: &mut [f64], rows: usize, cols: usize, bias: &[f6
 }
 
 #[inline(always)]
-fn sweep(z: &mut [f64], rows: usize, bias: &[f64], layout: BiasLayout, threads: usize, f: impl Fn(f64) -> f64 + Sync) {
+fn sweep<T: Real>(z: &mut [T], rows: usize, bias: &[T], layout: BiasLayout, threads: usize, f: impl Fn(T) -> T + Sync) {
     match layout {
         BiasLayout::Column => for_column_groups(z, rows, threads, |j, col| {
             let b = bias[j];
@@ -219,13 +219,13 @@ const PARALLEL_MIN: usize = 1 << 16;
 /// Calls `f(j, column j)` for every column of a column-major block, the
 /// columns shared out among `threads` workers when the block is large. Each
 /// column is handled whole by one worker, so results do not depend on `threads`.
-fn for_column_groups(z: &mut [f64], rows: usize, threads: usize, f: impl Fn(usize, &mut [f64]) + Sync) {
+fn for_column_groups<T: Real>(z: &mut [T], rows: usize, threads: usize, f: impl Fn(usize, &mut [T]) + Sync) {
     let cols = if rows == 0 { 0 } else { z.len() / rows };
     if threads <= 1 || cols < 2 || z.len() < PARALLEL_MIN {
         z.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(j, col));
         return;
     }
-    crate::parallel::for_each_column_group(z, rows, threads, threads, &|first, group: &mut [f64]| {
+    crate::parallel::for_each_column_group(z, rows, threads, threads, &|first, group: &mut [T]| {
         group.chunks_exact_mut(rows).enumerate().for_each(|(j, col)| f(first + j, col));
     });
 }
@@ -234,14 +234,14 @@ fn for_column_groups(z: &mut [f64], rows: usize, threads: usize, f: impl Fn(usiz
 /// `ws.grads` (the gradient of the loss summed over the rows, times `scale`)
 /// and returns the block's unscaled loss sum. `y` is the contiguous
 /// column-major `rows x outputs` block of targets for those rows.
-pub fn backward(
+pub fn backward<T: Real>(
     arch: &Architecture,
-    params: &[f64],
-    x: Rows,
-    y: &[f64],
+    params: &[T],
+    x: Rows<T>,
+    y: &[T],
     loss: Loss,
     scale: f64,
-    ws: &mut Workspace,
+    ws: &mut Workspace<T>,
     threads: usize,
 ) -> f64 {
     let rows = x.rows;
@@ -281,7 +281,7 @@ pub fn backward(
 /// Carries layer `l`'s delta to the layer below:
 /// `below = (delta · W_lᵀ) ⊙ slope(activations below)`, for `acts_below.rows`
 /// rows read from a run of rows of the activations below.
-pub fn delta_to_layer_below(arch: &Architecture, params: &[f64], l: usize, delta: &[f64], acts_below: Rows, below: &mut [f64], threads: usize) {
+pub fn delta_to_layer_below<T: Real>(arch: &Architecture, params: &[T], l: usize, delta: &[T], acts_below: Rows<T>, below: &mut [T], threads: usize) {
     let (fan_in, fan_out, rows) = (arch.fan_in(l), arch.fan_out(l), acts_below.rows);
     let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
     matmul(below, Operand::new(delta, rows, fan_out), w.t(), false, threads);
@@ -293,7 +293,7 @@ pub fn delta_to_layer_below(arch: &Architecture, params: &[f64], l: usize, delta
     });
 }
 
-fn split_grads<'a>(grads: &'a mut [f64], arch: &Architecture, l: usize) -> (&'a mut [f64], &'a mut [f64]) {
+fn split_grads<'a, T>(grads: &'a mut [T], arch: &Architecture, l: usize) -> (&'a mut [T], &'a mut [T]) {
     let (w, b) = (arch.weights(l), arch.biases(l));
     debug_assert_eq!(w.end, b.start);
     let (gw, gb) = grads[w.start..b.end].split_at_mut(w.len());
@@ -302,10 +302,10 @@ fn split_grads<'a>(grads: &'a mut [f64], arch: &Architecture, l: usize) -> (&'a 
 
 /// Column layout: column sums of delta. Row layout: each row's sum of delta,
 /// copied into every column of that row (the R program's `rowSums` recycling).
-fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout: BiasLayout, threads: usize) {
+fn bias_gradient<T: Real>(gb: &mut [T], delta: &[T], rows: usize, cols: usize, layout: BiasLayout, threads: usize) {
     match layout {
         BiasLayout::Column => {
-            let column_sum = |j: usize| delta[j * rows..(j + 1) * rows].iter().sum::<f64>();
+            let column_sum = |j: usize| delta[j * rows..(j + 1) * rows].iter().copied().sum::<T>();
             if threads > 1 && rows * cols >= PARALLEL_MIN && cols >= 2 {
                 let (left, right) = gb[..cols].split_at_mut(cols / 2);
                 crate::parallel::install(2, || {
@@ -322,7 +322,7 @@ fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout
             let (first, rest) = gb.split_at_mut(rows);
             first.copy_from_slice(&delta[..rows]);
             for j in 1..cols {
-                first.iter_mut().zip(&delta[j * rows..(j + 1) * rows]).for_each(|(s, d)| *s += d);
+                first.iter_mut().zip(&delta[j * rows..(j + 1) * rows]).for_each(|(s, &d)| *s += d);
             }
             for j in 1..cols {
                 rest[(j - 1) * rows..j * rows].copy_from_slice(first);
@@ -333,7 +333,7 @@ fn bias_gradient(gb: &mut [f64], delta: &[f64], rows: usize, cols: usize, layout
 
 /// Network outputs for `x` (column-major `rows x d`) written to `out`
 /// (column-major `rows x o`), in chunks of the workspace's capacity.
-pub fn predict(arch: &Architecture, params: &[f64], x: &[f64], rows: usize, out: &mut [f64], ws: &mut Workspace, threads: usize) {
+pub fn predict<T: Real>(arch: &Architecture, params: &[T], x: &[T], rows: usize, out: &mut [T], ws: &mut Workspace<T>, threads: usize) {
     let o = arch.outputs();
     let chunk = ws.capacity().max(1);
     let mut first = 0;

@@ -1,5 +1,7 @@
 //! First-order update rules over the flat parameter vector.
 
+use crate::real::Real;
+
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Optimizer {
     /// The article's rule, `p -= lr * g`, with `g` summed over the rows.
@@ -22,35 +24,36 @@ impl Optimizer {
 }
 
 /// An optimizer and the state it carries between steps (allocated once).
-pub struct Stepper {
+pub struct Stepper<T = f64> {
     kind: Optimizer,
     lr: f64,
     /// Momentum (sgd) or first moment (adam).
-    m: Vec<f64>,
+    m: Vec<T>,
     /// Second moment (adam).
-    v: Vec<f64>,
+    v: Vec<T>,
     t: i32,
 }
 
-impl Stepper {
-    pub fn new(kind: Optimizer, lr: f64, n_params: usize) -> Stepper {
+impl<T: Real> Stepper<T> {
+    pub fn new(kind: Optimizer, lr: f64, n_params: usize) -> Stepper<T> {
         let (m, v) = match kind {
-            Optimizer::Sgd { .. } => (vec![0.0; n_params], Vec::new()),
-            Optimizer::Adam { .. } => (vec![0.0; n_params], vec![0.0; n_params]),
+            Optimizer::Sgd { .. } => (vec![T::ZERO; n_params], Vec::new()),
+            Optimizer::Adam { .. } => (vec![T::ZERO; n_params], vec![T::ZERO; n_params]),
             _ => (Vec::new(), Vec::new()),
         };
         Stepper { kind, lr, m, v, t: 0 }
     }
 
-    pub fn step(&mut self, params: &mut [f64], grads: &[f64]) {
-        let lr = self.lr;
+    pub fn step(&mut self, params: &mut [T], grads: &[T]) {
+        let lr = T::of(self.lr);
         match self.kind {
             Optimizer::Gd | Optimizer::Lm | Optimizer::Lbfgs => {
                 // Written as the article's `w + (-g) * lr` so it matches it bit for bit.
-                params.iter_mut().zip(grads).for_each(|(p, g)| *p += -g * lr);
+                params.iter_mut().zip(grads).for_each(|(p, &g)| *p += -g * lr);
             }
             Optimizer::Sgd { momentum, nesterov } => {
-                for ((p, g), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()) {
+                let momentum = T::of(momentum);
+                for ((p, &g), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()) {
                     *v = momentum * *v - lr * g;
                     *p += if nesterov { momentum * *v - lr * g } else { *v };
                 }
@@ -59,11 +62,14 @@ impl Stepper {
                 self.t = self.t.saturating_add(1);
                 let c1 = 1.0 - beta1.powi(self.t);
                 let c2 = 1.0 - beta2.powi(self.t);
-                let step = lr * c2.sqrt() / c1;
-                for (((p, g), m), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
-                    *m = beta1 * *m + (1.0 - beta1) * g;
-                    *v = beta2 * *v + (1.0 - beta2) * g * g;
-                    *p -= step * *m / (v.sqrt() + eps * c2.sqrt());
+                let step = T::of(self.lr * c2.sqrt() / c1);
+                let (b1, b2) = (T::of(beta1), T::of(beta2));
+                let (rest1, rest2) = (T::of(1.0 - beta1), T::of(1.0 - beta2));
+                let floor = T::of(eps * c2.sqrt());
+                for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
+                    *m = b1 * *m + rest1 * g;
+                    *v = b2 * *v + rest2 * g * g;
+                    *p = *p - step * *m / (v.sqrt() + floor);
                 }
             }
         }
@@ -78,7 +84,7 @@ mod tests {
     fn converges(kind: Optimizer, lr: f64, steps: usize) -> f64 {
         let target = [1.0, -2.0, 0.5];
         let mut p = [0.0; 3];
-        let mut s = Stepper::new(kind, lr, 3);
+        let mut s = Stepper::<f64>::new(kind, lr, 3);
         for _ in 0..steps {
             let g: Vec<f64> = p.iter().zip(&target).map(|(p, t)| p - t).collect();
             s.step(&mut p, &g);
@@ -97,7 +103,7 @@ mod tests {
     #[test]
     fn adam_first_step_has_the_size_of_lr() {
         let mut p = [0.0];
-        let mut s = Stepper::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 0.01, 1);
+        let mut s = Stepper::<f64>::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 0.01, 1);
         s.step(&mut p, &[123.0]);
         assert!((p[0] + 0.01).abs() < 1e-9);
     }

@@ -53,8 +53,8 @@ pub fn for_each_part(threads: usize, parts: usize, f: &(impl Fn(usize) + Sync)) 
 /// Calls `f(first_column, columns)` on `groups` runs of whole columns of a
 /// column-major block with `rows` rows, spread over as many workers, without
 /// allocating (the block is halved with `split_at_mut` under `rayon::join`).
-pub fn for_each_column_group(z: &mut [f64], rows: usize, groups: usize, threads: usize, f: &(impl Fn(usize, &mut [f64]) + Sync)) {
-    fn split(z: &mut [f64], rows: usize, first: usize, groups: usize, f: &(impl Fn(usize, &mut [f64]) + Sync)) {
+pub fn for_each_column_group<T: Send>(z: &mut [T], rows: usize, groups: usize, threads: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
+    fn split<T: Send>(z: &mut [T], rows: usize, first: usize, groups: usize, f: &(impl Fn(usize, &mut [T]) + Sync)) {
         let cols = z.len() / rows;
         if groups <= 1 || cols <= 1 {
             f(first, z);

@@ -85,6 +85,20 @@ vectorized! {
     }
 }
 
+vectorized! {
+    /// [`sigmoid_add`] for f32: computed in f64 and rounded once.
+    pub fn sigmoid_add_f32(v: &mut [f32], b: f32) {
+        v.iter_mut().for_each(|x| *x = sigmoid((*x + b) as f64) as f32);
+    }
+}
+
+vectorized! {
+    /// [`sigmoid_add_each`] for f32: computed in f64 and rounded once.
+    pub fn sigmoid_add_each_f32(v: &mut [f32], b: &[f32]) {
+        v.iter_mut().zip(b).for_each(|(x, b)| *x = sigmoid((*x + b) as f64) as f32);
+    }
+}
+
 /// [`sigmoid`] of four values at once with AVX2 and FMA, for chains of
 /// dependent evaluations (a tiny network's epoch is one): the polynomial is
 /// in Estrin's form, whose longest chain is 4 fused multiply-adds rather

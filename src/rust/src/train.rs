@@ -5,6 +5,7 @@
 use crate::loss::Loss;
 use crate::network::{backward, forward, predict, Architecture, BiasLayout, Rows, Workspace};
 use crate::optimizer::{Optimizer, Stepper};
+use crate::real::Real;
 use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
 use crate::small::SmallNet;
 use rand::rngs::SmallRng;
@@ -30,10 +31,17 @@ pub struct TrainConfig {
 
 /// Column-major `rows x d` inputs and `rows x o` targets.
 #[derive(Clone, Copy)]
-pub struct Dataset<'a> {
-    pub x: &'a [f64],
-    pub y: &'a [f64],
+pub struct Dataset<'a, T = f64> {
+    pub x: &'a [T],
+    pub y: &'a [T],
     pub rows: usize,
+}
+
+impl<'a, T: Real> Dataset<'a, T> {
+    /// The same data as f64, when it is f64.
+    fn as_f64(&self) -> Option<Dataset<'a, f64>> {
+        Some(Dataset { x: T::as_f64(self.x)?, y: T::as_f64(self.y)?, rows: self.rows })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,11 +87,11 @@ pub struct History {
 /// validation: the forward pass of the last epoch, computed before that
 /// epoch's update. In every other case it is the forward pass of the
 /// returned parameters.
-pub fn train(
+pub fn train<T: Real>(
     arch: &Architecture,
-    params: &mut [f64],
-    data: Dataset,
-    validation: Option<Dataset>,
+    params: &mut [T],
+    data: Dataset<T>,
+    validation: Option<Dataset<T>>,
     cfg: &TrainConfig,
     callback: &mut dyn FnMut(&Progress) -> Control,
 ) -> History {
@@ -100,13 +108,13 @@ pub fn train(
         "second-order methods train full batches with column biases"
     );
 
-    let mut ws = Workspace::new(arch, batch);
+    let mut ws = Workspace::<T>::new(arch, batch);
     let mut engine = Engine::new(arch, cfg, data, batch);
     let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
 
     let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
-    let mut val_out = validation.map(|v| vec![0.0; v.rows * o]).unwrap_or_default();
-    let mut val_delta = vec![0.0; val_out.len()];
+    let mut val_out = validation.map(|v| vec![T::ZERO; v.rows * o]).unwrap_or_default();
+    let mut val_delta = vec![T::ZERO; val_out.len()];
     let mut best = validation.map(|_| params.to_vec());
     let mut best_val = f64::INFINITY;
     let mut best_epoch = 0usize;
@@ -136,6 +144,7 @@ pub fn train(
             }
             Engine::Small(net, stepper) => {
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
+                let (params, data, ws) = as_f64(params, data, &mut ws);
                 let sum = net.epoch(params, data.y, cfg.loss, scale, &mut ws.grads);
                 step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 output_is_last_forward = true;
@@ -159,14 +168,20 @@ pub fn train(
                 }
                 sum
             }
-            Engine::Lm(lm) => match lm.iterate(arch, params, data, cfg.weight_decay, &mut ws, cfg.threads) {
+            Engine::Lm(lm) => match {
+                let (params, data, ws) = as_f64(params, data, &mut ws);
+                lm.iterate(arch, params, data, cfg.weight_decay, ws, cfg.threads)
+            } {
                 Iteration::Step(sum) => sum,
                 Iteration::Converged(sum) => {
                     converged = true;
                     sum
                 }
             },
-            Engine::Lbfgs(opt) => match opt.iterate(arch, params, data, cfg.loss, cfg.weight_decay, &mut ws, cfg.threads) {
+            Engine::Lbfgs(opt) => match {
+                let (params, data, ws) = as_f64(params, data, &mut ws);
+                opt.iterate(arch, params, data, cfg.loss, cfg.weight_decay, ws, cfg.threads)
+            } {
                 Iteration::Step(sum) => sum,
                 Iteration::Converged(sum) => {
                     converged = true;
@@ -228,36 +243,55 @@ pub fn train(
     if let (true, Engine::Small(net, _)) = (output_is_last_forward, &engine) {
         net.output(&mut history.output);
     } else if output_is_last_forward {
-        history.output.copy_from_slice(ws.output(n, o));
+        copy_to_f64(&mut history.output, ws.output(n, o));
     } else {
-        predict(arch, params, data.x, n, &mut history.output, &mut ws, cfg.threads);
+        let mut out = vec![T::ZERO; n * o];
+        predict(arch, params, data.x, n, &mut out, &mut ws, cfg.threads);
+        copy_to_f64(&mut history.output, &out);
     }
     history
 }
 
-/// How one epoch is run, with the state it carries between epochs.
-enum Engine {
-    FullBatch(Stepper),
+fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
+}
+
+/// The f64 views of a run whose type is f64, for the engines written for f64
+/// only ([`Engine::new`] chooses them only then).
+fn as_f64<'a, 'b, T: Real>(params: &'b mut [T], data: Dataset<'a, T>, ws: &'b mut Workspace<T>) -> (&'b mut [f64], Dataset<'a, f64>, &'b mut Workspace<f64>) {
+    let ws = (ws as &mut dyn std::any::Any).downcast_mut::<Workspace<f64>>();
+    match (T::as_f64_mut(params), data.as_f64(), ws) {
+        (Some(p), Some(d), Some(w)) => (p, d, w),
+        _ => unreachable!("an f64-only engine was chosen for another type"),
+    }
+}
+
+/// How one epoch is run, with the state it carries between epochs. The
+/// small-network epoch and the second-order methods are written for f64.
+enum Engine<T> {
+    FullBatch(Stepper<T>),
     /// Full batches of a network small enough for [`SmallNet`].
-    Small(SmallNet, Stepper),
-    Minibatch { stepper: Stepper, xb: Vec<f64>, yb: Vec<f64>, order: Vec<usize>, rng: SmallRng },
+    Small(SmallNet, Stepper<f64>),
+    Minibatch { stepper: Stepper<T>, xb: Vec<T>, yb: Vec<T>, order: Vec<usize>, rng: SmallRng },
     Lm(LevenbergMarquardt),
     Lbfgs(Lbfgs),
 }
 
-impl Engine {
-    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset, batch: usize) -> Engine {
+impl<T: Real> Engine<T> {
+    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<T>, batch: usize) -> Engine<T> {
         let n = data.rows;
-        let stepper = || Stepper::new(cfg.optimizer, cfg.lr, arch.n_params());
-        match cfg.optimizer {
-            Optimizer::Lm => Engine::Lm(LevenbergMarquardt::new(arch, n)),
-            Optimizer::Lbfgs => Engine::Lbfgs(Lbfgs::new(arch.n_params())),
-            _ if batch == n && SmallNet::fits(arch, n) => Engine::Small(SmallNet::new(arch, data.x, n), stepper()),
-            _ if batch == n => Engine::FullBatch(stepper()),
+        let data64 = data.as_f64();
+        assert!(cfg.optimizer.is_first_order() || data64.is_some(), "second-order methods train in f64");
+        let p = arch.n_params();
+        match (cfg.optimizer, data64) {
+            (Optimizer::Lm, _) => Engine::Lm(LevenbergMarquardt::new(arch, n)),
+            (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
+            (_, Some(d)) if batch == n && SmallNet::fits(arch, n) => Engine::Small(SmallNet::new(arch, d.x, n), Stepper::new(cfg.optimizer, cfg.lr, p)),
+            _ if batch == n => Engine::FullBatch(Stepper::new(cfg.optimizer, cfg.lr, p)),
             _ => Engine::Minibatch {
-                stepper: stepper(),
-                xb: vec![0.0; batch * arch.inputs()],
-                yb: vec![0.0; batch * arch.outputs()],
+                stepper: Stepper::new(cfg.optimizer, cfg.lr, p),
+                xb: vec![T::ZERO; batch * arch.inputs()],
+                yb: vec![T::ZERO; batch * arch.outputs()],
                 order: (0..n).collect(),
                 rng: SmallRng::seed_from_u64(cfg.seed),
             },
@@ -265,10 +299,11 @@ impl Engine {
     }
 }
 
-fn step(stepper: &mut Stepper, params: &mut [f64], grads: &mut [f64], decay: &[std::ops::Range<usize>], weight_decay: f64) {
+fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], decay: &[std::ops::Range<usize>], weight_decay: f64) {
     if weight_decay != 0.0 {
+        let weight_decay = T::of(weight_decay);
         for r in decay {
-            grads[r.clone()].iter_mut().zip(&params[r.clone()]).for_each(|(g, p)| *g += weight_decay * p);
+            grads[r.clone()].iter_mut().zip(&params[r.clone()]).for_each(|(g, &p)| *g += weight_decay * p);
         }
     }
     stepper.step(params, grads);
@@ -277,9 +312,9 @@ fn step(stepper: &mut Stepper, params: &mut [f64], grads: &mut [f64], decay: &[s
 /// Copies rows `idx` of a column-major `n x cols` matrix into a contiguous
 /// `idx.len() x cols` block; large blocks are split by columns over threads
 /// (the reads are scattered, so two threads wait on memory twice as well).
-fn gather_rows(src: &[f64], n: usize, cols: usize, idx: &[usize], dst: &mut [f64], threads: usize) {
+fn gather_rows<T: Real>(src: &[T], n: usize, cols: usize, idx: &[usize], dst: &mut [T], threads: usize) {
     let rows = idx.len();
-    let gather = |j0: usize, out: &mut [f64]| {
+    let gather = |j0: usize, out: &mut [T]| {
         for (dj, out) in out.chunks_exact_mut(rows).enumerate() {
             let col = &src[(j0 + dj) * n..(j0 + dj + 1) * n];
             out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
@@ -391,6 +426,36 @@ mod tests {
         cfg.lr = 1e6;
         let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| Control::Continue);
         assert!(matches!(h.status, Status::Diverged { epoch } if epoch > 1 && epoch < 100));
+    }
+
+    /// Single precision follows double precision to about its own accuracy,
+    /// for full batches (the general path, 40 rows) and for minibatches.
+    #[test]
+    fn single_precision_tracks_double_precision() {
+        let rows = 40;
+        let x: Vec<f64> = (0..rows * 3).map(|i| ((i * 37) % 17) as f64 / 17.0 - 0.5).collect();
+        let y: Vec<f64> = (0..rows).map(|i| (x[i] + 2.0 * x[rows + i] - x[2 * rows + i]).tanh() * 0.4 + 0.5).collect();
+        let arch = Architecture::new(vec![3, 6, 1], vec![Activation::Tanh, Activation::Sigmoid], BiasLayout::Column, rows).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 29) % 13) as f64 / 13.0 - 0.5).collect();
+        for (optimizer, batch) in [(Optimizer::Gd, rows), (Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 8)] {
+            let mut cfg = article_config(200);
+            cfg.optimizer = optimizer;
+            cfg.batch_size = batch;
+            cfg.lr = 0.01;
+            let mut p64 = start.clone();
+            let h64 = train(&arch, &mut p64, Dataset { x: &x, y: &y, rows }, None, &cfg, &mut |_| Control::Continue);
+            let (x32, y32): (Vec<f32>, Vec<f32>) = (x.iter().map(|&v| v as f32).collect(), y.iter().map(|&v| v as f32).collect());
+            let mut p32: Vec<f32> = start.iter().map(|&v| v as f32).collect();
+            let h32 = train(&arch, &mut p32, Dataset { x: &x32, y: &y32, rows }, None, &cfg, &mut |_| Control::Continue);
+            assert!(h64.loss[199] < h64.loss[0], "{:?} learns", optimizer);
+            for (a, b) in p64.iter().zip(&p32) {
+                assert!((a - *b as f64).abs() < 1e-3, "{:?}: {} vs {}", optimizer, a, b);
+            }
+            for (a, b) in h64.output.iter().zip(&h32.output) {
+                assert!((a - b).abs() < 1e-4);
+            }
+            assert!((h64.loss[199] - h32.loss[199]).abs() < 1e-4 * h64.loss[199].max(1.0));
+        }
     }
 
     #[test]
