@@ -9,16 +9,16 @@ fn main() {
     let x = [1., 1., 0., 0., 0., 1., 1., 1., 0., 0., 1., 1.];
     let y = [1., 1., 0.];
     let arch = Architecture::new(vec![4, 3, 1], vec![std::env::var("ACT").map(|a| Activation::parse(&a).unwrap()).unwrap_or(Activation::Sigmoid); 2], BiasLayout::Row, 3).unwrap();
-    let mut p: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 37) % 11) as f64 / 11.0 - 0.5).collect();
-    let mut g = vec![0.0; arch.n_params()];
-    let mut net = SmallNet::new(&arch, &x, 3);
+    let p: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 37) % 11) as f64 / 11.0 - 0.5).collect();
+    let mut net = SmallNet::new(&arch, &x, &y, &p, 3);
     let reps: usize = std::env::var("REPS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let mut best = f64::INFINITY;
     for _ in 0..5 {
         let t = Instant::now();
         for _ in 0..reps {
-            net.epoch(std::hint::black_box(&p), &y, Loss::Sse, 1.0, &mut g);
-            p.iter_mut().zip(&g).for_each(|(p, g)| *p += -g * 0.1);
+            std::hint::black_box(net.epoch(Loss::Sse, 1.0));
+            let (p, g) = net.params_and_grads();
+            p.iter_mut().zip(g.iter()).for_each(|(p, g)| *p += -g * 0.1);
         }
         best = best.min(t.elapsed().as_nanos() as f64 / reps as f64);
     }

@@ -52,19 +52,48 @@ pub struct SmallNet {
     rows: usize,
     /// `rows` rounded up to 4, 8, 12 or 16: the length of every column below.
     padded: usize,
-    /// Every layer's columns in one buffer, the inputs first (zero in the
-    /// padding rows), then each layer's activations.
-    acts: Aligned,
-    /// Each layer's deltas, at the same offsets as its activations (the
-    /// inputs' place is unused), so one offset serves both buffers.
-    deltas: Aligned,
+    /// Everything an epoch reads and writes, in one allocation (`parts` says
+    /// where): spread over separate allocations, some layouts put two of them
+    /// 4 KiB apart, and loads then wait on unrelated stores (measured: up to
+    /// 40 percent slower epochs, depending on where the allocator put them).
+    buffer: Aligned,
+    parts: Parts,
     layers: Vec<Layer>,
     bias: BiasLayout,
     /// The output activation and the number of outputs.
     output_act: Activation,
     outputs: usize,
-    /// Whether the processor has AVX2 and FMA, for [`crate::simd::sigmoid4`].
+    /// Whether the processor has AVX2 and FMA, for [`crate::simd::sigmoid4`]
+    /// and the epoch compiled for them.
     fma: bool,
+}
+
+/// Where each part of [`SmallNet::buffer`] is: every layer's columns (the
+/// inputs first, zero in the padding rows, then each layer's activations),
+/// the deltas at the same offsets past `deltas` (so one offset serves both),
+/// then the parameters, their gradient and the targets (`rows x o`).
+struct Parts {
+    acts: Range<usize>,
+    deltas: Range<usize>,
+    params: Range<usize>,
+    grads: Range<usize>,
+    y: Range<usize>,
+}
+
+impl Parts {
+    fn new(columns: usize, params: usize, targets: usize) -> Parts {
+        let whole = |len: usize| len.div_ceil(4) * 4;
+        let acts = 0..columns;
+        let deltas = acts.end..acts.end + columns;
+        let params_at = deltas.end..deltas.end + params;
+        let grads_start = deltas.end + whole(params);
+        let grads = grads_start..grads_start + params;
+        let y_start = grads_start + whole(params);
+        Parts { acts, deltas, params: params_at, grads, y: y_start..y_start + targets }
+    }
+    fn len(&self) -> usize {
+        self.y.end.div_ceil(4) * 4
+    }
 }
 
 /// One layer as an epoch needs it, read once from the architecture.
@@ -91,15 +120,20 @@ impl SmallNet {
             && (0..arch.layers()).all(|l| padded * arch.fan_in(l) * arch.fan_out(l) <= MAX_PRODUCT)
     }
 
-    /// Copies the (small) inputs, column-major `rows x d`, into padded columns.
-    pub fn new(arch: &Architecture, x: &[f64], rows: usize) -> SmallNet {
-        assert!(SmallNet::fits(arch, rows));
+    /// Copies the (small) inputs and targets, column-major `rows x d` and
+    /// `rows x o`, and the parameters into the net's buffer.
+    pub fn new(arch: &Architecture, x: &[f64], y: &[f64], params: &[f64], rows: usize) -> SmallNet {
+        assert!(SmallNet::fits(arch, rows) && params.len() == arch.n_params());
         let padded = rows.div_ceil(4) * 4;
-        let total: usize = arch.sizes().iter().sum::<usize>() * padded;
-        let mut acts = Aligned::zeros(total);
-        for (dst, src) in acts.as_mut_slice().chunks_exact_mut(padded).zip(x.chunks_exact(rows)).take(arch.inputs()) {
+        let columns: usize = arch.sizes().iter().sum::<usize>() * padded;
+        let parts = Parts::new(columns, arch.n_params(), rows * arch.outputs());
+        let mut buffer = Aligned::zeros(parts.len());
+        let all = buffer.as_mut_slice();
+        for (dst, src) in all[parts.acts.clone()].chunks_exact_mut(padded).zip(x.chunks_exact(rows)).take(arch.inputs()) {
             dst[..rows].copy_from_slice(src);
         }
+        all[parts.params.clone()].copy_from_slice(params);
+        all[parts.y.clone()].copy_from_slice(&y[..rows * arch.outputs()]);
         let mut at = 0;
         let layers = (0..arch.layers())
             .map(|l| {
@@ -119,8 +153,8 @@ impl SmallNet {
         SmallNet {
             rows,
             padded,
-            acts,
-            deltas: Aligned::zeros(total),
+            buffer,
+            parts,
             layers,
             bias: arch.bias_layout(),
             output_act: arch.output_activation(),
@@ -129,23 +163,29 @@ impl SmallNet {
         }
     }
 
-    /// Forward and backward pass over all rows: fills `grads` (the loss's
-    /// gradient summed over rows, times `scale`) and returns the loss sum, as
-    /// [`crate::network::forward`] then [`crate::network::backward`] would,
-    /// for the architecture the net was made for.
-    pub fn epoch(&mut self, params: &[f64], y: &[f64], loss: Loss, scale: f64, grads: &mut [f64]) -> f64 {
-        let pass = Pass { params, y, loss, scale };
+    /// Forward and backward pass over all rows with the net's parameters:
+    /// fills the gradient (of the loss summed over rows, times `scale`) and
+    /// returns the loss sum, as [`crate::network::forward`] then
+    /// [`crate::network::backward`] would.
+    pub fn epoch(&mut self, loss: Loss, scale: f64) -> f64 {
+        let pass = Pass { loss, scale };
         match self.padded {
-            4 => epoch_4(self, pass, grads),
-            8 => epoch_8(self, pass, grads),
-            12 => epoch_12(self, pass, grads),
-            _ => epoch_16(self, pass, grads),
+            4 => epoch_4(self, pass),
+            8 => epoch_8(self, pass),
+            12 => epoch_12(self, pass),
+            _ => epoch_16(self, pass),
         }
+    }
+
+    /// The parameters, to read or step, and the gradient of the last epoch.
+    pub fn params_and_grads(&mut self) -> (&mut [f64], &mut [f64]) {
+        let (lower, upper) = self.buffer.as_mut_slice().split_at_mut(self.parts.grads.start);
+        (&mut lower[self.parts.params.clone()], &mut upper[..self.parts.grads.len()])
     }
 
     /// The output layer's activations of the last epoch, column-major `rows x o`.
     pub fn output(&self, out: &mut [f64]) {
-        let top = &self.acts.as_slice()[self.layers.last().unwrap().output_at..];
+        let top = &self.buffer.as_slice()[self.layers.last().unwrap().output_at..];
         for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)) {
             dst.copy_from_slice(&src[..self.rows]);
         }
@@ -165,33 +205,31 @@ fn has_avx2_fma() -> bool {
 
 /// What an epoch reads.
 #[derive(Clone, Copy)]
-struct Pass<'a> {
-    params: &'a [f64],
-    y: &'a [f64],
+struct Pass {
     loss: Loss,
     scale: f64,
 }
 
 // One compiled epoch per column length: with the length known, every column
 // operation is a few vector instructions and no loop. Each is compiled for
-// AVX2+FMA when the processor has them (measured faster here than AVX-512,
-// whose wider registers a column of 4 to 16 rows cannot fill) and for the
-// baseline otherwise.
+// AVX2+FMA when the processor has them, else for the baseline. (An AVX-512VL
+// build, with twice the registers, measured no faster: a column of 4 to 16
+// rows fills no wider vector.)
 macro_rules! epoch_for {
     ($name:ident, $p:literal) => {
-        fn $name(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f64 {
+        fn $name(net: &mut SmallNet, pass: Pass) -> f64 {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f64 {
-                    epoch::<$p>(net, pass, grads)
+                unsafe fn avx2(net: &mut SmallNet, pass: Pass) -> f64 {
+                    epoch::<$p>(net, pass)
                 }
                 if net.fma {
                     // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
-                    return unsafe { avx2(net, pass, grads) };
+                    return unsafe { avx2(net, pass) };
                 }
             }
-            epoch::<$p>(net, pass, grads)
+            epoch::<$p>(net, pass)
         }
     };
 }
@@ -209,10 +247,17 @@ fn columns_mut<const P: usize>(v: &mut [f64]) -> &mut [Column<P>] {
 }
 
 #[inline(always)]
-fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass, grads: &mut [f64]) -> f64 {
-    let Pass { params, y, loss, scale } = pass;
+fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass) -> f64 {
+    let Pass { loss, scale } = pass;
     let n = net.rows;
-    let (acts, deltas) = (net.acts.as_mut_slice(), net.deltas.as_mut_slice());
+    let parts = &net.parts;
+    let (columns_part, rest) = net.buffer.as_mut_slice().split_at_mut(parts.params.start);
+    let (acts, deltas) = columns_part.split_at_mut(parts.deltas.start);
+    let (params_part, rest) = rest.split_at_mut(parts.grads.start - parts.params.start);
+    let params = &params_part[..parts.params.len()];
+    let (grads, rest) = rest.split_at_mut(parts.y.start - parts.grads.start);
+    let grads = &mut grads[..parts.grads.len()];
+    let y = &rest[..parts.y.len()];
     for layer in &net.layers {
         let (lower, upper) = acts.split_at_mut(layer.output_at);
         let input = columns::<P>(&lower[layer.input_at..]);
@@ -420,9 +465,9 @@ mod tests {
                         forward(&arch, &params, xr, &mut ws, 1);
                         let want_sum = backward(&arch, &params, xr, &y, loss, 0.5, &mut ws, 1);
 
-                        let mut net = SmallNet::new(&arch, &x, rows);
-                        let mut grads = vec![f64::NAN; arch.n_params()];
-                        let sum = net.epoch(&params, &y, loss, 0.5, &mut grads);
+                        let mut net = SmallNet::new(&arch, &x, &y, &params, rows);
+                        let sum = net.epoch(loss, 0.5);
+                        let grads = net.params_and_grads().1.to_vec();
                         let mut out = vec![0.0; rows * arch.outputs()];
                         net.output(&mut out);
 

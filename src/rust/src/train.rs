@@ -109,7 +109,7 @@ pub fn train<T: Real>(
     );
 
     let mut ws = Workspace::<T>::new(arch, batch);
-    let mut engine = Engine::new(arch, cfg, data, batch);
+    let mut engine = Engine::new(arch, cfg, data, params, batch);
     let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
 
     let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
@@ -143,10 +143,14 @@ pub fn train<T: Real>(
                 sum
             }
             Engine::Small(net, stepper) => {
+                // The net keeps its own copy of the parameters (see SmallNet);
+                // the caller's copy follows it after every step.
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-                let (params, data, ws) = as_f64(params, data, &mut ws);
-                let sum = net.epoch(params, data.y, cfg.loss, scale, &mut ws.grads);
-                step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                let sum = net.epoch(cfg.loss, scale);
+                let (net_params, grads) = net.params_and_grads();
+                step(stepper, net_params, grads, &decay_ranges, cfg.weight_decay);
+                let (params, _, _) = as_f64(params, data, &mut ws);
+                params.copy_from_slice(net_params);
                 output_is_last_forward = true;
                 sum
             }
@@ -278,7 +282,7 @@ enum Engine<T> {
 }
 
 impl<T: Real> Engine<T> {
-    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<T>, batch: usize) -> Engine<T> {
+    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<T>, params: &[T], batch: usize) -> Engine<T> {
         let n = data.rows;
         let data64 = data.as_f64();
         assert!(cfg.optimizer.is_first_order() || data64.is_some(), "second-order methods train in f64");
@@ -286,7 +290,10 @@ impl<T: Real> Engine<T> {
         match (cfg.optimizer, data64) {
             (Optimizer::Lm, _) => Engine::Lm(LevenbergMarquardt::new(arch, n)),
             (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
-            (_, Some(d)) if batch == n && SmallNet::fits(arch, n) => Engine::Small(SmallNet::new(arch, d.x, n), Stepper::new(cfg.optimizer, cfg.lr, p)),
+            (_, Some(d)) if batch == n && SmallNet::fits(arch, n) => {
+                let params = T::as_f64(params).expect("f64 data come with f64 parameters");
+                Engine::Small(SmallNet::new(arch, d.x, d.y, params, n), Stepper::new(cfg.optimizer, cfg.lr, p))
+            }
             _ if batch == n => Engine::FullBatch(Stepper::new(cfg.optimizer, cfg.lr, p)),
             _ => Engine::Minibatch {
                 stepper: Stepper::new(cfg.optimizer, cfg.lr, p),
