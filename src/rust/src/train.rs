@@ -149,8 +149,10 @@ pub fn train<T: Real>(
                 let sum = net.epoch(cfg.loss, scale);
                 let (net_params, grads) = net.params_and_grads();
                 step(stepper, net_params, grads, &decay_ranges, cfg.weight_decay);
-                let (params, _, _) = as_f64(params, data, &mut ws);
-                params.copy_from_slice(net_params);
+                // Validation and the last epoch's checks read the caller's copy.
+                if validation.is_some() || epoch == cfg.epochs {
+                    as_f64(params, data, &mut ws).0.copy_from_slice(net_params);
+                }
                 output_is_last_forward = true;
                 sum
             }
@@ -200,6 +202,7 @@ pub fn train<T: Real>(
         // A non-finite weight shows in the next epoch's loss; the last epoch's
         // weights are checked after the loop.
         if !loss.is_finite() || (epoch == cfg.epochs && !params.iter().all(|p| p.is_finite())) {
+            sync_small_params(&mut engine, params, data, &mut ws);
             history.status = Status::Diverged { epoch };
             return history;
         }
@@ -235,6 +238,9 @@ pub fn train<T: Real>(
         }
     }
 
+    // Stopped before the last epoch (interrupted, converged): the small
+    // engine's copy of the parameters is the current one.
+    sync_small_params(&mut engine, params, data, &mut ws);
     if let Some(best) = best {
         if history.loss.is_empty() {
             best_epoch = 0;
@@ -254,6 +260,13 @@ pub fn train<T: Real>(
         copy_to_f64(&mut history.output, &out);
     }
     history
+}
+
+/// Copies the small engine's parameters (see [`SmallNet`]) to the caller's.
+fn sync_small_params<T: Real>(engine: &mut Engine<T>, params: &mut [T], data: Dataset<T>, ws: &mut Workspace<T>) {
+    if let Engine::Small(net, _) = engine {
+        as_f64(params, data, ws).0.copy_from_slice(net.params_and_grads().0);
+    }
 }
 
 fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
@@ -433,6 +446,25 @@ mod tests {
         cfg.lr = 1e6;
         let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| Control::Continue);
         assert!(matches!(h.status, Status::Diverged { epoch } if epoch > 1 && epoch < 100));
+    }
+
+    /// The small path keeps its own copy of the parameters; a run stopped
+    /// after 10 epochs must return what a 10-epoch run returns.
+    #[test]
+    fn a_stopped_small_run_returns_its_current_parameters() {
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], BiasLayout::Row, 3).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| (i as f64 * 0.37).sin()).collect();
+        let data = Dataset { x: &X, y: &Y, rows: 3 };
+        let mut ten = start.clone();
+        train(&arch, &mut ten, data, None, &article_config(10), &mut |_| Control::Continue);
+        let mut stopped = start.clone();
+        let h = train(&arch, &mut stopped, data, None, &article_config(100), &mut |p| {
+            if p.epoch == 10 && p.epoch_done { Control::Stop } else { Control::Continue }
+        });
+        assert_eq!(h.status, Status::Interrupted);
+        assert_eq!(h.loss.len(), 10);
+        assert_eq!(ten, stopped);
+        assert_ne!(ten, start);
     }
 
     /// Single precision follows double precision to about its own accuracy,
