@@ -45,6 +45,36 @@ pub trait Real:
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
 }
 
+/// The methods f64 and f32 both have under the same names.
+macro_rules! forward_math {
+    ($t:ty) => {
+        #[inline(always)]
+        fn exp(self) -> $t {
+            <$t>::exp(self)
+        }
+        #[inline(always)]
+        fn ln(self) -> $t {
+            <$t>::ln(self)
+        }
+        #[inline(always)]
+        fn tanh(self) -> $t {
+            <$t>::tanh(self)
+        }
+        #[inline(always)]
+        fn sqrt(self) -> $t {
+            <$t>::sqrt(self)
+        }
+        #[inline(always)]
+        fn max(self, other: $t) -> $t {
+            <$t>::max(self, other)
+        }
+        #[inline(always)]
+        fn is_finite(self) -> bool {
+            <$t>::is_finite(self)
+        }
+    };
+}
+
 impl Real for f64 {
     const ZERO: f64 = 0.0;
     const ONE: f64 = 1.0;
@@ -56,30 +86,7 @@ impl Real for f64 {
     fn f64(self) -> f64 {
         self
     }
-    #[inline(always)]
-    fn exp(self) -> f64 {
-        f64::exp(self)
-    }
-    #[inline(always)]
-    fn ln(self) -> f64 {
-        f64::ln(self)
-    }
-    #[inline(always)]
-    fn tanh(self) -> f64 {
-        f64::tanh(self)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> f64 {
-        f64::sqrt(self)
-    }
-    #[inline(always)]
-    fn max(self, other: f64) -> f64 {
-        f64::max(self, other)
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f64::is_finite(self)
-    }
+    forward_math!(f64);
     fn sigmoid_add(v: &mut [f64], b: f64) {
         crate::simd::sigmoid_add(v, b)
     }
@@ -105,30 +112,7 @@ impl Real for f32 {
     fn f64(self) -> f64 {
         self as f64
     }
-    #[inline(always)]
-    fn exp(self) -> f32 {
-        f32::exp(self)
-    }
-    #[inline(always)]
-    fn ln(self) -> f32 {
-        f32::ln(self)
-    }
-    #[inline(always)]
-    fn tanh(self) -> f32 {
-        f32::tanh(self)
-    }
-    #[inline(always)]
-    fn sqrt(self) -> f32 {
-        f32::sqrt(self)
-    }
-    #[inline(always)]
-    fn max(self, other: f32) -> f32 {
-        f32::max(self, other)
-    }
-    #[inline(always)]
-    fn is_finite(self) -> bool {
-        f32::is_finite(self)
-    }
+    forward_math!(f32);
     fn sigmoid_add(v: &mut [f32], b: f32) {
         crate::simd::sigmoid_add_f32(v, b)
     }

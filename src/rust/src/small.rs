@@ -302,14 +302,8 @@ fn layer_forward<const P: usize>(input: &[Column<P>], w: &[f64], b: &[f64], layo
     let bias_rows = if layout == BiasLayout::Row { n } else { 1 };
     assert!(w.len() == fan_in * fan_out && b.len() == bias_rows * fan_out && n >= 1 && n <= P);
     for j in 0..fan_out {
-        let mut z = [0.0; P];
-        for k in 0..fan_in {
-            // SAFETY: k < fan_in and k + j·fan_in < fan_in·fan_out = w.len().
-            let (x, wkj) = unsafe { (input.get_unchecked(k), *w.get_unchecked(k + j * fan_in)) };
-            for r in 0..P {
-                z[r] += x[r] * wkj;
-            }
-        }
+        // Column j of W: w[j·fan_in ..].
+        let mut z = combine(input, w, j * fan_in, 1);
         match layout {
             BiasLayout::Column => {
                 // SAFETY: j < fan_out = b.len().
@@ -330,6 +324,22 @@ fn layer_forward<const P: usize>(input: &[Column<P>], w: &[f64], b: &[f64], layo
         // SAFETY: j < fan_out = out.len().
         unsafe { *out.get_unchecked_mut(j) = activate(act, z, fma) };
     }
+}
+
+/// Σ_i cols[i] · w[first + i·stride], summed in the order of i from zero:
+/// a column of `input · W` (stride 1) or of `delta · Wᵀ` (stride fan_in).
+#[inline(always)]
+fn combine<const P: usize>(cols: &[Column<P>], w: &[f64], first: usize, stride: usize) -> Column<P> {
+    assert!(cols.is_empty() || first + (cols.len() - 1) * stride < w.len());
+    let mut z = [0.0; P];
+    for (i, col) in cols.iter().enumerate() {
+        // SAFETY: first + i·stride <= first + (len − 1)·stride < w.len().
+        let wi = unsafe { *w.get_unchecked(first + i * stride) };
+        for r in 0..P {
+            z[r] += col[r] * wi;
+        }
+    }
+    z
 }
 
 /// `gw = inputᵀ · delta`: one dot product of two columns per entry.
@@ -409,14 +419,8 @@ fn delta_below<const P: usize>(delta: &[Column<P>], w: &[f64], acts: &[Column<P>
     let (fan_in, fan_out) = (acts.len(), delta.len());
     assert!(w.len() == fan_in * fan_out && below.len() == fan_in);
     for j in 0..fan_in {
-        let mut e = [0.0; P];
-        for m in 0..fan_out {
-            // SAFETY: m < fan_out = delta.len() and j + m·fan_in < w.len().
-            let (d, wjm) = unsafe { (delta.get_unchecked(m), *w.get_unchecked(j + m * fan_in)) };
-            for r in 0..P {
-                e[r] += d[r] * wjm;
-            }
-        }
+        // Row j of W: w[j], w[j + fan_in], ...
+        let e = combine(delta, w, j, fan_in);
         // SAFETY: j < fan_in = acts.len() = below.len().
         let (a, out) = unsafe { (acts.get_unchecked(j), below.get_unchecked_mut(j)) };
         *out = std::array::from_fn(|r| e[r] * act.slope(a[r]));
