@@ -8,8 +8,11 @@
 //! one loop, and the backward pass reads each column once. The padding rows
 //! of every delta stay zero, so they add nothing to the gradients.
 //!
-//! The arithmetic is the general path's, in the same order: a product entry
-//! sums over k from zero, then adds its bias; a gradient entry sums over rows.
+//! The arithmetic is the general path's, in the same order (a product entry
+//! sums over k from zero, then adds its bias; a gradient entry sums over
+//! rows), except the sigmoid: with AVX2 and FMA it is
+//! [`crate::simd::sigmoid4`], whose results differ from the general path's
+//! in the last bits (the tests hold the two paths to 1e-13).
 
 use crate::activation::Activation;
 use crate::loss::{elementwise_delta, Loss};
