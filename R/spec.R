@@ -281,7 +281,7 @@ new_fit <- function(spec, res) {
   weights <- res$params[c(TRUE, FALSE)]
   biases <- res$params[c(FALSE, TRUE)]
   output <- res$output
-  colnames(output) <- colnames(spec$y)
+  if (!is.null(colnames(spec$y))) colnames(output) <- colnames(spec$y)
   fit <- list(output = output)
   if (layers == 2L) {
     fit$wh <- weights[[1]]
