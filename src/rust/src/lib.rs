@@ -245,7 +245,6 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
         }
         Control::Continue
     };
-    let data = Dataset { x: xs, y: ys, rows: n };
     let history = if single {
         // R has no f32 storage: the data are copied once into single precision.
         let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
@@ -257,7 +256,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
         flat.iter_mut().zip(&p32).for_each(|(d, &s)| *d = s as f64);
         history
     } else {
-        train::train(&arch, &mut flat, data, validation, &cfg, &mut on_epoch)
+        train::train(&arch, &mut flat, Dataset { x: xs, y: ys, rows: n }, validation, &cfg, &mut on_epoch)
     };
     if let Some(e) = callback_error {
         let msg: String = e.to_string().chars().take(200).collect();

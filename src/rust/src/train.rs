@@ -144,14 +144,14 @@ pub fn train<T: Real>(
             }
             Engine::Small(net, stepper) => {
                 // The net keeps its own copy of the parameters (see SmallNet);
-                // the caller's copy follows it after every step.
+                // the caller's copy is brought up to date when it is read.
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
                 let sum = net.epoch(cfg.loss, scale);
                 let (net_params, grads) = net.params_and_grads();
                 step(stepper, net_params, grads, &decay_ranges, cfg.weight_decay);
                 // Validation and the last epoch's checks read the caller's copy.
                 if validation.is_some() || epoch == cfg.epochs {
-                    as_f64(params, data, &mut ws).0.copy_from_slice(net_params);
+                    f64_params(params).copy_from_slice(net_params);
                 }
                 output_is_last_forward = true;
                 sum
@@ -202,7 +202,7 @@ pub fn train<T: Real>(
         // A non-finite weight shows in the next epoch's loss; the last epoch's
         // weights are checked after the loop.
         if !loss.is_finite() || (epoch == cfg.epochs && !params.iter().all(|p| p.is_finite())) {
-            sync_small_params(&mut engine, params, data, &mut ws);
+            sync_small_params(&mut engine, params);
             history.status = Status::Diverged { epoch };
             return history;
         }
@@ -240,7 +240,7 @@ pub fn train<T: Real>(
 
     // Stopped before the last epoch (interrupted, converged): the small
     // engine's copy of the parameters is the current one.
-    sync_small_params(&mut engine, params, data, &mut ws);
+    sync_small_params(&mut engine, params);
     if let Some(best) = best {
         if history.loss.is_empty() {
             best_epoch = 0;
@@ -263,10 +263,15 @@ pub fn train<T: Real>(
 }
 
 /// Copies the small engine's parameters (see [`SmallNet`]) to the caller's.
-fn sync_small_params<T: Real>(engine: &mut Engine<T>, params: &mut [T], data: Dataset<T>, ws: &mut Workspace<T>) {
+fn sync_small_params<T: Real>(engine: &mut Engine<T>, params: &mut [T]) {
     if let Engine::Small(net, _) = engine {
-        as_f64(params, data, ws).0.copy_from_slice(net.params_and_grads().0);
+        f64_params(params).copy_from_slice(net.params_and_grads().0);
     }
+}
+
+/// The parameters as f64, for the engines written for f64 only.
+fn f64_params<T: Real>(params: &mut [T]) -> &mut [f64] {
+    T::as_f64_mut(params).expect("an f64-only engine was chosen for another type")
 }
 
 fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
