@@ -116,12 +116,12 @@ pub unsafe fn sigmoid4(z: [f64; 4]) -> [f64; 4] {
     const SHIFT: f64 = 6_755_399_441_055_744.0;
     let c = |v: f64| _mm256_set1_pd(v);
     let fma = |a, b, c| _mm256_fmadd_pd(a, b, c);
-    // x = -z, clamped as in exp.
-    let x = _mm256_sub_pd(_mm256_setzero_pd(), _mm256_loadu_pd(z.as_ptr()));
-    let x = _mm256_min_pd(_mm256_max_pd(x, c(-708.0)), c(709.0));
-    let shifted = fma(x, c(std::f64::consts::LOG2_E), c(SHIFT));
+    let z = _mm256_loadu_pd(z.as_ptr());
+    // e^x for x = −z, as in exp, but unclamped: the lanes beyond the clamp
+    // are replaced at the end, so the clamp is not on the way to the result.
+    let shifted = fma(z, c(-std::f64::consts::LOG2_E), c(SHIFT));
     let k = _mm256_sub_pd(shifted, c(SHIFT));
-    let r = _mm256_fnmadd_pd(k, c(LN2_HI), x);
+    let r = _mm256_fnmsub_pd(k, c(LN2_HI), z);
     let r = _mm256_fnmadd_pd(k, c(LN2_LO), r);
     let r2 = _mm256_mul_pd(r, r);
     let r4 = _mm256_mul_pd(r2, r2);
@@ -141,12 +141,19 @@ pub unsafe fn sigmoid4(z: [f64; 4]) -> [f64; 4] {
     // 2^k through the exponent bits, as in exp.
     let k_bits = _mm256_sub_epi64(_mm256_castpd_si256(shifted), _mm256_castpd_si256(c(SHIFT)));
     let scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k_bits, _mm256_set1_epi64x(1023)), 52));
-    let e = _mm256_mul_pd(p, scale);
-    let s = _mm256_div_pd(c(1.0), _mm256_add_pd(c(1.0), e));
+    let s = _mm256_div_pd(c(1.0), fma(p, scale, c(1.0)));
+    // What [`sigmoid`]'s clamp gives beyond it: 1 above 708, and below −709
+    // the value at −709 (NaN compares false and stays NaN).
+    let s = _mm256_blendv_pd(s, c(1.0), _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(708.0)));
+    let s = _mm256_blendv_pd(s, c(SIGMOID_AT_MINUS_709), _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(-709.0)));
     let mut out = [0.0; 4];
     _mm256_storeu_pd(out.as_mut_ptr(), s);
     out
 }
+
+/// `sigmoid(-709.0)`, the smallest value [`sigmoid`] returns (checked by a test).
+#[cfg(target_arch = "x86_64")]
+const SIGMOID_AT_MINUS_709: f64 = 1.216_780_750_623_423e-308;
 
 #[cfg(test)]
 mod tests {
@@ -172,6 +179,21 @@ mod tests {
             z += 0.0731;
         }
         assert!(worst < 1e-15, "relative error {}", worst);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_four_lane_sigmoid_saturates_as_the_scalar_one() {
+        assert_eq!(SIGMOID_AT_MINUS_709, sigmoid(-709.0));
+        if !(std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")) {
+            return;
+        }
+        let lanes = [-1e300, -709.5, 708.5, f64::INFINITY];
+        // SAFETY: the processor has AVX2 and FMA, checked above.
+        let got = unsafe { sigmoid4(lanes) };
+        assert_eq!(got, lanes.map(sigmoid));
+        // SAFETY: as above.
+        assert!(unsafe { sigmoid4([f64::NAN, 0.0, -f64::INFINITY, 1.0]) }[0].is_nan());
     }
 
     #[test]

@@ -1,21 +1,30 @@
 //! Small networks, such as the article's (3 rows, 4 inputs, 3 hidden units):
-//! a whole full-batch epoch in one pass over buffers whose columns are padded
-//! to whole lanes of rows.
+//! a whole full-batch epoch in one pass over one buffer whose columns are
+//! padded to whole lanes of rows.
 //!
-//! At these sizes the general path's cost is its calls (one product, sweep
-//! and dispatch per step), not arithmetic. Here every column of a layer is a
-//! few lanes of rows kept in registers: its product, bias and activation are
-//! one loop, and the backward pass reads each column once. The padding rows
-//! of every delta stay zero, so they add nothing to the gradients.
+//! At these sizes an epoch's cost is its bookkeeping and the length of its
+//! chain of dependent operations, not arithmetic: gradient descent cannot
+//! start an epoch before the last one has updated the weights. So every
+//! column of a layer is a few lanes of rows kept in registers; a product,
+//! its bias and its activation are one loop; the backward pass computes the
+//! delta of the layer below before the gradients that do not lead to it; and
+//! with [`SmallNet::descend`] each gradient entry updates its parameter as
+//! soon as it is summed, with no gradient vector and no second pass.
 //!
-//! The arithmetic is the general path's, in the same order (a product entry
-//! sums over k from zero, then adds its bias; a gradient entry sums over
-//! rows), except the sigmoid: with AVX2 and FMA it is
-//! [`crate::simd::sigmoid4`], whose results differ from the general path's
-//! in the last bits (the tests hold the two paths to 1e-13).
+//! The net keeps its own copy of the parameters, in its own layout: each
+//! layer's weights as the flat vector has them, and row biases (the R
+//! program's layout) as padded columns, so that adding and updating them are
+//! whole-vector operations. [`SmallNet::copy_params_to`] writes them back in
+//! the flat layout.
+//!
+//! The arithmetic is the general path's up to rounding: products start from
+//! the bias and sum in two interleaved chains, a gradient entry sums its rows
+//! pairwise, and with AVX2 and FMA the multiply-adds are fused and the
+//! sigmoid is [`crate::simd::sigmoid4`]. The tests hold the two paths to
+//! 1e-13.
 
 use crate::activation::Activation;
-use crate::loss::{elementwise_delta, Loss};
+use crate::loss::Loss;
 use crate::network::{Architecture, BiasLayout};
 use std::ops::Range;
 
@@ -23,6 +32,8 @@ use std::ops::Range;
 const MAX_ROWS: usize = 16;
 /// The most multiply-adds in any one product of an epoch.
 const MAX_PRODUCT: usize = 4096;
+/// Smallest probability inside a logarithm (as in [`crate::loss`]).
+const LOG_FLOOR: f64 = 1e-15;
 
 /// Four f64 on a 32-byte boundary, the unit of storage: every column is a
 /// whole number of these, so its vector loads never straddle cache lines.
@@ -35,8 +46,7 @@ struct Aligned(Vec<Quad>);
 
 impl Aligned {
     fn zeros(len: usize) -> Aligned {
-        assert_eq!(len % 4, 0);
-        Aligned(vec![Quad([0.0; 4]); len / 4])
+        Aligned(vec![Quad([0.0; 4]); len.div_ceil(4)])
     }
     fn as_slice(&self) -> &[f64] {
         // SAFETY: Quad is repr(C) around four f64, without padding.
@@ -48,68 +58,64 @@ impl Aligned {
     }
 }
 
-/// A column of a layer: `P` rows, the real ones first, then zeros.
+/// A column of a layer: `P` rows, the real ones first.
 type Column<const P: usize> = [f64; P];
 
 pub struct SmallNet {
     rows: usize,
-    /// `rows` rounded up to 4, 8, 12 or 16: the length of every column below.
+    /// `rows` rounded up to 4, 8, 12 or 16: the length of every column.
     padded: usize,
-    /// Everything an epoch reads and writes, in one allocation (`parts` says
-    /// where): spread over separate allocations, some layouts put two of them
-    /// 4 KiB apart, and loads then wait on unrelated stores (measured: up to
-    /// 40 percent slower epochs, depending on where the allocator put them).
+    /// Everything an epoch reads and writes, in one allocation: spread over
+    /// separate allocations, some layouts put two of them 4 KiB apart, and
+    /// loads then wait on unrelated stores (measured: up to 40 percent
+    /// slower epochs, depending on where the allocator put them).
+    ///
+    /// In order: every layer's columns (the inputs first, zero in the
+    /// padding rows, then each layer's activations); the deltas, `deltas`
+    /// further on (so one offset serves both); the parameters; their
+    /// gradient, `grads` further on; the targets as padded columns; a mask
+    /// column of the real rows.
     buffer: Aligned,
-    parts: Parts,
+    deltas: usize,
+    params: Range<usize>,
+    grads: usize,
+    y_at: usize,
     layers: Vec<Layer>,
+    /// The weights' ranges within `params`, for weight decay.
+    weight_ranges: Vec<Range<usize>>,
     bias: BiasLayout,
-    /// The output activation and the number of outputs.
     output_act: Activation,
     outputs: usize,
-    /// Whether the processor has AVX2 and FMA, for [`crate::simd::sigmoid4`]
-    /// and the epoch compiled for them.
+    /// Whether the processor has AVX2 and FMA, for the epoch compiled for them.
     fma: bool,
 }
 
-/// Where each part of [`SmallNet::buffer`] is: every layer's columns (the
-/// inputs first, zero in the padding rows, then each layer's activations),
-/// the deltas at the same offsets past `deltas` (so one offset serves both),
-/// then the parameters, their gradient and the targets (`rows x o`).
-struct Parts {
-    acts: Range<usize>,
-    deltas: Range<usize>,
-    params: Range<usize>,
-    grads: Range<usize>,
-    y: Range<usize>,
-}
-
-impl Parts {
-    fn new(columns: usize, params: usize, targets: usize) -> Parts {
-        let whole = |len: usize| len.div_ceil(4) * 4;
-        let acts = 0..columns;
-        let deltas = acts.end..acts.end + columns;
-        let params_at = deltas.end..deltas.end + params;
-        let grads_start = deltas.end + whole(params);
-        let grads = grads_start..grads_start + params;
-        let y_start = grads_start + whole(params);
-        Parts { acts, deltas, params: params_at, grads, y: y_start..y_start + targets }
-    }
-    fn len(&self) -> usize {
-        self.y.end.div_ceil(4) * 4
-    }
-}
-
-/// One layer as an epoch needs it, read once from the architecture.
+/// One layer as an epoch needs it: where its parts are in the buffer.
 struct Layer {
+    fan_in: usize,
     fan_out: usize,
-    weights: Range<usize>,
-    biases: Range<usize>,
     act: Activation,
     /// The activation of the layer below (unused for the first layer).
     act_below: Activation,
-    /// Where the layer's input columns start in `acts`; its own columns follow them.
+    /// The layer's first input column; its own columns follow its inputs.
     input_at: usize,
     output_at: usize,
+    /// Weights, column-major with `stride` rows (fan_in rounded up to four;
+    /// the padding entries and columns are zero), and biases: one per column
+    /// (column layout) or a padded column per column (row layout).
+    w_at: usize,
+    b_at: usize,
+    /// Where the caller's flat vector has them.
+    flat_weights: Range<usize>,
+    flat_biases: Range<usize>,
+}
+
+impl Layer {
+    /// The rows of the weights' storage, and the columns of the layer's
+    /// input block: fan_in rounded up to four.
+    fn stride(&self) -> usize {
+        self.fan_in.div_ceil(4) * 4
+    }
 }
 
 impl SmallNet {
@@ -124,54 +130,140 @@ impl SmallNet {
     }
 
     /// Copies the (small) inputs and targets, column-major `rows x d` and
-    /// `rows x o`, and the parameters into the net's buffer.
+    /// `rows x o`, and the flat parameters into the net's buffer.
     pub fn new(arch: &Architecture, x: &[f64], y: &[f64], params: &[f64], rows: usize) -> SmallNet {
         assert!(SmallNet::fits(arch, rows) && params.len() == arch.n_params());
+        assert!(x.len() >= rows * arch.inputs() && y.len() >= rows * arch.outputs());
         let padded = rows.div_ceil(4) * 4;
-        let columns: usize = arch.sizes().iter().sum::<usize>() * padded;
-        let parts = Parts::new(columns, arch.n_params(), rows * arch.outputs());
-        let mut buffer = Aligned::zeros(parts.len());
-        let all = buffer.as_mut_slice();
-        for (dst, src) in all[parts.acts.clone()].chunks_exact_mut(padded).zip(x.chunks_exact(rows)).take(arch.inputs()) {
-            dst[..rows].copy_from_slice(src);
+        let whole = |len: usize| len.div_ceil(4) * 4;
+        // Every layer's block of columns is a whole number of fours, the
+        // extra columns zero: four columns then make one step of a product
+        // or of a gradient, with no remainder to handle.
+        let columns = arch.sizes().iter().map(|&s| whole(s)).sum::<usize>() * padded;
+        let params_at = 2 * columns;
+        let (mut col_at, mut param_at) = (0, params_at);
+        let mut layers = Vec::with_capacity(arch.layers());
+        for l in 0..arch.layers() {
+            let (fan_in, fan_out) = (arch.fan_in(l), arch.fan_out(l));
+            let w_at = param_at;
+            let b_at = w_at + whole(fan_in) * whole(fan_out);
+            param_at = b_at
+                + match arch.bias_layout() {
+                    BiasLayout::Column => whole(fan_out),
+                    BiasLayout::Row => fan_out * padded,
+                };
+            layers.push(Layer {
+                fan_in,
+                fan_out,
+                act: arch.activation(l),
+                act_below: if l > 0 { arch.activation(l - 1) } else { Activation::Linear },
+                input_at: col_at,
+                output_at: col_at + whole(fan_in) * padded,
+                w_at,
+                b_at,
+                flat_weights: arch.weights(l),
+                flat_biases: arch.biases(l),
+            });
+            col_at += whole(fan_in) * padded;
         }
-        all[parts.params.clone()].copy_from_slice(params);
-        all[parts.y.clone()].copy_from_slice(&y[..rows * arch.outputs()]);
-        let mut at = 0;
-        let layers = (0..arch.layers())
-            .map(|l| {
-                let input_at = at;
-                at += arch.fan_in(l) * padded;
-                Layer {
-                    fan_out: arch.fan_out(l),
-                    weights: arch.weights(l),
-                    biases: arch.biases(l),
-                    act: arch.activation(l),
-                    act_below: if l > 0 { arch.activation(l - 1) } else { Activation::Linear },
-                    input_at,
-                    output_at: at,
-                }
-            })
-            .collect();
-        SmallNet {
+        let n_params = param_at - params_at;
+        let y_at = param_at + n_params;
+        let mut net = SmallNet {
             rows,
             padded,
-            buffer,
-            parts,
+            buffer: Aligned::zeros(y_at + (arch.outputs() + 1) * padded),
+            deltas: columns,
+            params: params_at..param_at,
+            grads: n_params,
+            y_at,
+            weight_ranges: layers.iter().map(|l| l.w_at - params_at..l.b_at - params_at).collect(),
             layers,
             bias: arch.bias_layout(),
             output_act: arch.output_activation(),
             outputs: arch.outputs(),
             fma: has_avx2_fma(),
+        };
+        let buf = net.buffer.as_mut_slice();
+        for k in 0..arch.inputs() {
+            buf[k * padded..k * padded + rows].copy_from_slice(&x[k * rows..(k + 1) * rows]);
+        }
+        for j in 0..arch.outputs() {
+            buf[y_at + j * padded..y_at + j * padded + rows].copy_from_slice(&y[j * rows..(j + 1) * rows]);
+        }
+        // After the targets, a column whose real rows have every bit set.
+        let keep_at = y_at + arch.outputs() * padded;
+        buf[keep_at..keep_at + rows].fill(f64::from_bits(u64::MAX));
+        net.load_params(params);
+        net
+    }
+
+    /// Sets the net's parameters from the flat vector.
+    fn load_params(&mut self, flat: &[f64]) {
+        let (rows, padded, bias) = (self.rows, self.padded, self.bias);
+        let buf = self.buffer.as_mut_slice();
+        for layer in &self.layers {
+            let w = &flat[layer.flat_weights.clone()];
+            for (j, src) in w.chunks_exact(layer.fan_in).enumerate() {
+                buf[layer.w_at + j * layer.stride()..][..layer.fan_in].copy_from_slice(src);
+            }
+            let b = &flat[layer.flat_biases.clone()];
+            match bias {
+                BiasLayout::Column => buf[layer.b_at..layer.b_at + b.len()].copy_from_slice(b),
+                BiasLayout::Row => {
+                    for (j, src) in b.chunks_exact(rows).enumerate() {
+                        buf[layer.b_at + j * padded..][..rows].copy_from_slice(src);
+                    }
+                }
+            }
         }
     }
 
-    /// Forward and backward pass over all rows with the net's parameters:
-    /// fills the gradient (of the loss summed over rows, times `scale`) and
-    /// returns the loss sum, as [`crate::network::forward`] then
-    /// [`crate::network::backward`] would.
+    /// Writes the net's parameters (`grads` false) or the gradient of the
+    /// last [`SmallNet::epoch`] (`grads` true) in the flat layout.
+    fn copy_out(&self, flat: &mut [f64], grads: bool) {
+        let (rows, padded, bias) = (self.rows, self.padded, self.bias);
+        let buf = &self.buffer.as_slice()[if grads { self.grads } else { 0 }..];
+        for layer in &self.layers {
+            for (j, dst) in flat[layer.flat_weights.clone()].chunks_exact_mut(layer.fan_in).enumerate() {
+                dst.copy_from_slice(&buf[layer.w_at + j * layer.stride()..][..layer.fan_in]);
+            }
+            let b = &mut flat[layer.flat_biases.clone()];
+            match bias {
+                BiasLayout::Column => b.copy_from_slice(&buf[layer.b_at..layer.b_at + b.len()]),
+                BiasLayout::Row => {
+                    for (j, dst) in b.chunks_exact_mut(rows).enumerate() {
+                        dst.copy_from_slice(&buf[layer.b_at + j * padded..][..rows]);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The net's parameters, in the flat layout.
+    pub fn copy_params_to(&self, flat: &mut [f64]) {
+        self.copy_out(flat, false);
+    }
+
+    /// The gradient of the last [`SmallNet::epoch`], in the flat layout.
+    pub fn copy_gradient_to(&self, flat: &mut [f64]) {
+        self.copy_out(flat, true);
+    }
+
+    /// Forward and backward pass over all rows: fills the gradient (of the
+    /// loss summed over rows, times `scale`) and returns the loss sum, as
+    /// [`crate::network::forward`] then [`crate::network::backward`] would.
     pub fn epoch(&mut self, loss: Loss, scale: f64) -> f64 {
-        let pass = Pass { loss, scale };
+        self.run(Pass { loss, scale, update: Update::Gradient })
+    }
+
+    /// [`SmallNet::epoch`] followed by the article's step, `p += -g * lr`
+    /// after adding `weight_decay · w` to each weight's gradient, with each
+    /// parameter updated as soon as its gradient is known.
+    pub fn descend(&mut self, loss: Loss, scale: f64, lr: f64, weight_decay: f64) -> f64 {
+        self.run(Pass { loss, scale, update: Update::Descend { lr, weight_decay } })
+    }
+
+    fn run(&mut self, pass: Pass) -> f64 {
         match self.padded {
             4 => epoch_4(self, pass),
             8 => epoch_8(self, pass),
@@ -180,16 +272,23 @@ impl SmallNet {
         }
     }
 
-    /// The parameters, to read or step, and the gradient of the last epoch.
-    pub fn params_and_grads(&mut self) -> (&mut [f64], &mut [f64]) {
-        let (lower, upper) = self.buffer.as_mut_slice().split_at_mut(self.parts.grads.start);
-        (&mut lower[self.parts.params.clone()], &mut upper[..self.parts.grads.len()])
+    /// The net's parameters and gradient in its own layout (padding entries
+    /// are zero, with a zero gradient), for an update rule that treats each
+    /// entry alike; and the weights' ranges in them.
+    pub fn state(&mut self) -> (&mut [f64], &mut [f64], &[Range<usize>]) {
+        let (lower, upper) = self.buffer.as_mut_slice()[self.params.start..].split_at_mut(self.grads);
+        (lower, &mut upper[..self.grads], &self.weight_ranges)
+    }
+
+    /// The length of [`SmallNet::state`]'s vectors.
+    pub fn state_len(&self) -> usize {
+        self.grads
     }
 
     /// The output layer's activations of the last epoch, column-major `rows x o`.
     pub fn output(&self, out: &mut [f64]) {
         let top = &self.buffer.as_slice()[self.layers.last().unwrap().output_at..];
-        for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)) {
+        for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)).take(self.outputs) {
             dst.copy_from_slice(&src[..self.rows]);
         }
     }
@@ -206,11 +305,21 @@ fn has_avx2_fma() -> bool {
     }
 }
 
-/// What an epoch reads.
+/// What an epoch does.
 #[derive(Clone, Copy)]
 struct Pass {
     loss: Loss,
     scale: f64,
+    update: Update,
+}
+
+/// What becomes of a gradient entry once it is summed.
+#[derive(Clone, Copy)]
+enum Update {
+    /// Stored in the gradient part of the buffer.
+    Gradient,
+    /// Applied to its parameter at once.
+    Descend { lr: f64, weight_decay: f64 },
 }
 
 // One compiled epoch per column length: with the length known, every column
@@ -225,14 +334,14 @@ macro_rules! epoch_for {
             {
                 #[target_feature(enable = "avx2,fma")]
                 unsafe fn avx2(net: &mut SmallNet, pass: Pass) -> f64 {
-                    epoch::<$p>(net, pass)
+                    epoch::<$p, true>(net, pass)
                 }
                 if net.fma {
                     // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
                     return unsafe { avx2(net, pass) };
                 }
             }
-            epoch::<$p>(net, pass)
+            epoch::<$p, false>(net, pass)
         }
     };
 }
@@ -241,132 +350,244 @@ epoch_for!(epoch_8, 8);
 epoch_for!(epoch_12, 12);
 epoch_for!(epoch_16, 16);
 
-fn columns<const P: usize>(v: &[f64]) -> &[Column<P>] {
-    v.as_chunks::<P>().0
+/// The buffer as an epoch reads it, by offset and without bounds checks: at
+/// these sizes a check per access costs as much as the multiply-add it
+/// guards. [`SmallNet::new`] lays out every offset an epoch uses inside the
+/// buffer (and debug builds check each access).
+struct Cells<'a>(&'a mut [f64]);
+
+impl Cells<'_> {
+    #[inline(always)]
+    fn get(&self, at: usize) -> f64 {
+        debug_assert!(at < self.0.len());
+        // SAFETY: in bounds, as above.
+        unsafe { *self.0.get_unchecked(at) }
+    }
+    #[inline(always)]
+    fn col<const P: usize>(&self, at: usize) -> Column<P> {
+        debug_assert!(at + P <= self.0.len());
+        // SAFETY: in bounds, as above; [f64; P] needs only f64's alignment.
+        unsafe { self.0.as_ptr().add(at).cast::<Column<P>>().read() }
+    }
+    #[inline(always)]
+    fn set_col<const P: usize>(&mut self, at: usize, v: Column<P>) {
+        debug_assert!(at + P <= self.0.len());
+        // SAFETY: in bounds, as above.
+        unsafe { self.0.as_mut_ptr().add(at).cast::<Column<P>>().write(v) }
+    }
 }
 
-fn columns_mut<const P: usize>(v: &mut [f64]) -> &mut [Column<P>] {
-    v.as_chunks_mut::<P>().0
+/// `a · b + c`, fused when the epoch is compiled for FMA.
+#[inline(always)]
+fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
 }
 
 #[inline(always)]
-fn epoch<const P: usize>(net: &mut SmallNet, pass: Pass) -> f64 {
-    let Pass { loss, scale } = pass;
+fn madd_col<const P: usize, const FMA: bool>(a: Column<P>, b: f64, c: Column<P>) -> Column<P> {
+    std::array::from_fn(|r| madd::<FMA>(a[r], b, c[r]))
+}
+
+#[inline(always)]
+fn zip_col<const P: usize>(a: Column<P>, b: Column<P>, f: impl Fn(f64, f64) -> f64) -> Column<P> {
+    std::array::from_fn(|r| f(a[r], b[r]))
+}
+
+#[inline(always)]
+fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
     let n = net.rows;
-    let parts = &net.parts;
-    let (columns_part, rest) = net.buffer.as_mut_slice().split_at_mut(parts.params.start);
-    let (acts, deltas) = columns_part.split_at_mut(parts.deltas.start);
-    let (params_part, rest) = rest.split_at_mut(parts.grads.start - parts.params.start);
-    let params = &params_part[..parts.params.len()];
-    let (grads, rest) = rest.split_at_mut(parts.y.start - parts.grads.start);
-    let grads = &mut grads[..parts.grads.len()];
-    let y = &rest[..parts.y.len()];
+    let (ds, gs) = (net.deltas, net.grads);
+    let mut cells = Cells(net.buffer.as_mut_slice());
+    let row_bias = net.bias == BiasLayout::Row;
+
     for layer in &net.layers {
-        let (lower, upper) = acts.split_at_mut(layer.output_at);
-        let input = columns::<P>(&lower[layer.input_at..]);
-        let out = columns_mut::<P>(&mut upper[..layer.fan_out * P]);
-        let (w, b) = (&params[layer.weights.clone()], &params[layer.biases.clone()]);
-        layer_forward(input, w, b, net.bias, layer.act, n, net.fma, out);
+        let stride = layer.stride();
+        for j in 0..layer.fan_out {
+            let bias = if row_bias { cells.col::<P>(layer.b_at + j * P) } else { [cells.get(layer.b_at + j); P] };
+            // Column j of W starts at w_at + j·stride.
+            let z = combine::<P, FMA>(&cells, layer.input_at, layer.fan_in, layer.w_at + j * stride, 1, bias);
+            cells.set_col(layer.output_at + j * P, activate::<P, FMA>(layer.act, z));
+        }
     }
 
     let top = net.layers.last().unwrap();
-    let at = top.output_at..top.output_at + top.fan_out * P;
-    let mut sum = 0.0;
-    let out = columns::<P>(&acts[at.clone()]);
-    let delta = columns_mut::<P>(&mut deltas[at]);
-    for ((out, delta), yj) in out.iter().zip(delta).zip(y.chunks_exact(n)) {
-        sum += elementwise_delta(loss, net.output_act, &out[..n], yj, &mut delta[..n], net.outputs, scale);
-    }
+    let sum = output_delta::<P, FMA>(&mut cells, top.output_at, net.y_at, net.y_at + net.outputs * P, net.outputs, n, net.output_act, pass, ds);
 
+    let (lr, decay) = match pass.update {
+        Update::Descend { lr, weight_decay } => (lr, weight_decay),
+        Update::Gradient => (0.0, 0.0),
+    };
+    let descend = matches!(pass.update, Update::Descend { .. });
     for (l, layer) in net.layers.iter().enumerate().rev() {
-        let input = columns::<P>(&acts[layer.input_at..layer.output_at]);
-        let (lower, upper) = deltas.split_at_mut(layer.output_at);
-        let delta = columns::<P>(&upper[..layer.fan_out * P]);
-        let (gw, gb) = grads[layer.weights.start..layer.biases.end].split_at_mut(layer.weights.len());
-        weight_gradient(gw, input, delta);
-        bias_gradient(gb, delta, n, net.bias);
+        let stride = layer.stride();
+        // The delta below first: it is on the way to the next epoch, and it
+        // reads the weights before their update.
         if l > 0 {
-            let below = columns_mut::<P>(&mut lower[layer.input_at..]);
-            delta_below(delta, &params[layer.weights.clone()], input, layer.act_below, below);
+            for i in 0..layer.fan_in {
+                // Row i of W: w_at + i, stride `stride`.
+                let e = combine::<P, FMA>(&cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
+                let a = cells.col::<P>(layer.input_at + i * P);
+                cells.set_col(layer.input_at + ds + i * P, zip_col(e, slope(layer.act_below, a), |e, s| e * s));
+            }
+        }
+        // gW = inputᵀ · delta, four entries of a column of W at a time (the
+        // input block's zero columns give the padding entries zero).
+        for j in 0..layer.fan_out {
+            let delta = cells.col::<P>(layer.output_at + ds + j * P);
+            for k in 0..stride / 4 {
+                let first = layer.input_at + 4 * k * P;
+                let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(cells.col::<P>(first + q * P), delta, |a, d| a * d))));
+                let at = layer.w_at + j * stride + 4 * k;
+                if descend {
+                    let p = cells.col::<4>(at);
+                    let g = if decay == 0.0 { sums } else { std::array::from_fn(|q| madd::<FMA>(decay, p[q], sums[q])) };
+                    cells.set_col::<4>(at, std::array::from_fn(|q| madd::<FMA>(-g[q], lr, p[q])));
+                } else {
+                    cells.set_col(at + gs, sums);
+                }
+            }
+        }
+        if row_bias {
+            // The R program's `rowSums` over the layer's columns, the same
+            // for every column of its bias block.
+            let mut sums = cells.col::<P>(layer.output_at + ds);
+            for j in 1..layer.fan_out {
+                sums = zip_col(sums, cells.col::<P>(layer.output_at + ds + j * P), |s, d| s + d);
+            }
+            for j in 0..layer.fan_out {
+                let at = layer.b_at + j * P;
+                if descend {
+                    let b = cells.col::<P>(at);
+                    cells.set_col(at, zip_col(sums, b, |g, b| madd::<FMA>(-g, lr, b)));
+                } else {
+                    cells.set_col(at + gs, sums);
+                }
+            }
+        } else {
+            // Four column sums of delta at a time (the padding columns are zero).
+            for j in (0..layer.fan_out).step_by(4) {
+                let sums = lane_sums(std::array::from_fn(|q| quarter(cells.col::<P>(layer.output_at + ds + (j + q) * P))));
+                let at = layer.b_at + j;
+                if descend {
+                    let b = cells.col::<4>(at);
+                    cells.set_col(at, zip_col(sums, b, |g, b| madd::<FMA>(-g, lr, b)));
+                } else {
+                    cells.set_col(at + gs, sums);
+                }
+            }
         }
     }
     sum
 }
 
-// The loops below index without bounds checks: at these sizes a check per
-// access costs as much as the multiply-add it guards. Each function asserts
-// the lengths that make its indices valid before its loops.
+/// `init + Σ_i column(first + i·P) · w[w_first + i·w_stride]` over `count`
+/// terms, in two interleaved chains (half the latency of one): a column of
+/// `input · W + b` (stride 1) or of `delta · Wᵀ` (stride `stride`). Past
+/// `count`, up to the next multiple of four, columns and weights are zero.
+#[inline(always)]
+fn combine<const P: usize, const FMA: bool>(cells: &Cells, first: usize, count: usize, w_first: usize, w_stride: usize, init: Column<P>) -> Column<P> {
+    let term = |i: usize, acc: Column<P>| madd_col::<P, FMA>(cells.col::<P>(first + i * P), cells.get(w_first + i * w_stride), acc);
+    if count == 1 {
+        return term(0, init);
+    }
+    let (mut even, mut odd) = (init, [0.0; P]);
+    for i in (0..count.div_ceil(4)).map(|g| 4 * g) {
+        even = term(i, even);
+        odd = term(i + 1, odd);
+        even = term(i + 2, even);
+        odd = term(i + 3, odd);
+    }
+    zip_col(even, odd, |a, b| a + b)
+}
 
-/// `out = act(input · W + b)` for one layer, a column at a time.
+/// A column's lanes summed down to four (lane r holds rows r, r + 4, ...).
+#[inline(always)]
+fn quarter<const P: usize>(v: Column<P>) -> [f64; 4] {
+    let mut out = [v[0], v[1], v[2], v[3]];
+    for chunk in v.as_chunks::<4>().0.iter().skip(1) {
+        out = std::array::from_fn(|r| out[r] + chunk[r]);
+    }
+    out
+}
+
+/// The sums of four vectors of four, as one vector: a transpose folded into
+/// two rounds of pairwise additions.
+#[inline(always)]
+fn lane_sums(v: [[f64; 4]; 4]) -> [f64; 4] {
+    let pairs01 = [v[0][0] + v[0][1], v[1][0] + v[1][1], v[0][2] + v[0][3], v[1][2] + v[1][3]];
+    let pairs23 = [v[2][0] + v[2][1], v[3][0] + v[3][1], v[2][2] + v[2][3], v[3][2] + v[3][3]];
+    [pairs01[0] + pairs01[2], pairs01[1] + pairs01[3], pairs23[0] + pairs23[2], pairs23[1] + pairs23[3]]
+}
+
+/// The output layer's delta (d loss / d its input, times `scale`; zero in
+/// the padding rows) for every output column; returns the loss sum.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn layer_forward<const P: usize>(input: &[Column<P>], w: &[f64], b: &[f64], layout: BiasLayout, act: Activation, n: usize, fma: bool, out: &mut [Column<P>]) {
-    let (fan_in, fan_out) = (input.len(), out.len());
-    let bias_rows = if layout == BiasLayout::Row { n } else { 1 };
-    assert!(w.len() == fan_in * fan_out && b.len() == bias_rows * fan_out && n >= 1 && n <= P);
-    for j in 0..fan_out {
-        // Column j of W: w[j·fan_in ..].
-        let mut z = combine(input, w, j * fan_in, 1);
-        match layout {
-            BiasLayout::Column => {
-                // SAFETY: j < fan_out = b.len().
-                let bj = unsafe { *b.get_unchecked(j) };
-                z.iter_mut().for_each(|z| *z += bj);
+fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usize, y_at: usize, keep_at: usize, outputs: usize, n: usize, act: Activation, pass: Pass, ds: usize) -> f64 {
+    // Clearing the padding rows' bits (not multiplying them by zero) also
+    // clears whatever they hold. The mask is read from the buffer: built
+    // here from `n`, it made the compiler take the columns apart lane by lane.
+    let keep = cells.col::<P>(keep_at);
+    let real = |v: Column<P>| -> Column<P> { std::array::from_fn(|r| f64::from_bits(v[r].to_bits() & keep[r].to_bits())) };
+    let scale = pass.scale;
+    let mut squares = [0.0; P];
+    let mut sum = 0.0;
+    for j in 0..outputs {
+        let out = cells.col::<P>(out_at + j * P);
+        let y = cells.col::<P>(y_at + j * P);
+        let delta = match pass.loss {
+            Loss::CrossEntropy => {
+                sum += cross_entropy(&cells.0[out_at + j * P..][..n], &cells.0[y_at + j * P..][..n]);
+                // With sigmoid the slope cancels: delta = p − y.
+                real(zip_col(out, y, |p, t| (p - t) * scale))
             }
-            // Column j of the n x fan_out bias block; none in the padding.
-            // Written as a select over all P rows: adding only n of them made
-            // a masked store and reload, which stalls store forwarding.
-            BiasLayout::Row => {
-                for (r, z) in z.iter_mut().enumerate() {
-                    // SAFETY: j·n + min(r, n − 1) < n·fan_out = b.len().
-                    let brj = unsafe { *b.get_unchecked(j * n + r.min(n - 1)) };
-                    *z += if r < n { brj } else { 0.0 };
-                }
+            Loss::Sse | Loss::Mse => {
+                let factor = if pass.loss == Loss::Mse { 2.0 / outputs as f64 } else { 1.0 };
+                let e = real(zip_col(y, out, |t, p| t - p));
+                squares = std::array::from_fn(|r| madd::<FMA>(e[r], e[r], squares[r]));
+                // −(E · slope) as the article writes d_output, then scaled.
+                zip_col(e, slope(act, out), |e, s| -(e * factor) * s * scale)
             }
-        }
-        // SAFETY: j < fan_out = out.len().
-        unsafe { *out.get_unchecked_mut(j) = activate(act, z, fma) };
+        };
+        cells.set_col(out_at + ds + j * P, delta);
     }
+    sum + squares.iter().sum::<f64>()
 }
 
-/// Σ_i cols[i] · w[first + i·stride], summed in the order of i from zero:
-/// a column of `input · W` (stride 1) or of `delta · Wᵀ` (stride fan_in).
-#[inline(always)]
-fn combine<const P: usize>(cols: &[Column<P>], w: &[f64], first: usize, stride: usize) -> Column<P> {
-    assert!(cols.is_empty() || first + (cols.len() - 1) * stride < w.len());
-    let mut z = [0.0; P];
-    for (i, col) in cols.iter().enumerate() {
-        // SAFETY: first + i·stride <= first + (len − 1)·stride < w.len().
-        let wi = unsafe { *w.get_unchecked(first + i * stride) };
-        for r in 0..P {
-            z[r] += col[r] * wi;
-        }
-    }
-    z
+/// The binary cross-entropy of probabilities `p` for targets `t`, summed.
+/// Apart from the epoch: its logarithms are calls, and the lanes it would
+/// take out of the epoch's vectors cost more than reading them again.
+#[inline(never)]
+fn cross_entropy(p: &[f64], t: &[f64]) -> f64 {
+    p.iter().zip(t).map(|(&p, &t)| -(t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln())).sum()
 }
 
-/// `gw = inputᵀ · delta`: one dot product of two columns per entry.
+/// The slope of an activation at a column of its outputs, with the choice
+/// of function made once.
 #[inline(always)]
-fn weight_gradient<const P: usize>(gw: &mut [f64], input: &[Column<P>], delta: &[Column<P>]) {
-    let (fan_in, fan_out) = (input.len(), delta.len());
-    assert_eq!(gw.len(), fan_in * fan_out);
-    for j in 0..fan_out {
-        for k in 0..fan_in {
-            // SAFETY: j < fan_out, k < fan_in, so k + j·fan_in < gw.len().
-            unsafe { *gw.get_unchecked_mut(k + j * fan_in) = dot(input.get_unchecked(k), delta.get_unchecked(j)) };
-        }
+fn slope<const P: usize>(act: Activation, a: Column<P>) -> Column<P> {
+    match act {
+        Activation::Sigmoid => a.map(|a| a * (1.0 - a)),
+        Activation::Tanh => a.map(|a| 1.0 - a * a),
+        Activation::Relu => a.map(|a| Activation::Relu.slope(a)),
+        Activation::LeakyRelu => a.map(|a| Activation::LeakyRelu.slope(a)),
+        Activation::Linear | Activation::Softmax => [1.0; P],
     }
 }
 
 /// The activation of a column, with the choice of function made once.
 #[inline(always)]
-fn activate<const P: usize>(act: Activation, z: Column<P>, fma: bool) -> Column<P> {
+fn activate<const P: usize, const FMA: bool>(act: Activation, z: Column<P>) -> Column<P> {
     match act {
         #[cfg(target_arch = "x86_64")]
-        Activation::Sigmoid if fma => {
+        Activation::Sigmoid if FMA => {
             let mut out = z;
             for lane in out.as_chunks_mut::<4>().0 {
-                // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
+                // SAFETY: FMA epochs run only when the processor has AVX2 and FMA.
                 *lane = unsafe { crate::simd::sigmoid4(*lane) };
             }
             out
@@ -376,57 +597,6 @@ fn activate<const P: usize>(act: Activation, z: Column<P>, fma: bool) -> Column<
         Activation::Relu => z.map(|v| Activation::Relu.apply(v)),
         Activation::LeakyRelu => z.map(|v| Activation::LeakyRelu.apply(v)),
         Activation::Linear | Activation::Softmax => z,
-    }
-}
-
-/// Σ a·b over two columns, in the order of the rows (the padding adds zeros
-/// at the end), as the general path sums.
-#[inline(always)]
-fn dot<const P: usize>(a: &Column<P>, b: &Column<P>) -> f64 {
-    let products: Column<P> = std::array::from_fn(|r| a[r] * b[r]);
-    products.iter().fold(0.0, |s, &v| s + v)
-}
-
-/// Column layout: column sums of delta. Row layout: each row's sum over the
-/// columns, copied into every column (the R program's `rowSums` recycling).
-#[inline(always)]
-fn bias_gradient<const P: usize>(gb: &mut [f64], delta: &[Column<P>], n: usize, layout: BiasLayout) {
-    match layout {
-        BiasLayout::Column => {
-            for (g, dj) in gb.iter_mut().zip(delta) {
-                *g = dj[..n].iter().sum();
-            }
-        }
-        BiasLayout::Row => {
-            let mut sums = delta[0];
-            for dj in &delta[1..] {
-                for r in 0..P {
-                    sums[r] += dj[r];
-                }
-            }
-            // Row by row: a copy per column would be a memcpy call per column,
-            // which costs more than these few stores.
-            let cols = delta.len();
-            for (r, &s) in sums.iter().enumerate().take(n) {
-                for j in 0..cols {
-                    gb[j * n + r] = s;
-                }
-            }
-        }
-    }
-}
-
-/// `below = (delta · Wᵀ) ⊙ slope(acts below)`, a column at a time.
-#[inline(always)]
-fn delta_below<const P: usize>(delta: &[Column<P>], w: &[f64], acts: &[Column<P>], act: Activation, below: &mut [Column<P>]) {
-    let (fan_in, fan_out) = (acts.len(), delta.len());
-    assert!(w.len() == fan_in * fan_out && below.len() == fan_in);
-    for j in 0..fan_in {
-        // Row j of W: w[j], w[j + fan_in], ...
-        let e = combine(delta, w, j, fan_in);
-        // SAFETY: j < fan_in = acts.len() = below.len().
-        let (a, out) = unsafe { (acts.get_unchecked(j), below.get_unchecked_mut(j)) };
-        *out = std::array::from_fn(|r| e[r] * act.slope(a[r]));
     }
 }
 
@@ -474,7 +644,8 @@ mod tests {
 
                         let mut net = SmallNet::new(&arch, &x, &y, &params, rows);
                         let sum = net.epoch(loss, 0.5);
-                        let grads = net.params_and_grads().1.to_vec();
+                        let mut grads = vec![0.0; arch.n_params()];
+                        net.copy_gradient_to(&mut grads);
                         let mut out = vec![0.0; rows * arch.outputs()];
                         net.output(&mut out);
 
@@ -489,6 +660,43 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// `descend` updates each parameter inside the backward pass; it must
+    /// land where `epoch` then the article's step (with weight decay on the
+    /// weights only) lands, for both bias layouts and a deeper net.
+    #[test]
+    fn descending_in_the_pass_equals_a_step_after_it() {
+        for (sizes, bias, rows) in [(vec![4, 3, 1], BiasLayout::Row, 3), (vec![5, 6, 2, 3], BiasLayout::Column, 9)] {
+            let acts = vec![Activation::Sigmoid; sizes.len() - 1];
+            let arch = Architecture::new(sizes, acts, bias, rows).unwrap();
+            let x = pseudo_random(rows * arch.inputs(), 3);
+            let y: Vec<f64> = pseudo_random(rows * arch.outputs(), 4).iter().map(|v| v + 0.5).collect();
+            let start = pseudo_random(arch.n_params(), 5);
+            let (lr, decay) = (0.3, 0.01);
+
+            let mut fused = SmallNet::new(&arch, &x, &y, &start, rows);
+            let mut stepped = SmallNet::new(&arch, &x, &y, &start, rows);
+            let mut want = start.clone();
+            let mut grads = vec![0.0; arch.n_params()];
+            for _ in 0..5 {
+                let a = fused.descend(Loss::Sse, 1.0, lr, decay);
+                let b = stepped.epoch(Loss::Sse, 1.0);
+                assert!((a - b).abs() <= 1e-13 * (1.0 + b.abs()));
+                stepped.copy_gradient_to(&mut grads);
+                for l in 0..arch.layers() {
+                    arch.weights(l).for_each(|i| grads[i] += decay * want[i]);
+                }
+                want.iter_mut().zip(&grads).for_each(|(p, g)| *p += -g * lr);
+                stepped = SmallNet::new(&arch, &x, &y, &want, rows);
+            }
+            let mut got = vec![0.0; arch.n_params()];
+            fused.copy_params_to(&mut got);
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "{} vs {}", g, w);
+            }
+            assert_ne!(got, start);
         }
     }
 

@@ -146,12 +146,19 @@ pub fn train<T: Real>(
                 // The net keeps its own copy of the parameters (see SmallNet);
                 // the caller's copy is brought up to date when it is read.
                 let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-                let sum = net.epoch(cfg.loss, scale);
-                let (net_params, grads) = net.params_and_grads();
-                step(stepper, net_params, grads, &decay_ranges, cfg.weight_decay);
+                let sum = match stepper {
+                    // The article's rule, fused into the backward pass.
+                    None => net.descend(cfg.loss, scale, cfg.lr, cfg.weight_decay),
+                    Some(stepper) => {
+                        let sum = net.epoch(cfg.loss, scale);
+                        let (net_params, grads, weights) = net.state();
+                        step(stepper, net_params, grads, weights, cfg.weight_decay);
+                        sum
+                    }
+                };
                 // Validation and the last epoch's checks read the caller's copy.
                 if validation.is_some() || epoch == cfg.epochs {
-                    f64_params(params).copy_from_slice(net_params);
+                    net.copy_params_to(f64_params(params));
                 }
                 output_is_last_forward = true;
                 sum
@@ -265,7 +272,7 @@ pub fn train<T: Real>(
 /// Copies the small engine's parameters (see [`SmallNet`]) to the caller's.
 fn sync_small_params<T: Real>(engine: &mut Engine<T>, params: &mut [T]) {
     if let Engine::Small(net, _) = engine {
-        f64_params(params).copy_from_slice(net.params_and_grads().0);
+        net.copy_params_to(f64_params(params));
     }
 }
 
@@ -292,8 +299,9 @@ fn as_f64<'a, 'b, T: Real>(params: &'b mut [T], data: Dataset<'a, T>, ws: &'b mu
 /// small-network epoch and the second-order methods are written for f64.
 enum Engine<T> {
     FullBatch(Stepper<T>),
-    /// Full batches of a network small enough for [`SmallNet`].
-    Small(SmallNet, Stepper<f64>),
+    /// Full batches of a network small enough for [`SmallNet`]; no stepper
+    /// for "gd", whose step the net takes itself.
+    Small(SmallNet, Option<Stepper<f64>>),
     Minibatch { stepper: Stepper<T>, xb: Vec<T>, yb: Vec<T>, order: Vec<usize>, rng: SmallRng },
     Lm(LevenbergMarquardt),
     Lbfgs(Lbfgs),
@@ -310,7 +318,9 @@ impl<T: Real> Engine<T> {
             (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
             (_, Some(d)) if batch == n && SmallNet::fits(arch, n) => {
                 let params = T::as_f64(params).expect("f64 data come with f64 parameters");
-                Engine::Small(SmallNet::new(arch, d.x, d.y, params, n), Stepper::new(cfg.optimizer, cfg.lr, p))
+                let net = SmallNet::new(arch, d.x, d.y, params, n);
+                let stepper = (cfg.optimizer != Optimizer::Gd).then(|| Stepper::new(cfg.optimizer, cfg.lr, net.state_len()));
+                Engine::Small(net, stepper)
             }
             _ if batch == n => Engine::FullBatch(Stepper::new(cfg.optimizer, cfg.lr, p)),
             _ => Engine::Minibatch {
