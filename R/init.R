@@ -5,7 +5,16 @@
 # recycling, so row i of column j holds b[((j - 1) * n + i - 1) %% units + 1].
 # Reproduced literally, quirk included.
 lay_out_bias <- function(b, bias, n) {
-  if (bias == "row") matrix(rep(b, n), nrow = n, byrow = FALSE) else matrix(b, nrow = 1L)
+  # rep() then dim<- is matrix(rep(b, n), nrow = n), without matrix()'s
+  # argument handling (it costs more than the article network's epochs).
+  if (bias == "row") {
+    m <- rep(b, n)
+    dim(m) <- c(n, length(b))
+  } else {
+    m <- b
+    dim(m) <- c(1L, length(b))
+  }
+  m
 }
 
 # Draws (weights, biases) for layer sizes `sizes` = c(d, h1, ..., o), layer by
@@ -33,7 +42,8 @@ draw_params <- function(init, sizes, bias, n) {
       xavier = , he = numeric(fan_out),
       nnet = runif(fan_out, -0.7, 0.7)
     )
-    weights[[l]] <- matrix(w, fan_in, fan_out)
+    dim(w) <- c(fan_in, fan_out)
+    weights[[l]] <- w
     biases[[l]] <- lay_out_bias(b, bias, n)
   }
   list(weights = weights, biases = biases)

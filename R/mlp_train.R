@@ -167,10 +167,7 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
     weight_decay = weight_decay, validation = validation, patience = patience,
     scale = scale, threads = threads, precision = precision, verbose = verbose
   )
-  fit <- run_training(spec)
-  fit$blueprint <- blueprint
-  fit$call <- call
-  fit
+  run_training(spec, call, blueprint)
 }
 
 check_dots <- function(...) {

@@ -16,7 +16,8 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
                           precision = "double", scaling = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
-  if (inherits(init, "mlp_fit")) {
+  continuing <- is.list(init) && inherits(init, "mlp_fit")
+  if (continuing) {
     # Continuing a fit: its choices hold unless the caller overrides them.
     output <- output %||% init$output_activation
     loss <- loss %||% init$loss_function
@@ -24,10 +25,10 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   }
   epochs <- check_count(epochs, "epochs")
   optimizer <- check_choice(optimizer, optimizers, "optimizer")
-  output <- check_choice(output %||% if (classification) "softmax" else "sigmoid",
-                         output_activations, "output")
-  loss <- check_choice(loss %||% if (classification) "cross_entropy" else "sse",
-                       loss_functions, "loss")
+  if (is.null(output)) output <- if (classification) "softmax" else "sigmoid"
+  output <- check_choice(output, output_activations, "output")
+  if (is.null(loss)) loss <- if (classification) "cross_entropy" else "sse"
+  loss <- check_choice(loss, loss_functions, "loss")
   if (loss == "cross_entropy" && output == "linear") {
     abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"linear\".")
   }
@@ -63,13 +64,13 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     abort("`precision = \"single\"` applies to \"gd\", \"sgd\" and \"adam\"; ",
           "`optimizer = \"", optimizer, "\"` trains in double precision.")
   }
-  verbose <- verbose %||% interactive()
+  if (is.null(verbose)) verbose <- interactive()
   if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
     abort("`verbose` must be TRUE or FALSE, not ", show_value(verbose), ".")
   }
 
   # Scaling statistics: from a previous fit when continuing it, else computed.
-  if (inherits(init, "mlp_fit")) scaling <- init$scaling
+  if (continuing) scaling <- init$scaling
   if (is.null(scaling) && scale) {
     scaling <- list(x = column_stats(x),
                     y = if (classification) NULL else column_stats(y))
@@ -93,6 +94,8 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     hidden <- as.numeric(hidden[-length(hidden)])
     activation <- check_activation(activation, length(hidden))
     sizes <- c(ncol(x), hidden, ncol(y))
+    # (Drawn weights were checked before they were drawn.)
+    check_size(n, sizes, if (bias == "row") n else 1, n)
   } else {
     abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", a list ",
           "of starting matrices or a previous fit; not ", show_value(init), ".")
@@ -154,7 +157,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   }
 
   n_train <- nrow(x)
-  minibatch <- optimizer %in% c("sgd", "adam")
+  minibatch <- optimizer == "sgd" || optimizer == "adam"
   if (is.null(batch_size)) {
     batch_size <- if (minibatch) min(32, n_train) else n_train
   } else {
@@ -168,7 +171,8 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
             "\"` always uses all ", n_train, " rows.")
     }
   }
-  check_size(n_train, sizes, if (bias == "row") n_train else 1, batch_size)
+  # The size was checked above with all n rows in one batch, which bounds
+  # any batch of the n_train <= n training rows.
   if (optimizer == "lm") check_lm_size(n_train, sizes)
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
 
@@ -213,7 +217,7 @@ undo_stats <- function(m, stats) {
 }
 
 resolve_threads <- function(threads) {
-  threads <- threads %||% getOption("backprop.threads") %||% default_threads()
+  if (is.null(threads)) threads <- getOption("backprop.threads") %||% default_threads()
   check_count(threads, "threads", min = 1)
 }
 
@@ -230,12 +234,10 @@ default_threads <- local({
 })
 
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
-run_training <- function(spec) {
-  arch <- spec_arch(spec)
-  blocks <- interleave(spec$params$weights, spec$params$biases)
-  config <- spec_config(spec)
+run_training <- function(spec, call = NULL, blueprint = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  res <- train_(spec$x, spec$y, arch, blocks, config,
+  res <- train_(spec$x, spec$y, spec_arch(spec),
+                interleave(spec$params$weights, spec$params$biases), spec_config(spec),
                 spec$val$x, spec$val$y, progress)
   if (!is.null(progress)) progress(NULL, NULL)
   if (res$status == "diverged") {
@@ -248,7 +250,7 @@ run_training <- function(spec) {
     warning("Training was interrupted after epoch ", length(res$loss),
             "; returning the network as it was then.", call. = FALSE)
   }
-  new_fit(spec, res)
+  new_fit(spec, res, call, blueprint)
 }
 
 # The architecture and settings as the Rust entry points read them.
@@ -276,20 +278,21 @@ interleave <- function(a, b) {
   out
 }
 
-new_fit <- function(spec, res) {
-  layers <- length(spec$sizes) - 1L
+# The fit, built in one piece: for the article's tiny network, building it
+# field by field cost as much as a few hundred epochs.
+new_fit <- function(spec, res, call = NULL, blueprint = NULL) {
   weights <- res$params[c(TRUE, FALSE)]
   biases <- res$params[c(FALSE, TRUE)]
   output <- res$output
-  if (!is.null(colnames(spec$y))) colnames(output) <- colnames(spec$y)
-  fit <- list(output = output)
-  if (layers == 2L) {
-    fit$wh <- weights[[1]]
-    fit$bh <- biases[[1]]
-    fit$wout <- weights[[2]]
-    fit$bout <- biases[[2]]
+  # dimnames()[[2]] and class<- are primitives; colnames() and structure()
+  # are not, and cost more than the article network's training.
+  y_names <- dimnames(spec$y)[[2L]]
+  if (!is.null(y_names)) colnames(output) <- y_names
+  # The article's names for a network with one hidden layer.
+  article <- if (length(weights) == 2L) {
+    list(wh = weights[[1]], bh = biases[[1]], wout = weights[[2]], bout = biases[[2]])
   }
-  fit <- c(fit, list(
+  fit <- c(list(output = output), article, list(
     weights = weights,
     biases = biases,
     loss = res$loss,
@@ -309,12 +312,14 @@ new_fit <- function(spec, res) {
     precision = spec$precision,
     bias = spec$bias,
     init = spec$init,
-    n = nrow(spec$x),
+    n = dim(spec$x)[1L],
     y = spec$y,
     levels = spec$levels,
     scaling = spec$scaling,
-    x_names = colnames(spec$x),
-    y_names = colnames(spec$y)
+    x_names = dimnames(spec$x)[[2L]],
+    y_names = y_names,
+    blueprint = blueprint,
+    call = call
   ))
   class(fit) <- "mlp_fit"
   fit

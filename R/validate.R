@@ -43,7 +43,8 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
           length(dim(x)), " dimensions.")
   }
   if (!is.matrix(x)) x <- matrix(x, ncol = 1L, dimnames = list(names(x), NULL))
-  if (nrow(x) == 0L || ncol(x) == 0L) {
+  shape <- dim(x)
+  if (shape[1L] == 0L || shape[2L] == 0L) {
     abort("`", arg, "` must have at least one row and one column, not ",
           nrow(x), " x ", ncol(x), ".")
   }
@@ -53,7 +54,7 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
     what <- if (anyNA(x)) "NA or NaN" else "Inf"
     abort("`", arg, "` must contain finite numbers only; it contains ", what, ".")
   }
-  if (!is.null(rows) && nrow(x) != rows) {
+  if (!is.null(rows) && shape[1L] != rows) {
     abort("`", arg, "` must have as many rows as `", rows_arg, "` (", rows,
           "), not ", nrow(x), ".")
   }

@@ -438,7 +438,9 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
         // input block's zero columns give the padding entries zero).
         for j in 0..layer.fan_out {
             let delta = cells.col::<P>(layer.output_at + ds + j * P);
-            for k in 0..stride / 4 {
+            // As in `combine`, tested at the end (stride is at least 4).
+            let mut k = 0;
+            loop {
                 let first = layer.input_at + 4 * k * P;
                 let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(cells.col::<P>(first + q * P), delta, |a, d| a * d))));
                 let at = layer.w_at + j * stride + 4 * k;
@@ -448,6 +450,10 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
                     cells.set_col::<4>(at, std::array::from_fn(|q| madd::<FMA>(-g[q], lr, p[q])));
                 } else {
                     cells.set_col(at + gs, sums);
+                }
+                k += 1;
+                if 4 * k >= stride {
+                    break;
                 }
             }
         }
@@ -495,11 +501,18 @@ fn combine<const P: usize, const FMA: bool>(cells: &Cells, first: usize, count: 
         return term(0, init);
     }
     let (mut even, mut odd) = (init, [0.0; P]);
-    for i in (0..count.div_ceil(4)).map(|g| 4 * g) {
+    // Tested at the end: most small layers take one pass, and a loop that
+    // counts its passes first costs more than the pass.
+    let mut i = 0;
+    loop {
         even = term(i, even);
         odd = term(i + 1, odd);
         even = term(i + 2, even);
         odd = term(i + 3, odd);
+        i += 4;
+        if i >= count {
+            break;
+        }
     }
     zip_col(even, odd, |a, b| a + b)
 }
