@@ -40,7 +40,8 @@
 #' where R stores it, without a copy (except with `precision = "single"`).
 #' Networks of up to 16 training rows, such as the article's, train
 #' full-batch through a fused epoch that keeps every column in vector
-#' registers. `precision = "single"` halves the time of large products.
+#' registers; with `"gd"` each parameter is updated as soon as its gradient
+#' is summed. `precision = "single"` halves the time of large products.
 #'
 #' @section Interrupting:
 #' Training polls for an interrupt (Ctrl-C, or RStudio's stop button) every
