@@ -99,6 +99,77 @@ vectorized! {
     }
 }
 
+/// The constants of [`sigmoid4_with`], each as four lanes in memory. Read
+/// from the caller's own storage (not from constants the compiler can see),
+/// they reach the multiply-adds as memory operands, one instruction each,
+/// instead of each being broadcast into a register first: that was a third
+/// of the function's instructions, and a tiny network's epoch is bound by
+/// its instruction count.
+#[repr(C, align(32))]
+#[derive(Clone, Debug)]
+pub struct SigmoidConstants([[f64; 4]; 20]);
+
+// Rows of SigmoidConstants.
+const NEG_LOG2E: usize = 0;
+const SHIFT_ROW: usize = 1;
+const LN2_HI_ROW: usize = 2;
+const LN2_LO_ROW: usize = 3;
+const ONE: usize = 4;
+/// Rows 5 to 15: 1/i! for i = 2..=12.
+const INV_FACT: usize = 5;
+const EXP_BIAS: usize = 16;
+const HIGH: usize = 17;
+const LOW: usize = 18;
+const AT_LOW: usize = 19;
+
+impl SigmoidConstants {
+    pub fn new() -> SigmoidConstants {
+        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+        const SHIFT: f64 = 6_755_399_441_055_744.0;
+        let mut rows = [[0.0; 4]; 20];
+        let mut set = |i: usize, v: f64| rows[i] = [v; 4];
+        set(NEG_LOG2E, -std::f64::consts::LOG2_E);
+        set(SHIFT_ROW, SHIFT);
+        set(LN2_HI_ROW, LN2_HI);
+        set(LN2_LO_ROW, LN2_LO);
+        set(ONE, 1.0);
+        let mut fact = 1.0;
+        for i in 2..=12 {
+            fact *= i as f64;
+            set(INV_FACT + i - 2, 1.0 / fact);
+        }
+        set(EXP_BIAS, f64::from_bits(1023));
+        set(HIGH, 708.0);
+        set(LOW, -709.0);
+        set(AT_LOW, SIGMOID_AT_MINUS_709);
+        SigmoidConstants(rows)
+    }
+}
+
+impl SigmoidConstants {
+    /// The rows one after another.
+    pub fn as_slice(&self) -> &[f64] {
+        self.0.as_flattened()
+    }
+}
+
+impl Default for SigmoidConstants {
+    fn default() -> SigmoidConstants {
+        SigmoidConstants::new()
+    }
+}
+
+/// [`sigmoid`] of four values at once with AVX2 and FMA: see [`sigmoid4_with`].
+///
+/// # Safety
+/// The processor must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+pub unsafe fn sigmoid4(z: [f64; 4]) -> [f64; 4] {
+    sigmoid4_with(z, &SigmoidConstants::new())
+}
+
 /// [`sigmoid`] of four values at once with AVX2 and FMA, for chains of
 /// dependent evaluations (a tiny network's epoch is one): the polynomial is
 /// in Estrin's form, whose longest chain is 4 fused multiply-adds rather
@@ -109,50 +180,48 @@ vectorized! {
 /// The processor must have AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-pub unsafe fn sigmoid4(z: [f64; 4]) -> [f64; 4] {
+pub unsafe fn sigmoid4_with(z: [f64; 4], k: &SigmoidConstants) -> [f64; 4] {
     use std::arch::x86_64::*;
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let c = |v: f64| _mm256_set1_pd(v);
+    let c = |i: usize| _mm256_load_pd(k.0[i].as_ptr());
+    let inv_fact = |i: usize| c(INV_FACT + i - 2);
     let fma = |a, b, c| _mm256_fmadd_pd(a, b, c);
     let z = _mm256_loadu_pd(z.as_ptr());
     // e^x for x = −z, as in exp, but unclamped: the lanes beyond the clamp
     // are replaced at the end, so the clamp is not on the way to the result.
-    let shifted = fma(z, c(-std::f64::consts::LOG2_E), c(SHIFT));
-    let k = _mm256_sub_pd(shifted, c(SHIFT));
-    let r = _mm256_fnmsub_pd(k, c(LN2_HI), z);
-    let r = _mm256_fnmadd_pd(k, c(LN2_LO), r);
+    let shifted = fma(z, c(NEG_LOG2E), c(SHIFT_ROW));
+    let k_real = _mm256_sub_pd(shifted, c(SHIFT_ROW));
+    let r = _mm256_fnmsub_pd(k_real, c(LN2_HI_ROW), z);
+    let r = _mm256_fnmadd_pd(k_real, c(LN2_LO_ROW), r);
     let r2 = _mm256_mul_pd(r, r);
     let r4 = _mm256_mul_pd(r2, r2);
     let r8 = _mm256_mul_pd(r4, r4);
-    let q0 = _mm256_add_pd(c(1.0), r);
-    let q1 = fma(r, c(1.0 / 6.0), c(0.5));
-    let q2 = fma(r, c(1.0 / 120.0), c(1.0 / 24.0));
-    let q3 = fma(r, c(1.0 / 5_040.0), c(1.0 / 720.0));
-    let q4 = fma(r, c(1.0 / 362_880.0), c(1.0 / 40_320.0));
-    let q5 = fma(r, c(1.0 / 39_916_800.0), c(1.0 / 3_628_800.0));
+    let one = c(ONE);
+    let q0 = _mm256_add_pd(one, r);
+    let q1 = fma(r, inv_fact(3), inv_fact(2));
+    let q2 = fma(r, inv_fact(5), inv_fact(4));
+    let q3 = fma(r, inv_fact(7), inv_fact(6));
+    let q4 = fma(r, inv_fact(9), inv_fact(8));
+    let q5 = fma(r, inv_fact(11), inv_fact(10));
     let s0 = fma(r2, q1, q0);
     let s1 = fma(r2, q3, q2);
     let s2 = fma(r2, q5, q4);
     let t0 = fma(r4, s1, s0);
-    let t1 = fma(r4, c(1.0 / 479_001_600.0), s2);
+    let t1 = fma(r4, inv_fact(12), s2);
     let p = fma(r8, t1, t0);
     // 2^k through the exponent bits, as in exp.
-    let k_bits = _mm256_sub_epi64(_mm256_castpd_si256(shifted), _mm256_castpd_si256(c(SHIFT)));
-    let scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k_bits, _mm256_set1_epi64x(1023)), 52));
-    let s = _mm256_div_pd(c(1.0), fma(p, scale, c(1.0)));
+    let k_bits = _mm256_sub_epi64(_mm256_castpd_si256(shifted), _mm256_castpd_si256(c(SHIFT_ROW)));
+    let scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k_bits, _mm256_castpd_si256(c(EXP_BIAS))), 52));
+    let s = _mm256_div_pd(one, fma(p, scale, one));
     // What [`sigmoid`]'s clamp gives beyond it: 1 above 708, and below −709
     // the value at −709 (NaN compares false and stays NaN).
-    let s = _mm256_blendv_pd(s, c(1.0), _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(708.0)));
-    let s = _mm256_blendv_pd(s, c(SIGMOID_AT_MINUS_709), _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(-709.0)));
+    let s = _mm256_blendv_pd(s, one, _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(HIGH)));
+    let s = _mm256_blendv_pd(s, c(AT_LOW), _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(LOW)));
     let mut out = [0.0; 4];
     _mm256_storeu_pd(out.as_mut_ptr(), s);
     out
 }
 
 /// `sigmoid(-709.0)`, the smallest value [`sigmoid`] returns (checked by a test).
-#[cfg(target_arch = "x86_64")]
 const SIGMOID_AT_MINUS_709: f64 = 1.216_780_750_623_423e-308;
 
 #[cfg(test)]

@@ -20,12 +20,16 @@
 //! The arithmetic is the general path's up to rounding: products start from
 //! the bias and sum in two interleaved chains, a gradient entry sums its rows
 //! pairwise, and with AVX2 and FMA the multiply-adds are fused and the
-//! sigmoid is [`crate::simd::sigmoid4`]. The tests hold the two paths to
+//! sigmoid is [`crate::simd::sigmoid4_with`]. The tests hold the two paths to
 //! 1e-13.
 
 use crate::activation::Activation;
 use crate::loss::Loss;
 use crate::network::{Architecture, BiasLayout};
+use crate::simd::SigmoidConstants;
+
+/// The f64 entries of [`SigmoidConstants`].
+const SIGMOID_LEN: usize = std::mem::size_of::<SigmoidConstants>() / 8;
 use std::ops::Range;
 
 /// The most rows the small path takes.
@@ -74,7 +78,10 @@ pub struct SmallNet {
     /// padding rows, then each layer's activations); the deltas, `deltas`
     /// further on (so one offset serves both); the parameters; their
     /// gradient, `grads` further on; the targets as padded columns; a mask
-    /// column of the real rows.
+    /// column of the real rows; the sigmoid's constants. (Read from this
+    /// buffer, which the epoch also writes, the constants are loaded where
+    /// they are used, as memory operands of the multiply-adds: held in the
+    /// net apart, they were copied to the stack at every epoch's start.)
     buffer: Aligned,
     deltas: usize,
     params: Range<usize>,
@@ -88,6 +95,10 @@ pub struct SmallNet {
     outputs: usize,
     /// Whether the processor has AVX2 and FMA, for the epoch compiled for them.
     fma: bool,
+    /// Whether every layer, inputs included, has at most four units.
+    narrow: bool,
+    /// Where the buffer holds the sigmoid's constants.
+    sigmoid_at: usize,
 }
 
 /// One layer as an epoch needs it: where its parts are in the buffer.
@@ -168,10 +179,11 @@ impl SmallNet {
         }
         let n_params = param_at - params_at;
         let y_at = param_at + n_params;
+        let sigmoid_at = y_at + (arch.outputs() + 1) * padded;
         let mut net = SmallNet {
             rows,
             padded,
-            buffer: Aligned::zeros(y_at + (arch.outputs() + 1) * padded),
+            buffer: Aligned::zeros(sigmoid_at + SIGMOID_LEN),
             deltas: columns,
             params: params_at..param_at,
             grads: n_params,
@@ -182,6 +194,8 @@ impl SmallNet {
             output_act: arch.output_activation(),
             outputs: arch.outputs(),
             fma: has_avx2_fma(),
+            narrow: arch.sizes().iter().all(|&s| s <= 4),
+            sigmoid_at,
         };
         let buf = net.buffer.as_mut_slice();
         for k in 0..arch.inputs() {
@@ -193,6 +207,8 @@ impl SmallNet {
         // After the targets, a column whose real rows have every bit set.
         let keep_at = y_at + arch.outputs() * padded;
         buf[keep_at..keep_at + rows].fill(f64::from_bits(u64::MAX));
+        let table = SigmoidConstants::new();
+        buf[sigmoid_at..sigmoid_at + SIGMOID_LEN].copy_from_slice(table.as_slice());
         net.load_params(params);
         net
     }
@@ -264,11 +280,15 @@ impl SmallNet {
     }
 
     fn run(&mut self, pass: Pass) -> f64 {
-        match self.padded {
-            4 => epoch_4(self, pass),
-            8 => epoch_8(self, pass),
-            12 => epoch_12(self, pass),
-            _ => epoch_16(self, pass),
+        match (self.padded, self.narrow) {
+            (4, true) => epoch_4::<true>(self, pass),
+            (4, false) => epoch_4::<false>(self, pass),
+            (8, true) => epoch_8::<true>(self, pass),
+            (8, false) => epoch_8::<false>(self, pass),
+            (12, true) => epoch_12::<true>(self, pass),
+            (12, false) => epoch_12::<false>(self, pass),
+            (_, true) => epoch_16::<true>(self, pass),
+            (_, false) => epoch_16::<false>(self, pass),
         }
     }
 
@@ -322,26 +342,27 @@ enum Update {
     Descend { lr: f64, weight_decay: f64 },
 }
 
-// One compiled epoch per column length: with the length known, every column
-// operation is a few vector instructions and no loop. Each is compiled for
-// AVX2+FMA when the processor has them, else for the baseline. (An AVX-512VL
-// build, with twice the registers, measured no faster: a column of 4 to 16
-// rows fills no wider vector.)
+// One compiled epoch per column length, and per width: with the length
+// known, every column operation is a few vector instructions and no loop;
+// with every layer at most four units wide (`NARROW`, the article's case),
+// every product and gradient is one group of four, again with no loop. Each
+// is compiled for AVX2+FMA when the processor has them, else for the
+// baseline. (An AVX-512VL build, with twice the registers, measured slower.)
 macro_rules! epoch_for {
     ($name:ident, $p:literal) => {
-        fn $name(net: &mut SmallNet, pass: Pass) -> f64 {
+        fn $name<const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2(net: &mut SmallNet, pass: Pass) -> f64 {
-                    epoch::<$p, true>(net, pass)
+                unsafe fn avx2<const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
+                    epoch::<$p, true, NARROW>(net, pass)
                 }
                 if net.fma {
                     // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
-                    return unsafe { avx2(net, pass) };
+                    return unsafe { avx2::<NARROW>(net, pass) };
                 }
             }
-            epoch::<$p, false>(net, pass)
+            epoch::<$p, false, NARROW>(net, pass)
         }
     };
 }
@@ -362,6 +383,15 @@ impl Cells<'_> {
         debug_assert!(at < self.0.len());
         // SAFETY: in bounds, as above.
         unsafe { *self.0.get_unchecked(at) }
+    }
+    /// The sigmoid's constants at `at` (a multiple of four), as a shared
+    /// borrow that ends before the next write.
+    #[inline(always)]
+    fn sigmoid_constants(&self, at: usize) -> &SigmoidConstants {
+        debug_assert!(at % 4 == 0 && at + SIGMOID_LEN <= self.0.len());
+        // SAFETY: in bounds; the buffer is 32-byte aligned and `at` a whole
+        // number of 32-byte units; SigmoidConstants is repr(C) f64 rows.
+        unsafe { &*self.0.as_ptr().add(at).cast::<SigmoidConstants>() }
     }
     #[inline(always)]
     fn col<const P: usize>(&self, at: usize) -> Column<P> {
@@ -398,19 +428,21 @@ fn zip_col<const P: usize>(a: Column<P>, b: Column<P>, f: impl Fn(f64, f64) -> f
 }
 
 #[inline(always)]
-fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
+fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
     let n = net.rows;
     let (ds, gs) = (net.deltas, net.grads);
     let mut cells = Cells(net.buffer.as_mut_slice());
     let row_bias = net.bias == BiasLayout::Row;
 
+    // With NARROW every block is one group of four columns.
+    let stride_of = |layer: &Layer| if NARROW { 4 } else { layer.stride() };
     for layer in &net.layers {
-        let stride = layer.stride();
+        let stride = stride_of(layer);
         for j in 0..layer.fan_out {
             let bias = if row_bias { cells.col::<P>(layer.b_at + j * P) } else { [cells.get(layer.b_at + j); P] };
             // Column j of W starts at w_at + j·stride.
-            let z = combine::<P, FMA>(&cells, layer.input_at, layer.fan_in, layer.w_at + j * stride, 1, bias);
-            cells.set_col(layer.output_at + j * P, activate::<P, FMA>(layer.act, z));
+            let z = combine::<P, FMA, NARROW>(&cells, layer.input_at, layer.fan_in, layer.w_at + j * stride, 1, bias);
+            cells.set_col(layer.output_at + j * P, activate::<P, FMA>(layer.act, z, cells.sigmoid_constants(net.sigmoid_at)));
         }
     }
 
@@ -423,13 +455,13 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
     };
     let descend = matches!(pass.update, Update::Descend { .. });
     for (l, layer) in net.layers.iter().enumerate().rev() {
-        let stride = layer.stride();
+        let stride = stride_of(layer);
         // The delta below first: it is on the way to the next epoch, and it
         // reads the weights before their update.
         if l > 0 {
             for i in 0..layer.fan_in {
                 // Row i of W: w_at + i, stride `stride`.
-                let e = combine::<P, FMA>(&cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
+                let e = combine::<P, FMA, NARROW>(&cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
                 let a = cells.col::<P>(layer.input_at + i * P);
                 cells.set_col(layer.input_at + ds + i * P, zip_col(e, slope(layer.act_below, a), |e, s| e * s));
             }
@@ -452,7 +484,7 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
                     cells.set_col(at + gs, sums);
                 }
                 k += 1;
-                if 4 * k >= stride {
+                if NARROW || 4 * k >= stride {
                     break;
                 }
             }
@@ -475,7 +507,7 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
             }
         } else {
             // Four column sums of delta at a time (the padding columns are zero).
-            for j in (0..layer.fan_out).step_by(4) {
+            for j in (0..if NARROW { 1 } else { layer.fan_out }).step_by(4) {
                 let sums = lane_sums(std::array::from_fn(|q| quarter(cells.col::<P>(layer.output_at + ds + (j + q) * P))));
                 let at = layer.b_at + j;
                 if descend {
@@ -495,7 +527,7 @@ fn epoch<const P: usize, const FMA: bool>(net: &mut SmallNet, pass: Pass) -> f64
 /// `input · W + b` (stride 1) or of `delta · Wᵀ` (stride `stride`). Past
 /// `count`, up to the next multiple of four, columns and weights are zero.
 #[inline(always)]
-fn combine<const P: usize, const FMA: bool>(cells: &Cells, first: usize, count: usize, w_first: usize, w_stride: usize, init: Column<P>) -> Column<P> {
+fn combine<const P: usize, const FMA: bool, const NARROW: bool>(cells: &Cells, first: usize, count: usize, w_first: usize, w_stride: usize, init: Column<P>) -> Column<P> {
     let term = |i: usize, acc: Column<P>| madd_col::<P, FMA>(cells.col::<P>(first + i * P), cells.get(w_first + i * w_stride), acc);
     if count == 1 {
         return term(0, init);
@@ -510,7 +542,7 @@ fn combine<const P: usize, const FMA: bool>(cells: &Cells, first: usize, count: 
         even = term(i + 2, even);
         odd = term(i + 3, odd);
         i += 4;
-        if i >= count {
+        if NARROW || i >= count {
             break;
         }
     }
@@ -594,14 +626,14 @@ fn slope<const P: usize>(act: Activation, a: Column<P>) -> Column<P> {
 
 /// The activation of a column, with the choice of function made once.
 #[inline(always)]
-fn activate<const P: usize, const FMA: bool>(act: Activation, z: Column<P>) -> Column<P> {
+fn activate<const P: usize, const FMA: bool>(act: Activation, z: Column<P>, consts: &SigmoidConstants) -> Column<P> {
     match act {
         #[cfg(target_arch = "x86_64")]
         Activation::Sigmoid if FMA => {
             let mut out = z;
             for lane in out.as_chunks_mut::<4>().0 {
                 // SAFETY: FMA epochs run only when the processor has AVX2 and FMA.
-                *lane = unsafe { crate::simd::sigmoid4(*lane) };
+                *lane = unsafe { crate::simd::sigmoid4_with(*lane, consts) };
             }
             out
         }
