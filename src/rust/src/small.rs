@@ -279,16 +279,28 @@ impl SmallNet {
         self.run(Pass { loss, scale, update: Update::Descend { lr, weight_decay } })
     }
 
+    /// [`SmallNet::descend`] once per entry of `sums`, each entry receiving
+    /// that epoch's loss sum: one call (and one dispatch) for many epochs.
+    pub fn descend_epochs(&mut self, loss: Loss, scale: f64, lr: f64, weight_decay: f64, sums: &mut [f64]) {
+        self.run_many(Pass { loss, scale, update: Update::Descend { lr, weight_decay } }, sums);
+    }
+
     fn run(&mut self, pass: Pass) -> f64 {
+        let mut sum = [0.0];
+        self.run_many(pass, &mut sum);
+        sum[0]
+    }
+
+    fn run_many(&mut self, pass: Pass, sums: &mut [f64]) {
         match (self.padded, self.narrow) {
-            (4, true) => epoch_4::<true>(self, pass),
-            (4, false) => epoch_4::<false>(self, pass),
-            (8, true) => epoch_8::<true>(self, pass),
-            (8, false) => epoch_8::<false>(self, pass),
-            (12, true) => epoch_12::<true>(self, pass),
-            (12, false) => epoch_12::<false>(self, pass),
-            (_, true) => epoch_16::<true>(self, pass),
-            (_, false) => epoch_16::<false>(self, pass),
+            (4, true) => epochs_4::<true>(self, pass, sums),
+            (4, false) => epochs_4::<false>(self, pass, sums),
+            (8, true) => epochs_8::<true>(self, pass, sums),
+            (8, false) => epochs_8::<false>(self, pass, sums),
+            (12, true) => epochs_12::<true>(self, pass, sums),
+            (12, false) => epochs_12::<false>(self, pass, sums),
+            (_, true) => epochs_16::<true>(self, pass, sums),
+            (_, false) => epochs_16::<false>(self, pass, sums),
         }
     }
 
@@ -350,26 +362,27 @@ enum Update {
 // baseline. (An AVX-512VL build, with twice the registers, measured slower.)
 macro_rules! epoch_for {
     ($name:ident, $p:literal) => {
-        fn $name<const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
+        /// Runs `sums.len()` epochs, each writing its loss sum.
+        fn $name<const NARROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2<const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
-                    epoch::<$p, true, NARROW>(net, pass)
+                unsafe fn avx2<const NARROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
+                    sums.iter_mut().for_each(|s| *s = epoch::<$p, true, NARROW>(net, pass));
                 }
                 if net.fma {
                     // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
-                    return unsafe { avx2::<NARROW>(net, pass) };
+                    return unsafe { avx2::<NARROW>(net, pass, sums) };
                 }
             }
-            epoch::<$p, false, NARROW>(net, pass)
+            sums.iter_mut().for_each(|s| *s = epoch::<$p, false, NARROW>(net, pass));
         }
     };
 }
-epoch_for!(epoch_4, 4);
-epoch_for!(epoch_8, 8);
-epoch_for!(epoch_12, 12);
-epoch_for!(epoch_16, 16);
+epoch_for!(epochs_4, 4);
+epoch_for!(epochs_8, 8);
+epoch_for!(epochs_12, 12);
+epoch_for!(epochs_16, 16);
 
 /// The buffer as an epoch reads it, by offset and without bounds checks: at
 /// these sizes a check per access costs as much as the multiply-add it
