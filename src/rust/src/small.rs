@@ -2,17 +2,21 @@
 //! a whole full-batch epoch in one pass over one buffer whose columns are
 //! padded to whole lanes of rows.
 //!
-//! At these sizes an epoch's cost is its bookkeeping and the length of its
-//! chain of dependent operations, not arithmetic: gradient descent cannot
-//! start an epoch before the last one has updated the weights. So every
-//! column of a layer is a few lanes of rows kept in registers; a product,
-//! its bias and its activation are one loop; the backward pass computes the
-//! delta of the layer below before the gradients that do not lead to it; and
-//! with [`SmallNet::descend`] each gradient entry updates its parameter as
-//! soon as it is summed, with no gradient vector and no second pass.
+//! At these sizes an epoch's cost is its instruction count and the length
+//! of its chain of dependent operations, not arithmetic: gradient descent
+//! cannot start an epoch before the last one has updated the weights. So
+//! every column of a layer is a few lanes of rows kept in registers; a
+//! product, its bias and its activation are one loop; the backward pass
+//! computes the delta of the layer below before the gradients that do not
+//! lead to it; with [`SmallNet::descend`] each gradient entry updates its
+//! parameter as soon as it is summed, with no gradient vector and no second
+//! pass; [`SmallNet::descend_epochs`] runs many epochs per call; and nets
+//! whose layers all have at most four units get an epoch compiled for one
+//! group of four per product and gradient, without loops. (The article's
+//! epoch: about 800 instructions by callgrind, 80 to 90 ns.)
 //!
 //! The net keeps its own copy of the parameters, in its own layout: each
-//! layer's weights as the flat vector has them, and row biases (the R
+//! layer's weights with a stride padded to four, and row biases (the R
 //! program's layout) as padded columns, so that adding and updating them are
 //! whole-vector operations. [`SmallNet::copy_params_to`] writes them back in
 //! the flat layout.
