@@ -485,13 +485,17 @@ fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet
         }
         // gW = inputᵀ · delta, four entries of a column of W at a time (the
         // input block's zero columns give the padding entries zero).
+        // A narrow layer's one group of inputs is read once, before the
+        // updates: read after them, it could not be kept in registers.
+        let narrow_inputs: [Column<P>; 4] = if NARROW { std::array::from_fn(|q| cells.col::<P>(layer.input_at + q * P)) } else { [[0.0; P]; 4] };
         for j in 0..layer.fan_out {
             let delta = cells.col::<P>(layer.output_at + ds + j * P);
             // As in `combine`, tested at the end (stride is at least 4).
             let mut k = 0;
             loop {
                 let first = layer.input_at + 4 * k * P;
-                let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(cells.col::<P>(first + q * P), delta, |a, d| a * d))));
+                let input = |q: usize| if NARROW { narrow_inputs[q] } else { cells.col::<P>(first + q * P) };
+                let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(input(q), delta, |a, d| a * d))));
                 let at = layer.w_at + j * stride + 4 * k;
                 if descend {
                     let p = cells.col::<4>(at);
