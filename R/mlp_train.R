@@ -152,7 +152,9 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
   call <- match.call()
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   blueprint <- NULL
-  if (is.data.frame(X) && any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
+  # is.list() first here and below: a primitive, where is.data.frame() and
+  # is.factor() are closures, which cost microseconds on every call.
+  if (is.list(X) && is.data.frame(X) && any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
     molded <- mold_data_frame(X)
     X <- molded$x
     blueprint <- molded$blueprint
@@ -186,8 +188,8 @@ as_target <- function(Y, n) {
     abort("`Y` must be numeric or a factor, not a character vector; ",
           "use factor(Y) for classification.")
   }
-  if (is.data.frame(Y) && ncol(Y) == 1L && is.factor(Y[[1]])) Y <- Y[[1]]
-  if (is.factor(Y)) {
+  if (is.list(Y) && is.data.frame(Y) && ncol(Y) == 1L && is.factor(Y[[1]])) Y <- Y[[1]]
+  if (is.object(Y) && is.factor(Y)) {
     if (length(Y) != n) {
       abort("`Y` must have as many rows as `X` (", n, "), not ", length(Y), ".")
     }

@@ -25,7 +25,7 @@ describe <- function(x) {
 # Numeric data (matrix, data frame or vector) as a double matrix, checked.
 # Double matrices are returned as they are, so the Rust side reads R's memory.
 as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
-  if (is.data.frame(x)) {
+  if (is.list(x) && is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
     if (any(bad)) {
       abort("`", arg, "` must have numeric columns only; column `",
@@ -34,7 +34,8 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
     }
     x <- as.matrix(x)
   }
-  if (is.factor(x) || !(is.numeric(x) || is.logical(x)) || is.object(x) && !is.matrix(x)) {
+  # (A factor is neither numeric nor logical.)
+  if (!(is.numeric(x) || is.logical(x)) || is.object(x) && !is.matrix(x)) {
     abort("`", arg, "` must be a numeric matrix, data frame or vector, not ",
           describe(x), ".")
   }
