@@ -113,6 +113,13 @@ pub fn output_delta<T: Real>(
     sum
 }
 
+/// −(t·log p + (1 − t)·log(1 − p)), the cross-entropy of a sigmoid output
+/// `p` for a target `t`, with both logarithms floored.
+#[inline]
+pub fn binary_cross_entropy(p: f64, t: f64) -> f64 {
+    -(t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln())
+}
+
 /// [`output_delta`] for an output activation applied element by element (not
 /// softmax), over any run of entries of a block with `cols` outputs.
 #[inline]
@@ -125,7 +132,7 @@ pub fn elementwise_delta<T: Real>(loss: Loss, output_act: Activation, out: &[T],
             // With sigmoid the slope cancels: delta = p − y.
             for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
                 let (pf, tf) = (p.f64(), t.f64());
-                sum -= tf * pf.max(LOG_FLOOR).ln() + (1.0 - tf) * (1.0 - pf).max(LOG_FLOOR).ln();
+                sum += binary_cross_entropy(pf, tf);
                 *d = (p - t) * scale;
             }
         }

@@ -1,19 +1,21 @@
 //! Element-wise kernels compiled for the widest vector unit the processor
 //! has (AVX-512, AVX2+FMA, or baseline SSE2), chosen once at run time.
 
+/// ln 2 in two parts, for the range reduction of [`exp`] and [`sigmoid4_with`].
+const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+/// Adding then subtracting 1.5·2^52 rounds to the nearest integer with plain
+/// additions (f64::round is a library call that stops vectorization), and
+/// leaves the integer in the low bits of the sum.
+const SHIFT: f64 = 6_755_399_441_055_744.0;
+
 /// exp(x) to within ~1 ulp, written without branches so that loops over it
 /// vectorize. Range reduction x = k·ln2 + r (Cody–Waite), then a degree-12
 /// Taylor polynomial for e^r on |r| ≤ ln2/2, scaled by 2^k through the exponent bits.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     // Beyond these limits e^x is 0 or overflows; clamping keeps 2^k representable.
-    // Adding then subtracting 1.5·2^52 rounds to the nearest integer with
-    // plain additions (f64::round is a library call that stops vectorization),
-    // and leaves k in the low bits of `shifted`.
-    const SHIFT: f64 = 6_755_399_441_055_744.0;
     let x = x.clamp(-708.0, 709.0);
     let shifted = x * LOG2E + SHIFT;
     let k = shifted - SHIFT;
@@ -124,9 +126,6 @@ const AT_LOW: usize = 19;
 
 impl SigmoidConstants {
     pub fn new() -> SigmoidConstants {
-        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
-        const SHIFT: f64 = 6_755_399_441_055_744.0;
         let mut rows = [[0.0; 4]; 20];
         let mut set = |i: usize, v: f64| rows[i] = [v; 4];
         set(NEG_LOG2E, -std::f64::consts::LOG2_E);
@@ -145,9 +144,7 @@ impl SigmoidConstants {
         set(AT_LOW, SIGMOID_AT_MINUS_709);
         SigmoidConstants(rows)
     }
-}
 
-impl SigmoidConstants {
     /// The rows one after another.
     pub fn as_slice(&self) -> &[f64] {
         self.0.as_flattened()

@@ -28,7 +28,7 @@
 //! 1e-13.
 
 use crate::activation::Activation;
-use crate::loss::Loss;
+use crate::loss::{binary_cross_entropy, Loss};
 use crate::network::{Architecture, BiasLayout};
 use crate::simd::SigmoidConstants;
 
@@ -40,8 +40,6 @@ use std::ops::Range;
 const MAX_ROWS: usize = 16;
 /// The most multiply-adds in any one product of an epoch.
 const MAX_PRODUCT: usize = 4096;
-/// Smallest probability inside a logarithm (as in [`crate::loss`]).
-const LOG_FLOOR: f64 = 1e-15;
 
 /// Four f64 on a 32-byte boundary, the unit of storage: every column is a
 /// whole number of these, so its vector loads never straddle cache lines.
@@ -88,7 +86,8 @@ pub struct SmallNet {
     /// net apart, they were copied to the stack at every epoch's start.)
     buffer: Aligned,
     deltas: usize,
-    params: Range<usize>,
+    /// Where the parameters start; `grads` is also their length.
+    params_at: usize,
     grads: usize,
     y_at: usize,
     layers: Vec<Layer>,
@@ -189,7 +188,7 @@ impl SmallNet {
             padded,
             buffer: Aligned::zeros(sigmoid_at + SIGMOID_LEN),
             deltas: columns,
-            params: params_at..param_at,
+            params_at,
             grads: n_params,
             y_at,
             weight_ranges: layers.iter().map(|l| l.w_at - params_at..l.b_at - params_at).collect(),
@@ -217,45 +216,40 @@ impl SmallNet {
         net
     }
 
+    /// Where each run of the flat parameter vector sits in the net's layout:
+    /// (range in the flat vector, offset in the buffer), a column of a
+    /// weight or row-bias block at a time (a column-bias block is one run).
+    fn pieces(&self) -> impl Iterator<Item = (Range<usize>, usize)> + '_ {
+        // `cols` runs of `len` entries, consecutive in the flat vector and
+        // `step` apart in the buffer.
+        let block = |flat: usize, cols: usize, len: usize, at: usize, step: usize| {
+            (0..cols).map(move |j| (flat + j * len..flat + (j + 1) * len, at + j * step))
+        };
+        self.layers.iter().flat_map(move |layer| {
+            let (bias_cols, bias_len) = match self.bias {
+                BiasLayout::Column => (1, layer.fan_out),
+                BiasLayout::Row => (layer.fan_out, self.rows),
+            };
+            block(layer.flat_weights.start, layer.fan_out, layer.fan_in, layer.w_at, layer.stride())
+                .chain(block(layer.flat_biases.start, bias_cols, bias_len, layer.b_at, self.padded))
+        })
+    }
+
     /// Sets the net's parameters from the flat vector.
     fn load_params(&mut self, flat: &[f64]) {
-        let (rows, padded, bias) = (self.rows, self.padded, self.bias);
+        let pieces: Vec<_> = self.pieces().collect();
         let buf = self.buffer.as_mut_slice();
-        for layer in &self.layers {
-            let w = &flat[layer.flat_weights.clone()];
-            for (j, src) in w.chunks_exact(layer.fan_in).enumerate() {
-                buf[layer.w_at + j * layer.stride()..][..layer.fan_in].copy_from_slice(src);
-            }
-            let b = &flat[layer.flat_biases.clone()];
-            match bias {
-                BiasLayout::Column => buf[layer.b_at..layer.b_at + b.len()].copy_from_slice(b),
-                BiasLayout::Row => {
-                    for (j, src) in b.chunks_exact(rows).enumerate() {
-                        buf[layer.b_at + j * padded..][..rows].copy_from_slice(src);
-                    }
-                }
-            }
+        for (range, at) in pieces {
+            buf[at..at + range.len()].copy_from_slice(&flat[range]);
         }
     }
 
     /// Writes the net's parameters (`grads` false) or the gradient of the
     /// last [`SmallNet::epoch`] (`grads` true) in the flat layout.
     fn copy_out(&self, flat: &mut [f64], grads: bool) {
-        let (rows, padded, bias) = (self.rows, self.padded, self.bias);
         let buf = &self.buffer.as_slice()[if grads { self.grads } else { 0 }..];
-        for layer in &self.layers {
-            for (j, dst) in flat[layer.flat_weights.clone()].chunks_exact_mut(layer.fan_in).enumerate() {
-                dst.copy_from_slice(&buf[layer.w_at + j * layer.stride()..][..layer.fan_in]);
-            }
-            let b = &mut flat[layer.flat_biases.clone()];
-            match bias {
-                BiasLayout::Column => b.copy_from_slice(&buf[layer.b_at..layer.b_at + b.len()]),
-                BiasLayout::Row => {
-                    for (j, dst) in b.chunks_exact_mut(rows).enumerate() {
-                        dst.copy_from_slice(&buf[layer.b_at + j * padded..][..rows]);
-                    }
-                }
-            }
+        for (range, at) in self.pieces() {
+            flat[range.clone()].copy_from_slice(&buf[at..at + range.len()]);
         }
     }
 
@@ -312,7 +306,7 @@ impl SmallNet {
     /// are zero, with a zero gradient), for an update rule that treats each
     /// entry alike; and the weights' ranges in them.
     pub fn state(&mut self) -> (&mut [f64], &mut [f64], &[Range<usize>]) {
-        let (lower, upper) = self.buffer.as_mut_slice()[self.params.start..].split_at_mut(self.grads);
+        let (lower, upper) = self.buffer.as_mut_slice()[self.params_at..].split_at_mut(self.grads);
         (lower, &mut upper[..self.grads], &self.weight_ranges)
     }
 
@@ -405,7 +399,7 @@ impl Cells<'_> {
     /// borrow that ends before the next write.
     #[inline(always)]
     fn sigmoid_constants(&self, at: usize) -> &SigmoidConstants {
-        debug_assert!(at % 4 == 0 && at + SIGMOID_LEN <= self.0.len());
+        debug_assert!(at.is_multiple_of(4) && at + SIGMOID_LEN <= self.0.len());
         // SAFETY: in bounds; the buffer is 32-byte aligned and `at` a whole
         // number of 32-byte units; SigmoidConstants is repr(C) f64 rows.
         unsafe { &*self.0.as_ptr().add(at).cast::<SigmoidConstants>() }
@@ -466,11 +460,7 @@ fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet
     let top = net.layers.last().unwrap();
     let sum = output_delta::<P, FMA>(&mut cells, top.output_at, net.y_at, net.y_at + net.outputs * P, net.outputs, n, net.output_act, pass, ds);
 
-    let (lr, decay) = match pass.update {
-        Update::Descend { lr, weight_decay } => (lr, weight_decay),
-        Update::Gradient => (0.0, 0.0),
-    };
-    let descend = matches!(pass.update, Update::Descend { .. });
+    let apply = Apply::<FMA> { update: pass.update, grads: gs };
     for (l, layer) in net.layers.iter().enumerate().rev() {
         let stride = stride_of(layer);
         // The delta below first: it is on the way to the next epoch, and it
@@ -496,14 +486,7 @@ fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet
                 let first = layer.input_at + 4 * k * P;
                 let input = |q: usize| if NARROW { narrow_inputs[q] } else { cells.col::<P>(first + q * P) };
                 let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(input(q), delta, |a, d| a * d))));
-                let at = layer.w_at + j * stride + 4 * k;
-                if descend {
-                    let p = cells.col::<4>(at);
-                    let g = if decay == 0.0 { sums } else { std::array::from_fn(|q| madd::<FMA>(decay, p[q], sums[q])) };
-                    cells.set_col::<4>(at, std::array::from_fn(|q| madd::<FMA>(-g[q], lr, p[q])));
-                } else {
-                    cells.set_col(at + gs, sums);
-                }
+                apply.weights(&mut cells, layer.w_at + j * stride + 4 * k, sums);
                 k += 1;
                 if NARROW || 4 * k >= stride {
                     break;
@@ -518,29 +501,52 @@ fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet
                 sums = zip_col(sums, cells.col::<P>(layer.output_at + ds + j * P), |s, d| s + d);
             }
             for j in 0..layer.fan_out {
-                let at = layer.b_at + j * P;
-                if descend {
-                    let b = cells.col::<P>(at);
-                    cells.set_col(at, zip_col(sums, b, |g, b| madd::<FMA>(-g, lr, b)));
-                } else {
-                    cells.set_col(at + gs, sums);
-                }
+                apply.biases(&mut cells, layer.b_at + j * P, sums);
             }
         } else {
             // Four column sums of delta at a time (the padding columns are zero).
             for j in (0..if NARROW { 1 } else { layer.fan_out }).step_by(4) {
                 let sums = lane_sums(std::array::from_fn(|q| quarter(cells.col::<P>(layer.output_at + ds + (j + q) * P))));
-                let at = layer.b_at + j;
-                if descend {
-                    let b = cells.col::<4>(at);
-                    cells.set_col(at, zip_col(sums, b, |g, b| madd::<FMA>(-g, lr, b)));
-                } else {
-                    cells.set_col(at + gs, sums);
-                }
+                apply.biases(&mut cells, layer.b_at + j, sums);
             }
         }
     }
     sum
+}
+
+/// What the backward pass does with a run of gradient entries.
+#[derive(Clone, Copy)]
+struct Apply<const FMA: bool> {
+    update: Update,
+    /// How far past the parameters their gradient is.
+    grads: usize,
+}
+
+impl<const FMA: bool> Apply<FMA> {
+    /// Weights: the article's step after `weight_decay · w` is added to the
+    /// gradient, or the gradient stored.
+    #[inline(always)]
+    fn weights<const N: usize>(self, cells: &mut Cells, at: usize, g: [f64; N]) {
+        self.run(cells, at, g, true);
+    }
+
+    /// Biases: the same, without weight decay.
+    #[inline(always)]
+    fn biases<const N: usize>(self, cells: &mut Cells, at: usize, g: [f64; N]) {
+        self.run(cells, at, g, false);
+    }
+
+    #[inline(always)]
+    fn run<const N: usize>(self, cells: &mut Cells, at: usize, g: [f64; N], decays: bool) {
+        match self.update {
+            Update::Descend { lr, weight_decay } => {
+                let p = cells.col::<N>(at);
+                let g = if !decays || weight_decay == 0.0 { g } else { std::array::from_fn(|q| madd::<FMA>(weight_decay, p[q], g[q])) };
+                cells.set_col::<N>(at, std::array::from_fn(|q| madd::<FMA>(-g[q], lr, p[q])));
+            }
+            Update::Gradient => cells.set_col(at + self.grads, g),
+        }
+    }
 }
 
 /// `init + Σ_i column(first + i·P) · w[w_first + i·w_stride]` over `count`
@@ -629,7 +635,7 @@ fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usiz
 /// take out of the epoch's vectors cost more than reading them again.
 #[inline(never)]
 fn cross_entropy(p: &[f64], t: &[f64]) -> f64 {
-    p.iter().zip(t).map(|(&p, &t)| -(t * p.max(LOG_FLOOR).ln() + (1.0 - t) * (1.0 - p).max(LOG_FLOOR).ln())).sum()
+    p.iter().zip(t).map(|(&p, &t)| binary_cross_entropy(p, t)).sum()
 }
 
 /// The slope of an activation at a column of its outputs, with the choice
@@ -637,8 +643,8 @@ fn cross_entropy(p: &[f64], t: &[f64]) -> f64 {
 #[inline(always)]
 fn slope<const P: usize>(act: Activation, a: Column<P>) -> Column<P> {
     match act {
-        Activation::Sigmoid => a.map(|a| a * (1.0 - a)),
-        Activation::Tanh => a.map(|a| 1.0 - a * a),
+        Activation::Sigmoid => a.map(|a| Activation::Sigmoid.slope(a)),
+        Activation::Tanh => a.map(|a| Activation::Tanh.slope(a)),
         Activation::Relu => a.map(|a| Activation::Relu.slope(a)),
         Activation::LeakyRelu => a.map(|a| Activation::LeakyRelu.slope(a)),
         Activation::Linear | Activation::Softmax => [1.0; P],

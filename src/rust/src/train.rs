@@ -103,6 +103,7 @@ pub fn train<T: Real>(
     assert!(full_batch || arch.bias_layout() == BiasLayout::Column, "row biases need full batches");
     // Gradients are sums over rows for the article's rule, means otherwise.
     let mean_gradient = cfg.optimizer != Optimizer::Gd;
+    let full_batch_scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
     assert!(
         cfg.optimizer.is_first_order() || (full_batch && arch.bias_layout() == BiasLayout::Column),
         "second-order methods train full batches with column biases"
@@ -136,12 +137,11 @@ pub fn train<T: Real>(
     // once per chunk (once per epoch they cost a tenth of the article's epoch).
     let mut first_epoch = 1;
     if let (Engine::Small(net, None), None) = (&mut engine, validation) {
-        let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
         let mut sums = [0.0; SMALL_CHUNK];
         let mut done = 0;
         while done < cfg.epochs {
             let chunk = &mut sums[..SMALL_CHUNK.min(cfg.epochs - done)];
-            net.descend_epochs(cfg.loss, scale, cfg.lr, cfg.weight_decay, chunk);
+            net.descend_epochs(cfg.loss, full_batch_scale, cfg.lr, cfg.weight_decay, chunk);
             for &sum in chunk.iter() {
                 let loss = cfg.loss.report(sum, n, o);
                 if !loss.is_finite() {
@@ -175,8 +175,7 @@ pub fn train<T: Real>(
             Engine::FullBatch(stepper) => {
                 let x = Rows::all(data.x, n);
                 forward(arch, params, x, &mut ws, cfg.threads);
-                let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-                let sum = backward(arch, params, x, data.y, cfg.loss, scale, &mut ws, cfg.threads);
+                let sum = backward(arch, params, x, data.y, cfg.loss, full_batch_scale, &mut ws, cfg.threads);
                 step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 output_is_last_forward = true;
                 sum
@@ -184,12 +183,11 @@ pub fn train<T: Real>(
             Engine::Small(net, stepper) => {
                 // The net keeps its own copy of the parameters (see SmallNet);
                 // the caller's copy is brought up to date when it is read.
-                let scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
                 let sum = match stepper {
                     // The article's rule, fused into the backward pass.
-                    None => net.descend(cfg.loss, scale, cfg.lr, cfg.weight_decay),
+                    None => net.descend(cfg.loss, full_batch_scale, cfg.lr, cfg.weight_decay),
                     Some(stepper) => {
-                        let sum = net.epoch(cfg.loss, scale);
+                        let sum = net.epoch(cfg.loss, full_batch_scale);
                         let (net_params, grads, weights) = net.state();
                         step(stepper, net_params, grads, weights, cfg.weight_decay);
                         sum
