@@ -68,7 +68,6 @@ impl Aligned {
 type Column<const P: usize> = [f64; P];
 
 pub struct SmallNet {
-    rows: usize,
     /// `rows` rounded up to 4, 8, 12 or 16: the length of every column.
     padded: usize,
     /// Everything an epoch reads and writes, in one allocation: spread over
@@ -79,29 +78,43 @@ pub struct SmallNet {
     /// In order: every layer's columns (the inputs first, zero in the
     /// padding rows, then each layer's activations); the deltas, `deltas`
     /// further on (so one offset serves both); the parameters; their
-    /// gradient, `grads` further on; the targets as padded columns; a mask
-    /// column of the real rows; the sigmoid's constants. (Read from this
+    /// gradient, `grads` further on; the targets as padded columns, a whole
+    /// number of fours of them; a mask column of the real rows; the
+    /// sigmoid's constants. So a net whose layers all have at most four
+    /// units has every offset fixed by its padded row count and bias layout
+    /// alone (see [`pair_layout`]). (Read from this
     /// buffer, which the epoch also writes, the constants are loaded where
     /// they are used, as memory operands of the multiply-adds: held in the
     /// net apart, they were copied to the stack at every epoch's start.)
     buffer: Aligned,
-    deltas: usize,
-    /// Where the parameters start; `grads` is also their length.
+    /// Where the parameters start; `frame.grads` is also their length.
     params_at: usize,
-    grads: usize,
-    y_at: usize,
+    frame: Frame,
     layers: Vec<Layer>,
     /// The weights' ranges within `params`, for weight decay.
     weight_ranges: Vec<Range<usize>>,
-    bias: BiasLayout,
-    output_act: Activation,
-    outputs: usize,
     /// Whether the processor has AVX2 and FMA, for the epoch compiled for them.
     fma: bool,
     /// Whether every layer, inputs included, has at most four units.
     narrow: bool,
-    /// Where the buffer holds the sigmoid's constants.
+}
+
+/// What an epoch needs to know of the net besides its layers: the shape of
+/// the data and where the buffer holds what no layer owns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Frame {
+    rows: usize,
+    /// How far past a column its delta is.
+    deltas: usize,
+    /// How far past a parameter its gradient is.
+    grads: usize,
+    y_at: usize,
+    /// A column whose real rows have every bit set.
+    keep_at: usize,
     sigmoid_at: usize,
+    outputs: usize,
+    output_act: Activation,
+    row_bias: bool,
 }
 
 /// One layer as an epoch needs it: where its parts are in the buffer.
@@ -116,7 +129,8 @@ struct Layer {
     output_at: usize,
     /// Weights, column-major with `stride` rows (fan_in rounded up to four;
     /// the padding entries and columns are zero), and biases: one per column
-    /// (column layout) or a padded column per column (row layout).
+    /// (column layout) or a padded column per column (row layout), for
+    /// fan_out rounded up to four columns.
     w_at: usize,
     b_at: usize,
     /// Where the caller's flat vector has them.
@@ -125,6 +139,12 @@ struct Layer {
 }
 
 impl Layer {
+    /// Whether two descriptions put the layer's parts in the same places.
+    fn same_place(&self, other: &Layer) -> bool {
+        (self.fan_in, self.fan_out, self.act, self.act_below, self.input_at, self.output_at, self.w_at, self.b_at)
+            == (other.fan_in, other.fan_out, other.act, other.act_below, other.input_at, other.output_at, other.w_at, other.b_at)
+    }
+
     /// The rows of the weights' storage, and the columns of the layer's
     /// input block: fan_in rounded up to four.
     fn stride(&self) -> usize {
@@ -164,7 +184,7 @@ impl SmallNet {
             param_at = b_at
                 + match arch.bias_layout() {
                     BiasLayout::Column => whole(fan_out),
-                    BiasLayout::Row => fan_out * padded,
+                    BiasLayout::Row => whole(fan_out) * padded,
                 };
             layers.push(Layer {
                 fan_in,
@@ -182,23 +202,27 @@ impl SmallNet {
         }
         let n_params = param_at - params_at;
         let y_at = param_at + n_params;
-        let sigmoid_at = y_at + (arch.outputs() + 1) * padded;
-        let mut net = SmallNet {
+        let keep_at = y_at + whole(arch.outputs()) * padded;
+        let frame = Frame {
             rows,
-            padded,
-            buffer: Aligned::zeros(sigmoid_at + SIGMOID_LEN),
             deltas: columns,
-            params_at,
             grads: n_params,
             y_at,
+            keep_at,
+            sigmoid_at: keep_at + padded,
+            outputs: arch.outputs(),
+            output_act: arch.output_activation(),
+            row_bias: arch.bias_layout() == BiasLayout::Row,
+        };
+        let mut net = SmallNet {
+            padded,
+            buffer: Aligned::zeros(frame.sigmoid_at + SIGMOID_LEN),
+            params_at,
+            frame,
             weight_ranges: layers.iter().map(|l| l.w_at - params_at..l.b_at - params_at).collect(),
             layers,
-            bias: arch.bias_layout(),
-            output_act: arch.output_activation(),
-            outputs: arch.outputs(),
             fma: has_avx2_fma(),
             narrow: arch.sizes().iter().all(|&s| s <= 4),
-            sigmoid_at,
         };
         let buf = net.buffer.as_mut_slice();
         for k in 0..arch.inputs() {
@@ -207,11 +231,9 @@ impl SmallNet {
         for j in 0..arch.outputs() {
             buf[y_at + j * padded..y_at + j * padded + rows].copy_from_slice(&y[j * rows..(j + 1) * rows]);
         }
-        // After the targets, a column whose real rows have every bit set.
-        let keep_at = y_at + arch.outputs() * padded;
         buf[keep_at..keep_at + rows].fill(f64::from_bits(u64::MAX));
         let table = SigmoidConstants::new();
-        buf[sigmoid_at..sigmoid_at + SIGMOID_LEN].copy_from_slice(table.as_slice());
+        buf[frame.sigmoid_at..][..SIGMOID_LEN].copy_from_slice(table.as_slice());
         net.load_params(params);
         net
     }
@@ -226,10 +248,7 @@ impl SmallNet {
             (0..cols).map(move |j| (flat + j * len..flat + (j + 1) * len, at + j * step))
         };
         self.layers.iter().flat_map(move |layer| {
-            let (bias_cols, bias_len) = match self.bias {
-                BiasLayout::Column => (1, layer.fan_out),
-                BiasLayout::Row => (layer.fan_out, self.rows),
-            };
+            let (bias_cols, bias_len) = if self.frame.row_bias { (layer.fan_out, self.frame.rows) } else { (1, layer.fan_out) };
             block(layer.flat_weights.start, layer.fan_out, layer.fan_in, layer.w_at, layer.stride())
                 .chain(block(layer.flat_biases.start, bias_cols, bias_len, layer.b_at, self.padded))
         })
@@ -247,7 +266,7 @@ impl SmallNet {
     /// Writes the net's parameters (`grads` false) or the gradient of the
     /// last [`SmallNet::epoch`] (`grads` true) in the flat layout.
     fn copy_out(&self, flat: &mut [f64], grads: bool) {
-        let buf = &self.buffer.as_slice()[if grads { self.grads } else { 0 }..];
+        let buf = &self.buffer.as_slice()[if grads { self.frame.grads } else { 0 }..];
         for (range, at) in self.pieces() {
             flat[range.clone()].copy_from_slice(&buf[at..at + range.len()]);
         }
@@ -290,15 +309,28 @@ impl SmallNet {
     }
 
     fn run_many(&mut self, pass: Pass, sums: &mut [f64]) {
-        match (self.padded, self.narrow) {
-            (4, true) => epochs_4::<true>(self, pass, sums),
-            (4, false) => epochs_4::<false>(self, pass, sums),
-            (8, true) => epochs_8::<true>(self, pass, sums),
-            (8, false) => epochs_8::<false>(self, pass, sums),
-            (12, true) => epochs_12::<true>(self, pass, sums),
-            (12, false) => epochs_12::<false>(self, pass, sums),
-            (_, true) => epochs_16::<true>(self, pass, sums),
-            (_, false) => epochs_16::<false>(self, pass, sums),
+        let kernel = self.kernel(pass);
+        match self.padded {
+            4 => epochs::<4>(self, kernel, pass, sums),
+            8 => epochs::<8>(self, kernel, pass, sums),
+            12 => epochs::<12>(self, kernel, pass, sums),
+            _ => epochs::<16>(self, kernel, pass, sums),
+        }
+    }
+
+    /// The most specific epoch that computes `pass` for this net.
+    fn kernel(&self, pass: Pass) -> Kernel {
+        let sigmoid = |act: Activation| act == Activation::Sigmoid;
+        let plain_descent = matches!(pass.update, Update::Descend { weight_decay, .. } if weight_decay == 0.0);
+        if self.narrow && self.layers.len() == 2 && sigmoid(self.layers[0].act) && sigmoid(self.layers[1].act) && plain_descent {
+            // The fixed layout must be the one `new` laid out.
+            let (layers, frame) = pair_layout(self.padded, self.frame.row_bias, self.frame.rows, self.layers[0].fan_in, self.layers[0].fan_out, self.frame.outputs);
+            assert!(frame == self.frame && layers.iter().zip(&self.layers).all(|(a, b)| a.same_place(b)));
+            Kernel::Pair { row_bias: self.frame.row_bias }
+        } else if self.narrow {
+            Kernel::Narrow
+        } else {
+            Kernel::General
         }
     }
 
@@ -306,20 +338,22 @@ impl SmallNet {
     /// are zero, with a zero gradient), for an update rule that treats each
     /// entry alike; and the weights' ranges in them.
     pub fn state(&mut self) -> (&mut [f64], &mut [f64], &[Range<usize>]) {
-        let (lower, upper) = self.buffer.as_mut_slice()[self.params_at..].split_at_mut(self.grads);
-        (lower, &mut upper[..self.grads], &self.weight_ranges)
+        let grads = self.frame.grads;
+        let (lower, upper) = self.buffer.as_mut_slice()[self.params_at..].split_at_mut(grads);
+        (lower, &mut upper[..grads], &self.weight_ranges)
     }
 
     /// The length of [`SmallNet::state`]'s vectors.
     pub fn state_len(&self) -> usize {
-        self.grads
+        self.frame.grads
     }
 
     /// The output layer's activations of the last epoch, column-major `rows x o`.
     pub fn output(&self, out: &mut [f64]) {
         let top = &self.buffer.as_slice()[self.layers.last().unwrap().output_at..];
-        for (dst, src) in out.chunks_exact_mut(self.rows).zip(top.chunks_exact(self.padded)).take(self.outputs) {
-            dst.copy_from_slice(&src[..self.rows]);
+        let rows = self.frame.rows;
+        for (dst, src) in out.chunks_exact_mut(rows).zip(top.chunks_exact(self.padded)).take(self.frame.outputs) {
+            dst.copy_from_slice(&src[..rows]);
         }
     }
 }
@@ -352,35 +386,105 @@ enum Update {
     Descend { lr: f64, weight_decay: f64 },
 }
 
-// One compiled epoch per column length, and per width: with the length
-// known, every column operation is a few vector instructions and no loop;
-// with every layer at most four units wide (`NARROW`, the article's case),
-// every product and gradient is one group of four, again with no loop. Each
-// is compiled for AVX2+FMA when the processor has them, else for the
-// baseline. (An AVX-512VL build, with twice the registers, measured slower.)
-macro_rules! epoch_for {
-    ($name:ident, $p:literal) => {
-        /// Runs `sums.len()` epochs, each writing its loss sum.
-        fn $name<const NARROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2<const NARROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
-                    sums.iter_mut().for_each(|s| *s = epoch::<$p, true, NARROW>(net, pass));
-                }
-                if net.fma {
-                    // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
-                    return unsafe { avx2::<NARROW>(net, pass, sums) };
-                }
-            }
-            sums.iter_mut().for_each(|s| *s = epoch::<$p, false, NARROW>(net, pass));
+/// Which epoch runs: each is compiled per column length, with every column
+/// operation a few vector instructions and no loop.
+#[derive(Clone, Copy)]
+enum Kernel {
+    /// Any small net.
+    General,
+    /// Every layer at most four units wide: every product and gradient is
+    /// one group of four, with no loop.
+    Narrow,
+    /// Narrow, one hidden layer, sigmoid units, gradient descent without
+    /// weight decay: the article's network and its defaults. Every offset
+    /// is a constant (see [`pair_layout`]) and every choice made at compile
+    /// time, so the epoch reads no layer descriptions and takes no branch on
+    /// an activation or an update rule.
+    Pair { row_bias: bool },
+}
+
+/// Runs `sums.len()` epochs of `kernel`, each writing its loss sum.
+fn epochs<const P: usize>(net: &mut SmallNet, kernel: Kernel, pass: Pass, sums: &mut [f64]) {
+    match kernel {
+        Kernel::General => compiled::<P, false, false, false>(net, pass, sums),
+        Kernel::Narrow => compiled::<P, true, false, false>(net, pass, sums),
+        Kernel::Pair { row_bias: false } => compiled::<P, true, true, false>(net, pass, sums),
+        Kernel::Pair { row_bias: true } => compiled::<P, true, true, true>(net, pass, sums),
+    }
+}
+
+/// The epochs compiled for AVX2+FMA when the processor has them, else for
+/// the baseline. (An AVX-512VL build, with twice the registers, measured
+/// slower.)
+fn compiled<const P: usize, const NARROW: bool, const PAIR: bool, const ROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<const P: usize, const NARROW: bool, const PAIR: bool, const ROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
+            run_epochs::<P, true, NARROW, PAIR, ROW>(net, pass, sums);
+        }
+        if net.fma {
+            // SAFETY: `fma` is true only when the processor has AVX2 and FMA.
+            return unsafe { avx2::<P, NARROW, PAIR, ROW>(net, pass, sums) };
+        }
+    }
+    run_epochs::<P, false, NARROW, PAIR, ROW>(net, pass, sums);
+}
+
+#[inline(always)]
+fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: bool, const ROW: bool>(net: &mut SmallNet, pass: Pass, sums: &mut [f64]) {
+    let mut cells = Cells(net.buffer.as_mut_slice());
+    if PAIR {
+        // The same layers and frame as the net's (`SmallNet::kernel` checked
+        // it), with the offsets, activations and update rule as constants.
+        let (layers, frame) = pair_layout(P, ROW, net.frame.rows, net.layers[0].fan_in, net.layers[0].fan_out, net.frame.outputs);
+        let Update::Descend { lr, .. } = pass.update else { unreachable!() };
+        let pass = Pass { update: Update::Descend { lr, weight_decay: 0.0 }, ..pass };
+        sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, true, true>(&mut cells, &layers, &frame, pass));
+    } else {
+        let frame = net.frame;
+        sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, NARROW, false>(&mut cells, &net.layers, &frame, pass));
+    }
+}
+
+/// The layers and frame [`SmallNet::new`] lays out for a narrow net with
+/// one hidden layer of sigmoid units, `padded` rows per column: with every
+/// block four columns wide, only the unit counts depend on the net.
+#[inline(always)]
+fn pair_layout(padded: usize, row_bias: bool, rows: usize, inputs: usize, hidden: usize, outputs: usize) -> ([Layer; 2], Frame) {
+    let columns = 12 * padded;
+    let params_at = 2 * columns;
+    let bias_len = if row_bias { 4 * padded } else { 4 };
+    let layer = |l: usize, fan_in: usize, fan_out: usize| {
+        let w_at = params_at + l * (16 + bias_len);
+        Layer {
+            fan_in,
+            fan_out,
+            act: Activation::Sigmoid,
+            act_below: if l > 0 { Activation::Sigmoid } else { Activation::Linear },
+            input_at: 4 * l * padded,
+            output_at: 4 * (l + 1) * padded,
+            w_at,
+            b_at: w_at + 16,
+            flat_weights: 0..0,
+            flat_biases: 0..0,
         }
     };
+    let grads = 2 * (16 + bias_len);
+    let y_at = params_at + 2 * grads;
+    let frame = Frame {
+        rows,
+        deltas: columns,
+        grads,
+        y_at,
+        keep_at: y_at + 4 * padded,
+        sigmoid_at: y_at + 5 * padded,
+        outputs,
+        output_act: Activation::Sigmoid,
+        row_bias,
+    };
+    ([layer(0, inputs, hidden), layer(1, hidden, outputs)], frame)
 }
-epoch_for!(epochs_4, 4);
-epoch_for!(epochs_8, 8);
-epoch_for!(epochs_12, 12);
-epoch_for!(epochs_16, 16);
 
 /// The buffer as an epoch reads it, by offset and without bounds checks: at
 /// these sizes a check per access costs as much as the multiply-add it
@@ -438,80 +542,98 @@ fn zip_col<const P: usize>(a: Column<P>, b: Column<P>, f: impl Fn(f64, f64) -> f
     std::array::from_fn(|r| f(a[r], b[r]))
 }
 
+/// One epoch: forward, output delta, backward with updates. With `PAIR`
+/// the two layers are passed one by one, so that each one's description is
+/// a constant the compiler folds into the code.
 #[inline(always)]
-fn epoch<const P: usize, const FMA: bool, const NARROW: bool>(net: &mut SmallNet, pass: Pass) -> f64 {
-    let n = net.rows;
-    let (ds, gs) = (net.deltas, net.grads);
-    let mut cells = Cells(net.buffer.as_mut_slice());
-    let row_bias = net.bias == BiasLayout::Row;
-
-    // With NARROW every block is one group of four columns.
-    let stride_of = |layer: &Layer| if NARROW { 4 } else { layer.stride() };
-    for layer in &net.layers {
-        let stride = stride_of(layer);
-        for j in 0..layer.fan_out {
-            let bias = if row_bias { cells.col::<P>(layer.b_at + j * P) } else { [cells.get(layer.b_at + j); P] };
-            // Column j of W starts at w_at + j·stride.
-            let z = combine::<P, FMA, NARROW>(&cells, layer.input_at, layer.fan_in, layer.w_at + j * stride, 1, bias);
-            cells.set_col(layer.output_at + j * P, activate::<P, FMA>(layer.act, z, cells.sigmoid_constants(net.sigmoid_at)));
-        }
+fn epoch<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: bool>(cells: &mut Cells, layers: &[Layer], frame: &Frame, pass: Pass) -> f64 {
+    if PAIR {
+        forward_layer::<P, FMA, NARROW>(cells, &layers[0], frame);
+        forward_layer::<P, FMA, NARROW>(cells, &layers[1], frame);
+    } else {
+        layers.iter().for_each(|layer| forward_layer::<P, FMA, NARROW>(cells, layer, frame));
     }
-
-    let top = net.layers.last().unwrap();
-    let sum = output_delta::<P, FMA>(&mut cells, top.output_at, net.y_at, net.y_at + net.outputs * P, net.outputs, n, net.output_act, pass, ds);
-
-    let apply = Apply::<FMA> { update: pass.update, grads: gs };
-    for (l, layer) in net.layers.iter().enumerate().rev() {
-        let stride = stride_of(layer);
-        // The delta below first: it is on the way to the next epoch, and it
-        // reads the weights before their update.
-        if l > 0 {
-            for i in 0..layer.fan_in {
-                // Row i of W: w_at + i, stride `stride`.
-                let e = combine::<P, FMA, NARROW>(&cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
-                let a = cells.col::<P>(layer.input_at + i * P);
-                cells.set_col(layer.input_at + ds + i * P, zip_col(e, slope(layer.act_below, a), |e, s| e * s));
-            }
-        }
-        // gW = inputᵀ · delta, four entries of a column of W at a time (the
-        // input block's zero columns give the padding entries zero).
-        // A narrow layer's one group of inputs is read once, before the
-        // updates: read after them, it could not be kept in registers.
-        let narrow_inputs: [Column<P>; 4] = if NARROW { std::array::from_fn(|q| cells.col::<P>(layer.input_at + q * P)) } else { [[0.0; P]; 4] };
-        for j in 0..layer.fan_out {
-            let delta = cells.col::<P>(layer.output_at + ds + j * P);
-            // As in `combine`, tested at the end (stride is at least 4).
-            let mut k = 0;
-            loop {
-                let first = layer.input_at + 4 * k * P;
-                let input = |q: usize| if NARROW { narrow_inputs[q] } else { cells.col::<P>(first + q * P) };
-                let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(input(q), delta, |a, d| a * d))));
-                apply.weights(&mut cells, layer.w_at + j * stride + 4 * k, sums);
-                k += 1;
-                if NARROW || 4 * k >= stride {
-                    break;
-                }
-            }
-        }
-        if row_bias {
-            // The R program's `rowSums` over the layer's columns, the same
-            // for every column of its bias block.
-            let mut sums = cells.col::<P>(layer.output_at + ds);
-            for j in 1..layer.fan_out {
-                sums = zip_col(sums, cells.col::<P>(layer.output_at + ds + j * P), |s, d| s + d);
-            }
-            for j in 0..layer.fan_out {
-                apply.biases(&mut cells, layer.b_at + j * P, sums);
-            }
-        } else {
-            // Four column sums of delta at a time (the padding columns are zero).
-            for j in (0..if NARROW { 1 } else { layer.fan_out }).step_by(4) {
-                let sums = lane_sums(std::array::from_fn(|q| quarter(cells.col::<P>(layer.output_at + ds + (j + q) * P))));
-                apply.biases(&mut cells, layer.b_at + j, sums);
-            }
+    let top = layers.last().unwrap();
+    let sum = output_delta::<P, FMA>(cells, top.output_at, frame, pass);
+    let apply = Apply::<FMA> { update: pass.update, grads: frame.grads };
+    if PAIR {
+        backward_layer::<P, FMA, NARROW>(cells, &layers[1], true, frame, apply);
+        backward_layer::<P, FMA, NARROW>(cells, &layers[0], false, frame, apply);
+    } else {
+        for (l, layer) in layers.iter().enumerate().rev() {
+            backward_layer::<P, FMA, NARROW>(cells, layer, l > 0, frame, apply);
         }
     }
     sum
+}
+
+/// A layer's columns: activation(input · W + b).
+#[inline(always)]
+fn forward_layer<const P: usize, const FMA: bool, const NARROW: bool>(cells: &mut Cells, layer: &Layer, frame: &Frame) {
+    // With NARROW every block is one group of four columns.
+    let stride = if NARROW { 4 } else { layer.stride() };
+    for j in 0..layer.fan_out {
+        let bias = if frame.row_bias { cells.col::<P>(layer.b_at + j * P) } else { [cells.get(layer.b_at + j); P] };
+        // Column j of W starts at w_at + j·stride.
+        let z = combine::<P, FMA, NARROW>(cells, layer.input_at, layer.fan_in, layer.w_at + j * stride, 1, bias);
+        cells.set_col(layer.output_at + j * P, activate::<P, FMA>(layer.act, z, cells.sigmoid_constants(frame.sigmoid_at)));
+    }
+}
+
+/// A layer's part of the backward pass, its delta known: the delta of the
+/// layer below (when `below`), then the gradient of its weights and biases,
+/// each handed to `apply` as soon as it is summed.
+#[inline(always)]
+fn backward_layer<const P: usize, const FMA: bool, const NARROW: bool>(cells: &mut Cells, layer: &Layer, below: bool, frame: &Frame, apply: Apply<FMA>) {
+    let ds = frame.deltas;
+    let stride = if NARROW { 4 } else { layer.stride() };
+    // The delta below first: it is on the way to the next epoch, and it
+    // reads the weights before their update.
+    if below {
+        for i in 0..layer.fan_in {
+            // Row i of W: w_at + i, stride `stride`.
+            let e = combine::<P, FMA, NARROW>(cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
+            let a = cells.col::<P>(layer.input_at + i * P);
+            cells.set_col(layer.input_at + ds + i * P, zip_col(e, slope(layer.act_below, a), |e, s| e * s));
+        }
+    }
+    // gW = inputᵀ · delta, four entries of a column of W at a time (the
+    // input block's zero columns give the padding entries zero).
+    // A narrow layer's one group of inputs is read once, before the
+    // updates: read after them, it could not be kept in registers.
+    let narrow_inputs: [Column<P>; 4] = if NARROW { std::array::from_fn(|q| cells.col::<P>(layer.input_at + q * P)) } else { [[0.0; P]; 4] };
+    for j in 0..layer.fan_out {
+        let delta = cells.col::<P>(layer.output_at + ds + j * P);
+        // As in `combine`, tested at the end (stride is at least 4).
+        let mut k = 0;
+        loop {
+            let first = layer.input_at + 4 * k * P;
+            let input = |q: usize| if NARROW { narrow_inputs[q] } else { cells.col::<P>(first + q * P) };
+            let sums = lane_sums(std::array::from_fn(|q| quarter(zip_col(input(q), delta, |a, d| a * d))));
+            apply.weights(cells, layer.w_at + j * stride + 4 * k, sums);
+            k += 1;
+            if NARROW || 4 * k >= stride {
+                break;
+            }
+        }
+    }
+    if frame.row_bias {
+        // The R program's `rowSums` over the layer's columns, the same
+        // for every column of its bias block.
+        let mut sums = cells.col::<P>(layer.output_at + ds);
+        for j in 1..layer.fan_out {
+            sums = zip_col(sums, cells.col::<P>(layer.output_at + ds + j * P), |s, d| s + d);
+        }
+        for j in 0..layer.fan_out {
+            apply.biases(cells, layer.b_at + j * P, sums);
+        }
+    } else {
+        // Four column sums of delta at a time (the padding columns are zero).
+        for j in (0..if NARROW { 1 } else { layer.fan_out }).step_by(4) {
+            let sums = lane_sums(std::array::from_fn(|q| quarter(cells.col::<P>(layer.output_at + ds + (j + q) * P))));
+            apply.biases(cells, layer.b_at + j, sums);
+        }
+    }
 }
 
 /// What the backward pass does with a run of gradient entries.
@@ -598,12 +720,12 @@ fn lane_sums(v: [[f64; 4]; 4]) -> [f64; 4] {
 /// The output layer's delta (d loss / d its input, times `scale`; zero in
 /// the padding rows) for every output column; returns the loss sum.
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usize, y_at: usize, keep_at: usize, outputs: usize, n: usize, act: Activation, pass: Pass, ds: usize) -> f64 {
+fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usize, frame: &Frame, pass: Pass) -> f64 {
+    let (y_at, outputs, n, act, ds) = (frame.y_at, frame.outputs, frame.rows, frame.output_act, frame.deltas);
     // Clearing the padding rows' bits (not multiplying them by zero) also
     // clears whatever they hold. The mask is read from the buffer: built
     // here from `n`, it made the compiler take the columns apart lane by lane.
-    let keep = cells.col::<P>(keep_at);
+    let keep = cells.col::<P>(frame.keep_at);
     let real = |v: Column<P>| -> Column<P> { std::array::from_fn(|r| f64::from_bits(v[r].to_bits() & keep[r].to_bits())) };
     let scale = pass.scale;
     let mut squares = [0.0; P];
@@ -738,17 +860,34 @@ mod tests {
     /// `descend` updates each parameter inside the backward pass; it must
     /// land where `epoch` then the article's step (with weight decay on the
     /// weights only) lands, for both bias layouts and a deeper net.
+    ///
+    /// Without weight decay, one-hidden-layer sigmoid nets of at most four
+    /// units per layer take the `Pair` epoch, whose layout is fixed apart
+    /// from `new`: these cases cover both bias layouts, two column lengths,
+    /// and one to four units.
     #[test]
     fn descending_in_the_pass_equals_a_step_after_it() {
-        for (sizes, bias, rows) in [(vec![4, 3, 1], BiasLayout::Row, 3), (vec![5, 6, 2, 3], BiasLayout::Column, 9)] {
+        let cases = [
+            (vec![4, 3, 1], BiasLayout::Row, 3, 0.01),
+            (vec![4, 3, 1], BiasLayout::Row, 3, 0.0),
+            (vec![2, 4, 3], BiasLayout::Column, 7, 0.0),
+            (vec![1, 1, 4], BiasLayout::Row, 5, 0.0),
+            (vec![3, 2, 2], BiasLayout::Column, 4, 0.0),
+            (vec![5, 6, 2, 3], BiasLayout::Column, 9, 0.01),
+            (vec![5, 6, 2, 3], BiasLayout::Column, 9, 0.0),
+        ];
+        for (sizes, bias, rows, decay) in cases {
+            let pair = sizes.len() == 3 && sizes.iter().all(|&s| s <= 4) && decay == 0.0;
             let acts = vec![Activation::Sigmoid; sizes.len() - 1];
             let arch = Architecture::new(sizes, acts, bias, rows).unwrap();
             let x = pseudo_random(rows * arch.inputs(), 3);
             let y: Vec<f64> = pseudo_random(rows * arch.outputs(), 4).iter().map(|v| v + 0.5).collect();
             let start = pseudo_random(arch.n_params(), 5);
-            let (lr, decay) = (0.3, 0.01);
+            let lr = 0.3;
 
             let mut fused = SmallNet::new(&arch, &x, &y, &start, rows);
+            let descent = Pass { loss: Loss::Sse, scale: 1.0, update: Update::Descend { lr, weight_decay: decay } };
+            assert_eq!(matches!(fused.kernel(descent), Kernel::Pair { .. }), pair);
             let mut stepped = SmallNet::new(&arch, &x, &y, &start, rows);
             let mut want = start.clone();
             let mut grads = vec![0.0; arch.n_params()];
