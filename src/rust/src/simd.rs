@@ -187,8 +187,11 @@ pub unsafe fn sigmoid4_with(z: [f64; 4], k: &SigmoidConstants) -> [f64; 4] {
     // are replaced at the end, so the clamp is not on the way to the result.
     let shifted = fma(z, c(NEG_LOG2E), c(SHIFT_ROW));
     let k_real = _mm256_sub_pd(shifted, c(SHIFT_ROW));
+    // r = x − k·ln2_hi is exact; the rest of k·ln2, c = k·ln2_lo (below
+    // 2e-7), is applied as the factor e^−c = 1 − c + c²/2 on the scale
+    // (c³/6 is below 1e-21). Computed beside the polynomial, it takes one
+    // multiply-add off the chain that every epoch waits on.
     let r = _mm256_fnmsub_pd(k_real, c(LN2_HI_ROW), z);
-    let r = _mm256_fnmadd_pd(k_real, c(LN2_LO_ROW), r);
     let r2 = _mm256_mul_pd(r, r);
     let r4 = _mm256_mul_pd(r2, r2);
     let r8 = _mm256_mul_pd(r4, r4);
@@ -205,14 +208,18 @@ pub unsafe fn sigmoid4_with(z: [f64; 4], k: &SigmoidConstants) -> [f64; 4] {
     let t0 = fma(r4, s1, s0);
     let t1 = fma(r4, inv_fact(12), s2);
     let p = fma(r8, t1, t0);
-    // 2^k through the exponent bits, as in exp.
+    // 2^k through the exponent bits, as in exp, times e^−c.
     let k_bits = _mm256_sub_epi64(_mm256_castpd_si256(shifted), _mm256_castpd_si256(c(SHIFT_ROW)));
     let scale = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_add_epi64(k_bits, _mm256_castpd_si256(c(EXP_BIAS))), 52));
+    let tail = _mm256_mul_pd(k_real, c(LN2_LO_ROW));
+    let scale = _mm256_mul_pd(scale, fma(tail, _mm256_fmsub_pd(tail, inv_fact(2), one), one));
     let s = _mm256_div_pd(one, fma(p, scale, one));
     // What [`sigmoid`]'s clamp gives beyond it: 1 above 708, and below −709
-    // the value at −709 (NaN compares false and stays NaN).
-    let s = _mm256_blendv_pd(s, one, _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(HIGH)));
-    let s = _mm256_blendv_pd(s, c(AT_LOW), _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(LOW)));
+    // the value at −709 (NaN compares false and stays NaN). One blend at
+    // the end; the choice between the two is made beside the chain.
+    let above = _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(HIGH));
+    let beyond = _mm256_or_pd(above, _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(LOW)));
+    let s = _mm256_blendv_pd(s, _mm256_blendv_pd(c(AT_LOW), one, above), beyond);
     let mut out = [0.0; 4];
     _mm256_storeu_pd(out.as_mut_ptr(), s);
     out
