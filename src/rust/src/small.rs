@@ -591,10 +591,19 @@ fn backward_layer<const P: usize, const FMA: bool, const NARROW: bool>(cells: &m
     // reads the weights before their update.
     if below {
         for i in 0..layer.fan_in {
-            // Row i of W: w_at + i, stride `stride`.
-            let e = combine::<P, FMA, NARROW>(cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
-            let a = cells.col::<P>(layer.input_at + i * P);
-            cells.set_col(layer.input_at + ds + i * P, zip_col(e, slope(layer.act_below, a), |e, s| e * s));
+            let slope_below = slope(layer.act_below, cells.col::<P>(layer.input_at + i * P));
+            let delta_below = if layer.fan_out == 1 {
+                // One unit above (the article's output): its weight meets
+                // the slope while the delta is still on its way, which
+                // leaves one multiply between the delta and this one.
+                let w = cells.get(layer.w_at + i);
+                zip_col(cells.col::<P>(layer.output_at + ds), slope_below.map(|s| w * s), |d, g| d * g)
+            } else {
+                // Row i of W: w_at + i, stride `stride`.
+                let e = combine::<P, FMA, NARROW>(cells, layer.output_at + ds, layer.fan_out, layer.w_at + i, stride, [0.0; P]);
+                zip_col(e, slope_below, |e, s| e * s)
+            };
+            cells.set_col(layer.input_at + ds + i * P, delta_below);
         }
     }
     // gW = inputᵀ · delta, four entries of a column of W at a time (the
@@ -743,8 +752,11 @@ fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usiz
                 let factor = if pass.loss == Loss::Mse { 2.0 / outputs as f64 } else { 1.0 };
                 let e = real(zip_col(y, out, |t, p| t - p));
                 squares = std::array::from_fn(|r| madd::<FMA>(e[r], e[r], squares[r]));
-                // −(E · slope) as the article writes d_output, then scaled.
-                zip_col(e, slope(act, out), |e, s| -(e * factor) * s * scale)
+                // −(E · slope) as the article writes d_output, then scaled:
+                // the slope and the scale first, beside the error, so that
+                // the error meets one multiply.
+                let gain = slope(act, out).map(|s| s * -(factor * scale));
+                zip_col(e, gain, |e, g| e * g)
             }
         };
         cells.set_col(out_at + ds + j * P, delta);
