@@ -23,6 +23,13 @@ use ndarray::ArrayView2;
 use loss::Loss;
 use network::{Architecture, BiasLayout, Workspace};
 use optimizer::Optimizer;
+use extendr_ffi::{
+    cetype_t, R_NamesSymbol, R_xlen_t, Rf_allocMatrix, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect,
+    Rf_xlength, LOGICAL, REAL,
+    R_CHAR, SET_STRING_ELT, SET_VECTOR_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
+};
+use std::ffi::{c_int, CStr};
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 use train::{Control, Dataset, Progress, Status, TrainConfig};
 
@@ -31,27 +38,107 @@ fn r_error(msg: impl AsRef<str>) -> Error {
     Error::Other(msg.as_ref().replace('%', " percent"))
 }
 
-/// The elements of a named R list, read once: every `Robj` extendr makes is
-/// registered in a global table, so looking fields up one by one in the list
-/// would cost more than a tiny network's training.
-struct Fields(Vec<(&'static str, Robj)>);
+/// The fields of a named R list, read through R's C API. An `Robj` per
+/// field would be registered in extendr's global protection table (a hashed
+/// insert and removal each), which costs more than the article network's
+/// whole training. The list is an argument of the `.Call`, so R keeps it and
+/// everything in it alive until the call returns; `'a` ties the fields to it.
+struct Fields<'a>(Vec<(&'a str, Value<'a>)>);
 
-impl Fields {
-    fn of(list: &List) -> Fields {
-        Fields(list.iter().collect())
+/// One field of a [`Fields`] list.
+#[derive(Clone, Copy)]
+struct Value<'a>(SEXP, PhantomData<&'a List>);
+
+/// The text of a CHARSXP ("" if it is not UTF-8).
+///
+/// # Safety
+/// `charsxp` must be a CHARSXP that R keeps alive for `'a`.
+unsafe fn char_text<'a>(charsxp: SEXP) -> &'a str {
+    CStr::from_ptr(R_CHAR(charsxp)).to_str().unwrap_or("")
+}
+
+impl<'a> Fields<'a> {
+    fn of(list: &'a List) -> Fields<'a> {
+        // SAFETY: `list` is a VECSXP that R keeps alive for the call; its
+        // names, when present, are a STRSXP of the same length.
+        unsafe {
+            let sexp = list.get();
+            let names = Rf_getAttrib(sexp, R_NamesSymbol);
+            let len = Rf_xlength(sexp);
+            let named = TYPEOF(names) == SEXPTYPE::STRSXP && Rf_xlength(names) == len;
+            Fields(
+                (0..len)
+                    .map(|i| (if named { char_text(STRING_ELT(names, i)) } else { "" }, Value(VECTOR_ELT(sexp, i), PhantomData)))
+                    .collect(),
+            )
+        }
     }
 }
 
-fn field(list: &Fields, name: &str) -> Result<Robj> {
+impl<'a> Value<'a> {
+    fn is(&self, kind: SEXPTYPE) -> bool {
+        // SAFETY: the SEXP is alive for 'a (see Fields).
+        unsafe { TYPEOF(self.0) == kind }
+    }
+
+    /// A double vector's elements.
+    fn reals(&self) -> Option<&'a [f64]> {
+        if !self.is(SEXPTYPE::REALSXP) {
+            return None;
+        }
+        // SAFETY: a REALSXP of that length, alive for 'a and not written
+        // during the call (R's values are copied before they are modified).
+        unsafe {
+            let len = Rf_xlength(self.0) as usize;
+            Some(if len == 0 { &[] } else { std::slice::from_raw_parts(REAL(self.0), len) })
+        }
+    }
+
+    /// A double vector's only element.
+    fn real(&self) -> Option<f64> {
+        self.reals().filter(|v| v.len() == 1).map(|v| v[0])
+    }
+
+    /// A character vector's elements (NA reads as "NA").
+    fn texts(&self) -> Option<Vec<&'a str>> {
+        if !self.is(SEXPTYPE::STRSXP) {
+            return None;
+        }
+        // SAFETY: a STRSXP, alive for 'a; its elements are CHARSXPs.
+        unsafe { Some((0..Rf_xlength(self.0)).map(|i| char_text(STRING_ELT(self.0, i))).collect()) }
+    }
+
+    /// A character vector's only element.
+    fn text(&self) -> Option<&'a str> {
+        self.texts().filter(|v| v.len() == 1).map(|v| v[0])
+    }
+
+    /// TRUE or FALSE (NA and anything else: None).
+    fn flag(&self) -> Option<bool> {
+        // SAFETY: a LGLSXP of length one, alive for 'a.
+        unsafe {
+            if !self.is(SEXPTYPE::LGLSXP) || Rf_xlength(self.0) != 1 {
+                return None;
+            }
+            match *LOGICAL(self.0) {
+                0 => Some(false),
+                1 => Some(true),
+                _ => None,
+            }
+        }
+    }
+}
+
+fn field<'a>(list: &Fields<'a>, name: &str) -> Result<Value<'a>> {
     list.0
         .iter()
         .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.clone())
+        .map(|(_, v)| *v)
         .ok_or_else(|| r_error(format!("internal: missing field '{}'", name)))
 }
 
 fn real(list: &Fields, name: &str) -> Result<f64> {
-    field(list, name)?.as_real().ok_or_else(|| r_error(format!("internal: '{}' must be a double", name)))
+    field(list, name)?.real().ok_or_else(|| r_error(format!("internal: '{}' must be a double", name)))
 }
 
 fn count(list: &Fields, name: &str) -> Result<usize> {
@@ -63,11 +150,88 @@ fn count(list: &Fields, name: &str) -> Result<usize> {
     }
 }
 
-fn text(list: &Fields, name: &str) -> Result<String> {
-    field(list, name)?
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| r_error(format!("internal: '{}' must be a string", name)))
+fn text<'a>(list: &Fields<'a>, name: &str) -> Result<&'a str> {
+    field(list, name)?.text().ok_or_else(|| r_error(format!("internal: '{}' must be a string", name)))
+}
+
+/// A new R list, built through R's C API (see [`Fields`] for why): the list
+/// is protected once, as an `Robj`, and each element is stored in it as soon
+/// as it is allocated, before anything else is, so the list protects it.
+struct NewList {
+    list: Robj,
+    sexp: SEXP,
+}
+
+impl NewList {
+    /// A list with these names, its elements NULL until put.
+    fn named(names: &[&str]) -> NewList {
+        // SAFETY: each allocation is stored in a protected object before the next.
+        unsafe {
+            let sexp = Rf_allocVector(SEXPTYPE::VECSXP, names.len() as R_xlen_t);
+            let list = Robj::from_sexp(sexp);
+            // The names are filled while protected, then attached (which
+            // may allocate, and may or may not copy them).
+            let r_names = Rf_protect(Rf_allocVector(SEXPTYPE::STRSXP, names.len() as R_xlen_t));
+            for (i, name) in names.iter().enumerate() {
+                SET_STRING_ELT(r_names, i as R_xlen_t, Rf_mkCharLenCE(name.as_ptr().cast(), name.len() as c_int, cetype_t::CE_UTF8));
+            }
+            Rf_setAttrib(sexp, R_NamesSymbol, r_names);
+            Rf_unprotect(1);
+            NewList { list, sexp }
+        }
+    }
+
+    /// Element `i`: a double vector holding `data`, shaped `rows x cols`
+    /// when `dim` is given.
+    fn put_reals(&mut self, i: usize, data: &[f64], dim: Option<(usize, usize)>) {
+        put_reals(self.sexp, i, data, dim);
+    }
+
+    fn put_text(&mut self, i: usize, text: &str) {
+        // SAFETY: as in `named`.
+        unsafe {
+            let v = Rf_allocVector(SEXPTYPE::STRSXP, 1);
+            SET_VECTOR_ELT(self.sexp, i as R_xlen_t, v);
+            SET_STRING_ELT(v, 0, Rf_mkCharLenCE(text.as_ptr().cast(), text.len() as c_int, cetype_t::CE_UTF8));
+        }
+    }
+
+    /// Element `i`: an unnamed list of `len` elements, returned (protected
+    /// by this list) for filling with [`put_reals`].
+    fn put_list(&mut self, i: usize, len: usize) -> SEXP {
+        // SAFETY: as in `named`.
+        unsafe {
+            let v = Rf_allocVector(SEXPTYPE::VECSXP, len as R_xlen_t);
+            SET_VECTOR_ELT(self.sexp, i as R_xlen_t, v);
+            v
+        }
+    }
+
+    fn into_list(self) -> Result<List> {
+        List::try_from(self.list)
+    }
+}
+
+/// Stores at `parent[[i]]` a new double vector holding `data`, shaped
+/// `rows x cols` when `dim` is given. `parent` must be a protected list
+/// with more than `i` elements (a [`NewList`] or a list it holds).
+fn put_reals(parent: SEXP, i: usize, data: &[f64], dim: Option<(usize, usize)>) {
+    if let Some((rows, cols)) = dim {
+        assert_eq!(rows * cols, data.len(), "internal: matrix shape and data disagree");
+    }
+    // SAFETY: the vector is stored in the protected parent as soon as it is
+    // allocated; it has data.len() elements.
+    unsafe {
+        assert!(TYPEOF(parent) == SEXPTYPE::VECSXP && (i as R_xlen_t) < Rf_xlength(parent));
+        let v = match dim {
+            Some((rows, cols)) => Rf_allocMatrix(SEXPTYPE::REALSXP, rows as c_int, cols as c_int),
+            None => Rf_allocVector(SEXPTYPE::REALSXP, data.len() as R_xlen_t),
+        };
+        SET_VECTOR_ELT(parent, i as R_xlen_t, v);
+        if !data.is_empty() {
+            std::slice::from_raw_parts_mut(REAL(v), data.len()).copy_from_slice(data);
+        }
+    }
 }
 
 /// A double matrix's data (column-major) and shape, borrowed from R without
@@ -82,20 +246,19 @@ fn matrix<'a>(x: &'a Robj, what: &str) -> Result<(&'a [f64], usize, usize)> {
 
 /// The architecture from `spec = list(sizes, activations, bias)`.
 fn architecture(spec: &Fields, rows: usize) -> Result<Architecture> {
-    let sizes = field(spec, "sizes")?;
-    let sizes: Vec<usize> = sizes
-        .as_real_slice()
+    let sizes: Vec<usize> = field(spec, "sizes")?
+        .reals()
         .ok_or_else(|| r_error("internal: sizes must be doubles"))?
         .iter()
         .map(|&s| s as usize)
         .collect();
-    let acts = field(spec, "activations")?;
-    let acts: Vec<Activation> = acts
-        .as_str_iter()
+    let acts: Vec<Activation> = field(spec, "activations")?
+        .texts()
         .ok_or_else(|| r_error("internal: activations must be strings"))?
+        .into_iter()
         .map(|a| Activation::parse(a).ok_or_else(|| r_error(format!("unknown activation '{}'", a))))
         .collect::<Result<_>>()?;
-    let bias = match text(spec, "bias")?.as_str() {
+    let bias = match text(spec, "bias")? {
         "column" => BiasLayout::Column,
         "row" => BiasLayout::Row,
         other => return Err(r_error(format!("unknown bias layout '{}'", other))),
@@ -109,10 +272,11 @@ fn flatten_params(arch: &Architecture, blocks: &List) -> Result<Vec<f64>> {
         return Err(r_error("internal: one weight and one bias matrix are needed per layer"));
     }
     let mut params = vec![0.0; arch.n_params()];
+    // SAFETY: `blocks` is a list of the call's arguments (see Fields).
+    let block = |k: usize| Value(unsafe { VECTOR_ELT(blocks.get(), k as R_xlen_t) }, PhantomData);
     for l in 0..arch.layers() {
         for (k, range) in [(2 * l, arch.weights(l)), (2 * l + 1, arch.biases(l))] {
-            let block = blocks.elt(k)?;
-            let data = block.as_real_slice().ok_or_else(|| r_error("internal: parameters must be doubles"))?;
+            let data = block(k).reals().ok_or_else(|| r_error("internal: parameters must be doubles"))?;
             if data.len() != range.len() {
                 return Err(r_error(format!("internal: parameter block {} has the wrong size", k + 1)));
             }
@@ -128,22 +292,21 @@ fn new_matrix(data: &[f64], rows: usize, cols: usize) -> Robj {
     m.into()
 }
 
-/// `list(W1, b1, W2, b2, ...)` from the parameter vector.
-fn param_blocks(arch: &Architecture, params: &[f64]) -> Robj {
-    let mut out = Vec::with_capacity(2 * arch.layers());
+/// Stores `list(W1, b1, W2, b2, ...)` from the parameter vector at `out[[i]]`.
+fn put_param_blocks(out: &mut NewList, i: usize, arch: &Architecture, params: &[f64]) {
+    let blocks = out.put_list(i, 2 * arch.layers());
     for l in 0..arch.layers() {
-        out.push(new_matrix(&params[arch.weights(l)], arch.fan_in(l), arch.fan_out(l)));
-        out.push(new_matrix(&params[arch.biases(l)], arch.bias_rows(), arch.fan_out(l)));
+        put_reals(blocks, 2 * l, &params[arch.weights(l)], Some((arch.fan_in(l), arch.fan_out(l))));
+        put_reals(blocks, 2 * l + 1, &params[arch.biases(l)], Some((arch.bias_rows(), arch.fan_out(l))));
     }
-    List::from_values(out).into()
 }
 
 fn optimizer(config: &Fields) -> Result<Optimizer> {
-    Ok(match text(config, "optimizer")?.as_str() {
+    Ok(match text(config, "optimizer")? {
         "gd" => Optimizer::Gd,
         "sgd" => Optimizer::Sgd {
             momentum: real(config, "momentum")?,
-            nesterov: field(config, "nesterov")?.as_bool().unwrap_or(false),
+            nesterov: field(config, "nesterov")?.flag().unwrap_or(false),
         },
         "adam" => Optimizer::Adam { beta1: real(config, "beta1")?, beta2: real(config, "beta2")?, eps: real(config, "epsilon")? },
         "lm" => Optimizer::Lm,
@@ -269,17 +432,15 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj,
         Status::Interrupted => ("interrupted", 0.0),
         Status::Diverged { epoch } => ("diverged", epoch as f64),
     };
-    let names = ["params", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"];
-    let values: Vec<Robj> = vec![
-        param_blocks(&arch, &flat),
-        new_matrix(&history.output, n, o),
-        history.loss.into(),
-        history.val_loss.into(),
-        (history.best_epoch as f64).into(),
-        status.into(),
-        diverged_at.into(),
-    ];
-    List::from_names_and_values(names, values)
+    let mut out = NewList::named(&["params", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"]);
+    put_param_blocks(&mut out, 0, &arch, &flat);
+    out.put_reals(1, &history.output[..n * o], Some((n, o)));
+    out.put_reals(2, &history.loss, None);
+    out.put_reals(3, &history.val_loss, None);
+    out.put_reals(4, &[history.best_epoch as f64], None);
+    out.put_text(5, status);
+    out.put_reals(6, &[diverged_at], None);
+    out.into_list()
 }
 
 /// Network outputs for new rows `x` (`list(W1, b1, ...)` with column biases).
@@ -321,23 +482,19 @@ fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List, config: &Li
     let params = flatten_params(&arch, params)?;
     let loss_name = text(&config, "loss")?;
     let cfg = TrainConfig {
-        loss: Loss::parse(&loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
+        loss: Loss::parse(loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
         optimizer: optimizer(&config)?,
         lr: real(&config, "lr")?,
         epochs: count(&config, "epochs")?,
         batch_size: count(&config, "batch_size")?,
         weight_decay: real(&config, "weight_decay")?,
-        patience: field(&config, "patience")?.as_real().map(|p| p as usize),
+        patience: field(&config, "patience")?.real().map(|p| p as usize),
         seed: real(&config, "seed")? as u64,
         threads: count(&config, "threads")?.max(1),
     };
     // Absent (as from trace_) means double.
-    let single = field(&config, "precision").ok().and_then(|p| p.as_str().map(|p| p == "single")).unwrap_or(false);
+    let single = field(&config, "precision").ok().and_then(|p| p.text()).is_some_and(|p| p == "single");
     Ok(Problem { x: xs, y: ys, n, arch, params, cfg, single })
-}
-
-fn named_list(names: &[&str], values: Vec<Robj>) -> Result<List> {
-    List::from_names_and_values(names, values)
 }
 
 /// Every intermediate matrix of one iteration of a one-hidden-layer network,
@@ -384,18 +541,21 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<Li
     cfg.epochs = 1;
     train::train(arch, &mut updated, Dataset { x: pb.x, y: pb.y, rows: n }, None, &cfg, &mut |_| Control::Continue);
     let br = arch.bias_rows();
-    let m = |v: &[f64], r: usize, c: usize| new_matrix(v, r, c);
-    named_list(
-        &["hidden_layer_input", "hiddenlayer_activations", "output_layer_input", "output", "E",
-          "slope_output_layer", "slope_hidden_layer", "d_output", "Error_at_hidden_layer",
-          "d_hiddenlayer", "wout", "wh", "bout", "bh"],
-        vec![
-            m(&hidden_input, n, h), m(&hidden, n, h), m(&output_input, n, o), m(&output, n, o), m(&e, n, o),
-            m(&slope_out, n, o), m(&slope_hidden, n, h), m(&d_output, n, o), m(&error_hidden, n, h),
-            m(&d_hidden, n, h), m(&updated[arch.weights(1)], h, o), m(&updated[arch.weights(0)], d, h),
-            m(&updated[arch.biases(1)], br, o), m(&updated[arch.biases(0)], br, h),
-        ],
-    )
+    let mut out = NewList::named(&[
+        "hidden_layer_input", "hiddenlayer_activations", "output_layer_input", "output", "E",
+        "slope_output_layer", "slope_hidden_layer", "d_output", "Error_at_hidden_layer",
+        "d_hiddenlayer", "wout", "wh", "bout", "bh",
+    ]);
+    let matrices: [(&[f64], usize, usize); 14] = [
+        (&hidden_input, n, h), (&hidden, n, h), (&output_input, n, o), (&output, n, o), (&e, n, o),
+        (&slope_out, n, o), (&slope_hidden, n, h), (&d_output, n, o), (&error_hidden, n, h),
+        (&d_hidden, n, h), (&updated[arch.weights(1)], h, o), (&updated[arch.weights(0)], d, h),
+        (&updated[arch.biases(1)], br, o), (&updated[arch.biases(0)], br, h),
+    ];
+    for (i, (data, rows, cols)) in matrices.into_iter().enumerate() {
+        out.put_reals(i, data, Some((rows, cols)));
+    }
+    out.into_list()
 }
 
 /// The objective (mean over rows of the per-row loss, see `Loss::objective`)
@@ -416,7 +576,10 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Resul
             gradient[r].copy_from_slice(&ws.deltas[l][..len]);
         }
     }
-    named_list(&["value", "gradient"], vec![value.into(), gradient.into()])
+    let mut out = NewList::named(&["value", "gradient"]);
+    out.put_reals(0, &[value], None);
+    out.put_reals(1, &gradient, None);
+    out.into_list()
 }
 
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
