@@ -5,8 +5,8 @@
 #' @useDynLib backprop, .registration = TRUE
 NULL
 
-train_ <- function(x, y, spec, params, config, x_val, y_val, progress) {
-  .Call(wrap__train_, x, y, spec, params, config, x_val, y_val, progress)
+train_ <- function(x, y, spec, params, x_val, y_val, progress) {
+  .Call(wrap__train_, x, y, spec, params, x_val, y_val, progress)
 }
 
 predict_ <- function(x, spec, params, threads) {
@@ -17,10 +17,10 @@ gemm_rate_ <- function(n, threads, reps) {
   .Call(wrap__gemm_rate_, n, threads, reps)
 }
 
-trace_ <- function(x, y, spec, params, config) {
-  .Call(wrap__trace_, x, y, spec, params, config)
+trace_ <- function(x, y, spec, params) {
+  .Call(wrap__trace_, x, y, spec, params)
 }
 
-objective_ <- function(x, y, spec, params, config) {
-  .Call(wrap__objective_, x, y, spec, params, config)
+objective_ <- function(x, y, spec, params) {
+  .Call(wrap__objective_, x, y, spec, params)
 }

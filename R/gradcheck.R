@@ -39,8 +39,6 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
     batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = weight_decay,
     validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE
   )
-  arch <- spec_arch(spec)
-  config <- spec_config(spec)
   blocks <- interleave(spec$params$weights, spec$params$biases)
   shapes <- lapply(blocks, dim)
   theta <- unlist(lapply(blocks, c))
@@ -54,8 +52,8 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
     }
     out
   }
-  value <- function(theta) objective_(spec$x, spec$y, arch, rebuild(theta), config)$value
-  analytic <- objective_(spec$x, spec$y, arch, blocks, config)$gradient
+  value <- function(theta) objective_(spec$x, spec$y, spec, rebuild(theta))$value
+  analytic <- objective_(spec$x, spec$y, spec, blocks)$gradient
   numeric <- vapply(seq_along(theta), function(i) {
     up <- theta
     down <- theta

@@ -176,11 +176,15 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   if (optimizer == "lm") check_lm_size(n_train, sizes)
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
 
+  # The Rust entry points read the spec itself: its architecture (sizes,
+  # activations, bias) and settings, as doubles and strings.
   list(
     x = x, y = y, val = val, levels = target$levels, scaling = scaling,
-    sizes = sizes, hidden = hidden, activation = activation, output = output,
+    sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
+    activations = c(activation, output),
     loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
-    batch_size = batch_size, momentum = momentum, nesterov = nesterov,
+    batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8,
     weight_decay = weight_decay, patience = patience, bias = bias,
     init = init_name, params = params, seed = seed, threads = threads,
     precision = precision, verbose = verbose
@@ -236,8 +240,7 @@ default_threads <- local({
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec, call = NULL, blueprint = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  res <- train_(spec$x, spec$y, spec_arch(spec),
-                interleave(spec$params$weights, spec$params$biases), spec_config(spec),
+  res <- train_(spec$x, spec$y, spec, interleave(spec$params$weights, spec$params$biases),
                 spec$val$x, spec$val$y, progress)
   if (!is.null(progress)) progress(NULL, NULL)
   if (res$status == "diverged") {
@@ -251,24 +254,6 @@ run_training <- function(spec, call = NULL, blueprint = NULL) {
             "; returning the network as it was then.", call. = FALSE)
   }
   new_fit(spec, res, call, blueprint)
-}
-
-# The architecture and settings as the Rust entry points read them.
-spec_arch <- function(spec) {
-  list(sizes = as.numeric(spec$sizes), activations = c(spec$activation, spec$output),
-       bias = spec$bias)
-}
-
-spec_config <- function(spec) {
-  list(
-    loss = spec$loss, optimizer = spec$optimizer, lr = spec$lr,
-    epochs = spec$epochs, batch_size = as.numeric(spec$batch_size),
-    weight_decay = spec$weight_decay,
-    patience = if (is.null(spec$patience)) NULL else as.numeric(spec$patience),
-    seed = spec$seed, threads = as.numeric(spec$threads), precision = spec$precision,
-    momentum = spec$momentum, nesterov = spec$nesterov,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
-  )
 }
 
 interleave <- function(a, b) {

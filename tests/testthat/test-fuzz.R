@@ -114,14 +114,16 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
                    weight_decay = 0, patience = NULL, seed = 0, threads = 1, momentum = 0,
                    nesterov = FALSE, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)
     arch <- function(act, bias = "column") list(sizes = c(2, 2, 1), activations = c(act, "sigmoid"), bias = bias)
+    # A training spec as train_() reads it: architecture and settings in one list.
+    spec <- function(act, bias = "column", loss = "sse") {
+      utils::modifyList(c(arch(act, bias), config), list(loss = loss))
+    }
     grab <- function(expr) tryCatch({ expr; "no error" }, error = function(e) conditionMessage(e))
-    bad_config <- config
-    bad_config$loss <- "%s%s%n%n"
     c(
-      activation = grab(ns$train_(x, y, arch("%s%s%n%n"), blocks, config, NULL, NULL, NULL)),
-      bias = grab(ns$train_(x, y, arch("tanh", "100%n"), blocks, config, NULL, NULL, NULL)),
-      loss = grab(ns$train_(x, y, arch("tanh"), blocks, bad_config, NULL, NULL, NULL)),
-      progress = grab(ns$train_(x, y, arch("tanh"), blocks, config, NULL, NULL,
+      activation = grab(ns$train_(x, y, spec("%s%s%n%n"), blocks, NULL, NULL, NULL)),
+      bias = grab(ns$train_(x, y, spec("tanh", "100%n"), blocks, NULL, NULL, NULL)),
+      loss = grab(ns$train_(x, y, spec("tanh", loss = "%s%s%n%n"), blocks, NULL, NULL, NULL)),
+      progress = grab(ns$train_(x, y, spec("tanh"), blocks, NULL, NULL,
                                 function(epoch, loss) stop("%s%n%s%n in the callback"))),
       predict = grab(ns$predict_(x, arch("%d%x%n"), blocks, 1))
     )

@@ -301,14 +301,14 @@ fn put_param_blocks(out: &mut NewList, i: usize, arch: &Architecture, params: &[
     }
 }
 
-fn optimizer(config: &Fields) -> Result<Optimizer> {
-    Ok(match text(config, "optimizer")? {
+fn optimizer(spec: &Fields) -> Result<Optimizer> {
+    Ok(match text(spec, "optimizer")? {
         "gd" => Optimizer::Gd,
         "sgd" => Optimizer::Sgd {
-            momentum: real(config, "momentum")?,
-            nesterov: field(config, "nesterov")?.flag().unwrap_or(false),
+            momentum: real(spec, "momentum")?,
+            nesterov: field(spec, "nesterov")?.flag().unwrap_or(false),
         },
-        "adam" => Optimizer::Adam { beta1: real(config, "beta1")?, beta2: real(config, "beta2")?, eps: real(config, "epsilon")? },
+        "adam" => Optimizer::Adam { beta1: real(spec, "beta1")?, beta2: real(spec, "beta2")?, eps: real(spec, "epsilon")? },
         "lm" => Optimizer::Lm,
         "lbfgs" => Optimizer::Lbfgs,
         other => return Err(r_error(format!("unknown optimizer '{}'", other))),
@@ -363,11 +363,12 @@ impl Pacer {
     }
 }
 
-/// Trains a network. `params` is `list(W1, b1, ...)`; returns the trained
-/// blocks, the training output, the loss history and how training ended.
+/// Trains a network. `spec` is the R side's training spec (see [`problem`]),
+/// `params` is `list(W1, b1, ...)`; returns the trained blocks, the training
+/// output, the loss history and how training ended.
 #[extendr]
-fn train_(x: Robj, y: Robj, spec: List, params: List, config: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
-    let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg, single } = problem(&x, &y, &spec, &params, &config)?;
+fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
+    let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg, single } = problem(&x, &y, &spec, &params)?;
     let (d, o) = (arch.inputs(), arch.outputs());
     let validation = if x_val.is_null() {
         None
@@ -471,37 +472,41 @@ struct Problem<'a> {
     single: bool,
 }
 
-fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List, config: &List) -> Result<Problem<'a>> {
+/// `spec` holds the architecture (`sizes`, `activations`, `bias`) and the
+/// settings (`loss`, `optimizer` and its constants, `lr`, `epochs`,
+/// `batch_size`, `weight_decay`, `patience`, `seed`, `threads`, `precision`),
+/// as `training_spec()` in R/spec.R lays them out; other fields are ignored.
+fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List) -> Result<Problem<'a>> {
     let (xs, n, d) = matrix(x, "x")?;
     let (ys, ny, o) = matrix(y, "y")?;
-    let (spec, config) = (Fields::of(spec), Fields::of(config));
+    let spec = Fields::of(spec);
     let arch = architecture(&spec, n)?;
     if ny != n || d != arch.inputs() || o != arch.outputs() {
         return Err(r_error("internal: x, y and the architecture disagree"));
     }
     let params = flatten_params(&arch, params)?;
-    let loss_name = text(&config, "loss")?;
+    let loss_name = text(&spec, "loss")?;
     let cfg = TrainConfig {
         loss: Loss::parse(loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
-        optimizer: optimizer(&config)?,
-        lr: real(&config, "lr")?,
-        epochs: count(&config, "epochs")?,
-        batch_size: count(&config, "batch_size")?,
-        weight_decay: real(&config, "weight_decay")?,
-        patience: field(&config, "patience")?.real().map(|p| p as usize),
-        seed: real(&config, "seed")? as u64,
-        threads: count(&config, "threads")?.max(1),
+        optimizer: optimizer(&spec)?,
+        lr: real(&spec, "lr")?,
+        epochs: count(&spec, "epochs")?,
+        batch_size: count(&spec, "batch_size")?,
+        weight_decay: real(&spec, "weight_decay")?,
+        patience: field(&spec, "patience")?.real().map(|p| p as usize),
+        seed: real(&spec, "seed")? as u64,
+        threads: count(&spec, "threads")?.max(1),
     };
-    // Absent (as from trace_) means double.
-    let single = field(&config, "precision").ok().and_then(|p| p.text()).is_some_and(|p| p == "single");
+    // Absent means double.
+    let single = field(&spec, "precision").ok().and_then(|p| p.text()).is_some_and(|p| p == "single");
     Ok(Problem { x: xs, y: ys, n, arch, params, cfg, single })
 }
 
 /// Every intermediate matrix of one iteration of a one-hidden-layer network,
 /// under the article's names, and the parameters after the iteration's update.
 #[extendr]
-fn trace_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<List> {
-    let pb = problem(&x, &y, &spec, &params, &config)?;
+fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
+    let pb = problem(&x, &y, &spec, &params)?;
     let (arch, n) = (&pb.arch, pb.n);
     if arch.layers() != 2 {
         return Err(r_error("internal: the trace shows one hidden layer"));
@@ -561,8 +566,8 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<Li
 /// The objective (mean over rows of the per-row loss, see `Loss::objective`)
 /// and its gradient by backpropagation, for gradient checks.
 #[extendr]
-fn objective_(x: Robj, y: Robj, spec: List, params: List, config: List) -> Result<List> {
-    let pb = problem(&x, &y, &spec, &params, &config)?;
+fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
+    let pb = problem(&x, &y, &spec, &params)?;
     let mut ws = Workspace::new(&pb.arch, pb.n);
     let data = Dataset { x: pb.x, y: pb.y, rows: pb.n };
     let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, pb.cfg.weight_decay, &mut ws, pb.cfg.threads);
