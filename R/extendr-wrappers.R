@@ -17,6 +17,10 @@ gemm_rate_ <- function(n, threads, reps) {
   .Call(wrap__gemm_rate_, n, threads, reps)
 }
 
+draw_params_ <- function(init, sizes, bias_rows) {
+  .Call(wrap__draw_params_, init, sizes, bias_rows)
+}
+
 trace_ <- function(x, y, spec, params) {
   .Call(wrap__trace_, x, y, spec, params)
 }

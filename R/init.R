@@ -1,52 +1,16 @@
 # Starting weights. Every draw comes from R's RNG, so set.seed() governs them.
 
-# The article's R program lays a per-unit bias vector out as an n x units
-# matrix with `matrix(rep(b, n), nrow = n, byrow = FALSE)`: column-wise
-# recycling, so row i of column j holds b[((j - 1) * n + i - 1) %% units + 1].
-# Reproduced literally, quirk included.
-lay_out_bias <- function(b, bias, n) {
-  # rep() then dim<- is matrix(rep(b, n), nrow = n), without matrix()'s
-  # argument handling (it costs more than the article network's epochs).
-  if (bias == "row") {
-    m <- rep(b, n)
-    dim(m) <- c(n, length(b))
-  } else {
-    m <- b
-    dim(m) <- c(1L, length(b))
-  }
-  m
-}
-
 # Draws (weights, biases) for layer sizes `sizes` = c(d, h1, ..., o), layer by
 # layer, weights before biases: for one hidden layer the article's order
-# wh, bias_in, wout, bias_out.
+# wh, bias_in, wout, bias_out. The draws are R's own rnorm() and runif()
+# deviates, made in Rust (draw_params_ in src/rust/src/lib.rs lists them per
+# `init`) under one fetch of R's RNG state. The article's R program lays a
+# per-unit bias vector out as an n x units matrix with
+# `matrix(rep(b, n), nrow = n, byrow = FALSE)`: column-wise recycling, so row
+# i of column j holds b[((j - 1) * n + i - 1) %% units + 1]; `bias = "row"`
+# reproduces it literally, quirk included.
 draw_params <- function(init, sizes, bias, n) {
-  layers <- length(sizes) - 1L
-  weights <- vector("list", layers)
-  biases <- vector("list", layers)
-  for (l in seq_len(layers)) {
-    fan_in <- sizes[l]
-    fan_out <- sizes[l + 1L]
-    w <- switch(init,
-      article = rnorm(fan_in * fan_out, mean = 0, sd = 1),
-      uniform = runif(fan_in * fan_out),
-      xavier = {
-        a <- sqrt(6 / (fan_in + fan_out))
-        runif(fan_in * fan_out, -a, a)
-      },
-      he = rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in)),
-      nnet = runif(fan_in * fan_out, -0.7, 0.7)
-    )
-    b <- switch(init,
-      article = , uniform = runif(fan_out),
-      xavier = , he = numeric(fan_out),
-      nnet = runif(fan_out, -0.7, 0.7)
-    )
-    dim(w) <- c(fan_in, fan_out)
-    weights[[l]] <- w
-    biases[[l]] <- lay_out_bias(b, bias, n)
-  }
-  list(weights = weights, biases = biases)
+  draw_params_(init, as.numeric(sizes), if (bias == "row") as.numeric(n) else 1)
 }
 
 # The caller's starting matrices: list(wh, bh, wout, bout), list(weights,

@@ -72,6 +72,42 @@ test_that("init = 'article' with the column layout draws the R program's numbers
   expect_same_network(fit, ref)
 })
 
+test_that("every init draws R's own rnorm() and runif() numbers, in order, and leaves R's RNG where R would", {
+  # The draws are made in Rust; this is what they must equal, written in R.
+  reference <- function(init, sizes, bias, n) {
+    layers <- length(sizes) - 1L
+    weights <- biases <- vector("list", layers)
+    for (l in seq_len(layers)) {
+      fan_in <- sizes[l]
+      fan_out <- sizes[l + 1L]
+      w <- switch(init,
+        article = rnorm(fan_in * fan_out), uniform = runif(fan_in * fan_out),
+        xavier = runif(fan_in * fan_out, -sqrt(6 / (fan_in + fan_out)), sqrt(6 / (fan_in + fan_out))),
+        he = rnorm(fan_in * fan_out, sd = sqrt(2 / fan_in)),
+        nnet = runif(fan_in * fan_out, -0.7, 0.7))
+      b <- switch(init, article = , uniform = runif(fan_out), xavier = , he = numeric(fan_out),
+                  nnet = runif(fan_out, -0.7, 0.7))
+      weights[[l]] <- matrix(w, fan_in, fan_out)
+      biases[[l]] <- matrix(rep(b, if (bias == "row") n else 1), nrow = if (bias == "row") n else 1)
+    }
+    list(weights = weights, biases = biases)
+  }
+  draw <- backprop:::draw_params
+  for (init in c("article", "uniform", "xavier", "he", "nnet")) {
+    for (bias in c("column", "row")) {
+      for (sizes in list(c(4, 3, 1), c(2, 5, 4, 3))) {
+        set.seed(21)
+        want <- reference(init, sizes, bias, 7)
+        after_want <- runif(1)
+        set.seed(21)
+        got <- draw(init, sizes, bias, 7)
+        expect_identical(got, want, label = paste(init, bias, length(sizes)))
+        expect_identical(runif(1), after_want)
+      }
+    }
+  }
+})
+
 test_that("row-layout starting matrices can be given, and bias may then be omitted", {
   set.seed(11)
   ref <- article_r_program(article_X, article_Y, seed = 11, epoch = 50)

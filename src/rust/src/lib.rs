@@ -24,9 +24,9 @@ use loss::Loss;
 use network::{Architecture, BiasLayout, Workspace};
 use optimizer::Optimizer;
 use extendr_ffi::{
-    cetype_t, R_NamesSymbol, R_xlen_t, Rf_allocMatrix, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect,
+    cetype_t, GetRNGstate, PutRNGstate, R_NamesSymbol, R_xlen_t, Rf_allocMatrix, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect,
     Rf_xlength, LOGICAL, REAL,
-    R_CHAR, SET_STRING_ELT, SET_VECTOR_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
+    R_CHAR, Rf_runif, SET_STRING_ELT, SET_VECTOR_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
 };
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -318,6 +318,9 @@ fn optimizer(spec: &Fields) -> Result<Optimizer> {
 extern "C" {
     fn R_ToplevelExec(fun: Option<unsafe extern "C" fn(*mut std::ffi::c_void)>, data: *mut std::ffi::c_void) -> std::os::raw::c_int;
     fn R_CheckUserInterrupt();
+    /// R's normal deviate with mean `mu` and standard deviation `sigma`, as
+    /// `rnorm()` draws each element (Rmath's `rnorm`).
+    fn Rf_rnorm(mu: f64, sigma: f64) -> f64;
 }
 
 unsafe extern "C" fn check_interrupt(_: *mut std::ffi::c_void) {
@@ -587,6 +590,75 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     out.into_list()
 }
 
+/// Starting weights and biases for layer sizes `sizes` = (d, h1, ..., o),
+/// drawn from R's RNG exactly as R code would draw them, layer by layer,
+/// weights before biases (for one hidden layer the article's order wh,
+/// bias_in, wout, bias_out):
+///
+/// | init | weights | biases |
+/// |---|---|---|
+/// | article | `rnorm(fan_in * fan_out)` | `runif(fan_out)` |
+/// | uniform | `runif(fan_in * fan_out)` | `runif(fan_out)` |
+/// | xavier | `runif(., -a, a)`, a = sqrt(6 / (fan_in + fan_out)) | zero |
+/// | he | `rnorm(., sd = sqrt(2 / fan_in))` | zero |
+/// | nnet | `runif(., -0.7, 0.7)` | `runif(fan_out, -0.7, 0.7)` |
+///
+/// Each bias vector is laid out as `bias_rows x fan_out` by column-wise
+/// recycling (`matrix(rep(b, n), nrow = n)`, the R program's layout, quirk
+/// included, when `bias_rows` is n). One fetch and store of R's RNG state
+/// serves every draw: drawn by `rnorm()` and `runif()` from R, each of the
+/// article's four draws fetched and stored it, which cost more than the
+/// article network's training. Returns `list(weights = list(...), biases = list(...))`.
+#[extendr]
+fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
+    if !matches!(init, "article" | "uniform" | "xavier" | "he" | "nnet") {
+        return Err(r_error(format!("internal: unknown init '{}'", init)));
+    }
+    if sizes.len() < 2 || sizes.iter().chain([&bias_rows]).any(|&s| !(s >= 1.0 && s.fract() == 0.0 && s < 1e15)) {
+        return Err(r_error("internal: sizes and bias_rows must be positive whole numbers"));
+    }
+    let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
+    let rows = bias_rows as usize;
+    let layers = sizes.len() - 1;
+    let mut blocks: Vec<(Vec<f64>, usize, usize)> = Vec::with_capacity(2 * layers);
+    // SAFETY: called from R's thread; every draw happens between the fetch
+    // and the store of R's RNG state, with nothing in between that can fail.
+    unsafe {
+        GetRNGstate();
+        for l in 0..layers {
+            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
+            let draw = |count: usize, f: &dyn Fn() -> f64| (0..count).map(|_| f()).collect::<Vec<f64>>();
+            let weights = match init {
+                "article" => draw(fan_in * fan_out, &|| Rf_rnorm(0.0, 1.0)),
+                "uniform" => draw(fan_in * fan_out, &|| Rf_runif(0.0, 1.0)),
+                "xavier" => {
+                    let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
+                    draw(fan_in * fan_out, &|| Rf_runif(-a, a))
+                }
+                "he" => {
+                    let sd = (2.0 / fan_in as f64).sqrt();
+                    draw(fan_in * fan_out, &|| Rf_rnorm(0.0, sd))
+                }
+                _ => draw(fan_in * fan_out, &|| Rf_runif(-0.7, 0.7)),
+            };
+            let biases = match init {
+                "article" | "uniform" => draw(fan_out, &|| Rf_runif(0.0, 1.0)),
+                "xavier" | "he" => vec![0.0; fan_out],
+                _ => draw(fan_out, &|| Rf_runif(-0.7, 0.7)),
+            };
+            blocks.push((weights, fan_in, fan_out));
+            blocks.push(((0..rows * fan_out).map(|k| biases[k % fan_out]).collect(), rows, fan_out));
+        }
+        PutRNGstate();
+    }
+    let mut out = NewList::named(&["weights", "biases"]);
+    let (weights, biases) = (out.put_list(0, layers), out.put_list(1, layers));
+    for (k, (data, r, c)) in blocks.iter().enumerate() {
+        put_reals(if k % 2 == 0 { weights } else { biases }, k / 2, data, Some((*r, *c)));
+    }
+    out.into_list()
+}
+
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
 /// (best of `reps`), for the benchmarks' hardware limit.
 #[extendr]
@@ -609,6 +681,7 @@ extendr_module! {
     fn train_;
     fn predict_;
     fn gemm_rate_;
+    fn draw_params_;
     fn trace_;
     fn objective_;
 }
