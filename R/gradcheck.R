@@ -39,7 +39,8 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
     batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = weight_decay,
     validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE
   )
-  blocks <- interleave(spec$params$weights, spec$params$biases)
+  # theta: the parameters in the core's order, W1, b1, W2, b2, ...
+  blocks <- c(rbind(spec$params$weights, spec$params$biases))
   shapes <- lapply(blocks, dim)
   theta <- unlist(lapply(blocks, c))
   rebuild <- function(theta) {
@@ -50,10 +51,10 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
       out[[k]] <- matrix(theta[at + seq_len(size)], shapes[[k]][1], shapes[[k]][2])
       at <- at + size
     }
-    out
+    list(weights = out[c(TRUE, FALSE)], biases = out[c(FALSE, TRUE)])
   }
   value <- function(theta) objective_(spec$x, spec$y, spec, rebuild(theta))$value
-  analytic <- objective_(spec$x, spec$y, spec, blocks)$gradient
+  analytic <- objective_(spec$x, spec$y, spec, spec$params)$gradient
   numeric <- vapply(seq_along(theta), function(i) {
     up <- theta
     down <- theta

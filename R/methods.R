@@ -80,7 +80,7 @@ predict.mlp_fit <- function(object, new_data, type = c("response", "class", "raw
     arch <- list(sizes = as.numeric(object$sizes),
                  activations = c(object$activation, object$output_activation),
                  bias = "column")
-    raw <- predict_(x, arch, interleave(object$weights, object$biases),
+    raw <- predict_(x, arch, list(weights = object$weights, biases = object$biases),
                     resolve_threads(threads))
     rownames(raw) <- rownames(x)
     colnames(raw) <- colnames(object$output)

@@ -240,8 +240,7 @@ default_threads <- local({
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec, call = NULL, blueprint = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  res <- train_(spec$x, spec$y, spec, interleave(spec$params$weights, spec$params$biases),
-                spec$val$x, spec$val$y, progress)
+  res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress)
   if (!is.null(progress)) progress(NULL, NULL)
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
@@ -256,18 +255,11 @@ run_training <- function(spec, call = NULL, blueprint = NULL) {
   new_fit(spec, res, call, blueprint)
 }
 
-interleave <- function(a, b) {
-  out <- vector("list", 2L * length(a))
-  out[c(TRUE, FALSE)] <- a
-  out[c(FALSE, TRUE)] <- b
-  out
-}
-
 # The fit, built in one piece: for the article's tiny network, building it
 # field by field cost as much as a few hundred epochs.
 new_fit <- function(spec, res, call = NULL, blueprint = NULL) {
-  weights <- res$params[c(TRUE, FALSE)]
-  biases <- res$params[c(FALSE, TRUE)]
+  weights <- res$weights
+  biases <- res$biases
   output <- res$output
   # dimnames()[[2]] and class<- are primitives; colnames() and structure()
   # are not, and cost more than the article network's training.

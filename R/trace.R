@@ -51,7 +51,7 @@ mlp_trace <- function(X, Y, hidden = 3, lr = NULL, bias = c("column", "row"),
     validation = NULL, patience = NULL, scale = FALSE, threads = threads, verbose = FALSE
   )
   if (length(spec$hidden) != 1L) abort("`init` must describe a network with one hidden layer.")
-  res <- trace_(spec$x, spec$y, spec, interleave(spec$params$weights, spec$params$biases))
+  res <- trace_(spec$x, spec$y, spec, spec$params)
   start <- list(wh = spec$params$weights[[1]], bh = spec$params$biases[[1]],
                 wout = spec$params$weights[[2]], bout = spec$params$biases[[2]])
   structure(c(list(X = spec$x, Y = spec$y, lr = spec$lr, bias = spec$bias,

@@ -109,7 +109,8 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
     ns <- asNamespace("backprop")
     x <- matrix(runif(6), 3)
     y <- matrix(runif(3), 3)
-    blocks <- list(matrix(0.1, 2, 2), matrix(0, 1, 2), matrix(0.1, 2, 1), matrix(0, 1, 1))
+    blocks <- list(weights = list(matrix(0.1, 2, 2), matrix(0.1, 2, 1)),
+                   biases = list(matrix(0, 1, 2), matrix(0, 1, 1)))
     config <- list(loss = "sse", optimizer = "gd", lr = 0.1, epochs = 3, batch_size = 3,
                    weight_decay = 0, patience = NULL, seed = 0, threads = 1, momentum = 0,
                    nesterov = FALSE, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)

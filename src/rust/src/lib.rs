@@ -108,6 +108,15 @@ impl<'a> Value<'a> {
         unsafe { Some((0..Rf_xlength(self.0)).map(|i| char_text(STRING_ELT(self.0, i))).collect()) }
     }
 
+    /// Element `i` of a list.
+    fn element(&self, i: usize) -> Option<Value<'a>> {
+        // SAFETY: a VECSXP with more than i elements, alive for 'a; its
+        // elements are alive as long as it is.
+        unsafe {
+            (self.is(SEXPTYPE::VECSXP) && (i as R_xlen_t) < Rf_xlength(self.0)).then(|| Value(VECTOR_ELT(self.0, i as R_xlen_t), PhantomData))
+        }
+    }
+
     /// A character vector's only element.
     fn text(&self) -> Option<&'a str> {
         self.texts().filter(|v| v.len() == 1).map(|v| v[0])
@@ -266,19 +275,20 @@ fn architecture(spec: &Fields, rows: usize) -> Result<Architecture> {
     Architecture::new(sizes, acts, bias, rows).map_err(r_error)
 }
 
-/// Flattens `list(W1, b1, W2, b2, ...)` into the core's parameter vector.
+/// Flattens `list(weights = list(W1, W2, ...), biases = list(b1, b2, ...))`
+/// into the core's parameter vector.
 fn flatten_params(arch: &Architecture, blocks: &List) -> Result<Vec<f64>> {
-    if blocks.len() != 2 * arch.layers() {
-        return Err(r_error("internal: one weight and one bias matrix are needed per layer"));
-    }
+    let blocks = Fields::of(blocks);
+    let (weights, biases) = (field(&blocks, "weights")?, field(&blocks, "biases")?);
     let mut params = vec![0.0; arch.n_params()];
-    // SAFETY: `blocks` is a list of the call's arguments (see Fields).
-    let block = |k: usize| Value(unsafe { VECTOR_ELT(blocks.get(), k as R_xlen_t) }, PhantomData);
     for l in 0..arch.layers() {
-        for (k, range) in [(2 * l, arch.weights(l)), (2 * l + 1, arch.biases(l))] {
-            let data = block(k).reals().ok_or_else(|| r_error("internal: parameters must be doubles"))?;
+        for (kind, list, range) in [("weight", weights, arch.weights(l)), ("bias", biases, arch.biases(l))] {
+            let data = list
+                .element(l)
+                .and_then(|m| m.reals())
+                .ok_or_else(|| r_error(format!("internal: {} matrix {} is missing or not double", kind, l + 1)))?;
             if data.len() != range.len() {
-                return Err(r_error(format!("internal: parameter block {} has the wrong size", k + 1)));
+                return Err(r_error(format!("internal: {} matrix {} has the wrong size", kind, l + 1)));
             }
             params[range].copy_from_slice(data);
         }
@@ -292,12 +302,13 @@ fn new_matrix(data: &[f64], rows: usize, cols: usize) -> Robj {
     m.into()
 }
 
-/// Stores `list(W1, b1, W2, b2, ...)` from the parameter vector at `out[[i]]`.
-fn put_param_blocks(out: &mut NewList, i: usize, arch: &Architecture, params: &[f64]) {
-    let blocks = out.put_list(i, 2 * arch.layers());
+/// Stores the weight matrices of the parameter vector at `out[[i]]` and the
+/// bias matrices at `out[[i + 1]]`, as two lists.
+fn put_params(out: &mut NewList, i: usize, arch: &Architecture, params: &[f64]) {
+    let (weights, biases) = (out.put_list(i, arch.layers()), out.put_list(i + 1, arch.layers()));
     for l in 0..arch.layers() {
-        put_reals(blocks, 2 * l, &params[arch.weights(l)], Some((arch.fan_in(l), arch.fan_out(l))));
-        put_reals(blocks, 2 * l + 1, &params[arch.biases(l)], Some((arch.bias_rows(), arch.fan_out(l))));
+        put_reals(weights, l, &params[arch.weights(l)], Some((arch.fan_in(l), arch.fan_out(l))));
+        put_reals(biases, l, &params[arch.biases(l)], Some((arch.bias_rows(), arch.fan_out(l))));
     }
 }
 
@@ -367,7 +378,8 @@ impl Pacer {
 }
 
 /// Trains a network. `spec` is the R side's training spec (see [`problem`]),
-/// `params` is `list(W1, b1, ...)`; returns the trained blocks, the training
+/// `params` is `list(weights = list(W1, ...), biases = list(b1, ...))`;
+/// returns the trained weights and biases (in the same form), the training
 /// output, the loss history and how training ended.
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
@@ -436,14 +448,14 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
         Status::Interrupted => ("interrupted", 0.0),
         Status::Diverged { epoch } => ("diverged", epoch as f64),
     };
-    let mut out = NewList::named(&["params", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"]);
-    put_param_blocks(&mut out, 0, &arch, &flat);
-    out.put_reals(1, &history.output[..n * o], Some((n, o)));
-    out.put_reals(2, &history.loss, None);
-    out.put_reals(3, &history.val_loss, None);
-    out.put_reals(4, &[history.best_epoch as f64], None);
-    out.put_text(5, status);
-    out.put_reals(6, &[diverged_at], None);
+    let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"]);
+    put_params(&mut out, 0, &arch, &flat);
+    out.put_reals(2, &history.output[..n * o], Some((n, o)));
+    out.put_reals(3, &history.loss, None);
+    out.put_reals(4, &history.val_loss, None);
+    out.put_reals(5, &[history.best_epoch as f64], None);
+    out.put_text(6, status);
+    out.put_reals(7, &[diverged_at], None);
     out.into_list()
 }
 
