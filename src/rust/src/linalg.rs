@@ -88,19 +88,26 @@ pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bo
         unsafe { block.part(0, m, 0, n) };
         return;
     }
-    // Large products are computed as bands (of BAND rows, or of COLUMN_BAND
-    // columns when c is short), each by a single-threaded gemm, whatever the
-    // thread count: the bands are the same with 1 thread or 8, so the result
-    // does not depend on `threads`. Workers take contiguous runs of bands.
+    // Large products are computed as bands (of at most BAND rows, or of at
+    // most COLUMN_BAND columns when c is short), each by a single-threaded
+    // gemm, whatever the thread count: the bands depend on the shape alone,
+    // the same with 1 thread or 8, so the result does not depend on
+    // `threads`. Workers take contiguous runs of bands.
     let by_rows = m > BAND;
-    let (extent, width) = if by_rows { (m, BAND) } else { (n, COLUMN_BAND) };
-    let bands = extent.div_ceil(width);
+    let (extent, most) = if by_rows { (m, BAND) } else { (n, COLUMN_BAND) };
+    // Bands of equal size (at most `most`): a short last band would leave a
+    // thread idle while another finishes two full ones.
+    let bands = extent.div_ceil(most);
+    let width = extent.div_ceil(bands);
     let workers = threads.clamp(1, bands);
     let per_worker = bands.div_ceil(workers);
     let run = |first_band: usize| {
         for band in first_band..(first_band + per_worker).min(bands) {
             let first = band * width;
-            let size = width.min(extent - first);
+            let size = width.min(extent.saturating_sub(first));
+            if size == 0 {
+                continue;
+            }
             // SAFETY: bands are disjoint runs of rows (or columns) within c.
             unsafe {
                 if by_rows {
@@ -114,10 +121,10 @@ pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bo
     crate::parallel::for_each_part(workers, workers, &|w| run(w * per_worker));
 }
 
-/// Columns per band of a large product whose result has few rows.
+/// The most columns per band of a large product whose result has few rows.
 const COLUMN_BAND: usize = 64;
 
-/// Rows per band of a large product (see [`matmul`]).
+/// The most rows per band of a large product (see [`matmul`]).
 const BAND: usize = 256;
 
 /// Products with at least this many multiply-adds are split across threads.
