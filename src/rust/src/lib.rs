@@ -24,9 +24,9 @@ use loss::Loss;
 use network::{Architecture, BiasLayout, Workspace};
 use optimizer::Optimizer;
 use extendr_ffi::{
-    cetype_t, GetRNGstate, PutRNGstate, R_NamesSymbol, R_xlen_t, Rf_allocMatrix, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE, Rf_protect, Rf_setAttrib, Rf_unprotect,
-    Rf_xlength, LOGICAL, REAL,
-    R_CHAR, Rf_runif, SET_STRING_ELT, SET_VECTOR_ELT, SEXP, SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
+    cetype_t, GetRNGstate, PutRNGstate, R_NamesSymbol, R_xlen_t, Rf_allocMatrix, Rf_allocVector, Rf_getAttrib, Rf_mkCharLenCE,
+    Rf_protect, Rf_runif, Rf_setAttrib, Rf_unprotect, Rf_xlength, LOGICAL, REAL, R_CHAR, SET_STRING_ELT, SET_VECTOR_ELT, SEXP,
+    SEXPTYPE, STRING_ELT, TYPEOF, VECTOR_ELT,
 };
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
@@ -108,6 +108,11 @@ impl<'a> Value<'a> {
         unsafe { Some((0..Rf_xlength(self.0)).map(|i| char_text(STRING_ELT(self.0, i))).collect()) }
     }
 
+    /// A character vector's only element.
+    fn text(&self) -> Option<&'a str> {
+        self.texts().filter(|v| v.len() == 1).map(|v| v[0])
+    }
+
     /// Element `i` of a list.
     fn element(&self, i: usize) -> Option<Value<'a>> {
         // SAFETY: a VECSXP with more than i elements, alive for 'a; its
@@ -115,11 +120,6 @@ impl<'a> Value<'a> {
         unsafe {
             (self.is(SEXPTYPE::VECSXP) && (i as R_xlen_t) < Rf_xlength(self.0)).then(|| Value(VECTOR_ELT(self.0, i as R_xlen_t), PhantomData))
         }
-    }
-
-    /// A character vector's only element.
-    fn text(&self) -> Option<&'a str> {
-        self.texts().filter(|v| v.len() == 1).map(|v| v[0])
     }
 
     /// TRUE or FALSE (NA and anything else: None).
@@ -226,7 +226,8 @@ impl NewList {
 /// with more than `i` elements (a [`NewList`] or a list it holds).
 fn put_reals(parent: SEXP, i: usize, data: &[f64], dim: Option<(usize, usize)>) {
     if let Some((rows, cols)) = dim {
-        assert_eq!(rows * cols, data.len(), "internal: matrix shape and data disagree");
+        // (R's dimensions are C ints.)
+        assert!(rows * cols == data.len() && rows <= c_int::MAX as usize && cols <= c_int::MAX as usize, "internal: matrix shape and data disagree");
     }
     // SAFETY: the vector is stored in the protected parent as soon as it is
     // allocated; it has data.len() elements.
