@@ -179,10 +179,24 @@ pub unsafe fn sigmoid4(z: [f64; 4]) -> [f64; 4] {
 #[target_feature(enable = "avx2,fma")]
 pub unsafe fn sigmoid4_with(z: [f64; 4], k: &SigmoidConstants) -> [f64; 4] {
     use std::arch::x86_64::*;
+    let s = sigmoid_m256(_mm256_loadu_pd(z.as_ptr()), k);
+    let mut out = [0.0; 4];
+    _mm256_storeu_pd(out.as_mut_ptr(), s);
+    out
+}
+
+/// [`sigmoid4_with`] on a vector register.
+///
+/// # Safety
+/// The processor must have AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+pub unsafe fn sigmoid_m256(z: std::arch::x86_64::__m256d, k: &SigmoidConstants) -> std::arch::x86_64::__m256d {
+    use std::arch::x86_64::*;
     let c = |i: usize| _mm256_load_pd(k.0[i].as_ptr());
     let inv_fact = |i: usize| c(INV_FACT + i - 2);
     let fma = |a, b, c| _mm256_fmadd_pd(a, b, c);
-    let z = _mm256_loadu_pd(z.as_ptr());
     // e^x for x = −z, as in exp, but unclamped: the lanes beyond the clamp
     // are replaced at the end, so the clamp is not on the way to the result.
     let shifted = fma(z, c(NEG_LOG2E), c(SHIFT_ROW));
@@ -219,10 +233,7 @@ pub unsafe fn sigmoid4_with(z: [f64; 4], k: &SigmoidConstants) -> [f64; 4] {
     // the end; the choice between the two is made beside the chain.
     let above = _mm256_cmp_pd::<_CMP_GT_OQ>(z, c(HIGH));
     let beyond = _mm256_or_pd(above, _mm256_cmp_pd::<_CMP_LT_OQ>(z, c(LOW)));
-    let s = _mm256_blendv_pd(s, _mm256_blendv_pd(c(AT_LOW), one, above), beyond);
-    let mut out = [0.0; 4];
-    _mm256_storeu_pd(out.as_mut_ptr(), s);
-    out
+    _mm256_blendv_pd(s, _mm256_blendv_pd(c(AT_LOW), one, above), beyond)
 }
 
 /// `sigmoid(-709.0)`, the smallest value [`sigmoid`] returns (checked by a test).

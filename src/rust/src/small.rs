@@ -39,7 +39,7 @@ use crate::network::{Architecture, BiasLayout};
 use crate::simd::SigmoidConstants;
 
 /// The f64 entries of [`SigmoidConstants`].
-const SIGMOID_LEN: usize = std::mem::size_of::<SigmoidConstants>() / 8;
+pub(crate) const SIGMOID_LEN: usize = std::mem::size_of::<SigmoidConstants>() / 8;
 use std::ops::Range;
 
 /// The most rows the small path takes.
@@ -445,11 +445,158 @@ fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: b
         // it), with the offsets, activations and update rule as constants.
         let (layers, frame) = pair_layout(P, ROW, net.frame.rows, net.layers[0].fan_in, net.layers[0].fan_out, net.frame.outputs);
         let Update::Descend { lr, .. } = pass.update else { unreachable!() };
+        #[cfg(target_arch = "x86_64")]
+        if FMA && P == 4 {
+            // SAFETY: FMA epochs run only when the processor has AVX2 and
+            // FMA; the layout is the net's (see above).
+            unsafe { pair4::epochs::<ROW>(&mut cells, &layers, &frame, pass.loss, pass.scale, lr, sums) };
+            return;
+        }
         let pass = Pass { update: Update::Descend { lr, weight_decay: 0.0 }, ..pass };
         sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, true, true>(&mut cells, &layers, &frame, pass));
     } else {
         let frame = net.frame;
         sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, NARROW, false>(&mut cells, &net.layers, &frame, pass));
+    }
+}
+
+/// [`Kernel::Pair`] for columns of four rows (nets of up to four rows, such
+/// as the article's), written with vector registers: [`epoch`]'s arithmetic
+/// in the same order, but each layer's columns, activations and deltas pass
+/// to the next step in registers, where [`epoch`] stores them and loads them
+/// again (some five cycles each time, on the chain an epoch waits on).
+#[cfg(target_arch = "x86_64")]
+mod pair4 {
+    use super::{cross_entropy, Cells, Frame, Layer, Loss};
+    use crate::simd::sigmoid_m256;
+    use std::arch::x86_64::*;
+
+    /// `$body` with `$j` = 0, 1, 2, 3 in turn: constant indices keep the
+    /// arrays of registers it fills in registers.
+    macro_rules! unroll4 {
+        ($j:ident => $body:block) => {{
+            { let $j = 0usize; $body }
+            { let $j = 1usize; $body }
+            { let $j = 2usize; $body }
+            { let $j = 3usize; $body }
+        }};
+    }
+
+    /// Four columns, zero past the layer's units.
+    type Block = [__m256d; 4];
+
+    /// Runs `sums.len()` epochs of plain gradient descent.
+    ///
+    /// # Safety
+    /// The processor must have AVX2 and FMA, and `layers` and `frame` must be
+    /// the net's layout for columns of four rows (see `pair_layout`).
+    #[target_feature(enable = "avx2,fma")]
+    #[allow(clippy::too_many_arguments)]
+    pub unsafe fn epochs<const ROW: bool>(cells: &mut Cells, layers: &[Layer; 2], frame: &Frame, loss: Loss, scale: f64, lr: f64, sums: &mut [f64]) {
+        let (hidden, top) = (&layers[0], &layers[1]);
+        let (h, o) = (hidden.fan_out, top.fan_out);
+        let base = cells.0.as_mut_ptr();
+        debug_assert!(frame.sigmoid_at + crate::small::SIGMOID_LEN <= cells.0.len() && top.b_at + 16 <= cells.0.len());
+        // Every column starts at a multiple of four in the 32-byte aligned buffer.
+        let load = |at: usize| _mm256_load_pd(base.add(at));
+        let store = |at: usize, v: __m256d| _mm256_store_pd(base.add(at), v);
+        let splat = |at: usize| _mm256_broadcast_sd(&*base.add(at));
+        let consts = &*base.add(frame.sigmoid_at).cast::<crate::simd::SigmoidConstants>();
+        let zero = _mm256_setzero_pd();
+        let lr_v = _mm256_set1_pd(lr);
+        let keep = load(frame.keep_at);
+        let factor = if loss == Loss::Mse { 2.0 / frame.outputs as f64 } else { 1.0 };
+        let gain_scale = _mm256_set1_pd(-(factor * scale));
+        let scale_v = _mm256_set1_pd(scale);
+        let x: Block = [load(hidden.input_at), load(hidden.input_at + 4), load(hidden.input_at + 8), load(hidden.input_at + 12)];
+        // `init + Σ_q block[q] · w[q]` in `combine`'s two chains, the w[q] at
+        // w_at + q·step.
+        let combine = |block: &Block, w_at: usize, step: usize, init: __m256d| {
+            let even = _mm256_fmadd_pd(block[2], splat(w_at + 2 * step), _mm256_fmadd_pd(block[0], splat(w_at), init));
+            let odd = _mm256_fmadd_pd(block[3], splat(w_at + 3 * step), _mm256_fmadd_pd(block[1], splat(w_at + step), zero));
+            _mm256_add_pd(even, odd)
+        };
+        let bias = |layer: &Layer, j: usize| if ROW { load(layer.b_at + 4 * j) } else { splat(layer.b_at + j) };
+        // `lane_sums`: the four row sums of four columns, as one vector.
+        let lane_sums = |v: &Block| {
+            let p01 = _mm256_add_pd(_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
+            let p23 = _mm256_add_pd(_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
+            _mm256_add_pd(_mm256_permute2f128_pd::<0x20>(p01, p23), _mm256_permute2f128_pd::<0x31>(p01, p23))
+        };
+        let descend = |at: usize, g: __m256d| store(at, _mm256_fnmadd_pd(g, lr_v, load(at)));
+        // The gradient of a layer's weights and biases (`backward_layer`'s
+        // second part), each applied as soon as it is summed.
+        let gradient = |layer: &Layer, inputs: &Block, deltas: &Block| {
+            let n = layer.fan_out;
+            unroll4!(j => {
+                if j < n {
+                    let products = [0, 1, 2, 3].map(|q| _mm256_mul_pd(inputs[q], deltas[j]));
+                    descend(layer.w_at + 4 * j, lane_sums(&products));
+                }
+            });
+            if ROW {
+                let mut row_sums = deltas[0];
+                unroll4!(j => {
+                    if j > 0 && j < n {
+                        row_sums = _mm256_add_pd(row_sums, deltas[j]);
+                    }
+                });
+                unroll4!(j => {
+                    if j < n {
+                        descend(layer.b_at + 4 * j, row_sums);
+                    }
+                });
+            } else {
+                descend(layer.b_at, lane_sums(deltas));
+            }
+        };
+
+        for sum in sums.iter_mut() {
+            let mut a1: Block = [zero; 4];
+            unroll4!(j => {
+                if j < h {
+                    a1[j] = sigmoid_m256(combine(&x, hidden.w_at + 4 * j, 1, bias(hidden, j)), consts);
+                }
+            });
+            let mut a2: Block = [zero; 4];
+            let mut d2: Block = [zero; 4];
+            let mut squares = zero;
+            let mut ce = 0.0;
+            unroll4!(k => {
+                if k < o {
+                    a2[k] = sigmoid_m256(combine(&a1, top.w_at + 4 * k, 1, bias(top, k)), consts);
+                    store(top.output_at + 4 * k, a2[k]);
+                    let y = load(frame.y_at + 4 * k);
+                    d2[k] = if loss == Loss::CrossEntropy {
+                        let n = frame.rows;
+                        ce += cross_entropy(&cells.0[top.output_at + 4 * k..][..n], &cells.0[frame.y_at + 4 * k..][..n]);
+                        _mm256_and_pd(_mm256_mul_pd(_mm256_sub_pd(a2[k], y), scale_v), keep)
+                    } else {
+                        let e = _mm256_and_pd(_mm256_sub_pd(y, a2[k]), keep);
+                        squares = _mm256_fmadd_pd(e, e, squares);
+                        let slope = _mm256_mul_pd(a2[k], _mm256_sub_pd(_mm256_set1_pd(1.0), a2[k]));
+                        _mm256_mul_pd(e, _mm256_mul_pd(slope, gain_scale))
+                    };
+                }
+            });
+            // The hidden deltas, from the output layer's weights before their update.
+            let mut d1: Block = [zero; 4];
+            unroll4!(i => {
+                if i < h {
+                    let slope = _mm256_mul_pd(a1[i], _mm256_sub_pd(_mm256_set1_pd(1.0), a1[i]));
+                    d1[i] = if o == 1 {
+                        _mm256_mul_pd(d2[0], _mm256_mul_pd(splat(top.w_at + i), slope))
+                    } else {
+                        _mm256_mul_pd(combine(&d2, top.w_at + i, 4, zero), slope)
+                    };
+                }
+            });
+            gradient(top, &a1, &d2);
+            gradient(hidden, &x, &d1);
+            let mut lanes = [0.0; 4];
+            _mm256_storeu_pd(lanes.as_mut_ptr(), squares);
+            *sum = ce + lanes.iter().sum::<f64>();
+        }
     }
 }
 
