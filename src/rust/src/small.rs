@@ -500,7 +500,6 @@ mod pair4 {
         // Every column starts at a multiple of four in the 32-byte aligned buffer.
         let load = |at: usize| _mm256_load_pd(base.add(at));
         let store = |at: usize, v: __m256d| _mm256_store_pd(base.add(at), v);
-        let splat = |at: usize| _mm256_broadcast_sd(&*base.add(at));
         let consts = &*base.add(frame.sigmoid_at).cast::<crate::simd::SigmoidConstants>();
         let zero = _mm256_setzero_pd();
         let lr_v = _mm256_set1_pd(lr);
@@ -511,27 +510,41 @@ mod pair4 {
         let x: Block = [load(hidden.input_at), load(hidden.input_at + 4), load(hidden.input_at + 8), load(hidden.input_at + 12)];
         // `init + Σ_q block[q] · w[q]` in `combine`'s two chains, the w[q] at
         // w_at + q·step.
-        let combine = |block: &Block, w_at: usize, step: usize, init: __m256d| {
-            let even = _mm256_fmadd_pd(block[2], splat(w_at + 2 * step), _mm256_fmadd_pd(block[0], splat(w_at), init));
-            let odd = _mm256_fmadd_pd(block[3], splat(w_at + 3 * step), _mm256_fmadd_pd(block[1], splat(w_at + step), zero));
+        // `init + Σ_q block[q] · w[q]` in `combine`'s two chains.
+        let combine = |block: &Block, w: [__m256d; 4], init: __m256d| {
+            let even = _mm256_fmadd_pd(block[2], w[2], _mm256_fmadd_pd(block[0], w[0], init));
+            let odd = _mm256_fmadd_pd(block[3], w[3], _mm256_fmadd_pd(block[1], w[1], zero));
             _mm256_add_pd(even, odd)
         };
-        let bias = |layer: &Layer, j: usize| if ROW { load(layer.b_at + 4 * j) } else { splat(layer.b_at + j) };
+        // The four lanes of a register, each broadcast.
+        let lanes = |v: __m256d| -> [__m256d; 4] {
+            [_mm256_permute4x64_pd::<0x00>(v), _mm256_permute4x64_pd::<0x55>(v), _mm256_permute4x64_pd::<0xAA>(v), _mm256_permute4x64_pd::<0xFF>(v)]
+        };
+        // The parameters stay in registers for the call's epochs: column j
+        // of each weight block, and the bias columns (row layout) or the
+        // layer's bias row (column layout, in register 0).
+        let params = |layer: &Layer| -> (Block, Block) {
+            let w = [0, 1, 2, 3].map(|j| load(layer.w_at + 4 * j));
+            let b = if ROW { [0, 1, 2, 3].map(|j| load(layer.b_at + 4 * j)) } else { [load(layer.b_at), zero, zero, zero] };
+            (w, b)
+        };
+        let (mut w0, mut b0) = params(hidden);
+        let (mut w1, mut b1) = params(top);
+        let bias = |b: &Block, j: usize| if ROW { b[j] } else { lanes(b[0])[j] };
         // `lane_sums`: the four row sums of four columns, as one vector.
         let lane_sums = |v: &Block| {
             let p01 = _mm256_add_pd(_mm256_unpacklo_pd(v[0], v[1]), _mm256_unpackhi_pd(v[0], v[1]));
             let p23 = _mm256_add_pd(_mm256_unpacklo_pd(v[2], v[3]), _mm256_unpackhi_pd(v[2], v[3]));
             _mm256_add_pd(_mm256_permute2f128_pd::<0x20>(p01, p23), _mm256_permute2f128_pd::<0x31>(p01, p23))
         };
-        let descend = |at: usize, g: __m256d| store(at, _mm256_fnmadd_pd(g, lr_v, load(at)));
+        let descend = |p: &mut __m256d, g: __m256d| *p = _mm256_fnmadd_pd(g, lr_v, *p);
         // The gradient of a layer's weights and biases (`backward_layer`'s
         // second part), each applied as soon as it is summed.
-        let gradient = |layer: &Layer, inputs: &Block, deltas: &Block| {
-            let n = layer.fan_out;
+        let gradient = |n: usize, w: &mut Block, b: &mut Block, inputs: &Block, deltas: &Block| {
             unroll4!(j => {
                 if j < n {
                     let products = [0, 1, 2, 3].map(|q| _mm256_mul_pd(inputs[q], deltas[j]));
-                    descend(layer.w_at + 4 * j, lane_sums(&products));
+                    descend(&mut w[j], lane_sums(&products));
                 }
             });
             if ROW {
@@ -543,11 +556,11 @@ mod pair4 {
                 });
                 unroll4!(j => {
                     if j < n {
-                        descend(layer.b_at + 4 * j, row_sums);
+                        descend(&mut b[j], row_sums);
                     }
                 });
             } else {
-                descend(layer.b_at, lane_sums(deltas));
+                descend(&mut b[0], lane_sums(deltas));
             }
         };
 
@@ -555,7 +568,7 @@ mod pair4 {
             let mut a1: Block = [zero; 4];
             unroll4!(j => {
                 if j < h {
-                    a1[j] = sigmoid_m256(combine(&x, hidden.w_at + 4 * j, 1, bias(hidden, j)), consts);
+                    a1[j] = sigmoid_m256(combine(&x, lanes(w0[j]), bias(&b0, j)), consts);
                 }
             });
             let mut a2: Block = [zero; 4];
@@ -564,7 +577,7 @@ mod pair4 {
             let mut ce = 0.0;
             unroll4!(k => {
                 if k < o {
-                    a2[k] = sigmoid_m256(combine(&a1, top.w_at + 4 * k, 1, bias(top, k)), consts);
+                    a2[k] = sigmoid_m256(combine(&a1, lanes(w1[k]), bias(&b1, k)), consts);
                     store(top.output_at + 4 * k, a2[k]);
                     let y = load(frame.y_at + 4 * k);
                     d2[k] = if loss == Loss::CrossEntropy {
@@ -579,23 +592,38 @@ mod pair4 {
                     };
                 }
             });
-            // The hidden deltas, from the output layer's weights before their update.
+            // The hidden deltas, from the output layer's weights before their
+            // update: row i of W1 is lane i of its columns.
             let mut d1: Block = [zero; 4];
+            let w1_lanes = w1.map(lanes);
             unroll4!(i => {
                 if i < h {
                     let slope = _mm256_mul_pd(a1[i], _mm256_sub_pd(_mm256_set1_pd(1.0), a1[i]));
                     d1[i] = if o == 1 {
-                        _mm256_mul_pd(d2[0], _mm256_mul_pd(splat(top.w_at + i), slope))
+                        _mm256_mul_pd(d2[0], _mm256_mul_pd(w1_lanes[0][i], slope))
                     } else {
-                        _mm256_mul_pd(combine(&d2, top.w_at + i, 4, zero), slope)
+                        _mm256_mul_pd(combine(&d2, [0, 1, 2, 3].map(|k| w1_lanes[k][i]), zero), slope)
                     };
                 }
             });
-            gradient(top, &a1, &d2);
-            gradient(hidden, &x, &d1);
-            let mut lanes = [0.0; 4];
-            _mm256_storeu_pd(lanes.as_mut_ptr(), squares);
-            *sum = ce + lanes.iter().sum::<f64>();
+            gradient(o, &mut w1, &mut b1, &a1, &d2);
+            gradient(h, &mut w0, &mut b0, &x, &d1);
+            let mut square_lanes = [0.0; 4];
+            _mm256_storeu_pd(square_lanes.as_mut_ptr(), squares);
+            *sum = ce + square_lanes.iter().sum::<f64>();
+        }
+        // Back to the buffer (the padding entries stayed zero: their
+        // gradients are zero).
+        for (layer, w, b) in [(hidden, w0, b0), (top, w1, b1)] {
+            unroll4!(j => {
+                store(layer.w_at + 4 * j, w[j]);
+                if ROW {
+                    store(layer.b_at + 4 * j, b[j]);
+                }
+            });
+            if !ROW {
+                store(layer.b_at, b[0]);
+            }
         }
     }
 }
