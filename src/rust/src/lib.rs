@@ -460,7 +460,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     out.into_list()
 }
 
-/// Network outputs for new rows `x` (`list(W1, b1, ...)` with column biases).
+/// Network outputs for new rows `x` (parameters as `list(weights =, biases =)`, column biases).
 #[extendr]
 fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     let (xs, n, d) = matrix(&x, "x")?;
