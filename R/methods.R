@@ -78,7 +78,7 @@ predict.mlp_fit <- function(object, new_data, type = c("response", "class", "raw
     x <- new_inputs(object, new_data)
     if (!is.null(object$scaling)) x <- apply_stats(x, object$scaling$x)
     arch <- list(sizes = as.numeric(object$sizes),
-                 activations = c(object$activation, object$output_activation),
+                 activation = object$activation, output = object$output_activation,
                  bias = "column")
     raw <- predict_(x, arch, list(weights = object$weights, biases = object$biases),
                     resolve_threads(threads))

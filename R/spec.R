@@ -177,11 +177,10 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
 
   # The Rust entry points read the spec itself: its architecture (sizes,
-  # activations, bias) and settings, as doubles and strings.
+  # activation, output, bias) and settings, as doubles and strings.
   list(
     x = x, y = y, val = val, levels = target$levels, scaling = scaling,
     sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
-    activations = c(activation, output),
     loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
     batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
     beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8,

@@ -114,7 +114,7 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
     config <- list(loss = "sse", optimizer = "gd", lr = 0.1, epochs = 3, batch_size = 3,
                    weight_decay = 0, patience = NULL, seed = 0, threads = 1, momentum = 0,
                    nesterov = FALSE, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)
-    arch <- function(act, bias = "column") list(sizes = c(2, 2, 1), activations = c(act, "sigmoid"), bias = bias)
+    arch <- function(act, bias = "column") list(sizes = c(2, 2, 1), activation = act, output = "sigmoid", bias = bias)
     # A training spec as train_() reads it: architecture and settings in one list.
     spec <- function(act, bias = "column", loss = "sse") {
       utils::modifyList(c(arch(act, bias), config), list(loss = loss))

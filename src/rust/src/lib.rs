@@ -225,23 +225,32 @@ impl NewList {
 /// `rows x cols` when `dim` is given. `parent` must be a protected list
 /// with more than `i` elements (a [`NewList`] or a list it holds).
 fn put_reals(parent: SEXP, i: usize, data: &[f64], dim: Option<(usize, usize)>) {
+    // SAFETY: the new vector is stored in the protected parent before
+    // anything else is allocated.
+    unsafe {
+        assert!(TYPEOF(parent) == SEXPTYPE::VECSXP && (i as R_xlen_t) < Rf_xlength(parent));
+        SET_VECTOR_ELT(parent, i as R_xlen_t, new_reals(data, dim));
+    }
+}
+
+/// A new, unprotected R double vector holding `data`, shaped `rows x cols`
+/// when `dim` is given.
+///
+/// # Safety
+/// The caller must protect or store it before R allocates anything else.
+unsafe fn new_reals(data: &[f64], dim: Option<(usize, usize)>) -> SEXP {
     if let Some((rows, cols)) = dim {
         // (R's dimensions are C ints.)
         assert!(rows * cols == data.len() && rows <= c_int::MAX as usize && cols <= c_int::MAX as usize, "internal: matrix shape and data disagree");
     }
-    // SAFETY: the vector is stored in the protected parent as soon as it is
-    // allocated; it has data.len() elements.
-    unsafe {
-        assert!(TYPEOF(parent) == SEXPTYPE::VECSXP && (i as R_xlen_t) < Rf_xlength(parent));
-        let v = match dim {
-            Some((rows, cols)) => Rf_allocMatrix(SEXPTYPE::REALSXP, rows as c_int, cols as c_int),
-            None => Rf_allocVector(SEXPTYPE::REALSXP, data.len() as R_xlen_t),
-        };
-        SET_VECTOR_ELT(parent, i as R_xlen_t, v);
-        if !data.is_empty() {
-            std::slice::from_raw_parts_mut(REAL(v), data.len()).copy_from_slice(data);
-        }
+    let v = match dim {
+        Some((rows, cols)) => Rf_allocMatrix(SEXPTYPE::REALSXP, rows as c_int, cols as c_int),
+        None => Rf_allocVector(SEXPTYPE::REALSXP, data.len() as R_xlen_t),
+    };
+    if !data.is_empty() {
+        std::slice::from_raw_parts_mut(REAL(v), data.len()).copy_from_slice(data);
     }
+    v
 }
 
 /// A double matrix's data (column-major) and shape, borrowed from R without
@@ -254,7 +263,7 @@ fn matrix<'a>(x: &'a Robj, what: &str) -> Result<(&'a [f64], usize, usize)> {
     Ok((&data[..r * c], r, c))
 }
 
-/// The architecture from `spec = list(sizes, activations, bias)`.
+/// The architecture from `spec = list(sizes, activation, output, bias)`.
 fn architecture(spec: &Fields, rows: usize) -> Result<Architecture> {
     let sizes: Vec<usize> = field(spec, "sizes")?
         .reals()
@@ -262,9 +271,10 @@ fn architecture(spec: &Fields, rows: usize) -> Result<Architecture> {
         .iter()
         .map(|&s| s as usize)
         .collect();
-    let acts: Vec<Activation> = field(spec, "activations")?
-        .texts()
-        .ok_or_else(|| r_error("internal: activations must be strings"))?
+    // The hidden layers' activations, then the output's.
+    let mut names = field(spec, "activation")?.texts().ok_or_else(|| r_error("internal: activation must be strings"))?;
+    names.push(text(spec, "output")?);
+    let acts: Vec<Activation> = names
         .into_iter()
         .map(|a| Activation::parse(a).ok_or_else(|| r_error(format!("unknown activation '{}'", a))))
         .collect::<Result<_>>()?;
@@ -298,9 +308,8 @@ fn flatten_params(arch: &Architecture, blocks: &List) -> Result<Vec<f64>> {
 }
 
 fn new_matrix(data: &[f64], rows: usize, cols: usize) -> Robj {
-    let mut m = RMatrix::<f64>::new(rows, cols);
-    m.data_mut().copy_from_slice(&data[..rows * cols]);
-    m.into()
+    // SAFETY: protected as an Robj at once.
+    unsafe { Robj::from_sexp(new_reals(&data[..rows * cols], Some((rows, cols)))) }
 }
 
 /// Stores the weight matrices of the parameter vector at `out[[i]]` and the
@@ -488,7 +497,7 @@ struct Problem<'a> {
     single: bool,
 }
 
-/// `spec` holds the architecture (`sizes`, `activations`, `bias`) and the
+/// `spec` holds the architecture (`sizes`, `activation`, `output`, `bias`) and the
 /// settings (`loss`, `optimizer` and its constants, `lr`, `epochs`,
 /// `batch_size`, `weight_decay`, `patience`, `seed`, `threads`, `precision`),
 /// as `training_spec()` in R/spec.R lays them out; other fields are ignored.
@@ -624,52 +633,61 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
 /// article network's training. Returns `list(weights = list(...), biases = list(...))`.
 #[extendr]
 fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
-    if !matches!(init, "article" | "uniform" | "xavier" | "he" | "nnet") {
-        return Err(r_error(format!("internal: unknown init '{}'", init)));
-    }
-    if sizes.len() < 2 || sizes.iter().chain([&bias_rows]).any(|&s| !(s >= 1.0 && s.fract() == 0.0 && s < 1e15)) {
+    if sizes.iter().chain([&bias_rows]).any(|&s| !(s >= 1.0 && s.fract() == 0.0 && s < 1e15)) {
         return Err(r_error("internal: sizes and bias_rows must be positive whole numbers"));
     }
     let sizes: Vec<usize> = sizes.iter().map(|&s| s as usize).collect();
-    let rows = bias_rows as usize;
-    let layers = sizes.len() - 1;
-    let mut blocks: Vec<(Vec<f64>, usize, usize)> = Vec::with_capacity(2 * layers);
+    let layers = sizes.len().saturating_sub(1);
+    // The parameters' layout (the activations play no part in it).
+    let arch = Architecture::new(sizes, vec![Activation::Linear; layers], BiasLayout::Row, bias_rows as usize).map_err(r_error)?;
+    let deviates = |l: usize| -> Result<(Deviate, Option<Deviate>)> {
+        let (fan_in, fan_out) = (arch.fan_in(l) as f64, arch.fan_out(l) as f64);
+        Ok(match init {
+            "article" => (Deviate::Normal(1.0), Some(Deviate::Uniform(0.0, 1.0))),
+            "uniform" => (Deviate::Uniform(0.0, 1.0), Some(Deviate::Uniform(0.0, 1.0))),
+            "xavier" => {
+                let a = (6.0 / (fan_in + fan_out)).sqrt();
+                (Deviate::Uniform(-a, a), None)
+            }
+            "he" => (Deviate::Normal((2.0 / fan_in).sqrt()), None),
+            "nnet" => (Deviate::Uniform(-0.7, 0.7), Some(Deviate::Uniform(-0.7, 0.7))),
+            other => return Err(r_error(format!("internal: unknown init '{}'", other))),
+        })
+    };
+    let choices = (0..layers).map(deviates).collect::<Result<Vec<_>>>()?;
+    let mut params = vec![0.0; arch.n_params()];
     // SAFETY: called from R's thread; every draw happens between the fetch
     // and the store of R's RNG state, with nothing in between that can fail.
     unsafe {
         GetRNGstate();
-        for l in 0..layers {
-            let (fan_in, fan_out) = (sizes[l], sizes[l + 1]);
-            let draw = |count: usize, f: &dyn Fn() -> f64| (0..count).map(|_| f()).collect::<Vec<f64>>();
-            let weights = match init {
-                "article" => draw(fan_in * fan_out, &|| Rf_rnorm(0.0, 1.0)),
-                "uniform" => draw(fan_in * fan_out, &|| Rf_runif(0.0, 1.0)),
-                "xavier" => {
-                    let a = (6.0 / (fan_in + fan_out) as f64).sqrt();
-                    draw(fan_in * fan_out, &|| Rf_runif(-a, a))
-                }
-                "he" => {
-                    let sd = (2.0 / fan_in as f64).sqrt();
-                    draw(fan_in * fan_out, &|| Rf_rnorm(0.0, sd))
-                }
-                _ => draw(fan_in * fan_out, &|| Rf_runif(-0.7, 0.7)),
-            };
-            let biases = match init {
-                "article" | "uniform" => draw(fan_out, &|| Rf_runif(0.0, 1.0)),
-                "xavier" | "he" => vec![0.0; fan_out],
-                _ => draw(fan_out, &|| Rf_runif(-0.7, 0.7)),
-            };
-            blocks.push((weights, fan_in, fan_out));
-            blocks.push(((0..rows * fan_out).map(|k| biases[k % fan_out]).collect(), rows, fan_out));
+        for (l, (weight, bias)) in choices.into_iter().enumerate() {
+            params[arch.weights(l)].iter_mut().for_each(|w| *w = weight.draw());
+            let units: Vec<f64> = (0..arch.fan_out(l)).map(|_| bias.map_or(0.0, |b| b.draw())).collect();
+            params[arch.biases(l)].iter_mut().enumerate().for_each(|(k, b)| *b = units[k % units.len()]);
         }
         PutRNGstate();
     }
     let mut out = NewList::named(&["weights", "biases"]);
-    let (weights, biases) = (out.put_list(0, layers), out.put_list(1, layers));
-    for (k, (data, r, c)) in blocks.iter().enumerate() {
-        put_reals(if k % 2 == 0 { weights } else { biases }, k / 2, data, Some((*r, *c)));
-    }
+    put_params(&mut out, 0, &arch, &params);
     out.into_list()
+}
+
+/// One of R's deviates, as `rnorm(., 0, sd)` or `runif(., lo, hi)` draws it.
+#[derive(Clone, Copy)]
+enum Deviate {
+    Normal(f64),
+    Uniform(f64, f64),
+}
+
+impl Deviate {
+    /// # Safety
+    /// Between `GetRNGstate()` and `PutRNGstate()`, on R's thread.
+    unsafe fn draw(self) -> f64 {
+        match self {
+            Deviate::Normal(sd) => Rf_rnorm(0.0, sd),
+            Deviate::Uniform(lo, hi) => Rf_runif(lo, hi),
+        }
+    }
 }
 
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product

@@ -120,8 +120,6 @@ struct Frame {
     /// A column whose real rows have every bit set.
     keep_at: usize,
     sigmoid_at: usize,
-    outputs: usize,
-    output_act: Activation,
     row_bias: bool,
 }
 
@@ -218,8 +216,6 @@ impl SmallNet {
             y_at,
             keep_at,
             sigmoid_at: keep_at + padded,
-            outputs: arch.outputs(),
-            output_act: arch.output_activation(),
             row_bias: arch.bias_layout() == BiasLayout::Row,
         };
         let mut net = SmallNet {
@@ -332,7 +328,7 @@ impl SmallNet {
         let plain_descent = matches!(pass.update, Update::Descend { weight_decay, .. } if weight_decay == 0.0);
         if self.narrow && self.layers.len() == 2 && sigmoid(self.layers[0].act) && sigmoid(self.layers[1].act) && plain_descent {
             // The fixed layout must be the one `new` laid out.
-            let (layers, frame) = pair_layout(self.padded, self.frame.row_bias, self.frame.rows, self.layers[0].fan_in, self.layers[0].fan_out, self.frame.outputs);
+            let (layers, frame) = pair_layout(self.padded, self.frame.row_bias, self.frame.rows, self.layers[0].fan_in, self.layers[0].fan_out, self.layers[1].fan_out);
             assert!(frame == self.frame && layers.iter().zip(&self.layers).all(|(a, b)| a.same_place(b)));
             Kernel::Pair { row_bias: self.frame.row_bias }
         } else if self.narrow {
@@ -360,7 +356,7 @@ impl SmallNet {
     pub fn output(&self, out: &mut [f64]) {
         let top = &self.buffer.as_slice()[self.layers.last().unwrap().output_at..];
         let rows = self.frame.rows;
-        for (dst, src) in out.chunks_exact_mut(rows).zip(top.chunks_exact(self.padded)).take(self.frame.outputs) {
+        for (dst, src) in out.chunks_exact_mut(rows).zip(top.chunks_exact(self.padded)).take(self.layers.last().unwrap().fan_out) {
             dst.copy_from_slice(&src[..rows]);
         }
     }
@@ -445,15 +441,15 @@ fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: b
     if PAIR {
         // The same layers and frame as the net's (`SmallNet::kernel` checked
         // it), with the offsets, activations and update rule as constants.
-        let (layers, frame) = pair_layout(P, ROW, net.frame.rows, net.layers[0].fan_in, net.layers[0].fan_out, net.frame.outputs);
-        let Update::Descend { lr, .. } = pass.update else { unreachable!() };
+        let (layers, frame) = pair_layout(P, ROW, net.frame.rows, net.layers[0].fan_in, net.layers[0].fan_out, net.layers[1].fan_out);
         #[cfg(target_arch = "x86_64")]
         if FMA && P == 4 {
             // SAFETY: FMA epochs run only when the processor has AVX2 and
             // FMA; the layout is the net's (see above).
-            unsafe { pair4::epochs::<ROW>(&mut cells, &layers, &frame, pass.loss, pass.scale, lr, sums) };
+            unsafe { pair4::epochs::<ROW>(&mut cells, &layers, &frame, pass, sums) };
             return;
         }
+        let Update::Descend { lr, .. } = pass.update else { unreachable!() };
         let pass = Pass { update: Update::Descend { lr, weight_decay: 0.0 }, ..pass };
         sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, true, true>(&mut cells, &layers, &frame, pass));
     } else {
@@ -469,7 +465,7 @@ fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: b
 /// again (some five cycles each time, on the chain an epoch waits on).
 #[cfg(target_arch = "x86_64")]
 mod pair4 {
-    use super::{cross_entropy, Cells, Frame, Layer, Loss};
+    use super::{cross_entropy, Cells, Frame, Layer, Loss, Pass, Update};
     use crate::simd::sigmoid_m256;
     use std::arch::x86_64::*;
 
@@ -493,8 +489,7 @@ mod pair4 {
     /// The processor must have AVX2 and FMA, and `layers` and `frame` must be
     /// the net's layout for columns of four rows (see `pair_layout`).
     #[target_feature(enable = "avx2,fma")]
-    #[allow(clippy::too_many_arguments)]
-    pub unsafe fn epochs<const ROW: bool>(cells: &mut Cells, layers: &[Layer; 2], frame: &Frame, loss: Loss, scale: f64, lr: f64, sums: &mut [f64]) {
+    pub unsafe fn epochs<const ROW: bool>(cells: &mut Cells, layers: &[Layer; 2], frame: &Frame, pass: Pass, sums: &mut [f64]) {
         let (hidden, top) = (&layers[0], &layers[1]);
         let (h, o) = (hidden.fan_out, top.fan_out);
         let base = cells.0.as_mut_ptr();
@@ -504,14 +499,17 @@ mod pair4 {
         let store = |at: usize, v: __m256d| _mm256_store_pd(base.add(at), v);
         let consts = &*base.add(frame.sigmoid_at).cast::<crate::simd::SigmoidConstants>();
         let zero = _mm256_setzero_pd();
+        let one = _mm256_set1_pd(1.0);
+        // The sigmoid's slope at its outputs, a·(1 − a).
+        let slope = |a: __m256d| _mm256_mul_pd(a, _mm256_sub_pd(one, a));
+        let (loss, scale) = (pass.loss, pass.scale);
+        let Update::Descend { lr, .. } = pass.update else { unreachable!("pair4 descends") };
         let lr_v = _mm256_set1_pd(lr);
         let keep = load(frame.keep_at);
-        let factor = if loss == Loss::Mse { 2.0 / frame.outputs as f64 } else { 1.0 };
+        let factor = if loss == Loss::Mse { 2.0 / o as f64 } else { 1.0 };
         let gain_scale = _mm256_set1_pd(-(factor * scale));
         let scale_v = _mm256_set1_pd(scale);
         let x: Block = [load(hidden.input_at), load(hidden.input_at + 4), load(hidden.input_at + 8), load(hidden.input_at + 12)];
-        // `init + Σ_q block[q] · w[q]` in `combine`'s two chains, the w[q] at
-        // w_at + q·step.
         // `init + Σ_q block[q] · w[q]` in `combine`'s two chains.
         let combine = |block: &Block, w: [__m256d; 4], init: __m256d| {
             let even = _mm256_fmadd_pd(block[2], w[2], _mm256_fmadd_pd(block[0], w[0], init));
@@ -590,8 +588,7 @@ mod pair4 {
                     } else {
                         let e = _mm256_and_pd(_mm256_sub_pd(y, a2[k]), keep);
                         squares = _mm256_fmadd_pd(e, e, squares);
-                        let slope = _mm256_mul_pd(a2[k], _mm256_sub_pd(_mm256_set1_pd(1.0), a2[k]));
-                        _mm256_mul_pd(e, _mm256_mul_pd(slope, gain_scale))
+                        _mm256_mul_pd(e, _mm256_mul_pd(slope(a2[k]), gain_scale))
                     };
                 }
             });
@@ -601,11 +598,10 @@ mod pair4 {
             let w1_lanes = w1.map(lanes);
             unroll4!(i => {
                 if i < h {
-                    let slope = _mm256_mul_pd(a1[i], _mm256_sub_pd(_mm256_set1_pd(1.0), a1[i]));
                     d1[i] = if o == 1 {
-                        _mm256_mul_pd(d2[0], _mm256_mul_pd(w1_lanes[0][i], slope))
+                        _mm256_mul_pd(d2[0], _mm256_mul_pd(w1_lanes[0][i], slope(a1[i])))
                     } else {
-                        _mm256_mul_pd(combine(&d2, [0, 1, 2, 3].map(|k| w1_lanes[k][i]), zero), slope)
+                        _mm256_mul_pd(combine(&d2, [0, 1, 2, 3].map(|k| w1_lanes[k][i]), zero), slope(a1[i]))
                     };
                 }
             });
@@ -663,8 +659,6 @@ fn pair_layout(padded: usize, row_bias: bool, rows: usize, inputs: usize, hidden
         y_at,
         keep_at: y_at + 4 * padded,
         sigmoid_at: y_at + 5 * padded,
-        outputs,
-        output_act: Activation::Sigmoid,
         row_bias,
     };
     ([layer(0, inputs, hidden), layer(1, hidden, outputs)], frame)
@@ -738,7 +732,7 @@ fn epoch<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: bool>(
         layers.iter().for_each(|layer| forward_layer::<P, FMA, NARROW>(cells, layer, frame));
     }
     let top = layers.last().unwrap();
-    let sum = output_delta::<P, FMA>(cells, top.output_at, frame, pass);
+    let sum = output_delta::<P, FMA>(cells, top, frame, pass);
     let apply = Apply::<FMA> { update: pass.update, grads: frame.grads };
     if PAIR {
         backward_layer::<P, FMA, NARROW>(cells, &layers[1], true, frame, apply);
@@ -913,8 +907,9 @@ fn lane_sums(v: [[f64; 4]; 4]) -> [f64; 4] {
 /// The output layer's delta (d loss / d its input, times `scale`; zero in
 /// the padding rows) for every output column; returns the loss sum.
 #[inline(always)]
-fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, out_at: usize, frame: &Frame, pass: Pass) -> f64 {
-    let (y_at, outputs, n, act, ds) = (frame.y_at, frame.outputs, frame.rows, frame.output_act, frame.deltas);
+fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, top: &Layer, frame: &Frame, pass: Pass) -> f64 {
+    let out_at = top.output_at;
+    let (y_at, outputs, n, act, ds) = (frame.y_at, top.fan_out, frame.rows, top.act, frame.deltas);
     // Clearing the padding rows' bits (not multiplying them by zero) also
     // clears whatever they hold. The mask is read from the buffer: built
     // here from `n`, it made the compiler take the columns apart lane by lane.
