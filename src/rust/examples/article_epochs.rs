@@ -27,7 +27,7 @@ fn main() {
     for _ in 0..runs {
         let mut p: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 37) % 11) as f64 / 11.0 - 0.5).collect();
         let t = Instant::now();
-        let h = train(&arch, &mut p, Dataset { x: &x, y: &y, rows: 3 }, None, &cfg, &mut |_| Control::Continue);
+        let h = train(&arch, &mut p, Dataset::new(&x, &y, 3), None, &cfg, &mut |_| Control::Continue);
         let ns = t.elapsed().as_nanos() as f64 / cfg.epochs as f64;
         assert!(h.loss.last().unwrap().is_finite());
         best = best.min(ns);

@@ -17,7 +17,7 @@ fn main() {
     let cfg = TrainConfig { loss: Loss::Sse, optimizer: Optimizer::Gd, lr: 1e-5, epochs: 2, batch_size: n, weight_decay: 0.0, patience: None, seed: 1, threads };
     let mut best = f64::INFINITY;
     let mut last = Instant::now();
-    train(&arch, &mut p, Dataset { x: &x, y: &y, rows: n }, None, &cfg, &mut |_| {
+    train(&arch, &mut p, Dataset::new(&x, &y, n), None, &cfg, &mut |_| {
         let now = Instant::now();
         best = best.min(now.duration_since(last).as_secs_f64());
         last = now;

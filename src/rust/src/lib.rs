@@ -150,6 +150,19 @@ fn real(list: &Fields, name: &str) -> Result<f64> {
     field(list, name)?.real().ok_or_else(|| r_error(format!("internal: '{}' must be a double", name)))
 }
 
+/// Observation weights: absent or NULL for none, else one finite,
+/// non-negative double per row.
+fn row_weights<'a>(list: &Fields<'a>, name: &str, rows: usize) -> Result<Option<&'a [f64]>> {
+    let Ok(value) = field(list, name) else { return Ok(None) };
+    if value.is(SEXPTYPE::NILSXP) {
+        return Ok(None);
+    }
+    match value.reals() {
+        Some(w) if w.len() == rows && w.iter().all(|w| w.is_finite() && *w >= 0.0) => Ok(Some(w)),
+        _ => Err(r_error(format!("internal: '{}' must hold one non-negative weight per row", name))),
+    }
+}
+
 fn count(list: &Fields, name: &str) -> Result<usize> {
     let v = real(list, name)?;
     if v >= 0.0 && v.fract() == 0.0 && v < 9.0e15 {
@@ -394,6 +407,7 @@ impl Pacer {
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
     let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg, single } = problem(&x, &y, &spec, &params)?;
+    let weights = row_weights(&Fields::of(&spec), "weights", n)?;
     let (d, o) = (arch.inputs(), arch.outputs());
     let validation = if x_val.is_null() {
         None
@@ -403,7 +417,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
         if nv != nyv || dv != d || ov != o {
             return Err(r_error("internal: validation data disagree with the architecture"));
         }
-        Some(Dataset { x: xv, y: yv, rows: nv })
+        Some(Dataset::new(xv, yv, nv).weighted(row_weights(&Fields::of(&spec), "val_weights", nv)?))
     };
     let reporter = if progress.is_null() { None } else { Some(Function::try_from(progress)?) };
 
@@ -437,15 +451,16 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     let history = if single {
         // R has no f32 storage: the data are copied once into single precision.
         let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
-        let (x32, y32) = (f32s(xs), f32s(ys));
-        let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.rows));
-        let val32 = val32.as_ref().map(|(x, y, rows)| Dataset { x: x.as_slice(), y: y.as_slice(), rows: *rows });
+        let (x32, y32, w32) = (f32s(xs), f32s(ys), weights.map(f32s));
+        let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.w.map(f32s), v.rows));
+        let val32 = val32.as_ref().map(|(x, y, w, rows)| Dataset::new(x.as_slice(), y.as_slice(), *rows).weighted(w.as_deref()));
         let mut p32 = f32s(&flat);
-        let history = train::train(&arch, &mut p32, Dataset { x: &x32, y: &y32, rows: n }, val32, &cfg, &mut on_epoch);
+        let data32 = Dataset::new(&x32, &y32, n).weighted(w32.as_deref());
+        let history = train::train(&arch, &mut p32, data32, val32, &cfg, &mut on_epoch);
         flat.iter_mut().zip(&p32).for_each(|(d, &s)| *d = s as f64);
         history
     } else {
-        train::train(&arch, &mut flat, Dataset { x: xs, y: ys, rows: n }, validation, &cfg, &mut on_epoch)
+        train::train(&arch, &mut flat, Dataset::new(xs, ys, n).weighted(weights), validation, &cfg, &mut on_epoch)
     };
     if let Some(e) = callback_error {
         let msg: String = e.to_string().chars().take(200).collect();
@@ -555,7 +570,7 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let hidden = ws.acts[0][..n * h].to_vec();
     let output_input = pre(1, &hidden, n);
     let output = ws.acts[1][..n * o].to_vec();
-    network::backward(arch, p, rows, pb.y, pb.cfg.loss, 1.0, &mut ws, threads);
+    network::backward(arch, p, rows, pb.y, None, pb.cfg.loss, 1.0, &mut ws, threads);
     // The core's deltas are gradients; the article's d_output and d_hiddenlayer are their negatives.
     let d_output: Vec<f64> = ws.deltas[1][..n * o].iter().map(|v| -v).collect();
     let d_hidden: Vec<f64> = ws.deltas[0][..n * h].iter().map(|v| -v).collect();
@@ -569,7 +584,7 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let mut updated = p.clone();
     let mut cfg = pb.cfg.clone();
     cfg.epochs = 1;
-    train::train(arch, &mut updated, Dataset { x: pb.x, y: pb.y, rows: n }, None, &cfg, &mut |_| Control::Continue);
+    train::train(arch, &mut updated, Dataset::new(pb.x, pb.y, n), None, &cfg, &mut |_| Control::Continue);
     let br = arch.bias_rows();
     let mut out = NewList::named(&[
         "hidden_layer_input", "hiddenlayer_activations", "output_layer_input", "output", "E",
@@ -594,7 +609,7 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
 fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let pb = problem(&x, &y, &spec, &params)?;
     let mut ws = Workspace::new(&pb.arch, pb.n);
-    let data = Dataset { x: pb.x, y: pb.y, rows: pb.n };
+    let data = Dataset::new(pb.x, pb.y, pb.n);
     let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, pb.cfg.weight_decay, &mut ws, pb.cfg.threads);
     let mut gradient = ws.grads.clone();
     if pb.arch.bias_layout() == BiasLayout::Row {

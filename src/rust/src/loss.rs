@@ -113,6 +113,43 @@ pub fn output_delta<T: Real>(
     sum
 }
 
+/// [`output_delta`] with observation weights: row i's delta and loss are
+/// multiplied by `w[i]`; without weights it is [`output_delta`] itself.
+#[allow(clippy::too_many_arguments)]
+pub fn weighted_delta<T: Real>(
+    loss: Loss,
+    output_act: Activation,
+    out: &[T],
+    y: &[T],
+    w: Option<&[T]>,
+    delta: &mut [T],
+    rows: usize,
+    cols: usize,
+    scale: f64,
+) -> f64 {
+    let sum = output_delta(loss, output_act, out, y, delta, rows, cols, scale);
+    let Some(w) = w else { return sum };
+    let mut sum = 0.0;
+    for j in 0..cols {
+        let col = j * rows..(j + 1) * rows;
+        for (((d, &p), &t), &wi) in delta[col.clone()].iter_mut().zip(&out[col.clone()]).zip(&y[col]).zip(&w[..rows]) {
+            *d *= wi;
+            sum += wi.f64() * element_loss(loss, output_act, p.f64(), t.f64());
+        }
+    }
+    sum
+}
+
+/// One entry's term of the loss sum that [`output_delta`] returns.
+#[inline]
+fn element_loss(loss: Loss, output_act: Activation, p: f64, t: f64) -> f64 {
+    match (loss, output_act) {
+        (Loss::CrossEntropy, Activation::Softmax) => -t * p.max(LOG_FLOOR).ln(),
+        (Loss::CrossEntropy, _) => binary_cross_entropy(p, t),
+        (Loss::Sse | Loss::Mse, _) => (t - p) * (t - p),
+    }
+}
+
 /// −(t·log p + (1 − t)·log(1 − p)), the cross-entropy of a sigmoid output
 /// `p` for a target `t`, with both logarithms floored.
 #[inline]

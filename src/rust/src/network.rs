@@ -7,7 +7,7 @@
 
 use crate::activation::{softmax_rows, Activation};
 use crate::linalg::{matmul, Operand};
-use crate::loss::{output_delta, Loss};
+use crate::loss::{weighted_delta, Loss};
 use crate::real::Real;
 use std::ops::Range;
 
@@ -233,12 +233,15 @@ fn for_column_groups<T: Real>(z: &mut [T], rows: usize, threads: usize, f: impl 
 /// Backward pass after [`forward`] on the same rows: fills `ws.deltas` and
 /// `ws.grads` (the gradient of the loss summed over the rows, times `scale`)
 /// and returns the block's unscaled loss sum. `y` is the contiguous
-/// column-major `rows x outputs` block of targets for those rows.
+/// column-major `rows x outputs` block of targets for those rows, and `w`
+/// their observation weights, if any.
+#[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     arch: &Architecture,
     params: &[T],
     x: Rows<T>,
     y: &[T],
+    w: Option<&[T]>,
     loss: Loss,
     scale: f64,
     ws: &mut Workspace<T>,
@@ -247,11 +250,12 @@ pub fn backward<T: Real>(
     let rows = x.rows;
     let top = arch.layers() - 1;
     let outputs = arch.outputs();
-    let loss_sum = output_delta(
+    let loss_sum = weighted_delta(
         loss,
         arch.output_activation(),
         &ws.acts[top][..rows * outputs],
         &y[..rows * outputs],
+        w.map(|w| &w[..rows]),
         &mut ws.deltas[top][..rows * outputs],
         rows,
         outputs,

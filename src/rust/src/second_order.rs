@@ -22,7 +22,7 @@ pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss,
     let n = data.rows;
     let x = Rows::all(data.x, n);
     forward(arch, params, x, ws, threads);
-    let sum = backward(arch, params, x, data.y, loss, 1.0 / n as f64, ws, threads);
+    let sum = backward(arch, params, x, data.y, data.w, loss, 1.0 / n as f64, ws, threads);
     let mut f = loss.objective(sum, arch.outputs()) / n as f64;
     if decay != 0.0 {
         for l in 0..arch.layers() {
@@ -199,7 +199,15 @@ impl LevenbergMarquardt {
         let mut sse = 0.0;
         for ((r, &o), &y) in residual.iter_mut().zip(out).zip(&data.y[..out.len()]) {
             *r = o - y;
-            sse += *r * *r;
+        }
+        // A weighted row's residuals (and Jacobian rows) carry √w.
+        if let Some(w) = data.w {
+            for col in residual.chunks_exact_mut(n) {
+                col.iter_mut().zip(w).for_each(|(r, &w)| *r *= w.sqrt());
+            }
+        }
+        for r in residual.iter() {
+            sse += r * r;
         }
         sse + decay * weight_norm2(arch, params)
     }
@@ -224,7 +232,8 @@ impl LevenbergMarquardt {
                 d.iter_mut().for_each(|v| *v = 0.0);
                 let out = &ws.acts[top];
                 for i in 0..c {
-                    d[i + k * c] = out_act.slope(out[r0 + i + k * n]);
+                    let root_weight = data.w.map_or(1.0, |w| w[r0 + i].sqrt());
+                    d[i + k * c] = out_act.slope(out[r0 + i + k * n]) * root_weight;
                 }
                 self.chunk_residual[k * c..(k + 1) * c].copy_from_slice(&self.residual[k * n + r0..k * n + r0 + c]);
                 for l in (0..=top).rev() {
@@ -394,7 +403,7 @@ mod tests {
         let (arch, mut p) = net();
         let mut ws = Workspace::new(&arch, ROWS);
         let mut lm = LevenbergMarquardt::new(&arch, ROWS);
-        let data = Dataset { x: &x, y: &y, rows: ROWS };
+        let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..200 {
             match lm.iterate(&arch, &mut p, data, 0.0, &mut ws, 1) {
@@ -417,7 +426,7 @@ mod tests {
         let (arch, mut p) = net();
         let mut ws = Workspace::new(&arch, ROWS);
         let mut opt = Lbfgs::new(arch.n_params());
-        let data = Dataset { x: &x, y: &y, rows: ROWS };
+        let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..2000 {
             match opt.iterate(&arch, &mut p, data, Loss::Mse, 0.0, &mut ws, 1) {

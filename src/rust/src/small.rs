@@ -1025,7 +1025,7 @@ mod tests {
                         let mut ws = Workspace::new(&arch, rows);
                         let xr = Rows::all(&x, rows);
                         forward(&arch, &params, xr, &mut ws, 1);
-                        let want_sum = backward(&arch, &params, xr, &y, loss, 0.5, &mut ws, 1);
+                        let want_sum = backward(&arch, &params, xr, &y, None, loss, 0.5, &mut ws, 1);
 
                         let mut net = SmallNet::new(&arch, &x, &y, &params, rows);
                         let sum = net.epoch(loss, 0.5);

@@ -29,18 +29,34 @@ pub struct TrainConfig {
     pub threads: usize,
 }
 
-/// Column-major `rows x d` inputs and `rows x o` targets.
+/// Column-major `rows x d` inputs and `rows x o` targets, with optional
+/// observation weights (one per row) that multiply each row's loss.
 #[derive(Clone, Copy)]
 pub struct Dataset<'a, T = f64> {
     pub x: &'a [T],
     pub y: &'a [T],
+    pub w: Option<&'a [T]>,
     pub rows: usize,
 }
 
 impl<'a, T: Real> Dataset<'a, T> {
+    pub fn new(x: &'a [T], y: &'a [T], rows: usize) -> Dataset<'a, T> {
+        Dataset { x, y, w: None, rows }
+    }
+
+    /// The same data with observation weights `w` (one per row).
+    pub fn weighted(self, w: Option<&'a [T]>) -> Dataset<'a, T> {
+        assert!(w.is_none_or(|w| w.len() == self.rows), "one weight per row");
+        Dataset { w, ..self }
+    }
+
     /// The same data as f64, when it is f64.
     fn as_f64(&self) -> Option<Dataset<'a, f64>> {
-        Some(Dataset { x: T::as_f64(self.x)?, y: T::as_f64(self.y)?, rows: self.rows })
+        let w = match self.w {
+            Some(w) => Some(T::as_f64(w)?),
+            None => None,
+        };
+        Some(Dataset::new(T::as_f64(self.x)?, T::as_f64(self.y)?, self.rows).weighted(w))
     }
 }
 
@@ -175,7 +191,7 @@ pub fn train<T: Real>(
             Engine::FullBatch(stepper) => {
                 let x = Rows::all(data.x, n);
                 forward(arch, params, x, &mut ws, cfg.threads);
-                let sum = backward(arch, params, x, data.y, cfg.loss, full_batch_scale, &mut ws, cfg.threads);
+                let sum = backward(arch, params, x, data.y, data.w, cfg.loss, full_batch_scale, &mut ws, cfg.threads);
                 step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 output_is_last_forward = true;
                 sum
@@ -200,7 +216,7 @@ pub fn train<T: Real>(
                 output_is_last_forward = true;
                 sum
             }
-            Engine::Minibatch { stepper, xb, yb, order, rng } => {
+            Engine::Minibatch { stepper, xb, yb, wb, order, rng } => {
                 let mut sum = 0.0;
                 order.shuffle(rng);
                 for chunk in order.chunks(batch) {
@@ -211,9 +227,13 @@ pub fn train<T: Real>(
                     let rows = chunk.len();
                     gather_rows(data.x, n, d, chunk, xb, cfg.threads);
                     gather_rows(data.y, n, o, chunk, yb, 1);
+                    let w = data.w.map(|w| {
+                        gather_rows(w, n, 1, chunk, wb, 1);
+                        &wb[..rows]
+                    });
                     let x = Rows::all(xb, rows);
                     forward(arch, params, x, &mut ws, cfg.threads);
-                    sum += backward(arch, params, x, yb, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
+                    sum += backward(arch, params, x, yb, w, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
                     step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
                 }
                 sum
@@ -254,7 +274,7 @@ pub fn train<T: Real>(
 
         if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
             predict(arch, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
-            let sum = crate::loss::output_delta(cfg.loss, arch.output_activation(), &val_out, v.y, &mut val_delta, v.rows, o, 1.0);
+            let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), &val_out, v.y, v.w, &mut val_delta, v.rows, o, 1.0);
             let vloss = cfg.loss.report(sum, v.rows, o);
             history.val_loss.push(vloss);
             if vloss < best_val {
@@ -342,7 +362,7 @@ enum Engine<T> {
     /// Full batches of a network small enough for [`SmallNet`]; no stepper
     /// for "gd", whose step the net takes itself.
     Small(SmallNet, Option<Stepper<f64>>),
-    Minibatch { stepper: Stepper<T>, xb: Vec<T>, yb: Vec<T>, order: Vec<usize>, rng: SmallRng },
+    Minibatch { stepper: Stepper<T>, xb: Vec<T>, yb: Vec<T>, wb: Vec<T>, order: Vec<usize>, rng: SmallRng },
     Lm(LevenbergMarquardt),
     Lbfgs(Lbfgs),
 }
@@ -356,7 +376,8 @@ impl<T: Real> Engine<T> {
         match (cfg.optimizer, data64) {
             (Optimizer::Lm, _) => Engine::Lm(LevenbergMarquardt::new(arch, n)),
             (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
-            (_, Some(d)) if batch == n && SmallNet::fits(arch, n) => {
+            // The small net's fused epoch has no observation weights.
+            (_, Some(d)) if batch == n && d.w.is_none() && SmallNet::fits(arch, n) => {
                 let params = T::as_f64(params).expect("f64 data come with f64 parameters");
                 let net = SmallNet::new(arch, d.x, d.y, params, n);
                 let stepper = (cfg.optimizer != Optimizer::Gd).then(|| Stepper::new(cfg.optimizer, cfg.lr, net.state_len()));
@@ -367,6 +388,7 @@ impl<T: Real> Engine<T> {
                 stepper: Stepper::new(cfg.optimizer, cfg.lr, p),
                 xb: vec![T::ZERO; batch * arch.inputs()],
                 yb: vec![T::ZERO; batch * arch.outputs()],
+                wb: vec![T::ZERO; if data.w.is_some() { batch } else { 0 }],
                 order: (0..n).collect(),
                 rng: SmallRng::seed_from_u64(cfg.seed),
             },
@@ -479,7 +501,7 @@ mod tests {
         p[12..15].copy_from_slice(&bh);
         p[15..18].copy_from_slice(&wout);
         p[18] = bout;
-        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &article_config(5000), &mut |_| Control::Continue);
+        let h = train(&arch, &mut p, Dataset::new(&X, &Y, 3), None, &article_config(5000), &mut |_| Control::Continue);
         let want = numpy_program(&mut wh, &mut bh, &mut wout, &mut bout, 5000);
         for i in 0..3 {
             assert!((h.output[i] - want[i]).abs() < 1e-12);
@@ -499,8 +521,41 @@ mod tests {
         let mut p = vec![1.0; arch.n_params()];
         let mut cfg = article_config(100);
         cfg.lr = 1e6;
-        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| Control::Continue);
+        let h = train(&arch, &mut p, Dataset::new(&X, &Y, 3), None, &cfg, &mut |_| Control::Continue);
         assert!(matches!(h.status, Status::Diverged { epoch } if epoch > 1 && epoch < 100));
+    }
+
+    /// A row of weight 2 counts as that row twice, for every engine: summed
+    /// "gd", mean-gradient adam, L-BFGS (weights of mean 1 against the
+    /// duplicated rows' mean) and Levenberg-Marquardt.
+    #[test]
+    fn observation_weights_count_rows() {
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Tanh, Activation::Sigmoid], BiasLayout::Column, 1).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| (i as f64 * 0.61).cos() * 0.5).collect();
+        // X and Y with row 0 twice (4 rows), against weights (2, 1, 1) on 3 rows.
+        let twice = |m: &[f64], cols: usize| -> Vec<f64> {
+            (0..cols).flat_map(|j| [m[j * 3], m[j * 3], m[j * 3 + 1], m[j * 3 + 2]]).collect()
+        };
+        let (x4, y4) = (twice(&X, 4), twice(&Y, 1));
+        for (optimizer, mean_one) in [(Optimizer::Gd, false), (Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, true), (Optimizer::Lbfgs, true), (Optimizer::Lm, false)] {
+            let mut cfg = article_config(30);
+            cfg.optimizer = optimizer;
+            cfg.lr = if optimizer == Optimizer::Gd { 0.1 } else { 0.01 };
+            let w: [f64; 3] = if mean_one { [1.5, 0.75, 0.75] } else { [2.0, 1.0, 1.0] };
+            let (mut weighted, mut duplicated) = (start.clone(), start.clone());
+            cfg.batch_size = 3;
+            let hw = train(&arch, &mut weighted, Dataset::new(&X, &Y, 3).weighted(Some(&w)), None, &cfg, &mut |_| Control::Continue);
+            cfg.batch_size = 4;
+            let hd = train(&arch, &mut duplicated, Dataset::new(&x4, &y4, 4), None, &cfg, &mut |_| Control::Continue);
+            for (a, b) in weighted.iter().zip(&duplicated) {
+                assert!((a - b).abs() < 1e-10, "{:?}: {} against {}", optimizer, a, b);
+            }
+            let (lw, ld) = (hw.loss[hw.loss.len() - 1], hd.loss[hd.loss.len() - 1]);
+            // The reported sse is the weighted sum: weights of mean 1 on 3
+            // rows sum to 3/4 of the duplicated rows' sum.
+            let expected = if mean_one { lw * 4.0 / 3.0 } else { lw };
+            assert!((expected - ld).abs() < 1e-10 * ld.max(1.0), "{:?}: loss {} against {}", optimizer, lw, ld);
+        }
     }
 
     /// The small path keeps its own copy of the parameters; a run stopped
@@ -509,7 +564,7 @@ mod tests {
     fn a_stopped_small_run_returns_its_current_parameters() {
         let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], BiasLayout::Row, 3).unwrap();
         let start: Vec<f64> = (0..arch.n_params()).map(|i| (i as f64 * 0.37).sin()).collect();
-        let data = Dataset { x: &X, y: &Y, rows: 3 };
+        let data = Dataset::new(&X, &Y, 3);
         // The callback may see only some epochs (the small engine reports
         // chunks of them): stop at the first report after epoch 10.
         let mut stopped = start.clone();
@@ -546,10 +601,10 @@ mod tests {
             cfg.batch_size = batch;
             cfg.lr = 0.01;
             let mut p64 = start.clone();
-            let h64 = train(&arch, &mut p64, Dataset { x: &x, y: &y, rows }, None, &cfg, &mut |_| Control::Continue);
+            let h64 = train(&arch, &mut p64, Dataset::new(&x, &y, rows), None, &cfg, &mut |_| Control::Continue);
             let (x32, y32): (Vec<f32>, Vec<f32>) = (x.iter().map(|&v| v as f32).collect(), y.iter().map(|&v| v as f32).collect());
             let mut p32: Vec<f32> = start.iter().map(|&v| v as f32).collect();
-            let h32 = train(&arch, &mut p32, Dataset { x: &x32, y: &y32, rows }, None, &cfg, &mut |_| Control::Continue);
+            let h32 = train(&arch, &mut p32, Dataset::new(&x32, &y32, rows), None, &cfg, &mut |_| Control::Continue);
             assert!(h64.loss[199] < h64.loss[0], "{:?} learns", optimizer);
             for (a, b) in p64.iter().zip(&p32) {
                 assert!((a - *b as f64).abs() < 1e-3, "{:?}: {} vs {}", optimizer, a, b);
@@ -570,7 +625,7 @@ mod tests {
             cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
             cfg.batch_size = 2;
             cfg.seed = seed;
-            let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |pr| {
+            let h = train(&arch, &mut p, Dataset::new(&X, &Y, 3), None, &cfg, &mut |pr| {
                 if pr.epoch == stop_at && pr.epoch_done { Control::Stop } else { Control::Continue }
             });
             (p, h)
@@ -586,7 +641,7 @@ mod tests {
         cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
         cfg.batch_size = 1;
         let mut calls = 0;
-        let h = train(&arch, &mut p, Dataset { x: &X, y: &Y, rows: 3 }, None, &cfg, &mut |_| {
+        let h = train(&arch, &mut p, Dataset::new(&X, &Y, 3), None, &cfg, &mut |_| {
             calls += 1;
             if calls == 5 { Control::Stop } else { Control::Continue }
         });
