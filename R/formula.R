@@ -1,54 +1,152 @@
 #' @rdname mlp_train
+#' @param formula For the formula method: a formula such as `y ~ .` or
+#'   `y ~ x1 + log(x2)`.
 #' @param data For the formula method: a data frame holding the variables of
-#'   the formula. Factor predictors are dummy-coded (one column per level); a
-#'   factor response makes a classifier.
+#'   the formula. Factor and character predictors are dummy-coded (treatment
+#'   contrasts, as [stats::model.matrix()] codes them) with the levels seen
+#'   in training, which are kept in the fit and applied by `predict()`; a
+#'   factor response makes a classifier; `cbind(a, b) ~ .` fits two outputs
+#'   named `a` and `b`.
+#' @param subset For the formula method: which rows of `data` to train on,
+#'   as in [stats::lm()] (evaluated in `data`).
+#' @param na.action For the formula method: what to do with rows that hold
+#'   an `NA` in a variable of the formula, as in [stats::lm()]. The default,
+#'   [stats::na.omit()], drops them (they are recorded in the fit);
+#'   [stats::na.exclude()] drops them too but pads `fitted()`, `residuals()`
+#'   and `predict()` with `NA` in their place; [stats::na.fail()] refuses
+#'   them.
 #' @export
-mlp_train.formula <- function(X, data, ...) {
+mlp_train.formula <- function(formula, data, weights, subset, na.action = stats::na.omit, ...) {
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame holding the variables of the formula.")
   }
-  processed <- mold_formula(X, data)
-  outcomes <- processed$outcomes
-  if (ncol(outcomes) == 0L) abort("`X` (the formula) must have a response, as in y ~ x1 + x2.")
-  Y <- if (ncol(outcomes) == 1L && is.factor(outcomes[[1]])) outcomes[[1]] else as.matrix(outcomes)
-  fit <- mlp_train.default(as.matrix(processed$predictors), Y, ...)
-  fit$blueprint <- processed$blueprint
-  fit$call <- match.call()
+  design <- formula_design(match.call(), "formula", parent.frame())
+  fit <- mlp_train.default(design$x, design$y, weights = design$weights, ...)
+  finish_design_fit(fit, design, call_as(match.call(), "mlp_train"))
+}
+
+# The stored call names the exported function, so that update() re-evaluates
+# it (a method's own name would not be found outside the namespace).
+call_as <- function(call, fun) {
+  call[[1L]] <- as.name(fun)
+  call
+}
+
+# From a formula method's call to a design: the model frame, evaluated in the
+# caller's frame as lm() does (so `subset` and `weights` are evaluated in
+# `data`), then the numeric design matrix and what predict() needs to code
+# new rows the same way. `formula_arg` is the name of the method's formula
+# argument.
+formula_design <- function(call, formula_arg, env) {
+  keep <- match(c(formula_arg, "data", "subset", "weights", "na.action"), names(call), 0L)
+  mf <- call[c(1L, keep)]
+  names(mf)[names(mf) == formula_arg] <- "formula"
+  if (is.null(mf$na.action)) mf$na.action <- quote(stats::na.omit)
+  # Unused levels stay: a response's classes are the levels of its factor.
+  mf$drop.unused.levels <- FALSE
+  mf[[1L]] <- quote(stats::model.frame)
+  frame <- tryCatch(eval(mf, env), error = function(e) {
+    abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
+  })
+  if (is.null(attr(attr(frame, "terms"), "response")) || attr(attr(frame, "terms"), "response") == 0L) {
+    abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
+  }
+  if (nrow(frame) == 0L) {
+    abort("No rows are left to train on after `subset` and `na.action`.")
+  }
+  design <- frame_design(frame)
+  design$y <- stats::model.response(frame)
+  design$weights <- stats::model.weights(frame)
+  design$na_action <- attr(frame, "na.action")
+  design$model <- frame
+  design
+}
+
+# A data frame x of the x/y interface with factor or character columns:
+# coded through the formula `~ .`, as the formula interface codes it.
+data_frame_design <- function(x, arg) {
+  for (nm in names(x)) {
+    if (anyNA(x[[nm]])) {
+      abort("`", arg, "` column `", nm, "` contains NA; remove or impute those rows ",
+            "(the formula interface drops them with `na.action`).")
+    }
+    col <- x[[nm]]
+    if (!(is.numeric(col) || is.logical(col) || is.factor(col) || is.character(col))) {
+      abort("`", arg, "` must have numeric, logical, factor or character columns; column `",
+            nm, "` is ", describe(col), ".")
+    }
+  }
+  frame <- stats::model.frame(~ ., data = x, drop.unused.levels = FALSE)
+  frame_design(frame)
+}
+
+# The design matrix of a model frame (no intercept column) and its coding.
+frame_design <- function(frame) {
+  terms <- attr(frame, "terms")
+  x <- stats::model.matrix(terms, frame)
+  contrasts <- attr(x, "contrasts")
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "assign") <- NULL
+  attr(x, "contrasts") <- NULL
+  list(x = x, coding = list(terms = terms, xlevels = stats::.getXlevels(terms, frame),
+                            contrasts = contrasts))
+}
+
+# The fit of a design: coding, rows dropped, observation weights and the
+# model frame, for predict(), fitted(), model.frame() and update().
+finish_design_fit <- function(fit, design, call) {
+  fit$coding <- design$coding
+  fit$na_action <- design$na_action
+  fit$model <- design$model
+  fit$call <- call
   fit
 }
 
-formula_blueprint <- function() {
-  hardhat::default_formula_blueprint(indicators = "traditional", intercept = FALSE)
-}
-
-mold_formula <- function(formula, data) {
-  tryCatch(
-    hardhat::mold(formula, data, blueprint = formula_blueprint()),
-    error = function(e) abort("`X` (the formula) cannot be used with `data`: ", conditionMessage(e))
-  )
-}
-
-# Data frames with factor or character columns are dummy-coded through the
-# same blueprint as the formula interface; returns list(x, blueprint).
-mold_data_frame <- function(df) {
-  processed <- hardhat::mold(~ ., df, blueprint = formula_blueprint())
-  list(x = as.matrix(processed$predictors), blueprint = processed$blueprint)
-}
-
-# New data through a fit's blueprint; hardhat's warnings about novel levels
-# become errors, since silently predicting NA would be a wrong answer.
-forge_new_data <- function(new_data, blueprint) {
-  if (!is.data.frame(new_data)) {
-    abort("`new_data` must be a data frame with the training columns, not ", describe(new_data), ".")
+# New rows coded as the training rows were: the same variables, each factor
+# (or character) column mapped onto the training levels. A level unseen in
+# training is an error naming the column and the level. Rows with NA stay,
+# as rows of NA.
+code_new_data <- function(coding, newdata, arg) {
+  if (!is.data.frame(newdata)) {
+    abort("`", arg, "` must be a data frame with the training variables, not ", describe(newdata), ".")
   }
-  forged <- withCallingHandlers(
-    tryCatch(hardhat::forge(new_data, blueprint),
-             error = function(e) abort("`new_data` does not match the training data: ",
-                                       conditionMessage(e))),
-    warning = function(w) abort("`new_data` does not match the training data: ",
-                                conditionMessage(w))
+  terms <- stats::delete.response(coding$terms)
+  vars <- all.vars(terms)
+  absent <- vars[!vars %in% names(newdata) &
+                   !vapply(vars, exists, TRUE, envir = environment(terms) %||% baseenv())]
+  if (length(absent)) {
+    abort("`", arg, "` lacks the training column", if (length(absent) > 1) "s", " ",
+          paste0("`", absent, "`", collapse = ", "), ".")
+  }
+  frame <- tryCatch(
+    stats::model.frame(terms, newdata, na.action = stats::na.pass),
+    error = function(e) abort("`", arg, "` does not hold the training variables: ", conditionMessage(e))
   )
-  x <- as.matrix(forged$predictors)
-  rownames(x) <- rownames(new_data)
+  classes <- attr(coding$terms, "dataClasses")
+  for (nm in names(coding$xlevels)) {
+    values <- frame[[nm]]
+    known <- coding$xlevels[[nm]]
+    seen <- unique(as.character(values[!is.na(values)]))
+    unseen <- setdiff(seen, known)
+    if (length(unseen)) {
+      abort("`", arg, "` column `", nm, "` has ", if (length(unseen) > 1) "levels " else "level ",
+            paste0('"', unseen, '"', collapse = ", "), " not seen in training (its levels: ",
+            paste0('"', known, '"', collapse = ", "), ").")
+    }
+    frame[[nm]] <- factor(as.character(values), levels = known,
+                          ordered = identical(unname(classes[nm]), "ordered"))
+  }
+  numeric_vars <- names(classes)[classes %in% c("numeric", "logical")]
+  for (nm in intersect(numeric_vars, names(frame))) {
+    if (!(is.numeric(frame[[nm]]) || is.logical(frame[[nm]]))) {
+      abort("`", arg, "` column `", nm, "` must be numeric as in training, not ",
+            describe(frame[[nm]]), ".")
+    }
+  }
+  x <- stats::model.matrix(terms, frame, contrasts.arg = coding$contrasts)
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "assign") <- NULL
+  attr(x, "contrasts") <- NULL
+  rownames(x) <- row.names(newdata)
   x
 }

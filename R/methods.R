@@ -36,18 +36,25 @@ n_params <- function(fit) {
 
 #' Predictions from a trained network
 #'
-#' @param object An `mlp_fit` from [mlp_train()].
-#' @param new_data New inputs, in the form used for training: a matrix, data
-#'   frame or vector for `mlp_train(X, Y)`, a data frame for the formula
-#'   interface. Missing: the training rows (as [fitted()]).
+#' @param object An `mlp_fit` from [mlp_train()] or [backprop()].
+#' @param newdata New inputs, in the form used for training: a data frame
+#'   for the formula interface (the training variables are taken by name;
+#'   other columns are ignored), a matrix, data frame or vector for the x/y
+#'   interface (a data frame's training columns are taken by name). Missing:
+#'   the training rows (as [fitted()]). Rows with an `NA` in an input
+#'   predict `NA`.
 #' @param type `"response"`: outputs in the units of the response (class
-#'   probabilities for a classifier); `"class"`: the predicted class, as a
-#'   factor (classifiers only); `"raw"`: the network's output as it is
-#'   (standardized units when `scale = TRUE`).
+#'   probabilities for a classifier); `"prob"`: class probabilities
+#'   (classifiers only); `"class"`: the predicted class (classifiers only), a
+#'   factor with the response's levels (ordered if the response was), or
+#'   `TRUE`/`FALSE` for a logical response; `"raw"`: the network's output as
+#'   it is (standardized units when the response was standardized).
 #' @param threads Threads for the matrix products (see [mlp_train()]).
-#' @param ... Unused.
-#' @return A matrix with one row per row of `new_data` (a factor for
-#'   `type = "class"`).
+#' @param ... Not used: any other argument is an error.
+#' @param new_data The tidymodels spelling of `newdata`; give one or the
+#'   other.
+#' @return A matrix with one row per row of `newdata` (a factor or logical
+#'   vector for `type = "class"`).
 #' @details A network trained with `bias = "row"` (the article's R program)
 #'   has one bias per *training row*; such biases do not apply to new rows, so
 #'   predicting new data from it is an error. Its training output is in
@@ -55,44 +62,69 @@ n_params <- function(fit) {
 #' @examples
 #' set.seed(1)
 #' idx <- sample(nrow(iris), 100)
-#' fit <- mlp_train(Species ~ ., iris[idx, ], hidden = 5, optimizer = "lbfgs",
-#'                  epochs = 200, scale = TRUE, threads = 1)
+#' fit <- backprop(Species ~ ., iris[idx, ], threads = 1)
 #' table(predict(fit, iris[-idx, ], type = "class"), iris$Species[-idx])
+#' head(predict(fit, iris[-idx, ], type = "prob"))
 #' @export
-predict.mlp_fit <- function(object, new_data, type = c("response", "class", "raw"),
-                            threads = NULL, ...) {
-  type <- check_choice(type[1], c("response", "class", "raw"), "type")
-  if (type == "class" && is.null(object$levels)) {
-    abort("`type = \"class\"` needs a classifier (a factor response); this network ",
+predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class", "raw"),
+                            threads = NULL, ..., new_data) {
+  dots <- list(...)
+  if (length(dots)) {
+    nm <- names(dots)
+    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
+    abort("predict() got ", nm, " it does not know; its arguments are `newdata` ",
+          "(or `new_data`), `type` and `threads`.")
+  }
+  if (!missing(new_data)) {
+    if (!missing(newdata)) abort("Give `newdata` or `new_data`, not both.")
+    newdata <- new_data
+    arg <- "new_data"
+  } else {
+    arg <- "newdata"
+  }
+  type <- check_choice(type[1], c("response", "prob", "class", "raw"), "type")
+  if (type %in% c("class", "prob") && is.null(object$levels)) {
+    abort("`type = \"", type, "\"` needs a classifier (a factor response); this network ",
           "is a regression.")
   }
-  if (missing(new_data) || is.null(new_data)) {
-    raw <- object$output
-  } else {
-    if (object$bias == "row") {
-      abort("`new_data` cannot be predicted by a network trained with `bias = \"row\"`: ",
-            "its biases belong to the training rows, one per row, and do not apply ",
-            "to new rows. Its training output is in `fit$output`; train with ",
-            "`bias = \"column\"` to predict new data.")
-    }
-    x <- new_inputs(object, new_data)
-    if (!is.null(object$scaling)) x <- apply_stats(x, object$scaling$x)
-    arch <- list(sizes = as.numeric(object$sizes),
-                 activation = object$activation, output = object$output_activation,
-                 bias = "column")
-    raw <- predict_(x, arch, list(weights = object$weights, biases = object$biases),
-                    resolve_threads(threads))
-    rownames(raw) <- rownames(x)
-    colnames(raw) <- colnames(object$output)
-    bad <- !is.finite(rowSums(raw))
+  if (missing(newdata) || is.null(newdata)) {
+    return(to_response(object, stats::napredict(object$na_action, training_output(object)), type))
+  }
+  if (object$bias == "row") {
+    abort("`newdata` cannot be predicted by a network trained with `bias = \"row\"`: ",
+          "its biases belong to the training rows, one per row, and do not apply ",
+          "to new rows. Its training output is in `fit$output`; train with ",
+          "`bias = \"column\"` to predict new data.")
+  }
+  x <- new_inputs(object, newdata, arg)
+  complete <- !is.na(rowSums(x))
+  raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)],
+                dimnames = list(rownames(x), colnames(object$output)))
+  if (any(complete)) {
+    xc <- if (all(complete)) x else x[complete, , drop = FALSE]
+    if (!is.null(object$scaling)) xc <- apply_stats(xc, object$scaling$x)
+    out <- network_output(object, xc, resolve_threads(threads))
+    bad <- !is.finite(rowSums(out))
     if (any(bad)) {
-      warning(sum(bad), " row", if (sum(bad) > 1) "s", " of `new_data` gave non-finite ",
+      warning(sum(bad), " row", if (sum(bad) > 1) "s", " of `", arg, "` gave non-finite ",
               "outputs: their inputs are too large for the network's arithmetic ",
-              "(first: row ", which(bad)[1], ").", call. = FALSE)
+              "(first: row ", which(complete)[which(bad)[1]], ").", call. = FALSE)
     }
+    raw[complete, ] <- out
   }
   to_response(object, raw, type)
 }
+
+# The network's raw output for inputs already scaled as in training.
+network_output <- function(object, x, threads) {
+  arch <- list(sizes = as.numeric(object$sizes),
+               activation = object$activation, output = object$output_activation,
+               bias = "column")
+  predict_(x, arch, list(weights = object$weights, biases = object$biases), threads)
+}
+
+# The network's raw output on every training row (held-out rows included).
+training_output <- function(object) object$all_output %||% object$output
 
 # The network's raw output in the units the user asked for.
 to_response <- function(object, raw, type) {
@@ -100,7 +132,11 @@ to_response <- function(object, raw, type) {
   if (!is.null(object$levels)) {
     colnames(raw) <- object$levels
     if (type == "class") {
-      return(factor(object$levels[max.col(raw, ties.method = "first")], levels = object$levels))
+      best <- max.col(raw, ties.method = "first")
+      best[is.na(rowSums(raw))] <- NA_integer_
+      if (isTRUE(object$logical_response)) return(stats::setNames(best == 2L, rownames(raw)))
+      return(factor(object$levels[best], levels = object$levels,
+                    ordered = isTRUE(object$ordered)))
     }
     return(raw)
   }
@@ -108,43 +144,115 @@ to_response <- function(object, raw, type) {
   raw
 }
 
-new_inputs <- function(object, new_data) {
-  if (!is.null(object$blueprint)) return(forge_new_data(new_data, object$blueprint))
-  x <- as_data_matrix(new_data, "new_data")
+# New data as the network's input matrix, coded as the training inputs were;
+# `arg` is the name the caller gave it, for errors.
+new_inputs <- function(object, newdata, arg = "newdata") {
+  coding <- object$coding
+  if (!is.null(coding$blueprint)) return(forge_recipe(newdata, coding$blueprint))
+  if (!is.null(coding)) {
+    if (!is.null(coding$columns)) newdata <- training_columns(newdata, coding$columns, arg)
+    return(code_new_data(coding, newdata, arg))
+  }
+  if (is.list(newdata) && is.data.frame(newdata) && !is.null(object$x_names)) {
+    newdata <- training_columns(newdata, object$x_names, arg)
+  }
+  x <- as_data_matrix(newdata, arg, allow_na = TRUE)
   d <- object$sizes[1]
   names_known <- !is.null(object$x_names) && !is.null(colnames(x))
   if (names_known) {
-    missing_cols <- setdiff(object$x_names, colnames(x))
-    if (length(missing_cols)) {
-      abort("`new_data` lacks the training column", if (length(missing_cols) > 1) "s", " ",
-            paste0("`", missing_cols, "`", collapse = ", "), ".")
-    }
-    x <- x[, object$x_names, drop = FALSE]
+    x <- training_columns(x, object$x_names, arg)
   }
   if (ncol(x) != d) {
-    abort("`new_data` must have ", d, " column", if (d > 1) "s", " like the training inputs, not ",
+    abort("`", arg, "` must have ", d, " column", if (d > 1) "s", " like the training inputs, not ",
           ncol(x), ".")
   }
   x
 }
 
+# The training columns of new data, by name; other columns are ignored.
+training_columns <- function(newdata, names, arg) {
+  have <- colnames(newdata)
+  if (is.null(have)) return(newdata)
+  missing_cols <- setdiff(names, have)
+  if (length(missing_cols)) {
+    abort("`", arg, "` lacks the training column", if (length(missing_cols) > 1) "s", " ",
+          paste0("`", missing_cols, "`", collapse = ", "), ".")
+  }
+  if (identical(have, names)) return(newdata)
+  newdata[, names, drop = FALSE]
+}
+
 #' @export
 fitted.mlp_fit <- function(object, ...) {
-  to_response(object, object$output, "response")
+  stats::napredict(object$na_action, to_response(object, training_output(object), "response"))
 }
 
 #' @export
 residuals.mlp_fit <- function(object, ...) {
   if (!is.null(object$levels)) abort("`object` is a classifier; residuals are for regression.")
-  training_targets(object) - fitted(object)
+  out <- training_targets(object) - to_response(object, training_output(object), "response")
+  stats::naresid(object$na_action, out)
 }
 
-# The training targets in the response's units (the fit keeps them as the
-# network saw them, standardized when `scale = TRUE`).
+# The training targets in the response's units, every data row (the fit
+# keeps them as the network saw them, standardized when the response was).
 training_targets <- function(object) {
-  y <- object$y
+  y <- object$all_y %||% object$y
   if (!is.null(object$scaling$y)) y <- undo_stats(y, object$scaling$y)
   y
+}
+
+#' Modelling-interface methods for a trained network
+#'
+#' The generics of \pkg{stats} that R's modelling functions answer:
+#' `weights()` gives the observation weights the fit was given (not the
+#' network's weights: those are [coef()] and `fit$weights`), `nobs()` the
+#' number of rows it was fitted on (held-out validation rows included),
+#' and for the formula interface `formula()`, `terms()` and
+#' `model.frame()`. [stats::update()] refits with changed arguments.
+#' @param object,formula,x An `mlp_fit`.
+#' @param ... Unused.
+#' @return `weights()`: a numeric vector, or `NULL` for a fit without
+#'   weights; `nobs()`: a number; `formula()`, `terms()`, `model.frame()`:
+#'   as for [stats::lm()] (an error for a fit of the x/y interface).
+#' @examples
+#' fit <- backprop(mpg ~ wt + hp, mtcars, weights = cyl, threads = 1)
+#' nobs(fit)
+#' head(weights(fit))
+#' formula(fit)
+#' fit2 <- update(fit, . ~ . + qsec)
+#' formula(fit2)
+#' @name mlp_fit-methods
+NULL
+
+#' @rdname mlp_fit-methods
+#' @export
+weights.mlp_fit <- function(object, ...) object$prior_weights
+
+#' @rdname mlp_fit-methods
+#' @export
+nobs.mlp_fit <- function(object, ...) nrow(object$all_y %||% object$y)
+
+#' @rdname mlp_fit-methods
+#' @export
+formula.mlp_fit <- function(x, ...) stats::formula(fit_terms(x))
+
+#' @rdname mlp_fit-methods
+#' @export
+terms.mlp_fit <- function(x, ...) fit_terms(x)
+
+#' @rdname mlp_fit-methods
+#' @export
+model.frame.mlp_fit <- function(formula, ...) {
+  if (is.null(formula$model)) {
+    abort("`formula` was fitted through the x/y interface; it has no model frame.")
+  }
+  formula$model
+}
+
+fit_terms <- function(fit) {
+  if (is.null(fit$model)) abort("This network was fitted through the x/y interface; it has no formula.")
+  fit$coding$terms
 }
 
 #' All weights and biases as one named vector
@@ -244,8 +352,11 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
 #'
 #' @param x An `mlp_fit`.
 #' @param type `"loss"`: training (and validation) loss per epoch, on a log
-#'   scale when every value is positive; `"network"`: the network diagram,
-#'   with line width and colour by weight (blue positive, red negative).
+#'   scale when every value is positive, with the best epoch marked when
+#'   there is a validation loss; `"network"`: the network diagram, inputs
+#'   and outputs labelled with the variable names (and class levels), line
+#'   width, colour and opacity by weight (blue positive, vermilion negative;
+#'   small weights thin and faded), with a legend.
 #' @param ... Passed to [graphics::plot()] for `type = "loss"`.
 #' @return `x`, invisibly. Draws on the current device (never opens a new
 #'   one), so it works in knitr and RStudio notebooks.
@@ -262,7 +373,7 @@ plot.mlp_fit <- function(x, type = c("loss", "network"), ...) {
   graphics::plot(epochs, x$loss, type = "l", col = "black", lwd = 1.5,
                  ylim = range(all_values), log = if (log_scale) "y" else "",
                  xlab = "epoch", ylab = paste0("loss (", x$loss_function, ")"),
-                 main = "Training loss", ...)
+                 main = if (length(x$val_loss)) "Training and validation loss" else "Training loss", ...)
   if (!is.null(curves$validation)) {
     graphics::lines(seq_along(curves$validation), curves$validation, col = "#D55E00", lwd = 1.5)
     if (x$best_epoch > 0) graphics::abline(v = x$best_epoch, lty = 3, col = "grey40")
@@ -275,25 +386,51 @@ plot.mlp_fit <- function(x, type = c("loss", "network"), ...) {
 plot_network <- function(fit) {
   sizes <- fit$sizes
   n_layers <- length(sizes)
-  old <- graphics::par(mar = c(1, 1, 2, 1))
+  tallest <- max(sizes)
+  old <- graphics::par(mar = c(1, 1, 2.5, 1))
   on.exit(graphics::par(old))
   graphics::plot.new()
-  graphics::plot.window(xlim = c(0.5, n_layers + 0.5), ylim = c(0, max(sizes) + 1))
-  ypos <- lapply(sizes, function(k) (max(sizes) + 1) / 2 + (seq_len(k) - (k + 1) / 2))
-  wmax <- max(abs(unlist(fit$weights)))
+  # Room on the left and right for the input and output labels.
+  graphics::plot.window(xlim = c(0.2, n_layers + 0.8), ylim = c(-0.6, tallest + 1))
+  ypos <- lapply(sizes, function(k) (tallest + 1) / 2 + (seq_len(k) - (k + 1) / 2) * min(1, tallest / max(k, 1)))
+  wmax <- max(abs(unlist(fit$weights)), .Machine$double.eps)
+  # Many lines: thin and fade the small weights so that the large ones show.
+  lines_drawn <- sum(vapply(fit$weights, length, integer(1)))
+  max_lwd <- if (lines_drawn > 150) 2.5 else 4
   for (l in seq_along(fit$weights)) {
     w <- fit$weights[[l]]
     for (i in seq_len(nrow(w))) for (j in seq_len(ncol(w))) {
+      size <- abs(w[i, j]) / wmax
       graphics::segments(l, ypos[[l]][i], l + 1, ypos[[l + 1]][j],
-                         lwd = 0.5 + 4 * abs(w[i, j]) / wmax,
-                         col = if (w[i, j] >= 0) "#0072B2" else "#D55E00")
+                         lwd = 0.3 + max_lwd * size,
+                         col = weight_colour(w[i, j], alpha = 0.15 + 0.85 * size))
     }
   }
-  labels <- c("input", rep("hidden", length(fit$hidden)), "output")
+  cex <- if (tallest > 10) 1.6 else 3
   for (l in seq_len(n_layers)) {
-    graphics::points(rep(l, sizes[l]), ypos[[l]], pch = 21, cex = 3, bg = "grey90")
-    graphics::text(l, 0.2, paste0(labels[l], "\n", sizes[l]), cex = 0.8)
+    graphics::points(rep(l, sizes[l]), ypos[[l]], pch = 21, cex = cex, bg = "grey90")
   }
+  label_cex <- if (tallest > 10) 0.6 else 0.8
+  inputs <- fit$x_names %||% paste0("x", seq_len(sizes[1]))
+  outputs <- fit$levels %||% fit$y_names %||% paste0("y", seq_len(sizes[n_layers]))
+  graphics::text(rep(1 - 0.12, sizes[1]), ypos[[1]], inputs, adj = 1, cex = label_cex, xpd = TRUE)
+  graphics::text(rep(n_layers + 0.12, sizes[n_layers]), ypos[[n_layers]], outputs, adj = 0,
+                 cex = label_cex, xpd = TRUE)
+  layer_names <- c("input", paste0("hidden ", seq_along(fit$hidden), "\n(", fit$activation, ")"),
+                   paste0("output\n(", fit$output_activation, ")"))
+  graphics::text(seq_len(n_layers), -0.3, layer_names, cex = 0.75)
+  graphics::legend("topright", inset = c(0, -0.02), bty = "n", cex = 0.7, xpd = TRUE,
+                   legend = c(paste0("+", format(signif(wmax, 2))), "+ small",
+                              paste0("-", format(signif(wmax, 2))), "- small"),
+                   col = c(weight_colour(1, 1), weight_colour(1, 0.3),
+                           weight_colour(-1, 1), weight_colour(-1, 0.3)),
+                   lwd = c(0.3 + max_lwd, 0.3 + max_lwd * 0.15, 0.3 + max_lwd, 0.3 + max_lwd * 0.15),
+                   title = "weight")
   graphics::title(paste("Network", paste(sizes, collapse = " - ")))
   fit
+}
+
+# Blue for a positive weight, vermilion for a negative one (Okabe-Ito).
+weight_colour <- function(w, alpha) {
+  grDevices::adjustcolor(if (w >= 0) "#0072B2" else "#D55E00", alpha.f = alpha)
 }

@@ -55,8 +55,9 @@
 #' completed epochs, and a warning.
 #'
 #' @param X Inputs: a numeric matrix, a data frame of numeric columns, or a
-#'   numeric vector (one input). Integer and logical data are converted.
-#'   For `mlp_train.formula()`, a formula such as `y ~ .`.
+#'   numeric vector (one input). Integer and logical data are converted; a
+#'   data frame's factor and character columns are dummy-coded as the
+#'   formula method codes them.
 #' @param Y Targets: a numeric matrix or vector with one row per row of `X`,
 #'   or a factor (classification: one-hot targets, softmax output and
 #'   cross-entropy loss by default).
@@ -67,7 +68,10 @@
 #' @param bias Bias layout: `"column"` (one bias per unit, the NumPy program)
 #'   or `"row"` (one bias per training row and unit, the R program). Only
 #'   `"column"` networks can predict new rows.
-#' @param init Starting weights: `"article"` (normal weights, uniform biases,
+#' @param init Starting weights. Default: `"article"` for sigmoid hidden
+#'   units; for other hidden activations, whose units the article's N(0, 1)
+#'   start saturates or blows up, `"he"` (relu-like units) or `"xavier"`
+#'   (the others). Choices: `"article"` (normal weights, uniform biases,
 #'   in the R program's order), `"uniform"` (all U(0, 1), the NumPy program),
 #'   `"xavier"`, `"he"`, `"nnet"` (every weight and bias U(-0.7, 0.7), as
 #'   nnet starts; a good start for `"lm"` and `"lbfgs"` on standardized
@@ -97,8 +101,17 @@
 #'   the epoch with the lowest validation loss are returned.
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).
-#' @param scale If `TRUE`, standardize the inputs (and a numeric response);
-#'   `predict()` applies the same statistics.
+#' @param scale If `TRUE`, standardize the inputs (and a numeric response
+#'   fed to a linear output; targets of a sigmoid or softmax output are left
+#'   as they are, since those outputs lie in (0, 1)); `predict()` applies the
+#'   same statistics and returns predictions in the response's units.
+#' @param weights Observation weights: `NULL` (every row counts once) or one
+#'   non-negative number per row, which multiplies that row's loss in every
+#'   loss and optimizer (and in the validation loss). They are rescaled to
+#'   average 1 over the rows, so they set the rows' relative importance and
+#'   leave the learning rate and the penalties' strength as they are. For the
+#'   formula method, a column of `data` or an expression evaluated in it, as
+#'   in [stats::lm()].
 #' @param threads Threads for the matrix products: default
 #'   `getOption("backprop.threads")`, else all cores.
 #' @param precision `"double"` (the default) or `"single"`: train in 32-bit
@@ -150,30 +163,39 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
                               optimizer = "gd", batch_size = NULL,
                               momentum = 0.9, nesterov = FALSE, weight_decay = 0,
                               validation = NULL, patience = NULL, scale = FALSE,
-                              threads = NULL, precision = "double", verbose = NULL, ...) {
+                              weights = NULL, threads = NULL, precision = "double",
+                              verbose = NULL, ...) {
   check_dots(...)
-  call <- match.call()
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
-  blueprint <- NULL
-  # is.list() first here and below: a primitive, where is.data.frame() and
-  # is.factor() are closures, which cost microseconds on every call.
-  if (is.list(X) && is.data.frame(X) && any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
-    molded <- mold_data_frame(X)
-    X <- molded$x
-    blueprint <- molded$blueprint
-  }
-  x <- as_data_matrix(X, "X")
-  target <- as_target(Y, nrow(x))
+  design <- x_design(X, "X")
+  target <- as_target(Y, nrow(design$x))
   spec <- training_spec(
-    x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
+    x = design$x, target = target, hidden = hidden, hidden_given = !missing(hidden),
     epochs = epochs, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
-    activation_given = !missing(activation),
+    init_given = !missing(init), activation_given = !missing(activation),
     activation = activation, output = output, loss = loss, optimizer = optimizer,
     batch_size = batch_size, momentum = momentum, nesterov = nesterov,
     weight_decay = weight_decay, validation = validation, patience = patience,
-    scale = scale, threads = threads, precision = precision, verbose = verbose
+    scale = scale, weights = weights, threads = threads, precision = precision,
+    verbose = verbose
   )
-  run_training(spec, call, blueprint)
+  fit <- run_training(spec, call_as(match.call(), "mlp_train"), design$coding)
+  warn_if_wrong_tool(fit, spec)
+  fit
+}
+
+# The x of the x/y interface as a numeric matrix, with the coding of a data
+# frame's factor or character columns (NULL for numeric data).
+x_design <- function(X, arg) {
+  # is.list() first here and below: a primitive, where is.data.frame() and
+  # is.factor() are closures, which cost microseconds on every call.
+  if (is.list(X) && is.data.frame(X) &&
+      any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
+    design <- data_frame_design(X, arg)
+    design$coding$columns <- names(X)
+    return(design)
+  }
+  list(x = as_data_matrix(X, arg), coding = NULL)
 }
 
 check_dots <- function(...) {
@@ -185,25 +207,67 @@ check_dots <- function(...) {
   }
 }
 
-# Targets: list(y = double matrix, levels = NULL or the factor's levels).
-as_target <- function(Y, n) {
+# Targets: list(y = double matrix, levels = NULL or the factor's levels,
+# ordered = whether the factor is ordered). Every level of a factor is a
+# class, used in the data or not.
+as_target <- function(Y, n, logical_classes = FALSE) {
   if (is.character(Y) && is.null(dim(Y))) {
     abort("`Y` must be numeric or a factor, not a character vector; ",
           "use factor(Y) for classification.")
   }
-  if (is.list(Y) && is.data.frame(Y) && ncol(Y) == 1L && is.factor(Y[[1]])) Y <- Y[[1]]
+  if (is.list(Y) && is.data.frame(Y) && ncol(Y) == 1L && (is.factor(Y[[1]]) || is.logical(Y[[1]]))) Y <- Y[[1]]
+  logical_response <- logical_classes && is.logical(Y) && is.null(dim(Y))
+  if (logical_response) Y <- factor(Y, levels = c(FALSE, TRUE))
   if (is.object(Y) && is.factor(Y)) {
     if (length(Y) != n) {
       abort("`Y` must have as many rows as `X` (", n, "), not ", length(Y), ".")
     }
     if (anyNA(Y)) abort("`Y` must not contain NA.")
-    Y <- droplevels(Y)
-    if (nlevels(Y) < 2L) {
-      abort("`Y` is a factor with ", nlevels(Y), " level; classification needs at least 2.")
+    observed <- length(unique(as.integer(Y)))
+    if (nlevels(Y) < 2L || observed < 2L) {
+      abort("`Y` is a factor with ", observed, " observed class",
+            if (observed != 1L) "es", "; classification needs at least 2.")
     }
     y <- outer(as.integer(Y), seq_len(nlevels(Y)), "==") * 1
     colnames(y) <- levels(Y)
-    return(list(y = y, levels = levels(Y)))
+    return(list(y = y, levels = levels(Y), ordered = is.ordered(Y), logical = logical_response))
   }
   list(y = as_data_matrix(Y, "Y", rows = n), levels = NULL)
+}
+
+# mlp_train() keeps the article's defaults, which suit the article's problem
+# and few others: it says so when a fit shows it was the wrong tool.
+warn_if_wrong_tool <- function(fit, spec) {
+  if (fit$status == "interrupted") return(invisible())
+  y <- spec$y
+  out <- fit$output
+  output <- spec$output
+  fix <- NULL
+  if (is.null(spec$levels) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
+    fix <- c(fix, paste0("`Y` lies outside [0, 1], the range of the sigmoid output, so the ",
+                         "network cannot fit it; use output = \"linear\" with scale = TRUE, ",
+                         "or backprop(), which does both"))
+  }
+  losses <- fit$loss
+  k <- length(losses)
+  if (k >= 2L && !(losses[k] < losses[1L])) {
+    fix <- c(fix, paste0("the training loss did not fall over ", k, " epochs (",
+                         format(signif(losses[1L], 4)), " to ", format(signif(losses[k], 4)),
+                         "); try a smaller `lr`, scale = TRUE, or backprop()"))
+  }
+  if (nrow(out) >= 2L && output != "linear") {
+    low <- min(out)
+    high <- max(out)
+    spread_y <- max(y) - min(y)
+    if (spread_y > 0 && (high < 1e-6 || low > 1 - 1e-6 || high - low < 1e-6 * spread_y)) {
+      fix <- c(fix, paste0("the outputs are saturated: the network gives (nearly) the same ",
+                           "output for every training row; use scale = TRUE, output = \"linear\" ",
+                           "for a numeric response, or backprop()"))
+    }
+  }
+  if (length(fix)) {
+    warning(paste0(toupper(substr(fix, 1, 1)), substring(fix, 2), ".", collapse = "\n"),
+            call. = FALSE)
+  }
+  invisible()
 }

@@ -9,11 +9,11 @@ init_methods <- c("article", "uniform", "xavier", "he", "nnet")
 default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, lm = 1, lbfgs = 1)
 
 training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
-                          bias_given, init, activation, activation_given = TRUE,
-                          output, loss, optimizer,
+                          bias_given, init, init_given = TRUE, activation,
+                          activation_given = TRUE, output, loss, optimizer,
                           batch_size, momentum, nesterov, weight_decay,
                           validation, patience, scale, threads, verbose,
-                          precision = "double", scaling = NULL) {
+                          weights = NULL, precision = "double", scaling = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
   continuing <- is.list(init) && inherits(init, "mlp_fit")
@@ -36,6 +36,8 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     abort("`output = \"softmax\"` needs at least two columns in `Y` (one per class); ",
           "it has one. Use output = \"sigmoid\" for a single output.")
   }
+  # Targets of a sigmoid or softmax output are never standardized, so this
+  # checks the targets the loss sees.
   if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
     abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
   }
@@ -73,8 +75,11 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   if (continuing) scaling <- init$scaling
   if (is.null(scaling) && scale) {
     scaling <- list(x = column_stats(x),
-                    y = if (classification) NULL else column_stats(y))
+                    y = if (output == "linear") column_stats(y))
   }
+  prior_weights <- weights
+  weights <- check_weights(weights, n = nrow(x))
+  row_names <- dimnames(x)[[1L]]
 
   # Starting weights (drawn first, so that set.seed() matches the article).
   n <- nrow(x)
@@ -82,6 +87,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     init_name <- check_choice(init, init_methods, "init")
     hidden <- check_hidden(hidden)
     activation <- check_activation(activation, length(hidden))
+    if (!init_given) init_name <- default_init(activation)
     sizes <- c(ncol(x), hidden, ncol(y))
     check_size(n, sizes, if (bias == "row") n else 1, n)
     params <- draw_params(init_name, sizes, bias, n)
@@ -124,9 +130,11 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
               " validation rows; each needs at least one.")
       }
       idx <- sample.int(n, held)
-      val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE])
+      val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE],
+                  weights = weights[idx], rows = idx)
       x <- x[-idx, , drop = FALSE]
       y <- y[-idx, , drop = FALSE]
+      weights <- weights[-idx]
     } else if (is.list(validation) && all(c("x", "y") %in% names(validation))) {
       vx <- as_data_matrix(validation$x, "validation$x")
       if (ncol(vx) != ncol(x)) {
@@ -179,7 +187,10 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   # The Rust entry points read the spec itself: its architecture (sizes,
   # activation, output, bias) and settings, as doubles and strings.
   list(
-    x = x, y = y, val = val, levels = target$levels, scaling = scaling,
+    x = x, y = y, val = val, weights = weights, val_weights = val$weights,
+    prior_weights = prior_weights, row_names = row_names,
+    levels = target$levels, ordered = isTRUE(target$ordered),
+    logical_response = isTRUE(target$logical), scaling = scaling,
     sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
     loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
     batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
@@ -191,6 +202,33 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
+
+# The start a hidden activation needs: the article's N(0, 1) start suits its
+# sigmoid units; it saturates tanh units and blows up relu-like ones.
+default_init <- function(activation) {
+  if (all(activation == "sigmoid")) return("article")
+  if (any(activation %in% c("relu", "leaky_relu"))) "he" else "xavier"
+}
+
+# Observation weights: NULL, or n finite non-negative numbers not all zero,
+# rescaled to mean 1 (see ?mlp_train).
+check_weights <- function(weights, n) {
+  if (is.null(weights)) return(NULL)
+  if (!is.numeric(weights) || !is.null(dim(weights)) && length(dim(weights)) > 1L && ncol(weights) != 1L) {
+    abort("`weights` must be NULL or a numeric vector, one weight per row; not ",
+          describe(weights), ".")
+  }
+  if (length(weights) != n) {
+    abort("`weights` must have one weight per row of the data (", n, "), not ",
+          length(weights), ".")
+  }
+  weights <- as.double(weights)
+  if (anyNA(weights) || any(!is.finite(weights)) || any(weights < 0)) {
+    abort("`weights` must be finite and non-negative.")
+  }
+  if (sum(weights) == 0) abort("`weights` must not all be zero.")
+  weights * (n / sum(weights))
+}
 
 check_activation <- function(activation, layers) {
   if (!is.character(activation) || !(length(activation) %in% c(1L, layers)) ||
@@ -237,7 +275,7 @@ default_threads <- local({
 })
 
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
-run_training <- function(spec, call = NULL, blueprint = NULL) {
+run_training <- function(spec, call = NULL, coding = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
   res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress)
   if (!is.null(progress)) progress(NULL, NULL)
@@ -251,12 +289,12 @@ run_training <- function(spec, call = NULL, blueprint = NULL) {
     warning("Training was interrupted after epoch ", length(res$loss),
             "; returning the network as it was then.", call. = FALSE)
   }
-  new_fit(spec, res, call, blueprint)
+  new_fit(spec, res, call, coding)
 }
 
 # The fit, built in one piece: for the article's tiny network, building it
 # field by field cost as much as a few hundred epochs.
-new_fit <- function(spec, res, call = NULL, blueprint = NULL) {
+new_fit <- function(spec, res, call = NULL, coding = NULL) {
   weights <- res$weights
   biases <- res$biases
   output <- res$output
@@ -264,6 +302,7 @@ new_fit <- function(spec, res, call = NULL, blueprint = NULL) {
   # are not, and cost more than the article network's training.
   y_names <- dimnames(spec$y)[[2L]]
   if (!is.null(y_names)) colnames(output) <- y_names
+  if (!is.null(spec$row_names) && is.null(spec$val$rows)) rownames(output) <- spec$row_names
   # The article's names for a network with one hidden layer.
   article <- if (length(weights) == 2L) {
     list(wh = weights[[1]], bh = biases[[1]], wout = weights[[2]], bout = biases[[2]])
@@ -291,13 +330,34 @@ new_fit <- function(spec, res, call = NULL, blueprint = NULL) {
     n = dim(spec$x)[1L],
     y = spec$y,
     levels = spec$levels,
+    ordered = spec$ordered,
+    logical_response = spec$logical_response,
     scaling = spec$scaling,
     x_names = dimnames(spec$x)[[2L]],
     y_names = y_names,
-    blueprint = blueprint,
+    coding = coding,
+    prior_weights = spec$prior_weights,
+    held_out = if (!is.null(spec$val$rows)) sort(spec$val$rows),
     call = call
   ))
   class(fit) <- "mlp_fit"
+  if (!is.null(spec$val$rows)) fit <- add_all_rows(fit, spec)
+  fit
+}
+
+# With a validation fraction, fitted() and residuals() cover every data row,
+# the held-out ones included: the network's raw output and the targets of
+# all rows, in the data's order.
+add_all_rows <- function(fit, spec) {
+  n <- nrow(spec$x) + nrow(spec$val$x)
+  held <- spec$val$rows
+  order <- integer(n)
+  order[held] <- nrow(spec$x) + seq_along(held)
+  order[-held] <- seq_len(nrow(spec$x))
+  x <- rbind(spec$x, spec$val$x)[order, , drop = FALSE]
+  fit$all_y <- rbind(spec$y, spec$val$y)[order, , drop = FALSE]
+  fit$all_output <- network_output(fit, x, spec$threads)
+  dimnames(fit$all_output) <- list(spec$row_names, dimnames(fit$output)[[2L]])
   fit
 }
 

@@ -96,6 +96,33 @@ trace_steps <- list(
        show = c("d_hiddenlayer", "bh", "d_output", "bout"))
 )
 
+# The steps as this trace computed them: the activations it used, and with
+# `bias = "row"` the R program's row-sum rule for the biases.
+trace_steps_of <- function(trace) {
+  steps <- trace_steps
+  hidden <- trace$activation[1]
+  out <- trace$output_activation
+  steps[[4]]$formula <- sub("sigmoid", hidden, steps[[4]]$formula, fixed = TRUE)
+  steps[[4]]$title <- paste0(if (hidden == "linear") "Perform the identity (linear) transformation" else
+    "Perform non-linear transformation", " on hidden linear input (", hidden, ")")
+  steps[[5]]$formula <- sub("output = sigmoid", paste0("output = ", out), steps[[5]]$formula, fixed = TRUE)
+  steps[[5]]$title <- paste0(steps[[5]]$title, " (", out, ")")
+  steps[[7]]$formula <- paste0("slope_output_layer = derivatives_", out,
+                               "(output); slope_hidden_layer = derivatives_", hidden,
+                               "(hiddenlayer_activations)")
+  steps[[7]]$title <- paste0(steps[[7]]$title, " (", if (out == hidden) out else paste(out, "and", hidden), ")")
+  if (!identical(trace$loss_function, "sse") || out != "sigmoid") {
+    steps[[8]]$formula <- paste0("d_output = -(gradient of the ", trace$loss_function,
+                                 " loss at the output layer's input)")
+  }
+  if (identical(trace$bias, "row")) {
+    steps[[12]]$formula <- paste0("bh = bh + rowSums(d_hiddenlayer) * learning_rate; ",
+                                  "bout = bout + rowSums(d_output) * learning_rate   ",
+                                  "(the R program: each row's bias grows by its row's delta sum)")
+  }
+  steps
+}
+
 trace_matrix <- function(trace, name) {
   if (startsWith(name, "start$")) trace$start[[sub("start$", "", name, fixed = TRUE)]] else trace[[name]]
 }
@@ -104,8 +131,9 @@ trace_matrix <- function(trace, name) {
 print.mlp_trace <- function(x, digits = 3, ...) {
   cat("<mlp_trace> one iteration of a ", ncol(x$X), " -> ", ncol(x$start$wh), " -> ",
       ncol(x$Y), " network, ", x$bias, " biases, lr = ", format(x$lr), "\n", sep = "")
-  for (k in seq_along(trace_steps)) {
-    step <- trace_steps[[k]]
+  steps <- trace_steps_of(x)
+  for (k in seq_along(steps)) {
+    step <- steps[[k]]
     cat("\nStep ", k, ": ", step$title, "\n  ", step$formula, "\n", sep = "")
     for (name in step$show) {
       cat(name, ":\n", sep = "")
@@ -137,7 +165,7 @@ plot.mlp_trace <- function(x, step = 3, cell = c(1, 1), digits = 2, ...) {
   if (!is.numeric(step) || length(step) != 1L || !(step %in% 1:12)) {
     abort("`step` must be one of the article's steps, 1 to 12; not ", show_value(step), ".")
   }
-  s <- trace_steps[[step]]
+  s <- trace_steps_of(x)[[step]]
   mats <- lapply(s$show, function(name) trace_matrix(x, name))
   names(mats) <- s$show
   marks <- step_marks(x, step, cell, mats)

@@ -24,7 +24,7 @@ describe <- function(x) {
 
 # Numeric data (matrix, data frame or vector) as a double matrix, checked.
 # Double matrices are returned as they are, so the Rust side reads R's memory.
-as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
+as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
   if (is.list(x) && is.data.frame(x)) {
     bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
     if (any(bad)) {
@@ -51,9 +51,16 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X") {
   }
   if (!is.double(x)) storage.mode(x) <- "double"
   # anyNA(), min() and max() scan without copying x (range() would copy it).
-  if (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x))) {
+  if (allow_na && anyNA(x)) {
+    if (any(is.infinite(x))) abort("`", arg, "` must not contain Inf.")
+  } else if (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x))) {
     what <- if (anyNA(x)) "NA or NaN" else "Inf"
-    abort("`", arg, "` must contain finite numbers only; it contains ", what, ".")
+    bad <- which(colSums(if (anyNA(x)) is.na(x) else is.infinite(x)) > 0)[1]
+    where <- if (shape[2L] == 1L) "" else {
+      name <- dimnames(x)[[2L]][bad]
+      paste0(" (column ", if (!is.null(name) && nzchar(name)) paste0("`", name, "`") else bad, ")")
+    }
+    abort("`", arg, "` must contain finite numbers only; it contains ", what, where, ".")
   }
   if (!is.null(rows) && shape[1L] != rows) {
     abort("`", arg, "` must have as many rows as `", rows_arg, "` (", rows,

@@ -59,7 +59,8 @@ test_that("single precision leaves the caller's data alone", {
   d <- precision_data(50)
   x0 <- d$x
   y0 <- d$y
-  mlp_train(d$x, d$y, hidden = 3, epochs = 5, precision = "single", threads = 1)
+  mlp_train(d$x, d$y, hidden = 3, epochs = 5, output = "linear", loss = "mse", lr = 0.001,
+            precision = "single", threads = 1)
   expect_identical(d$x, x0)
   expect_identical(d$y, y0)
 })

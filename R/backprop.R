@@ -1,0 +1,222 @@
+#' Fit a neural network to real data, with defaults that adapt to it
+#'
+#' `backprop()` is the package's modelling function, as [nnet::nnet()] is
+#' nnet's: the same network and arguments as [mlp_train()], with defaults
+#' chosen so that a first fit on real data is good without tuning. Give it a
+#' formula and a data frame, `x` and `y`, or a `recipes::recipe()` and its
+#' data; it returns an `mlp_fit`, used with `predict()`, `fitted()`,
+#' `summary()`, `plot()` and the other methods of [mlp_train()]'s fits.
+#'
+#' @section What backprop() does by default:
+#' * **Inputs** are standardized (mean 0, standard deviation 1), with the
+#'   training statistics kept in the fit and applied by `predict()`. Factor
+#'   and character predictors are dummy-coded with the training levels.
+#' * **A numeric response** (or several, `cbind(a, b) ~ .`) is standardized
+#'   too and fitted by a linear output with the mean squared error;
+#'   predictions are in the response's units.
+#' * **A factor or logical response** is a classification: a softmax output
+#'   and the cross-entropy; `predict(type = "class")` gives the class (with
+#'   the factor's levels, every one of them, ordered if the factor is) and
+#'   `type = "prob"` the probabilities.
+#' * **Size of the data decides the training.** With at most
+#'   `r small_rows` training rows, the network has one hidden layer of
+#'   `r small_hidden` tanh units and is trained full batch by L-BFGS, a
+#'   second-order method, for up to `r small_epochs` iterations, with weight
+#'   decay `r small_decay` (on the mean loss) and no validation split:
+#'   second-order methods win on small data (the NNbenchmark study), and
+#'   the weight decay keeps the fit smooth where early stopping would have
+#'   few rows to watch. With more rows, it has
+#'   one hidden layer of `r large_hidden` relu units trained by Adam
+#'   (learning rate 0.001, minibatches of `r large_batch` rows, weight decay
+#'   `r large_decay`) for up to `r large_epochs` epochs, holding out
+#'   `r large_validation * 100` in 100 of the rows for early stopping
+#'   (patience `r large_patience` epochs): the weights of the epoch with the
+#'   lowest validation loss are returned.
+#' * **Starting weights** are scaled to the activation: Glorot's uniform
+#'   start (`"xavier"`) for tanh units, He's normal start for relu-like
+#'   units.
+#' * Every argument given explicitly overrides its default; the others keep
+#'   the rule's choice. [backprop_defaults()] shows the choice for a given
+#'   data size.
+#' The rule was chosen by measurement on public data sets (in the package's
+#' `bench/` folder).
+#'
+#' @param x A data frame or matrix of predictors, or a `recipes::recipe()`.
+#' @param formula A formula such as `y ~ .` or `y ~ x1 + log(x2)`.
+#' @param data A data frame: the variables of the formula, or the data of
+#'   the recipe.
+#' @param y For the x/y interface: the response, a numeric vector or
+#'   matrix, a factor or a logical vector, one row per row of `x`.
+#' @param weights,subset,na.action As in [mlp_train()] (`weights` for every
+#'   interface, `subset` and `na.action` for the formula).
+#' @param hidden,epochs,lr,activation,optimizer,batch_size,weight_decay,validation,patience,init
+#'   As in [mlp_train()]; `NULL` takes the rule's choice (see above).
+#' @param scale Standardize the inputs and a numeric response (default
+#'   `TRUE`).
+#' @param threads,precision,verbose As in [mlp_train()].
+#' @param ... Further arguments of [mlp_train()] (`output`, `loss`,
+#'   `momentum`, `nesterov`); unknown arguments are an error.
+#' @return An `mlp_fit` (see [mlp_train()]) whose `call` re-evaluates with
+#'   [stats::update()].
+#' @seealso [mlp_train()] for the article's network and defaults,
+#'   [predict.mlp_fit()].
+#' @examples
+#' # Classification
+#' set.seed(1)
+#' idx <- sample(nrow(iris), 100)
+#' fit <- backprop(Species ~ ., iris[idx, ], threads = 1)
+#' fit
+#' mean(predict(fit, iris[-idx, ], type = "class") == iris$Species[-idx])
+#'
+#' # Regression: predictions in miles per gallon
+#' fit <- backprop(mpg ~ ., mtcars, threads = 1)
+#' head(cbind(observed = mtcars$mpg, fitted = fitted(fit)[, 1]))
+#' @export
+backprop <- function(x, ...) {
+  UseMethod("backprop")
+}
+
+#' @rdname backprop
+#' @export
+backprop.formula <- function(formula, data, weights, subset, na.action = stats::na.omit, ...) {
+  if (missing(data) || !is.data.frame(data)) {
+    abort("`data` must be a data frame holding the variables of the formula.")
+  }
+  design <- formula_design(match.call(), "formula", parent.frame())
+  fit <- backprop_fit(design$x, design$y, weights = design$weights, coding = design$coding, ...)
+  finish_design_fit(fit, design, call_as(match.call(), "backprop"))
+}
+
+#' @rdname backprop
+#' @export
+backprop.default <- function(x, y, weights = NULL, ...) {
+  if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
+  design <- x_design(x, "x")
+  fit <- backprop_fit(design$x, y, weights = weights, coding = design$coding, ...)
+  fit$call <- call_as(match.call(), "backprop")
+  fit
+}
+
+#' @rdname backprop
+#' @export
+backprop.recipe <- function(x, data, weights = NULL, ...) {
+  if (missing(data) || !is.data.frame(data)) {
+    abort("`data` must be a data frame: the data of the recipe.")
+  }
+  processed <- tryCatch(
+    hardhat::mold(x, data),
+    error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
+  )
+  outcomes <- processed$outcomes
+  if (ncol(outcomes) == 0L) abort("`x` (the recipe) must have an outcome role.")
+  y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
+  predictors <- processed$predictors
+  xm <- x_design(as.data.frame(predictors), "x")
+  if (!is.null(xm$coding)) {
+    abort("`x` (the recipe) must turn every predictor numeric, for example with ",
+          "recipes::step_dummy().")
+  }
+  fit <- backprop_fit(xm$x, y, weights = weights, coding = list(blueprint = processed$blueprint), ...)
+  fit$call <- call_as(match.call(), "backprop")
+  fit
+}
+
+forge_recipe <- function(newdata, blueprint) {
+  if (!is.data.frame(newdata)) {
+    abort("`newdata` must be a data frame with the training columns, not ", describe(newdata), ".")
+  }
+  forged <- tryCatch(hardhat::forge(newdata, blueprint),
+                     error = function(e) abort("`newdata` does not match the training data: ",
+                                               conditionMessage(e)))
+  x <- as_data_matrix(as.data.frame(forged$predictors), "newdata", allow_na = TRUE)
+  rownames(x) <- row.names(newdata)
+  x
+}
+
+# The rule's settings (see "What backprop() does by default"), kept here
+# once: the documentation reads them too.
+small_rows <- 10000
+small_hidden <- 10
+small_epochs <- 150
+small_decay <- 0.01
+large_hidden <- 100
+large_batch <- 200
+large_epochs <- 200
+large_decay <- 1e-4
+large_validation <- 0.1
+large_patience <- 10
+
+#' The settings backprop() chooses for a data size
+#'
+#' @param rows Training rows.
+#' @return A named list of [mlp_train()] arguments: `hidden`, `activation`,
+#'   `optimizer`, `epochs`, `lr`, `batch_size`, `weight_decay`,
+#'   `validation`, `patience` and `init`.
+#' @examples
+#' str(backprop_defaults(150))
+#' str(backprop_defaults(20000))
+#' @export
+backprop_defaults <- function(rows) {
+  rows <- check_count(rows, "rows", min = 1)
+  if (rows <= small_rows) {
+    list(hidden = small_hidden, activation = "tanh",
+         optimizer = "lbfgs",
+         epochs = small_epochs, lr = NULL, batch_size = NULL, weight_decay = small_decay,
+         validation = NULL, patience = NULL, init = "xavier")
+  } else {
+    list(hidden = large_hidden, activation = "relu", optimizer = "adam",
+         epochs = large_epochs, lr = 0.001, batch_size = large_batch,
+         weight_decay = large_decay, validation = large_validation,
+         patience = large_patience, init = "he")
+  }
+}
+
+# The bridge from a design to the fit: the rule's settings for those given
+# as NULL, then mlp_train()'s spec and training.
+backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr = NULL,
+                         activation = NULL, optimizer = NULL, batch_size = NULL,
+                         weight_decay = NULL, validation = NULL, patience = NULL,
+                         init = NULL, scale = TRUE, output = NULL, loss = NULL,
+                         momentum = 0.9, nesterov = FALSE, threads = NULL,
+                         precision = "double", verbose = NULL, ...) {
+  if (...length()) {
+    nm <- names(list(...))
+    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
+    abort("backprop() got ", nm, " it does not know; see ?backprop for its arguments.")
+  }
+  target <- as_target(y, nrow(x), logical_classes = TRUE)
+  classification <- !is.null(target$levels)
+  rule <- backprop_defaults(nrow(x))
+  given <- list(hidden = hidden, activation = activation, optimizer = optimizer,
+                epochs = epochs, lr = lr, batch_size = batch_size,
+                weight_decay = weight_decay, validation = validation,
+                patience = patience, init = init)
+  given <- given[!vapply(given, is.null, logical(1))]
+  settings <- utils::modifyList(rule, given)
+  # A chosen optimizer takes its own batch and learning rate unless given.
+  if (!is.null(optimizer) && optimizer != rule$optimizer) {
+    if (is.null(batch_size)) settings["batch_size"] <- list(NULL)
+    if (is.null(lr)) settings["lr"] <- list(NULL)
+  }
+  minibatch <- settings$optimizer %in% c("sgd", "adam")
+  if (!minibatch) settings["batch_size"] <- list(NULL)
+  if (!is.null(settings$batch_size)) {
+    batch_rows <- nrow(x) - if (is.numeric(settings$validation) && length(settings$validation) == 1L)
+      round(settings$validation * nrow(x)) else 0
+    settings$batch_size <- min(settings$batch_size, batch_rows)
+  }
+  if (is.null(activation) && !is.null(init) && is.null(hidden)) settings$activation <- rule$activation
+  if (is.null(init) && !is.null(activation)) settings$init <- default_init(activation)
+  if (is.null(output)) output <- if (classification) "softmax" else "linear"
+  if (is.null(loss)) loss <- if (classification) "cross_entropy" else "mse"
+  spec <- training_spec(
+    x = x, target = target, hidden = settings$hidden, hidden_given = TRUE,
+    epochs = settings$epochs, lr = settings$lr, bias = "column", bias_given = TRUE,
+    init = settings$init, activation = settings$activation, output = output, loss = loss,
+    optimizer = settings$optimizer, batch_size = settings$batch_size, momentum = momentum,
+    nesterov = nesterov, weight_decay = settings$weight_decay,
+    validation = settings$validation, patience = settings$patience, scale = scale,
+    weights = weights, threads = threads, precision = precision, verbose = verbose
+  )
+  run_training(spec, NULL, coding)
+}
