@@ -19,7 +19,7 @@
 #'   the factor's levels, every one of them, ordered if the factor is) and
 #'   `type = "prob"` the probabilities.
 #' * **Size of the data decides the training.** With at most
-#'   `r small_rows` training rows, the network has one hidden layer of
+#'   `r format(small_rows, big.mark = ",", scientific = FALSE)` training rows, the network has one hidden layer of
 #'   `r small_hidden` tanh units and is trained full batch by L-BFGS, a
 #'   second-order method, for up to `r small_epochs` iterations, with weight
 #'   decay `r small_decay` (on the mean loss) and no validation split:

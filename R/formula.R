@@ -45,7 +45,16 @@ formula_design <- function(call, formula_arg, env) {
   # Unused levels stay: a response's classes are the levels of its factor.
   mf$drop.unused.levels <- FALSE
   mf[[1L]] <- quote(stats::model.frame)
-  frame <- tryCatch(eval(mf, env), error = function(e) {
+  frame <- tryCatch({
+    # `weights` and `subset` evaluated here, in `data` and then the caller's
+    # frame, rather than by model.frame() in the formula's environment: so
+    # they also work when passed on through a wrapper's `...`.
+    data <- eval(mf$data, env)
+    for (arg in intersect(c("weights", "subset"), names(mf))) {
+      mf[arg] <- list(eval(mf[[arg]], data, env))
+    }
+    eval(mf, env)
+  }, error = function(e) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
   })
   if (is.null(attr(attr(frame, "terms"), "response")) || attr(attr(frame, "terms"), "response") == 0L) {
@@ -55,7 +64,10 @@ formula_design <- function(call, formula_arg, env) {
     abort("No rows are left to train on after `subset` and `na.action`.")
   }
   design <- frame_design(frame)
-  design$y <- stats::model.response(frame)
+  y <- stats::model.response(frame)
+  # A numeric response keeps its name, as the output's name.
+  if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))
+  design$y <- y
   design$weights <- stats::model.weights(frame)
   design$na_action <- attr(frame, "na.action")
   design$model <- frame
@@ -129,7 +141,10 @@ code_new_data <- function(coding, newdata, arg) {
     seen <- unique(as.character(values[!is.na(values)]))
     unseen <- setdiff(seen, known)
     if (length(unseen)) {
-      abort("`", arg, "` column `", nm, "` has ", if (length(unseen) > 1) "levels " else "level ",
+      # A term such as factor(g) is named by its variable.
+      vars <- all.vars(str2lang(nm))
+      column <- if (nm %in% names(newdata) || length(vars) != 1L) nm else vars
+      abort("`", arg, "` column `", column, "` has ", if (length(unseen) > 1) "levels " else "level ",
             paste0('"', unseen, '"', collapse = ", "), " not seen in training (its levels: ",
             paste0('"', known, '"', collapse = ", "), ").")
     }

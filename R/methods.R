@@ -207,7 +207,8 @@ training_targets <- function(object) {
 #' The generics of \pkg{stats} that R's modelling functions answer:
 #' `weights()` gives the observation weights the fit was given (not the
 #' network's weights: those are [coef()] and `fit$weights`), `nobs()` the
-#' number of rows it was fitted on (held-out validation rows included),
+#' number of rows it was fitted on (held-out validation rows included;
+#' rows of weight zero are not counted, as in [stats::nobs()]),
 #' and for the formula interface `formula()`, `terms()` and
 #' `model.frame()`. [stats::update()] refits with changed arguments.
 #' @param object,formula,x An `mlp_fit`.
@@ -231,7 +232,11 @@ weights.mlp_fit <- function(object, ...) object$prior_weights
 
 #' @rdname mlp_fit-methods
 #' @export
-nobs.mlp_fit <- function(object, ...) nrow(object$all_y %||% object$y)
+nobs.mlp_fit <- function(object, ...) {
+  # As stats counts them: rows with a zero weight are not observations.
+  w <- object$prior_weights
+  if (is.null(w)) nrow(object$all_y %||% object$y) else sum(w != 0)
+}
 
 #' @rdname mlp_fit-methods
 #' @export
@@ -411,14 +416,11 @@ plot_network <- function(fit) {
     graphics::points(rep(l, sizes[l]), ypos[[l]], pch = 21, cex = cex, bg = "grey90")
   }
   label_cex <- if (tallest > 10) 0.6 else 0.8
-  inputs <- fit$x_names %||% paste0("x", seq_len(sizes[1]))
-  outputs <- fit$levels %||% fit$y_names %||% paste0("y", seq_len(sizes[n_layers]))
-  graphics::text(rep(1 - 0.12, sizes[1]), ypos[[1]], inputs, adj = 1, cex = label_cex, xpd = TRUE)
-  graphics::text(rep(n_layers + 0.12, sizes[n_layers]), ypos[[n_layers]], outputs, adj = 0,
+  labels <- network_labels(fit)
+  graphics::text(rep(1 - 0.12, sizes[1]), ypos[[1]], labels$inputs, adj = 1, cex = label_cex, xpd = TRUE)
+  graphics::text(rep(n_layers + 0.12, sizes[n_layers]), ypos[[n_layers]], labels$outputs, adj = 0,
                  cex = label_cex, xpd = TRUE)
-  layer_names <- c("input", paste0("hidden ", seq_along(fit$hidden), "\n(", fit$activation, ")"),
-                   paste0("output\n(", fit$output_activation, ")"))
-  graphics::text(seq_len(n_layers), -0.3, layer_names, cex = 0.75)
+  graphics::text(seq_len(n_layers), -0.3, labels$layers, cex = 0.75)
   graphics::legend("topright", inset = c(0, -0.02), bty = "n", cex = 0.7, xpd = TRUE,
                    legend = c(paste0("+", format(signif(wmax, 2))), "+ small",
                               paste0("-", format(signif(wmax, 2))), "- small"),
@@ -428,6 +430,17 @@ plot_network <- function(fit) {
                    title = "weight")
   graphics::title(paste("Network", paste(sizes, collapse = " - ")))
   fit
+}
+
+# The network picture's labels: inputs by variable (dummy columns by
+# level), outputs by response or class level, layers by activation.
+network_labels <- function(fit) {
+  sizes <- fit$sizes
+  n_layers <- length(sizes)
+  list(inputs = fit$x_names %||% paste0("x", seq_len(sizes[1])),
+       outputs = fit$levels %||% fit$y_names %||% paste0("y", seq_len(sizes[n_layers])),
+       layers = c("input", paste0("hidden ", seq_along(fit$hidden), "\n(", fit$activation, ")"),
+                  paste0("output\n(", fit$output_activation, ")")))
 }
 
 # Blue for a positive weight, vermilion for a negative one (Okabe-Ito).

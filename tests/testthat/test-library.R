@@ -1,7 +1,3 @@
-expect_arg_error <- function(expr, pattern) {
-  expect_error(expr, pattern, class = "backprop_error")
-}
-
 sine_data <- function(n = 80) {
   x <- matrix(seq(-2, 2, length.out = n))
   list(x = x, y = sin(x) + 0.5)

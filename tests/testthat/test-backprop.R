@@ -1,0 +1,146 @@
+# backprop(): the modelling function, its defaults' rule and its interfaces.
+
+test_that("backprop() classifies iris well with no tuning, as class and prob", {
+  set.seed(1)
+  idx <- sample(nrow(iris), 100)
+  fit <- backprop(Species ~ ., iris[idx, ])
+  cls <- predict(fit, iris[-idx, ], type = "class")
+  expect_s3_class(cls, "factor")
+  expect_equal(levels(cls), levels(iris$Species))
+  expect_gte(mean(cls == iris$Species[-idx]), 0.9)
+  prob <- predict(fit, iris[-idx, ], type = "prob")
+  expect_equal(colnames(prob), levels(iris$Species))
+  expect_equal(rowSums(prob), rep(1, 50), tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(fit$output_activation, "softmax")
+  expect_equal(fit$loss_function, "cross_entropy")
+})
+
+test_that("a numeric response is standardized inside and predicted in its units", {
+  set.seed(2)
+  n <- 300
+  d <- data.frame(a = runif(n, 0, 100), b = rnorm(n, 50, 10))
+  d$y <- 1000 + 5 * d$a + 0.2 * (d$b - 50)^2 + rnorm(n, sd = 5)
+  fit <- backprop(y ~ ., d[1:200, ])
+  expect_equal(fit$output_activation, "linear")
+  expect_equal(unname(fit$scaling$y$center), mean(d$y[1:200]))
+  pred <- predict(fit, d[201:300, ])[, 1]
+  # Far better than the mean, in the response's units.
+  expect_lt(sqrt(mean((pred - d$y[201:300])^2)), 0.15 * sd(d$y))
+  expect_equal(fitted(fit)[, 1] + residuals(fit)[, 1], d$y[1:200], ignore_attr = TRUE)
+  # The article's function, given the same data, warns that it cannot fit it.
+  expect_warning(mlp_train(y ~ ., d[1:50, ], epochs = 20), "outside \\[0, 1\\].*backprop\\(\\)")
+})
+
+test_that("the defaults' rule follows the number of rows, and given arguments win", {
+  small <- backprop_defaults(500)
+  expect_equal(small$optimizer, "lbfgs")
+  expect_null(small$validation)
+  large <- backprop_defaults(50000)
+  expect_equal(large$optimizer, "adam")
+  expect_equal(large$activation, "relu")
+  expect_equal(large$init, "he")
+  expect_gt(large$validation, 0)
+  set.seed(3)
+  fit <- backprop(mpg ~ wt + hp, mtcars, hidden = 4, optimizer = "adam", epochs = 30)
+  expect_equal(fit$sizes, c(2, 4, 1))
+  expect_equal(fit$optimizer, "adam")
+  expect_length(fit$loss, 30)
+  # A chosen activation takes its own starting weights.
+  fit <- backprop(mpg ~ wt + hp, mtcars, activation = "relu", epochs = 5)
+  expect_equal(fit$init, "he")
+  expect_arg_error(backprop(mpg ~ ., mtcars, colour = "red"), "backprop\\(\\) got `colour` it does not know")
+  expect_arg_error(backprop_defaults(0), "`rows`")
+})
+
+test_that("the Adam branch early-stops on a validation split and restores the best epoch", {
+  set.seed(4)
+  n <- 12000
+  x <- matrix(rnorm(n * 3), n)
+  y <- factor(ifelse(x[, 1] + x[, 2]^2 + rnorm(n, sd = 0.3) > 1, "yes", "no"))
+  fit <- backprop(x, y, epochs = 30)
+  expect_equal(fit$optimizer, "adam")
+  expect_equal(fit$n, round(0.9 * n))
+  expect_length(fit$held_out, n - fit$n)
+  expect_equal(fit$best_epoch, which.min(fit$val_loss))
+  expect_gt(mean(predict(fit, x, type = "class") == y), 0.9)
+})
+
+test_that("x/y, formula and recipe interfaces agree", {
+  set.seed(5)
+  fx <- backprop(mtcars[, c("wt", "hp")], mtcars$mpg)
+  set.seed(5)
+  ff <- backprop(mpg ~ wt + hp, mtcars)
+  expect_equal(fx$weights, ff$weights)
+  expect_equal(predict(fx, mtcars[1:3, ]), predict(ff, mtcars[1:3, ]), ignore_attr = TRUE)
+  skip_if_not_installed("recipes")
+  rec <- recipes::recipe(mpg ~ wt + hp, data = mtcars)
+  set.seed(5)
+  fr <- backprop(rec, mtcars)
+  expect_equal(fr$weights, ff$weights)
+  expect_equal(predict(fr, mtcars[1:3, ]), predict(ff, mtcars[1:3, ]), ignore_attr = TRUE)
+  rec_chr <- recipes::recipe(Species ~ ., data = transform(iris, g = as.character(Species)))
+  expect_arg_error(backprop(rec_chr, transform(iris, g = as.character(Species))),
+                   "must turn every predictor numeric")
+})
+
+test_that("a data-frame x predicts from new data frames by column name", {
+  set.seed(6)
+  d <- data.frame(a = runif(50), b = runif(50), g = factor(sample(c("u", "v"), 50, TRUE)))
+  y <- d$a - d$b + (d$g == "v")
+  fit <- backprop(d, y)
+  new <- data.frame(extra = factor("q"), g = factor("v", levels = c("v", "u")), b = 0.2, a = 0.5,
+                    other = "ignored")
+  expect_equal(predict(fit, new), predict(fit, data.frame(a = 0.5, b = 0.2, g = "v")), ignore_attr = TRUE)
+  numeric_fit <- backprop(d[c("a", "b")], y)
+  expect_equal(predict(numeric_fit, new), predict(numeric_fit, cbind(a = 0.5, b = 0.2)), ignore_attr = TRUE)
+  expect_arg_error(predict(numeric_fit, data.frame(a = 1)), "`newdata` lacks the training column `b`")
+})
+
+test_that("ordered, logical and unused-level responses stay what they are", {
+  set.seed(7)
+  x <- matrix(runif(300), 150)
+  lev <- c("low", "mid", "high", "never")
+  y <- factor(lev[1 + (x[, 1] + x[, 2] > 0.7) + (x[, 1] + x[, 2] > 1.3)], levels = lev, ordered = TRUE)
+  fit <- backprop(x, y)
+  cls <- predict(fit, x, type = "class")
+  expect_true(is.ordered(cls))
+  expect_equal(levels(cls), lev)
+  expect_equal(ncol(predict(fit, x, type = "prob")), 4)
+  expect_gt(mean(cls == y), 0.85)
+  yl <- x[, 1] > 0.5
+  fl <- backprop(x, yl)
+  expect_type(predict(fl, x, type = "class"), "logical")
+  expect_gt(mean(predict(fl, x, type = "class") == yl), 0.9)
+  expect_arg_error(backprop(x, factor(rep("a", 150), levels = c("a", "b"))),
+                   "1 observed class; classification needs at least 2")
+})
+
+test_that("weights work in backprop(): zero-weight rows are ignored", {
+  d <- mtcars
+  w <- rep(1, nrow(d))
+  w[1:5] <- 0
+  set.seed(8)
+  fw <- backprop(mpg ~ wt + hp, d, weights = w)
+  expect_equal(weights(fw), w, ignore_attr = TRUE)
+  expect_equal(nobs(fw), nrow(d) - 5)
+})
+
+test_that("backprop() does not modify the caller's data", {
+  d <- mtcars
+  d0 <- d
+  x <- as.matrix(d[, -1])
+  x0 <- x
+  backprop(mpg ~ ., d)
+  backprop(x, d$mpg)
+  expect_identical(d, d0)
+  expect_identical(x, x0)
+})
+
+test_that("backprop() errors name the argument and the fix", {
+  expect_snapshot(error = TRUE, {
+    backprop(mpg ~ ., "mtcars")
+    backprop(as.matrix(mtcars))
+    backprop(mpg ~ ., mtcars, hidden = -1)
+    backprop(mpg ~ ., mtcars, weights = rep(-1, 32))
+  })
+})

@@ -1,0 +1,146 @@
+# predict(), fitted(), residuals(), the stats generics, update() and plot().
+
+fit_cars <- function(...) {
+  set.seed(11)
+  backprop(mpg ~ wt + hp + qsec, mtcars, ...)
+}
+
+test_that("predict() takes newdata or new_data and refuses unknown arguments", {
+  fit <- fit_cars()
+  expect_equal(predict(fit, mtcars[1:4, ]), predict(fit, new_data = mtcars[1:4, ]))
+  expect_equal(rownames(predict(fit, mtcars[1:4, ])), rownames(mtcars)[1:4])
+  expect_arg_error(predict(fit, mtcars, new_data = mtcars), "Give `newdata` or `new_data`, not both")
+  expect_arg_error(predict(fit, mtcars, typo = "class"), "predict\\(\\) got `typo` it does not know")
+  expect_arg_error(predict(fit, mtcars, "class"), "`type = \"class\"` needs a classifier")
+  expect_arg_error(predict(fit, mtcars, type = "link"), "`type` must be one of")
+  expect_equal(predict(fit), fitted(fit))
+})
+
+test_that("rows of newdata with NA inputs predict NA, without a warning", {
+  fit <- fit_cars()
+  new <- mtcars[1:5, ]
+  new$wt[2] <- NA
+  new$hp[4] <- NaN
+  expect_silent(p <- predict(fit, new))
+  expect_equal(unname(which(is.na(p[, 1]))), c(2L, 4L))
+  expect_equal(p[-c(2, 4), 1], predict(fit, new[-c(2, 4), ])[, 1])
+  set.seed(1)
+  cls <- backprop(Species ~ ., iris)
+  new <- iris[c(1, 51, 101), ]
+  new$Sepal.Width[2] <- NA
+  expect_equal(is.na(predict(cls, new, type = "class")), c(FALSE, TRUE, FALSE), ignore_attr = TRUE)
+  expect_true(all(is.na(predict(cls, new, type = "prob")[2, ])))
+})
+
+test_that("update() re-evaluates the stored call", {
+  fit <- fit_cars(epochs = 30)
+  expect_equal(fit$call[[1]], as.name("backprop"))
+  set.seed(11)
+  again <- update(fit)
+  expect_equal(again$weights, fit$weights)
+  more <- update(fit, . ~ . + disp, hidden = 3)
+  expect_equal(more$sizes, c(4, 3, 1))
+  expect_equal(formula(more), mpg ~ wt + hp + qsec + disp, ignore_attr = TRUE)
+  set.seed(1)
+  article <- mlp_train(am ~ wt, mtcars, epochs = 20, scale = TRUE)
+  expect_equal(article$call[[1]], as.name("mlp_train"))
+  expect_equal(update(article, epochs = 5)$epochs, 5)
+})
+
+test_that("weights(), nobs(), formula(), terms() and model.frame() answer as in stats", {
+  set.seed(11)
+  fit <- backprop(mpg ~ wt + hp + qsec, mtcars, weights = cyl)
+  expect_equal(weights(fit), mtcars$cyl, ignore_attr = TRUE)
+  expect_equal(nobs(fit), 32)
+  expect_equal(formula(fit), mpg ~ wt + hp + qsec, ignore_attr = TRUE)
+  expect_s3_class(terms(fit), "terms")
+  mf <- model.frame(fit)
+  expect_equal(dim(mf), c(32, 5))
+  expect_equal(mf[["(weights)"]], mtcars$cyl)
+  plain <- fit_cars()
+  expect_null(weights(plain))
+  # coef() holds the network's weights.
+  sizes <- plain$sizes
+  expect_length(coef(plain), sum(head(sizes, -1) * sizes[-1] + sizes[-1]))
+  xy <- backprop(as.matrix(mtcars[, 2:4]), mtcars$mpg)
+  expect_arg_error(formula(xy), "formula")
+  expect_equal(nobs(xy), 32)
+})
+
+test_that("fitted() and residuals() cover every data row, held-out rows included", {
+  set.seed(12)
+  n <- 200
+  d <- data.frame(a = runif(n), b = runif(n))
+  d$y <- d$a * 3 + d$b + rnorm(n, sd = 0.1)
+  rownames(d) <- paste0("r", seq_len(n))
+  fit <- mlp_train(y ~ ., d, hidden = 5, output = "linear", loss = "mse", optimizer = "adam",
+                   lr = 0.01, epochs = 50, validation = 0.25, scale = TRUE, activation = "tanh")
+  expect_equal(nrow(fitted(fit)), n)
+  expect_equal(rownames(fitted(fit)), rownames(d))
+  expect_length(fit$held_out, 50)
+  expect_equal(fitted(fit), predict(fit, d), tolerance = 1e-10)
+  expect_equal(residuals(fit)[, 1], d$y - fitted(fit)[, 1])
+  expect_equal(nobs(fit), n)
+})
+
+test_that("scale = TRUE leaves the targets of a sigmoid output alone", {
+  set.seed(13)
+  fit <- mlp_train(am ~ wt + hp, mtcars, scale = TRUE, epochs = 2000)
+  expect_null(fit$scaling$y)
+  f <- fitted(fit)[, 1]
+  expect_true(all(f > 0 & f < 1))
+  # It separates the two groups as the data do.
+  expect_gt(mean((f > 0.5) == mtcars$am), 0.85)
+  expect_true(all(fit$loss >= 0))
+})
+
+test_that("mlp_train() warns when it is the wrong tool, and not on the article's problem", {
+  set.seed(1)
+  expect_silent(mlp_train(article_X, article_Y))
+  expect_warning(mlp_train(mpg ~ ., mtcars, epochs = 50), "outside \\[0, 1\\].*output = \"linear\" with scale = TRUE")
+  set.seed(2)
+  x <- matrix(rnorm(200, sd = 50), 100)
+  y <- as.numeric(x[, 1] > 0)
+  expect_warning(mlp_train(x, y, lr = 50, epochs = 30), "saturated|did not fall")
+  expect_warning(mlp_train(x / 50, y, lr = 1e-300, epochs = 5), "did not fall over 5 epochs")
+})
+
+test_that("starting weights follow the activation unless init is given", {
+  x <- matrix(rnorm(400), 100)
+  y <- rnorm(100)
+  start <- function(activation, ...) {
+    set.seed(3)
+    suppressWarnings(mlp_train(x, y, hidden = 50, activation = activation, output = "linear",
+                               loss = "mse", epochs = 0, ...))
+  }
+  expect_equal(start("sigmoid")$init, "article")
+  expect_equal(start("relu")$init, "he")
+  expect_equal(start("leaky_relu")$init, "he")
+  expect_equal(start("tanh")$init, "xavier")
+  expect_equal(start("tanh", init = "article")$init, "article")
+  # He: standard deviation sqrt(2 / fan-in).
+  expect_equal(sd(c(start("relu")$wh)), sqrt(2 / 4), tolerance = 0.15)
+})
+
+test_that("the network picture names inputs, outputs and layers", {
+  set.seed(1)
+  fit <- backprop(Species ~ ., iris, hidden = c(16, 16), epochs = 5)
+  labels <- backprop:::network_labels(fit)
+  expect_equal(labels$inputs, names(iris)[1:4])
+  expect_equal(labels$outputs, levels(iris$Species))
+  expect_equal(labels$layers[2], "hidden 1\n(tanh)")
+  cars <- fit_cars()
+  expect_equal(backprop:::network_labels(cars)$outputs, "mpg")
+  file <- tempfile(fileext = ".png")
+  grDevices::png(file, width = 800, height = 600)
+  plot(fit, type = "network")
+  grDevices::dev.off()
+  expect_gt(file.size(file), 5000)
+  unlink(file)
+})
+
+test_that("print() and summary() of a backprop() fit", {
+  set.seed(1)
+  fit <- backprop(Species ~ ., iris, epochs = 20)
+  expect_snapshot(print(fit))
+})
