@@ -184,6 +184,12 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
     nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
     abort("backprop() got ", nm, " it does not know; see ?backprop for its arguments.")
   }
+  # The choices the rule branches on are checked first; the rest are
+  # checked with mlp_train()'s, by training_spec().
+  if (!is.null(optimizer)) optimizer <- check_choice(optimizer, optimizers, "optimizer")
+  if (!is.null(activation)) {
+    activation <- check_activation(activation, length(hidden %||% 1))
+  }
   target <- as_target(y, nrow(x), logical_classes = TRUE)
   classification <- !is.null(target$levels)
   rule <- backprop_defaults(nrow(x))

@@ -48,10 +48,13 @@ fuzz_calls <- function(n_calls, seed) {
   for (i in seq_len(n_calls)) {
     args <- list(X = pick(xs), Y = pick(ys))
     for (name in sample(names(values), sample(0:6, 1))) args[name] <- list(pick(values[[name]]))
-    target <- sample(c("train", "train", "train", "trace", "gradcheck"), 1)
+    target <- sample(c("train", "train", "train", "backprop", "trace", "gradcheck"), 1)
     result <- tryCatch({
-      if (target == "train") {
-        fit <- do.call(mlp_train, args)
+      if (target %in% c("train", "backprop")) {
+        fit <- if (target == "train") do.call(mlp_train, args) else {
+          names(args)[1:2] <- c("x", "y")
+          do.call(backprop, args[setdiff(names(args), "bias")])
+        }
         stopifnot(inherits(fit, "mlp_fit"), all(is.finite(unlist(fit$weights))))
         utils::capture.output(print(fit), print(summary(fit)))
         coef(fit)
