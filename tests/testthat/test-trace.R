@@ -63,6 +63,24 @@ test_that("the trace prints the twelve steps and draws each of them", {
                class = "backprop_error")
 })
 
+test_that("the steps name the activations used and, with bias = 'row', the row-sum rule", {
+  set.seed(42)
+  article <- capture.output(print(mlp_trace(article_X, article_Y, bias = "row")))
+  expect_true(any(grepl("bh = bh + rowSums(d_hiddenlayer) * learning_rate", article, fixed = TRUE)))
+  expect_false(any(grepl("axis=0", article, fixed = TRUE)))
+  expect_true(any(grepl("Perform non-linear transformation on hidden linear input (sigmoid)", article, fixed = TRUE)))
+  set.seed(42)
+  tanh_trace <- capture.output(print(mlp_trace(article_X, matrix(c(0.5, -1, 2)), activation = "tanh",
+                                               output = "linear", loss = "mse")))
+  expect_true(any(grepl("hidden linear input (tanh)", tanh_trace, fixed = TRUE)))
+  expect_true(any(grepl("output = linear", tanh_trace, fixed = TRUE)))
+  expect_true(any(grepl("derivatives_tanh(hiddenlayer_activations)", tanh_trace, fixed = TRUE)))
+  expect_true(any(grepl("gradient of the mse loss", tanh_trace, fixed = TRUE)))
+  expect_false(any(grepl("sigmoid", tanh_trace, fixed = TRUE)))
+  column <- capture.output(print(mlp_trace(article_X, article_Y)))
+  expect_true(any(grepl("sum(d_hiddenlayer, axis=0)", column, fixed = TRUE)))
+})
+
 test_that("backpropagation matches finite differences for every architecture choice", {
   set.seed(3)
   x <- matrix(rnorm(8 * 3), 8)
