@@ -9,9 +9,17 @@
 #' bias matrices (`bias = "row"`).
 #'
 #' @keywords internal
-"_PACKAGE"
+#' @docType package
+#' @name backprop-package
+#' @aliases backprop-package
+NULL
 
 # Imported rather than called with `::`, which costs microseconds per call:
 # mlp_train() on the article's tiny network is otherwise dominated by them.
 #' @importFrom stats rnorm runif sd
+NULL
+
+# The generics of stats that the fits answer, so that the namespace loads
+# with only base attached.
+#' @importFrom stats coef fitted formula model.frame nobs predict residuals terms weights
 NULL

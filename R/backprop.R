@@ -49,13 +49,13 @@
 #'   matrix, a factor or a logical vector, one row per row of `x`.
 #' @param weights,subset,na.action As in [mlp_train()] (`weights` for every
 #'   interface, `subset` and `na.action` for the formula).
-#' @param hidden,epochs,lr,activation,optimizer,batch_size,weight_decay,validation,patience,init
-#'   As in [mlp_train()]; `NULL` takes the rule's choice (see above).
-#' @param scale Standardize the inputs and a numeric response (default
-#'   `TRUE`).
-#' @param threads,precision,verbose As in [mlp_train()].
-#' @param ... Further arguments of [mlp_train()] (`output`, `loss`,
-#'   `momentum`, `nesterov`); unknown arguments are an error.
+#' @param ... Arguments of [mlp_train()], with its meanings: `hidden`,
+#'   `epochs`, `lr`, `activation`, `optimizer`, `batch_size`,
+#'   `weight_decay`, `validation`, `patience`, `init` (each left out, or
+#'   `NULL`, takes the rule's choice above); `scale` (default `TRUE`:
+#'   standardize the inputs and a numeric response); `output`, `loss`,
+#'   `momentum`, `nesterov`, `threads`, `precision`, `verbose`. An unknown
+#'   argument is an error.
 #' @return An `mlp_fit` (see [mlp_train()]) whose `call` re-evaluates with
 #'   [stats::update()].
 #' @seealso [mlp_train()] for the article's network and defaults,
