@@ -121,14 +121,15 @@ backprop.recipe <- function(x, data, weights = NULL, ...) {
   fit
 }
 
-forge_recipe <- function(newdata, blueprint) {
+# New data through the recipe's blueprint; `arg` names it in errors.
+forge_recipe <- function(newdata, blueprint, arg = "newdata") {
   if (!is.data.frame(newdata)) {
-    abort("`newdata` must be a data frame with the training columns, not ", describe(newdata), ".")
+    abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
   }
   forged <- tryCatch(hardhat::forge(newdata, blueprint),
-                     error = function(e) abort("`newdata` does not match the training data: ",
+                     error = function(e) abort("`", arg, "` does not match the training data: ",
                                                conditionMessage(e)))
-  x <- as_data_matrix(as.data.frame(forged$predictors), "newdata", allow_na = TRUE)
+  x <- as_data_matrix(as.data.frame(forged$predictors), arg, allow_na = TRUE)
   rownames(x) <- row.names(newdata)
   x
 }
@@ -211,7 +212,6 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
       round(settings$validation * nrow(x)) else 0
     settings$batch_size <- min(settings$batch_size, batch_rows)
   }
-  if (is.null(activation) && !is.null(init) && is.null(hidden)) settings$activation <- rule$activation
   if (is.null(init) && !is.null(activation)) settings$init <- default_init(activation)
   if (is.null(output)) output <- if (classification) "softmax" else "linear"
   if (is.null(loss)) loss <- if (classification) "cross_entropy" else "mse"

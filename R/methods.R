@@ -148,7 +148,7 @@ to_response <- function(object, raw, type) {
 # `arg` is the name the caller gave it, for errors.
 new_inputs <- function(object, newdata, arg = "newdata") {
   coding <- object$coding
-  if (!is.null(coding$blueprint)) return(forge_recipe(newdata, coding$blueprint))
+  if (!is.null(coding$blueprint)) return(forge_recipe(newdata, coding$blueprint, arg))
   if (!is.null(coding)) {
     if (!is.null(coding$columns)) newdata <- training_columns(newdata, coding$columns, arg)
     return(code_new_data(coding, newdata, arg))
