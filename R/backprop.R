@@ -180,11 +180,7 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
                          init = NULL, scale = TRUE, output = NULL, loss = NULL,
                          momentum = 0.9, nesterov = FALSE, threads = NULL,
                          precision = "double", verbose = NULL, ...) {
-  if (...length()) {
-    nm <- names(list(...))
-    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
-    abort("backprop() got ", nm, " it does not know; see ?backprop for its arguments.")
-  }
+  check_dots(list(...), "backprop()", "see ?backprop for its arguments")
   # The choices the rule branches on are checked first; the rest are
   # checked with mlp_train()'s, by training_spec().
   if (!is.null(optimizer)) optimizer <- check_choice(optimizer, optimizers, "optimizer")

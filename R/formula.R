@@ -50,6 +50,7 @@ formula_design <- function(call, formula_arg, env) {
     # frame, rather than by model.frame() in the formula's environment: so
     # they also work when passed on through a wrapper's `...`.
     data <- eval(mf$data, env)
+    mf$data <- data
     for (arg in intersect(c("weights", "subset"), names(mf))) {
       mf[arg] <- list(eval(mf[[arg]], data, env))
     }
@@ -95,13 +96,23 @@ data_frame_design <- function(x, arg) {
 # The design matrix of a model frame (no intercept column) and its coding.
 frame_design <- function(frame) {
   terms <- attr(frame, "terms")
-  x <- stats::model.matrix(terms, frame)
+  x <- design_matrix(terms, frame)
   contrasts <- attr(x, "contrasts")
-  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
-  attr(x, "assign") <- NULL
   attr(x, "contrasts") <- NULL
   list(x = x, coding = list(terms = terms, xlevels = stats::.getXlevels(terms, frame),
                             contrasts = contrasts))
+}
+
+# model.matrix() without its intercept column and assign attribute, for
+# training rows and new rows alike; its "contrasts" attribute is the caller's
+# to keep or drop.
+design_matrix <- function(terms, frame, contrasts = NULL) {
+  x <- stats::model.matrix(terms, frame, contrasts.arg = contrasts)
+  contrasts <- attr(x, "contrasts")
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "assign") <- NULL
+  attr(x, "contrasts") <- contrasts
+  x
 }
 
 # The fit of a design: coding, rows dropped, observation weights and the
@@ -158,9 +169,7 @@ code_new_data <- function(coding, newdata, arg) {
             describe(frame[[nm]]), ".")
     }
   }
-  x <- stats::model.matrix(terms, frame, contrasts.arg = coding$contrasts)
-  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
-  attr(x, "assign") <- NULL
+  x <- design_matrix(terms, frame, coding$contrasts)
   attr(x, "contrasts") <- NULL
   rownames(x) <- row.names(newdata)
   x

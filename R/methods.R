@@ -68,13 +68,8 @@ n_params <- function(fit) {
 #' @export
 predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class", "raw"),
                             threads = NULL, ..., new_data) {
-  dots <- list(...)
-  if (length(dots)) {
-    nm <- names(dots)
-    nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
-    abort("predict() got ", nm, " it does not know; its arguments are `newdata` ",
-          "(or `new_data`), `type` and `threads`.")
-  }
+  check_dots(list(...), "predict()",
+             "its arguments are `newdata` (or `new_data`), `type` and `threads`")
   if (!missing(new_data)) {
     if (!missing(newdata)) abort("Give `newdata` or `new_data`, not both.")
     newdata <- new_data

@@ -165,7 +165,7 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
                               validation = NULL, patience = NULL, scale = FALSE,
                               weights = NULL, threads = NULL, precision = "double",
                               verbose = NULL, ...) {
-  check_dots(...)
+  check_dots(list(...))
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   design <- x_design(X, "X")
   target <- as_target(Y, nrow(design$x))
@@ -198,12 +198,14 @@ x_design <- function(X, arg) {
   list(x = as_data_matrix(X, arg), coding = NULL)
 }
 
-check_dots <- function(...) {
-  dots <- list(...)
+# An unknown argument (one of `dots`, a list of a function's `...`) is an
+# error naming it, never silently ignored; `fun` and `hint` say whose
+# arguments they are.
+check_dots <- function(dots, fun = "mlp_train()", hint = "see ?mlp_train for its arguments") {
   if (length(dots) > 0L) {
     nm <- names(dots)
     nm <- if (is.null(nm) || !nzchar(nm[1])) "an unnamed argument" else paste0("`", nm[1], "`")
-    abort("mlp_train() got ", nm, " it does not know; see ?mlp_train for its arguments.")
+    abort(fun, " got ", nm, " it does not know; ", hint, ".")
   }
 }
 

@@ -130,8 +130,9 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
               " validation rows; each needs at least one.")
       }
       idx <- sample.int(n, held)
+      # All rows stay too (no copy), for fitted() and residuals() on every row.
       val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE],
-                  weights = weights[idx], rows = idx)
+                  weights = weights[idx], rows = idx, all_x = x, all_y = y)
       x <- x[-idx, , drop = FALSE]
       y <- y[-idx, , drop = FALSE]
       weights <- weights[-idx]
@@ -349,14 +350,8 @@ new_fit <- function(spec, res, call = NULL, coding = NULL) {
 # the held-out ones included: the network's raw output and the targets of
 # all rows, in the data's order.
 add_all_rows <- function(fit, spec) {
-  n <- nrow(spec$x) + nrow(spec$val$x)
-  held <- spec$val$rows
-  order <- integer(n)
-  order[held] <- nrow(spec$x) + seq_along(held)
-  order[-held] <- seq_len(nrow(spec$x))
-  x <- rbind(spec$x, spec$val$x)[order, , drop = FALSE]
-  fit$all_y <- rbind(spec$y, spec$val$y)[order, , drop = FALSE]
-  fit$all_output <- network_output(fit, x, spec$threads)
+  fit$all_y <- spec$val$all_y
+  fit$all_output <- network_output(fit, spec$val$all_x, spec$threads)
   dimnames(fit$all_output) <- list(spec$row_names, dimnames(fit$output)[[2L]])
   fit
 }
