@@ -11,17 +11,7 @@ fn main() {
     let x = [1., 1., 0., 0., 0., 1., 1., 1., 0., 0., 1., 1.];
     let y = [1., 1., 0.];
     let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], BiasLayout::Row, 3).unwrap();
-    let cfg = TrainConfig {
-        loss: Loss::Sse,
-        optimizer: Optimizer::Gd,
-        lr: 0.1,
-        epochs: 200_000,
-        batch_size: 3,
-        weight_decay: 0.0,
-        patience: None,
-        seed: 1,
-        threads: 1,
-    };
+    let cfg = TrainConfig::new(Loss::Sse, Optimizer::Gd, 0.1, 200_000, 3);
     let mut best = f64::INFINITY;
     let runs: usize = std::env::var("RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(7);
     for _ in 0..runs {

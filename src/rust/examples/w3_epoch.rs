@@ -14,7 +14,7 @@ fn main() {
     let y: Vec<f64> = (0..n * o).map(|i| if (i / n) == (i % n) % o { 1.0 } else { 0.0 }).collect();
     let arch = Architecture::new(vec![d, h, o], vec![Activation::Sigmoid; 2], BiasLayout::Column, n).unwrap();
     let mut p: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 37) % 11) as f64 / 110.0 - 0.05).collect();
-    let cfg = TrainConfig { loss: Loss::Sse, optimizer: Optimizer::Gd, lr: 1e-5, epochs: 2, batch_size: n, weight_decay: 0.0, patience: None, seed: 1, threads };
+    let cfg = TrainConfig { threads, ..TrainConfig::new(Loss::Sse, Optimizer::Gd, 1e-5, 2, n) };
     let mut best = f64::INFINITY;
     let mut last = Instant::now();
     train(&arch, &mut p, Dataset::new(&x, &y, n), None, &cfg, &mut |_| {

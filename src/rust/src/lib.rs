@@ -5,12 +5,15 @@
 //! internal entry points.
 
 pub mod activation;
+pub mod dropout;
 pub mod linalg;
 pub mod loss;
 pub mod network;
 pub mod optimizer;
 pub mod parallel;
+pub mod penalty;
 pub mod real;
+pub mod schedule;
 pub mod second_order;
 pub mod simd;
 pub mod small;
@@ -31,6 +34,7 @@ use extendr_ffi::{
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
+use schedule::Schedule;
 use train::{Control, Dataset, Progress, Status, TrainConfig};
 
 /// An R error whose message cannot reach R's printf as a format directive.
@@ -343,6 +347,8 @@ fn optimizer(spec: &Fields) -> Result<Optimizer> {
             nesterov: field(spec, "nesterov")?.flag().unwrap_or(false),
         },
         "adam" => Optimizer::Adam { beta1: real(spec, "beta1")?, beta2: real(spec, "beta2")?, eps: real(spec, "epsilon")? },
+        "adamw" => Optimizer::AdamW { beta1: real(spec, "beta1")?, beta2: real(spec, "beta2")?, eps: real(spec, "epsilon")? },
+        "rmsprop" => Optimizer::RmsProp { rho: real(spec, "rho")?, eps: real(spec, "epsilon")? },
         "lm" => Optimizer::Lm,
         "lbfgs" => Optimizer::Lbfgs,
         other => return Err(r_error(format!("unknown optimizer '{}'", other))),
@@ -405,7 +411,7 @@ impl Pacer {
 /// returns the trained weights and biases (in the same form), the training
 /// output, the loss history and how training ended.
 #[extendr]
-fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj) -> Result<List> {
+fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj, watcher: Robj) -> Result<List> {
     let Problem { x: xs, y: ys, n, arch, params: mut flat, cfg, single } = problem(&x, &y, &spec, &params)?;
     let weights = row_weights(&Fields::of(&spec), "weights", n)?;
     let (d, o) = (arch.inputs(), arch.outputs());
@@ -420,6 +426,11 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
         Some(Dataset::new(xv, yv, nv).weighted(row_weights(&Fields::of(&spec), "val_weights", nv)?))
     };
     let reporter = if progress.is_null() { None } else { Some(Function::try_from(progress)?) };
+    // The R side's callback: function(epoch, loss, val_loss, params) -> TRUE to stop.
+    let watcher = if watcher.is_null() { None } else { Some(Function::try_from(watcher)?) };
+    let watch_every = if watcher.is_some() { count(&Fields::of(&spec), "callback_every")?.max(1) } else { 1 };
+    let mut cfg = cfg;
+    cfg.watch = watcher.is_some();
 
     // Looking at the clock every epoch would cost more than a tiny epoch, so
     // the clock is read about every CLOCK_EVERY of training, however long an
@@ -428,7 +439,23 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     let mut last_poll = Instant::now();
     let mut last_report = Instant::now();
     let mut callback_error: Option<Error> = None;
+    let mut watcher_error: Option<Error> = None;
+    let mut stopped_by_watcher = false;
     let mut on_epoch = |p: &Progress| -> Control {
+        if let (Some(f), Some(params), true) = (&watcher, p.params, p.epoch % watch_every == 0) {
+            let stop = f.call(pairlist!(p.epoch as f64, p.loss, p.val_loss, params));
+            match stop.map(|s| s.as_bool()) {
+                Ok(Some(true)) => {
+                    stopped_by_watcher = true;
+                    return Control::Stop;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    watcher_error = Some(e);
+                    return Control::Stop;
+                }
+            }
+        }
         let last = p.epoch == p.epochs && p.epoch_done;
         let Some(now) = clock.tick(last) else { return Control::Continue };
         if now.duration_since(last_poll) >= POLL_EVERY || last {
@@ -470,9 +497,14 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     let (status, diverged_at) = match history.status {
         Status::Completed => ("completed", 0.0),
         Status::EarlyStopped => ("early_stopped", 0.0),
+        Status::Interrupted if stopped_by_watcher => ("stopped", 0.0),
         Status::Interrupted => ("interrupted", 0.0),
         Status::Diverged { epoch } => ("diverged", epoch as f64),
     };
+    if let Some(e) = watcher_error {
+        let msg: String = e.to_string().chars().take(200).collect();
+        return Err(r_error(format!("the callback failed: {}", msg)));
+    }
     let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"]);
     put_params(&mut out, 0, &arch, &flat);
     out.put_reals(2, &history.output[..n * o], Some((n, o)));
@@ -526,13 +558,32 @@ fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List) -> Result<P
     }
     let params = flatten_params(&arch, params)?;
     let loss_name = text(&spec, "loss")?;
+    // Settings the trace and the gradient check leave out take their defaults.
+    let optional = |name: &str| field(&spec, name).ok().and_then(|v| v.real());
+    let schedule = match field(&spec, "lr_factors").ok().and_then(|v| v.reals()) {
+        Some(factors) => Schedule::Table(factors.to_vec()),
+        None => {
+            let name = field(&spec, "lr_schedule").ok().and_then(|v| v.text()).unwrap_or("constant");
+            Schedule::parse(name).ok_or_else(|| r_error(format!("unknown learning-rate schedule '{}'", name)))?
+        }
+    };
+    let dropout = field(&spec, "dropout").ok().and_then(|v| v.reals()).unwrap_or(&[]).to_vec();
+    if !(dropout.is_empty() || dropout.len() == arch.layers() - 1) || dropout.iter().any(|r| !(0.0..1.0).contains(r)) {
+        return Err(r_error("internal: dropout needs one rate in [0, 1) per hidden layer"));
+    }
     let cfg = TrainConfig {
-        loss: Loss::parse(loss_name).ok_or_else(|| r_error(format!("unknown loss '{}'", loss_name)))?,
+        loss: Loss::parse(loss_name, optional("loss_param").unwrap_or(0.0))
+            .ok_or_else(|| r_error(format!("unknown loss '{}' or a bad parameter for it", loss_name)))?,
         optimizer: optimizer(&spec)?,
         lr: real(&spec, "lr")?,
         epochs: count(&spec, "epochs")?,
         batch_size: count(&spec, "batch_size")?,
         weight_decay: real(&spec, "weight_decay")?,
+        l1: optional("l1").unwrap_or(0.0),
+        clip_norm: optional("clip_norm"),
+        schedule,
+        dropout,
+        watch: false,
         patience: field(&spec, "patience")?.real().map(|p| p as usize),
         seed: real(&spec, "seed")? as u64,
         threads: count(&spec, "threads")?.max(1),
@@ -570,7 +621,7 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let hidden = ws.acts[0][..n * h].to_vec();
     let output_input = pre(1, &hidden, n);
     let output = ws.acts[1][..n * o].to_vec();
-    network::backward(arch, p, rows, pb.y, None, pb.cfg.loss, 1.0, &mut ws, threads);
+    network::backward(arch, p, rows, pb.y, None, pb.cfg.loss, 1.0, &mut ws, None, threads);
     // The core's deltas are gradients; the article's d_output and d_hiddenlayer are their negatives.
     let d_output: Vec<f64> = ws.deltas[1][..n * o].iter().map(|v| -v).collect();
     let d_hidden: Vec<f64> = ws.deltas[0][..n * h].iter().map(|v| -v).collect();
@@ -578,8 +629,8 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let wout = linalg::Operand::new(&p[arch.weights(1)], h, o);
     linalg::matmul(&mut error_hidden, linalg::Operand::new(&d_output, n, o), wout.t(), false, threads);
     let e: Vec<f64> = pb.y[..n * o].iter().zip(&output).map(|(t, v)| t - v).collect();
-    let slope_out: Vec<f64> = output.iter().map(|&a| arch.output_activation().slope(a)).collect();
-    let slope_hidden: Vec<f64> = hidden.iter().map(|&a| arch.activation(0).slope(a)).collect();
+    let slope_out: Vec<f64> = output_input.iter().zip(&output).map(|(&z, &a)| arch.output_activation().slope_at(z, a)).collect();
+    let slope_hidden: Vec<f64> = hidden_input.iter().zip(&hidden).map(|(&z, &a)| arch.activation(0).slope_at(z, a)).collect();
     // The update: one epoch of the training loop from the same parameters.
     let mut updated = p.clone();
     let mut cfg = pb.cfg.clone();
@@ -610,7 +661,7 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let pb = problem(&x, &y, &spec, &params)?;
     let mut ws = Workspace::new(&pb.arch, pb.n);
     let data = Dataset::new(pb.x, pb.y, pb.n);
-    let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, pb.cfg.weight_decay, &mut ws, pb.cfg.threads);
+    let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, &pb.cfg.penalty(), &mut ws, pb.cfg.threads);
     let mut gradient = ws.grads.clone();
     if pb.arch.bias_layout() == BiasLayout::Row {
         // Training moves row biases by the article's rule (each row's delta

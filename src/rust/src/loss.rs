@@ -3,7 +3,7 @@
 use crate::activation::Activation;
 use crate::real::Real;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
     /// The article's loss: the gradient is that of ½·Σ(y − output)², and the
     /// reported value is the plain sum of squared errors Σ(y − output)².
@@ -12,6 +12,18 @@ pub enum Loss {
     Mse,
     /// −Σ y·log(p) (softmax) or the binary form (sigmoid), per row.
     CrossEntropy,
+    /// Mean over outputs of the absolute error, per row.
+    Mae,
+    /// Mean over outputs of Huber's loss: ½e² for |e| ≤ delta, else
+    /// delta·(|e| − ½delta), per row.
+    Huber { delta: f64 },
+    /// Mean over outputs of the pinball loss of quantile `tau`, per row:
+    /// tau·e for e = y − output ≥ 0, else (tau − 1)·e.
+    Quantile { tau: f64 },
+    /// Poisson deviance 2·(y·log(y / mu) − (y − mu)) of a mean `mu` = e^z
+    /// (exp output, the log link), averaged over outputs per row; the
+    /// objective is half of it.
+    Poisson,
 }
 
 /// Smallest probability used inside a logarithm, so that a confident wrong
@@ -19,11 +31,17 @@ pub enum Loss {
 const LOG_FLOOR: f64 = 1e-15;
 
 impl Loss {
-    pub fn parse(name: &str) -> Option<Loss> {
+    /// The loss called `name`; `param` is Huber's delta or the quantile's
+    /// level (unused by the others).
+    pub fn parse(name: &str, param: f64) -> Option<Loss> {
         Some(match name {
             "sse" => Loss::Sse,
             "mse" => Loss::Mse,
             "cross_entropy" => Loss::CrossEntropy,
+            "mae" => Loss::Mae,
+            "huber" if param > 0.0 => Loss::Huber { delta: param },
+            "quantile" if param > 0.0 && param < 1.0 => Loss::Quantile { tau: param },
+            "poisson" => Loss::Poisson,
             _ => return None,
         })
     }
@@ -33,6 +51,10 @@ impl Loss {
             Loss::Sse => "sse",
             Loss::Mse => "mse",
             Loss::CrossEntropy => "cross_entropy",
+            Loss::Mae => "mae",
+            Loss::Huber { .. } => "huber",
+            Loss::Quantile { .. } => "quantile",
+            Loss::Poisson => "poisson",
         }
     }
 
@@ -41,17 +63,26 @@ impl Loss {
         match self {
             Loss::CrossEntropy => matches!(output, Activation::Sigmoid | Activation::Softmax),
             Loss::Sse | Loss::Mse => true,
+            Loss::Mae | Loss::Huber { .. } | Loss::Quantile { .. } => output != Activation::Softmax,
+            Loss::Poisson => output == Activation::Exp,
         }
     }
 
+    /// Whether the loss is a sum of squared errors (what Levenberg-Marquardt minimises).
+    pub fn is_squared_error(self) -> bool {
+        matches!(self, Loss::Sse | Loss::Mse)
+    }
+
     /// The objective whose gradient [`output_delta`] computes, from the same
-    /// sum: half the squared error (sse), its mean over outputs (mse), or the
-    /// cross-entropy itself.
+    /// sum: half the squared error (sse), the mean over outputs (mse, mae,
+    /// huber, quantile), the cross-entropy itself, or half the mean deviance
+    /// (poisson).
     pub fn objective(self, sum: f64, cols: usize) -> f64 {
         match self {
             Loss::Sse => 0.5 * sum,
-            Loss::Mse => sum / cols as f64,
+            Loss::Mse | Loss::Mae | Loss::Huber { .. } | Loss::Quantile { .. } => sum / cols as f64,
             Loss::CrossEntropy => sum,
+            Loss::Poisson => 0.5 * sum / cols as f64,
         }
     }
 
@@ -60,10 +91,55 @@ impl Loss {
     pub fn report(self, sum: f64, rows: usize, cols: usize) -> f64 {
         match self {
             Loss::Sse => sum,
-            Loss::Mse => sum / (rows * cols) as f64,
+            Loss::Mse | Loss::Mae | Loss::Huber { .. } | Loss::Quantile { .. } | Loss::Poisson => sum / (rows * cols) as f64,
             Loss::CrossEntropy => sum / rows as f64,
         }
     }
+
+    /// The term of the loss sum for output `p` and target `t`, and the
+    /// derivative of the objective's term (the term over `cols`, see
+    /// [`Loss::objective`]) with respect to `p`, times `cols`; for the
+    /// losses written element by element without a fused slope.
+    #[inline(always)]
+    fn robust_term(self, p: f64, t: f64) -> (f64, f64) {
+        let e = p - t;
+        match self {
+            Loss::Mae => (e.abs(), sign(e)),
+            Loss::Huber { delta } => {
+                if e.abs() <= delta {
+                    (0.5 * e * e, e)
+                } else {
+                    (delta * (e.abs() - 0.5 * delta), delta * sign(e))
+                }
+            }
+            Loss::Quantile { tau } => {
+                if e < 0.0 {
+                    (-tau * e, -tau)
+                } else {
+                    ((1.0 - tau) * e, 1.0 - tau)
+                }
+            }
+            _ => unreachable!("robust_term covers mae, huber and quantile"),
+        }
+    }
+}
+
+#[inline(always)]
+fn sign(v: f64) -> f64 {
+    if v > 0.0 {
+        1.0
+    } else if v < 0.0 {
+        -1.0
+    } else {
+        0.0
+    }
+}
+
+/// The Poisson deviance of mean `mu` for a count `t`: 2·(t·log(t / mu) − (t − mu)).
+#[inline]
+pub fn poisson_deviance(mu: f64, t: f64) -> f64 {
+    let log_term = if t > 0.0 { t * (t / mu.max(LOG_FLOOR)).ln() } else { 0.0 };
+    2.0 * (log_term - (t - mu))
 }
 
 /// Fills `delta` with d(loss)/d(output-layer input), multiplied by `scale`
@@ -109,6 +185,7 @@ pub fn output_delta<T: Real>(
             softmax_backward(out, delta, rows, cols);
             delta.iter_mut().for_each(|d| *d *= scale);
         }
+        _ => unreachable!("the loss is not compatible with softmax (see Loss::compatible_with)"),
     }
     sum
 }
@@ -147,6 +224,8 @@ fn element_loss(loss: Loss, output_act: Activation, p: f64, t: f64) -> f64 {
         (Loss::CrossEntropy, Activation::Softmax) => -t * p.max(LOG_FLOOR).ln(),
         (Loss::CrossEntropy, _) => binary_cross_entropy(p, t),
         (Loss::Sse | Loss::Mse, _) => (t - p) * (t - p),
+        (Loss::Poisson, _) => poisson_deviance(p, t),
+        (robust, _) => robust.robust_term(p, t).0,
     }
 }
 
@@ -180,6 +259,22 @@ pub fn elementwise_delta<T: Real>(loss: Loss, output_act: Activation, out: &[T],
                 sum += e.f64() * e.f64();
                 // −(E · slope) as the article writes d_output, then scaled.
                 *d = -(e * factor) * output_act.slope(p) * scale;
+            }
+        }
+        Loss::Poisson => {
+            // With the exp output the slope cancels: delta = (mu − y) / cols.
+            let factor = T::of(1.0 / cols as f64);
+            for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
+                sum += poisson_deviance(p.f64(), t.f64());
+                *d = (p - t) * factor * scale;
+            }
+        }
+        robust => {
+            let factor = 1.0 / cols as f64;
+            for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
+                let (term, slope_of_loss) = robust.robust_term(p.f64(), t.f64());
+                sum += term;
+                *d = T::of(slope_of_loss * factor) * output_act.slope(p) * scale;
             }
         }
     }
@@ -225,6 +320,13 @@ mod tests {
             (Loss::Sse, Activation::Softmax),
             (Loss::CrossEntropy, Activation::Softmax),
             (Loss::CrossEntropy, Activation::Sigmoid),
+            (Loss::Mae, Activation::Linear),
+            (Loss::Mae, Activation::Sigmoid),
+            (Loss::Huber { delta: 0.5 }, Activation::Linear),
+            (Loss::Huber { delta: 0.5 }, Activation::Tanh),
+            (Loss::Quantile { tau: 0.9 }, Activation::Linear),
+            (Loss::Quantile { tau: 0.2 }, Activation::Sigmoid),
+            (Loss::Poisson, Activation::Exp),
         ];
         for (loss, act) in combos {
             let mut out: Vec<f64> = z.iter().map(|&v| act.apply(v)).collect();
@@ -251,5 +353,26 @@ mod tests {
         assert!(!Loss::CrossEntropy.compatible_with(Activation::Linear));
         assert!(Loss::CrossEntropy.compatible_with(Activation::Softmax));
         assert!(Loss::Sse.compatible_with(Activation::Linear));
+        assert!(!Loss::Poisson.compatible_with(Activation::Linear));
+        assert!(!Loss::Mae.compatible_with(Activation::Softmax));
+        assert_eq!(Loss::parse("huber", 0.0), None);
+        assert_eq!(Loss::parse("quantile", 1.0), None);
+        assert_eq!(Loss::parse("quantile", 0.3), Some(Loss::Quantile { tau: 0.3 }));
+    }
+
+    #[test]
+    fn robust_losses_are_what_they_say() {
+        // Errors (output − target) of −2, 0.25 and 3 on one row each.
+        let (out, y) = ([0.0, 1.25, 3.0], [2.0, 1.0, 0.0]);
+        let mut d = [0.0; 3];
+        let mut sum = |loss| elementwise_delta(loss, Activation::Linear, &out, &y, &mut d, 1, 1.0);
+        assert!((sum(Loss::Mae) - 5.25).abs() < 1e-12);
+        // Huber with delta 1: 1·(2 − ½) + ½·0.25² + 1·(3 − ½).
+        assert!((sum(Loss::Huber { delta: 1.0 }) - (1.5 + 0.03125 + 2.5)).abs() < 1e-12);
+        // Pinball at 0.9: under-predicting by 2 costs 0.9·2, over-predicting costs 0.1 each.
+        assert!((sum(Loss::Quantile { tau: 0.9 }) - (1.8 + 0.025 + 0.3)).abs() < 1e-12);
+        // A perfect Poisson mean has zero deviance.
+        assert!(poisson_deviance(3.0, 3.0).abs() < 1e-12);
+        assert!((poisson_deviance(2.0, 0.0) - 4.0).abs() < 1e-12);
     }
 }

@@ -6,6 +6,7 @@
 //! a plain slice, and R receives each block as a matrix without reshaping.
 
 use crate::activation::{softmax_rows, Activation};
+pub use crate::dropout::Dropout;
 use crate::linalg::{matmul, Operand};
 use crate::loss::{weighted_delta, Loss};
 use crate::real::Real;
@@ -112,6 +113,10 @@ impl Architecture {
     pub fn n_params(&self) -> usize {
         self.n_params
     }
+    /// Every layer's weights' range (the penalties' domain).
+    pub fn weight_ranges(&self) -> Vec<Range<usize>> {
+        (0..self.layers()).map(|l| self.weights(l)).collect()
+    }
 }
 
 /// Buffers for `capacity` rows: every layer's activations and deltas, and the
@@ -121,16 +126,21 @@ pub struct Workspace<T = f64> {
     /// Per layer, `capacity x fan_out` column-major (only the first `rows x fan_out` in use).
     pub acts: Vec<Vec<T>>,
     pub deltas: Vec<Vec<T>>,
+    /// Per layer, its pre-activation input when its activation's slope
+    /// needs it ([`Activation::slope_needs_input`]), else empty.
+    pub pre: Vec<Vec<T>>,
     pub grads: Vec<T>,
 }
 
 impl<T: Real> Workspace<T> {
     pub fn new(arch: &Architecture, capacity: usize) -> Workspace<T> {
         let per_layer = |l: usize| vec![T::ZERO; capacity * arch.fan_out(l)];
+        let pre_layer = |l: usize| if arch.activation(l).slope_needs_input() { per_layer(l) } else { Vec::new() };
         Workspace {
             capacity,
             acts: (0..arch.layers()).map(per_layer).collect(),
             deltas: (0..arch.layers()).map(per_layer).collect(),
+            pre: (0..arch.layers()).map(pre_layer).collect(),
             grads: vec![T::ZERO; arch.n_params()],
         }
     }
@@ -165,6 +175,14 @@ impl<'a, T: Real> Rows<'a, T> {
 /// Forward pass: fills `ws.acts` for `x.rows` rows.
 /// Per layer: `act = f(input · W + b)`, with the bias and activation fused in one sweep.
 pub fn forward<T: Real>(arch: &Architecture, params: &[T], x: Rows<T>, ws: &mut Workspace<T>, threads: usize) {
+    forward_with(arch, params, x, ws, None, threads)
+}
+
+/// [`forward`] in training, with dropout's masks when `dropout` is given:
+/// a hidden layer with a dropout rate feeds the layer above its activations
+/// times its mask, kept in `dropout` (its own activations stay unmasked, for
+/// their slope).
+pub fn forward_with<T: Real>(arch: &Architecture, params: &[T], x: Rows<T>, ws: &mut Workspace<T>, mut dropout: Option<&mut Dropout<T>>, threads: usize) {
     let rows = x.rows;
     assert!(rows <= ws.capacity, "more rows than the workspace holds");
     if arch.bias_layout() == BiasLayout::Row {
@@ -174,13 +192,23 @@ pub fn forward<T: Real>(arch: &Architecture, params: &[T], x: Rows<T>, ws: &mut 
         let (fan_in, fan_out) = (arch.fan_in(l), arch.fan_out(l));
         let (before, rest) = ws.acts.split_at_mut(l);
         let out = &mut rest[0][..rows * fan_out];
-        let input = if l == 0 {
-            x.operand(fan_in)
-        } else {
-            Operand::new(&before[l - 1][..rows * fan_in], rows, fan_in)
+        let input = match (l, dropout.as_deref()) {
+            (0, _) => x.operand(fan_in),
+            (_, Some(d)) if d.drops(l - 1) => Operand::new(d.dropped(l - 1, rows), rows, fan_in),
+            _ => Operand::new(&before[l - 1][..rows * fan_in], rows, fan_in),
         };
         matmul(out, input, Operand::new(&params[arch.weights(l)], fan_in, fan_out), false, threads);
-        add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), arch.activation(l), threads);
+        let act = arch.activation(l);
+        if act.slope_needs_input() {
+            add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), Activation::Linear, threads);
+            ws.pre[l][..rows * fan_out].copy_from_slice(out);
+            out.iter_mut().for_each(|v| *v = act.apply(*v));
+        } else {
+            add_bias_and_activate(out, rows, fan_out, &params[arch.biases(l)], arch.bias_layout(), act, threads);
+        }
+        if let Some(d) = dropout.as_deref_mut() {
+            d.apply(l, out, rows);
+        }
     }
 }
 
@@ -196,6 +224,7 @@ pub fn add_bias_and_activate<T: Real>(z: &mut [T], rows: usize, cols: usize, bia
         (Activation::Relu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::Relu.apply(v)),
         (Activation::LeakyRelu, _) => sweep(z, rows, bias, layout, threads, |v| Activation::LeakyRelu.apply(v)),
         (Activation::Linear | Activation::Softmax, _) => sweep(z, rows, bias, layout, threads, |v| v),
+        (other, _) => sweep(z, rows, bias, layout, threads, |v| other.apply(v)),
     }
     if act == Activation::Softmax {
         softmax_rows(z, rows, cols);
@@ -234,7 +263,8 @@ fn for_column_groups<T: Real>(z: &mut [T], rows: usize, threads: usize, f: impl 
 /// `ws.grads` (the gradient of the loss summed over the rows, times `scale`)
 /// and returns the block's unscaled loss sum. `y` is the contiguous
 /// column-major `rows x outputs` block of targets for those rows, and `w`
-/// their observation weights, if any.
+/// their observation weights, if any; `dropout` is the one [`forward_with`]
+/// used on the same rows (`None` after [`forward`]).
 #[allow(clippy::too_many_arguments)]
 pub fn backward<T: Real>(
     arch: &Architecture,
@@ -245,6 +275,7 @@ pub fn backward<T: Real>(
     loss: Loss,
     scale: f64,
     ws: &mut Workspace<T>,
+    dropout: Option<&Dropout<T>>,
     threads: usize,
 ) -> f64 {
     let rows = x.rows;
@@ -264,10 +295,10 @@ pub fn backward<T: Real>(
     for l in (0..=top).rev() {
         let (fan_in, fan_out) = (arch.fan_in(l), arch.fan_out(l));
         let delta = &ws.deltas[l][..rows * fan_out];
-        let input = if l == 0 {
-            x.operand(fan_in)
-        } else {
-            Operand::new(&ws.acts[l - 1][..rows * fan_in], rows, fan_in)
+        let input = match (l, dropout) {
+            (0, _) => x.operand(fan_in),
+            (_, Some(d)) if d.drops(l - 1) => Operand::new(d.dropped(l - 1, rows), rows, fan_in),
+            _ => Operand::new(&ws.acts[l - 1][..rows * fan_in], rows, fan_in),
         };
         let (gw, gb) = split_grads(&mut ws.grads, arch, l);
         // dW = inputᵀ · delta
@@ -275,8 +306,13 @@ pub fn backward<T: Real>(
         bias_gradient(gb, delta, rows, fan_out, arch.bias_layout(), threads);
         if l > 0 {
             let (below, this) = ws.deltas.split_at_mut(l);
+            let below = &mut below[l - 1][..rows * fan_in];
             let acts_below = Rows { data: &ws.acts[l - 1], ld: rows, first: 0, rows };
-            delta_to_layer_below(arch, params, l, &this[0][..rows * fan_out], acts_below, &mut below[l - 1][..rows * fan_in], threads);
+            let pre_below = (!ws.pre[l - 1].is_empty()).then(|| &ws.pre[l - 1][..]);
+            delta_to_layer_below(arch, params, l, &this[0][..rows * fan_out], acts_below, pre_below, below, threads);
+            if let Some(d) = dropout {
+                d.mask_delta(l - 1, below, rows);
+            }
         }
     }
     loss_sum
@@ -285,15 +321,25 @@ pub fn backward<T: Real>(
 /// Carries layer `l`'s delta to the layer below:
 /// `below = (delta · W_lᵀ) ⊙ slope(activations below)`, for `acts_below.rows`
 /// rows read from a run of rows of the activations below.
-pub fn delta_to_layer_below<T: Real>(arch: &Architecture, params: &[T], l: usize, delta: &[T], acts_below: Rows<T>, below: &mut [T], threads: usize) {
+/// `pre_below` holds the pre-activations of the layer below, laid out as
+/// `acts_below`, when its activation's slope needs them (else `None`).
+#[allow(clippy::too_many_arguments)]
+pub fn delta_to_layer_below<T: Real>(arch: &Architecture, params: &[T], l: usize, delta: &[T], acts_below: Rows<T>, pre_below: Option<&[T]>, below: &mut [T], threads: usize) {
     let (fan_in, fan_out, rows) = (arch.fan_in(l), arch.fan_out(l), acts_below.rows);
     let w = Operand::new(&params[arch.weights(l)], fan_in, fan_out);
     matmul(below, Operand::new(delta, rows, fan_out), w.t(), false, threads);
     let act = arch.activation(l - 1);
+    assert!(pre_below.is_some() || !act.slope_needs_input(), "this activation's slope needs its input");
     for_column_groups(below, rows, threads, |j, d| {
         let start = j * acts_below.ld + acts_below.first;
         let a = &acts_below.data[start..start + rows];
-        d.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a));
+        match pre_below {
+            Some(z) => {
+                let z = &z[start..start + rows];
+                d.iter_mut().zip(a).zip(z).for_each(|((d, &a), &z)| *d *= act.slope_at(z, a));
+            }
+            None => d.iter_mut().zip(a).for_each(|(d, &a)| *d *= act.slope(a)),
+        }
     });
 }
 

@@ -33,6 +33,7 @@ pub trait Real:
     fn ln(self) -> Self;
     fn tanh(self) -> Self;
     fn sqrt(self) -> Self;
+    fn abs(self) -> Self;
     fn max(self, other: Self) -> Self;
     fn is_finite(self) -> bool;
     /// `v = 1 / (1 + e^-(v + b))` over a slice, vectorized.
@@ -63,6 +64,10 @@ macro_rules! forward_math {
         #[inline(always)]
         fn sqrt(self) -> $t {
             <$t>::sqrt(self)
+        }
+        #[inline(always)]
+        fn abs(self) -> $t {
+            <$t>::abs(self)
         }
         #[inline(always)]
         fn max(self, other: $t) -> $t {

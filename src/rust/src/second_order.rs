@@ -5,6 +5,7 @@
 use crate::linalg::{matmul, Operand};
 use crate::loss::Loss;
 use crate::network::{backward, delta_to_layer_below, forward, Architecture, Rows, Workspace};
+use crate::penalty::Penalty;
 use crate::train::Dataset;
 
 /// Outcome of one iteration.
@@ -16,22 +17,18 @@ pub enum Iteration {
 }
 
 /// The objective minimised by both methods and its gradient, left in
-/// `ws.grads`: the mean over rows of the per-row loss, plus ½·decay·‖w‖².
+/// `ws.grads`: the mean over rows of the per-row loss, plus the penalty.
 /// Returns (objective, loss sum as reported).
-pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, decay: f64, ws: &mut Workspace, threads: usize) -> (f64, f64) {
+pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> (f64, f64) {
     let n = data.rows;
     let x = Rows::all(data.x, n);
     forward(arch, params, x, ws, threads);
-    let sum = backward(arch, params, x, data.y, data.w, loss, 1.0 / n as f64, ws, threads);
+    let sum = backward(arch, params, x, data.y, data.w, loss, 1.0 / n as f64, ws, None, threads);
     let mut f = loss.objective(sum, arch.outputs()) / n as f64;
-    if decay != 0.0 {
-        for l in 0..arch.layers() {
-            let r = arch.weights(l);
-            for (g, &p) in ws.grads[r.clone()].iter_mut().zip(&params[r]) {
-                *g += decay * p;
-                f += 0.5 * decay * p * p;
-            }
-        }
+    if !penalty.is_zero() {
+        let weights = arch.weight_ranges();
+        penalty.add_gradient(&weights, params, &mut ws.grads);
+        f += penalty.value(&weights, params);
     }
     (f, sum)
 }
@@ -70,9 +67,9 @@ impl Lbfgs {
         }
     }
 
-    pub fn iterate(&mut self, arch: &Architecture, params: &mut [f64], data: Dataset, loss: Loss, decay: f64, ws: &mut Workspace, threads: usize) -> Iteration {
+    pub fn iterate(&mut self, arch: &Architecture, params: &mut [f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> Iteration {
         if !self.started {
-            let (f, _) = objective(arch, params, data, loss, decay, ws, threads);
+            let (f, _) = objective(arch, params, data, loss, penalty, ws, threads);
             self.f = f;
             self.grad.copy_from_slice(&ws.grads);
             self.started = true;
@@ -103,7 +100,7 @@ impl Lbfgs {
             slope = dot(&self.grad, &self.direction);
         }
         if slope.abs() < 1e-300 {
-            return Iteration::Converged(self.last_sum(arch, params, data, loss, decay, ws, threads));
+            return Iteration::Converged(self.last_sum(arch, params, data, loss, penalty, ws, threads));
         }
         // Backtracking line search on the Armijo condition; the first
         // iteration scales the step so that it moves the parameters by ~1.
@@ -112,7 +109,7 @@ impl Lbfgs {
             for ((t, p), d) in self.trial.iter_mut().zip(params.iter()).zip(&self.direction) {
                 *t = p + step * d;
             }
-            let (f_new, sum) = objective(arch, &self.trial, data, loss, decay, ws, threads);
+            let (f_new, sum) = objective(arch, &self.trial, data, loss, penalty, ws, threads);
             if f_new.is_finite() && f_new <= self.f + 1e-4 * step * slope {
                 // Accept; remember (s, y) when the curvature is positive.
                 let k = self.next;
@@ -137,11 +134,11 @@ impl Lbfgs {
             }
             step *= 0.5;
         }
-        Iteration::Converged(self.last_sum(arch, params, data, loss, decay, ws, threads))
+        Iteration::Converged(self.last_sum(arch, params, data, loss, penalty, ws, threads))
     }
 
-    fn last_sum(&self, arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, decay: f64, ws: &mut Workspace, threads: usize) -> f64 {
-        objective(arch, params, data, loss, decay, ws, threads).1
+    fn last_sum(&self, arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> f64 {
+        objective(arch, params, data, loss, penalty, ws, threads).1
     }
 }
 
@@ -254,7 +251,8 @@ impl LevenbergMarquardt {
                     if l > 0 {
                         let (below, this) = self.deltas.split_at_mut(l);
                         let acts_below = Rows { data: &ws.acts[l - 1], ld: n, first: r0, rows: c };
-                        delta_to_layer_below(arch, params, l, &this[0][..c * fan_out], acts_below, &mut below[l - 1][..c * fan_in], threads);
+                        let pre_below = (!ws.pre[l - 1].is_empty()).then(|| &ws.pre[l - 1][..]);
+                        delta_to_layer_below(arch, params, l, &this[0][..c * fan_out], acts_below, pre_below, &mut below[l - 1][..c * fan_in], threads);
                     }
                 }
             }
@@ -429,7 +427,7 @@ mod tests {
         let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..2000 {
-            match opt.iterate(&arch, &mut p, data, Loss::Mse, 0.0, &mut ws, 1) {
+            match opt.iterate(&arch, &mut p, data, Loss::Mse, &Penalty::default(), &mut ws, 1) {
                 Iteration::Step(s) => last = s,
                 Iteration::Converged(s) => {
                     last = s;

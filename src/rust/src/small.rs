@@ -161,18 +161,23 @@ impl Layer {
 impl SmallNet {
     /// Whether a full-batch network on `rows` rows is small enough for this
     /// path and uses only element-wise activations.
-    pub fn fits(arch: &Architecture, rows: usize) -> bool {
+    /// Whether the net can train `rows` rows of `arch` under `loss`: every
+    /// property its epoch assumes (its sizes, an elementwise output, slopes
+    /// written through the output, a squared-error or cross-entropy loss).
+    pub fn fits(arch: &Architecture, rows: usize, loss: Loss) -> bool {
         let padded = rows.div_ceil(4) * 4;
         rows > 0
             && rows <= MAX_ROWS
+            && matches!(loss, Loss::Sse | Loss::Mse | Loss::CrossEntropy)
             && arch.output_activation() != Activation::Softmax
+            && (0..arch.layers()).all(|l| !arch.activation(l).slope_needs_input())
             && (0..arch.layers()).all(|l| padded * arch.fan_in(l) * arch.fan_out(l) <= MAX_PRODUCT)
     }
 
     /// Copies the (small) inputs and targets, column-major `rows x d` and
     /// `rows x o`, and the flat parameters into the net's buffer.
     pub fn new(arch: &Architecture, x: &[f64], y: &[f64], params: &[f64], rows: usize) -> SmallNet {
-        assert!(SmallNet::fits(arch, rows) && params.len() == arch.n_params());
+        assert!(params.len() == arch.n_params());
         assert!(x.len() >= rows * arch.inputs() && y.len() >= rows * arch.outputs());
         let padded = rows.div_ceil(4) * 4;
         let whole = |len: usize| len.div_ceil(4) * 4;
@@ -937,6 +942,7 @@ fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, top: &Layer,
                 let gain = slope(act, out).map(|s| s * -(factor * scale));
                 zip_col(e, gain, |e, g| e * g)
             }
+            _ => unreachable!("SmallNet::fits admits squared errors and cross-entropy only"),
         };
         cells.set_col(out_at + ds + j * P, delta);
     }
@@ -961,6 +967,7 @@ fn slope<const P: usize>(act: Activation, a: Column<P>) -> Column<P> {
         Activation::Relu => a.map(|a| Activation::Relu.slope(a)),
         Activation::LeakyRelu => a.map(|a| Activation::LeakyRelu.slope(a)),
         Activation::Linear | Activation::Softmax => [1.0; P],
+        other => a.map(|a| other.slope(a)),
     }
 }
 
@@ -982,6 +989,7 @@ fn activate<const P: usize, const FMA: bool>(act: Activation, z: Column<P>, cons
         Activation::Relu => z.map(|v| Activation::Relu.apply(v)),
         Activation::LeakyRelu => z.map(|v| Activation::LeakyRelu.apply(v)),
         Activation::Linear | Activation::Softmax => z,
+        other => z.map(|v| other.apply(v)),
     }
 }
 
@@ -1005,7 +1013,9 @@ mod tests {
     /// counts that do and do not fill whole lanes.
     #[test]
     fn agrees_with_the_general_passes() {
-        let acts = [Activation::Sigmoid, Activation::Tanh, Activation::Relu, Activation::LeakyRelu, Activation::Linear];
+        // Every activation the small path takes as a hidden layer's.
+        let acts: Vec<Activation> =
+            Activation::ALL.into_iter().filter(|&a| a != Activation::Softmax && a != Activation::Exp && !a.slope_needs_input()).collect();
         let shapes: [&[usize]; 4] = [&[4, 3, 1], &[2, 5, 3], &[6, 4, 3, 2], &[1, 1]];
         let mut case = 0u64;
         for rows in [1, 3, 4, 7, 13] {
@@ -1017,7 +1027,7 @@ mod tests {
                         let mut layer_acts = vec![hidden; sizes.len() - 2];
                         layer_acts.push(out_act);
                         let arch = Architecture::new(sizes.to_vec(), layer_acts, bias, rows).unwrap();
-                        assert!(SmallNet::fits(&arch, rows));
+                        assert!(SmallNet::fits(&arch, rows, loss));
                         let x = pseudo_random(rows * arch.inputs(), case);
                         let y: Vec<f64> = pseudo_random(rows * arch.outputs(), case + 99).iter().map(|v| v + 0.5).collect();
                         let params = pseudo_random(arch.n_params(), case + 7);
@@ -1025,7 +1035,7 @@ mod tests {
                         let mut ws = Workspace::new(&arch, rows);
                         let xr = Rows::all(&x, rows);
                         forward(&arch, &params, xr, &mut ws, 1);
-                        let want_sum = backward(&arch, &params, xr, &y, None, loss, 0.5, &mut ws, 1);
+                        let want_sum = backward(&arch, &params, xr, &y, None, loss, 0.5, &mut ws, None, 1);
 
                         let mut net = SmallNet::new(&arch, &x, &y, &params, rows);
                         let sum = net.epoch(loss, 0.5);
@@ -1106,10 +1116,16 @@ mod tests {
     #[test]
     fn large_or_softmax_networks_take_the_general_path() {
         let sig = |k| vec![Activation::Sigmoid; k];
-        assert!(SmallNet::fits(&Architecture::new(vec![4, 3, 1], sig(2), BiasLayout::Row, 3).unwrap(), 3));
-        assert!(!SmallNet::fits(&Architecture::new(vec![4, 3, 1], sig(2), BiasLayout::Column, 1).unwrap(), 17));
-        assert!(!SmallNet::fits(&Architecture::new(vec![64, 64, 1], sig(2), BiasLayout::Column, 1).unwrap(), 8));
+        assert!(SmallNet::fits(&Architecture::new(vec![4, 3, 1], sig(2), BiasLayout::Row, 3).unwrap(), 3, Loss::Sse));
+        assert!(!SmallNet::fits(&Architecture::new(vec![4, 3, 1], sig(2), BiasLayout::Column, 1).unwrap(), 17, Loss::Sse));
+        assert!(!SmallNet::fits(&Architecture::new(vec![64, 64, 1], sig(2), BiasLayout::Column, 1).unwrap(), 8, Loss::Sse));
         let softmax = Architecture::new(vec![4, 3, 2], vec![Activation::Sigmoid, Activation::Softmax], BiasLayout::Column, 1).unwrap();
-        assert!(!SmallNet::fits(&softmax, 3));
+        assert!(!SmallNet::fits(&softmax, 3, Loss::CrossEntropy));
+        // Losses and activations the fused epoch does not implement take the general path.
+        let article = Architecture::new(vec![4, 3, 1], sig(2), BiasLayout::Column, 3).unwrap();
+        assert!(!SmallNet::fits(&article, 3, Loss::Mae));
+        assert!(!SmallNet::fits(&article, 3, Loss::Huber { delta: 1.0 }));
+        let gelu = Architecture::new(vec![4, 3, 1], vec![Activation::Gelu, Activation::Linear], BiasLayout::Column, 3).unwrap();
+        assert!(!SmallNet::fits(&gelu, 3, Loss::Sse));
     }
 }

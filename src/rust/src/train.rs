@@ -2,10 +2,13 @@
 //! early stopping, divergence and interruption. Everything is allocated before
 //! the first epoch.
 
+use crate::dropout::Dropout;
 use crate::loss::Loss;
-use crate::network::{backward, forward, predict, Architecture, BiasLayout, Rows, Workspace};
+use crate::network::{backward, forward_with, predict, Architecture, BiasLayout, Rows, Workspace};
 use crate::optimizer::{Optimizer, Stepper};
+use crate::penalty::Penalty;
 use crate::real::Real;
+use crate::schedule::Schedule;
 use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
 use crate::small::SmallNet;
 use rand::rngs::SmallRng;
@@ -20,8 +23,19 @@ pub struct TrainConfig {
     pub epochs: usize,
     /// Rows per step; the number of training rows means full batch.
     pub batch_size: usize,
-    /// L2 penalty on weights (not biases): adds `weight_decay * w` to the gradient.
+    /// L2 penalty on weights (not biases): adds `weight_decay * w` to the
+    /// gradient (AdamW: shrinks the weights by `lr * weight_decay` of themselves).
     pub weight_decay: f64,
+    /// L1 penalty on weights: adds `l1 * sign(w)` to the gradient.
+    pub l1: f64,
+    /// Rescale the loss's gradient to this global norm when it is longer.
+    pub clip_norm: Option<f64>,
+    /// The learning rate's multiplier per epoch.
+    pub schedule: Schedule,
+    /// Dropout rate per hidden layer (empty: none).
+    pub dropout: Vec<f64>,
+    /// The callback wants every epoch and the parameters with it (see [`Progress::params`]).
+    pub watch: bool,
     /// Stop after this many epochs without a better validation loss.
     pub patience: Option<usize>,
     /// Seeds minibatch shuffling (drawn from R's RNG by the caller).
@@ -72,11 +86,42 @@ pub enum Status {
 /// What the caller's callback sees; it may ask to stop. The callback is also
 /// called between the minibatches of an epoch (`epoch_done` false, `loss`
 /// not yet known), so that a stop request is heard within long epochs.
-pub struct Progress {
+pub struct Progress<'a> {
     pub epoch: usize,
     pub epochs: usize,
     pub loss: f64,
+    /// The validation loss of this epoch (NaN without validation).
+    pub val_loss: f64,
     pub epoch_done: bool,
+    /// With [`TrainConfig::watch`], the parameters after a completed epoch.
+    pub params: Option<&'a [f64]>,
+}
+
+impl TrainConfig {
+    /// A configuration with no penalty, clipping, schedule, dropout,
+    /// validation or watcher, seed 1 and one thread.
+    pub fn new(loss: Loss, optimizer: Optimizer, lr: f64, epochs: usize, batch_size: usize) -> TrainConfig {
+        TrainConfig {
+            loss,
+            optimizer,
+            lr,
+            epochs,
+            batch_size,
+            weight_decay: 0.0,
+            l1: 0.0,
+            clip_norm: None,
+            schedule: Schedule::Constant,
+            dropout: Vec::new(),
+            watch: false,
+            patience: None,
+            seed: 1,
+            threads: 1,
+        }
+    }
+
+    pub fn penalty(&self) -> Penalty {
+        Penalty { l2: self.weight_decay, l1: self.l1 }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -124,10 +169,13 @@ pub fn train<T: Real>(
         cfg.optimizer.is_first_order() || (full_batch && arch.bias_layout() == BiasLayout::Column),
         "second-order methods train full batches with column biases"
     );
+    assert!(cfg.optimizer.is_first_order() || (cfg.dropout.iter().all(|&r| r == 0.0) && cfg.schedule.is_constant()), "dropout and schedules need a first-order method");
+    let penalty = cfg.penalty();
 
     let mut ws = Workspace::<T>::new(arch, batch);
     let mut engine = Engine::new(arch, cfg, data, params, batch);
-    let decay_ranges: Vec<_> = (0..arch.layers()).map(|l| arch.weights(l)).collect();
+    let mut dropout = if cfg.dropout.is_empty() { None } else { Dropout::<T>::new(arch, &cfg.dropout, batch, cfg.seed ^ DROPOUT_STREAM) };
+    let decay_ranges = arch.weight_ranges();
 
     let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
     let mut val_out = validation.map(|v| vec![T::ZERO; v.rows * o]).unwrap_or_default();
@@ -136,6 +184,8 @@ pub fn train<T: Real>(
     let mut best_val = f64::INFINITY;
     let mut best_epoch = 0usize;
     let mut since_best = 0usize;
+    // The parameters as f64 for a watching callback, when they are not.
+    let mut watched = if cfg.watch && T::as_f64(params).is_none() { vec![0.0; params.len()] } else { Vec::new() };
 
     let mut history = History {
         // Capped: a huge `epochs` must not reserve memory before it is used.
@@ -145,14 +195,16 @@ pub fn train<T: Real>(
         best_epoch: 0,
         status: Status::Completed,
     };
+    // The last forward pass saw the current parameters without dropout.
     let mut output_is_last_forward = false;
     let mut converged = false;
 
-    // Full-batch "gd" on a small net without validation: the epochs run in
-    // chunks inside the net, and the bookkeeping below and the callback run
-    // once per chunk (once per epoch they cost a tenth of the article's epoch).
+    // Full-batch "gd" on a small net without validation, schedule or
+    // watching callback: the epochs run in chunks inside the net, and the
+    // bookkeeping below and the callback run once per chunk (once per epoch
+    // they cost a tenth of the article's epoch).
     let mut first_epoch = 1;
-    if let (Engine::Small(net, None), None) = (&mut engine, validation) {
+    if let (Engine::Small(net, None), None, true, false) = (&mut engine, validation, cfg.schedule.is_constant(), cfg.watch) {
         let mut sums = [0.0; SMALL_CHUNK];
         let mut done = 0;
         while done < cfg.epochs {
@@ -178,7 +230,7 @@ pub fn train<T: Real>(
             output_is_last_forward = true;
             best_epoch = done;
             let loss = history.loss[done - 1];
-            if callback(&Progress { epoch: done, epochs: cfg.epochs, loss, epoch_done: true }) == Control::Stop {
+            if callback(&Progress { epoch: done, epochs: cfg.epochs, loss, val_loss: f64::NAN, epoch_done: true, params: None }) == Control::Stop {
                 history.status = Status::Interrupted;
                 break;
             }
@@ -187,13 +239,18 @@ pub fn train<T: Real>(
     }
 
     for epoch in first_epoch..=cfg.epochs {
+        let lr_factor = cfg.schedule.factor(epoch, cfg.epochs);
         let loss_sum = match &mut engine {
             Engine::FullBatch(stepper) => {
+                stepper.set_lr_factor(lr_factor);
                 let x = Rows::all(data.x, n);
-                forward(arch, params, x, &mut ws, cfg.threads);
-                let sum = backward(arch, params, x, data.y, data.w, cfg.loss, full_batch_scale, &mut ws, cfg.threads);
-                step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
-                output_is_last_forward = true;
+                if let Some(drop) = dropout.as_mut() {
+                    drop.draw(n);
+                }
+                forward_with(arch, params, x, &mut ws, dropout.as_mut(), cfg.threads);
+                let sum = backward(arch, params, x, data.y, data.w, cfg.loss, full_batch_scale, &mut ws, dropout.as_ref(), cfg.threads);
+                step(stepper, params, &mut ws.grads, &decay_ranges, &penalty, cfg.clip_norm);
+                output_is_last_forward = dropout.is_none();
                 sum
             }
             Engine::Small(net, stepper) => {
@@ -201,26 +258,29 @@ pub fn train<T: Real>(
                 // the caller's copy is brought up to date when it is read.
                 let sum = match stepper {
                     // The article's rule, fused into the backward pass.
-                    None => net.descend(cfg.loss, full_batch_scale, cfg.lr, cfg.weight_decay),
+                    None => net.descend(cfg.loss, full_batch_scale, cfg.lr * lr_factor, cfg.weight_decay),
                     Some(stepper) => {
+                        stepper.set_lr_factor(lr_factor);
                         let sum = net.epoch(cfg.loss, full_batch_scale);
                         let (net_params, grads, weights) = net.state();
-                        step(stepper, net_params, grads, weights, cfg.weight_decay);
+                        step(stepper, net_params, grads, weights, &penalty, cfg.clip_norm);
                         sum
                     }
                 };
-                // Validation and the last epoch's checks read the caller's copy.
-                if validation.is_some() || epoch == cfg.epochs {
+                // Validation, the watcher and the last epoch's checks read the caller's copy.
+                if validation.is_some() || cfg.watch || epoch == cfg.epochs {
                     net.copy_params_to(f64_params(params));
                 }
                 output_is_last_forward = true;
                 sum
             }
             Engine::Minibatch { stepper, xb, yb, wb, order, rng } => {
+                stepper.set_lr_factor(lr_factor);
                 let mut sum = 0.0;
                 order.shuffle(rng);
                 for chunk in order.chunks(batch) {
-                    if callback(&Progress { epoch, epochs: cfg.epochs, loss: f64::NAN, epoch_done: false }) == Control::Stop {
+                    let between = Progress { epoch, epochs: cfg.epochs, loss: f64::NAN, val_loss: f64::NAN, epoch_done: false, params: None };
+                    if callback(&between) == Control::Stop {
                         history.status = Status::Interrupted;
                         break;
                     }
@@ -232,9 +292,12 @@ pub fn train<T: Real>(
                         &wb[..rows]
                     });
                     let x = Rows::all(xb, rows);
-                    forward(arch, params, x, &mut ws, cfg.threads);
-                    sum += backward(arch, params, x, yb, w, cfg.loss, 1.0 / rows as f64, &mut ws, cfg.threads);
-                    step(stepper, params, &mut ws.grads, &decay_ranges, cfg.weight_decay);
+                    if let Some(drop) = dropout.as_mut() {
+                        drop.draw(rows);
+                    }
+                    forward_with(arch, params, x, &mut ws, dropout.as_mut(), cfg.threads);
+                    sum += backward(arch, params, x, yb, w, cfg.loss, 1.0 / rows as f64, &mut ws, dropout.as_ref(), cfg.threads);
+                    step(stepper, params, &mut ws.grads, &decay_ranges, &penalty, cfg.clip_norm);
                 }
                 sum
             }
@@ -250,7 +313,7 @@ pub fn train<T: Real>(
             },
             Engine::Lbfgs(opt) => match {
                 let (params, data, ws) = as_f64(params, data, &mut ws);
-                opt.iterate(arch, params, data, cfg.loss, cfg.weight_decay, ws, cfg.threads)
+                opt.iterate(arch, params, data, cfg.loss, &penalty, ws, cfg.threads)
             } {
                 Iteration::Step(sum) => sum,
                 Iteration::Converged(sum) => {
@@ -272,10 +335,11 @@ pub fn train<T: Real>(
         }
         history.loss.push(loss);
 
+        let mut vloss = f64::NAN;
         if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
             predict(arch, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
             let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), &val_out, v.y, v.w, &mut val_delta, v.rows, o, 1.0);
-            let vloss = cfg.loss.report(sum, v.rows, o);
+            vloss = cfg.loss.report(sum, v.rows, o);
             history.val_loss.push(vloss);
             if vloss < best_val {
                 best_val = vloss;
@@ -292,7 +356,15 @@ pub fn train<T: Real>(
             best_epoch = epoch;
         }
 
-        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss, epoch_done: true });
+        let seen = if !cfg.watch {
+            None
+        } else if let Some(p) = T::as_f64(params) {
+            Some(p)
+        } else {
+            copy_to_f64(&mut watched, params);
+            Some(&watched[..])
+        };
+        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss, val_loss: vloss, epoch_done: true, params: seen });
         if history.status == Status::EarlyStopped || converged {
             break;
         }
@@ -325,6 +397,10 @@ pub fn train<T: Real>(
     }
     history
 }
+
+/// Mixed into the seed of dropout's masks, so that they do not repeat the
+/// minibatches' shuffle drawn from the same seed.
+const DROPOUT_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Epochs per call of the small engine's chunked "gd" (see [`train`]).
 const SMALL_CHUNK: usize = 64;
@@ -376,11 +452,13 @@ impl<T: Real> Engine<T> {
         match (cfg.optimizer, data64) {
             (Optimizer::Lm, _) => Engine::Lm(LevenbergMarquardt::new(arch, n)),
             (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
-            // The small net's fused epoch has no observation weights.
-            (_, Some(d)) if batch == n && d.w.is_none() && SmallNet::fits(arch, n) => {
+            // The small net's fused epoch has no observation weights and no
+            // dropout; its fused update is plain "gd" with at most an L2 penalty.
+            (_, Some(d)) if batch == n && d.w.is_none() && cfg.dropout.iter().all(|&r| r == 0.0) && SmallNet::fits(arch, n, cfg.loss) => {
                 let params = T::as_f64(params).expect("f64 data come with f64 parameters");
                 let net = SmallNet::new(arch, d.x, d.y, params, n);
-                let stepper = (cfg.optimizer != Optimizer::Gd).then(|| Stepper::new(cfg.optimizer, cfg.lr, net.state_len()));
+                let fused = cfg.optimizer == Optimizer::Gd && cfg.l1 == 0.0 && cfg.clip_norm.is_none();
+                let stepper = (!fused).then(|| Stepper::new(cfg.optimizer, cfg.lr, net.state_len()));
                 Engine::Small(net, stepper)
             }
             _ if batch == n => Engine::FullBatch(Stepper::new(cfg.optimizer, cfg.lr, p)),
@@ -396,12 +474,23 @@ impl<T: Real> Engine<T> {
     }
 }
 
-fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], decay: &[std::ops::Range<usize>], weight_decay: f64) {
-    if weight_decay != 0.0 {
-        let weight_decay = T::of(weight_decay);
-        for r in decay {
-            grads[r.clone()].iter_mut().zip(&params[r.clone()]).for_each(|(g, &p)| *g += weight_decay * p);
+/// One step of a first-order method: the loss's gradient clipped to
+/// `clip_norm`, the penalties on the `weights` ranges, then the update.
+fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], weights: &[std::ops::Range<usize>], penalty: &Penalty, clip_norm: Option<f64>) {
+    if let Some(max) = clip_norm {
+        let norm = grads.iter().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt();
+        if norm > max {
+            let shrink = T::of(max / norm);
+            grads.iter_mut().for_each(|g| *g *= shrink);
         }
+    }
+    if stepper.decouples_weight_decay() {
+        for r in weights {
+            stepper.decay_weights(&mut params[r.clone()], penalty.l2);
+        }
+        Penalty { l2: 0.0, ..*penalty }.add_gradient(weights, params, grads);
+    } else {
+        penalty.add_gradient(weights, params, grads);
     }
     stepper.step(params, grads);
 }
@@ -436,17 +525,7 @@ mod tests {
     const Y: [f64; 3] = [1., 1., 0.];
 
     fn article_config(epochs: usize) -> TrainConfig {
-        TrainConfig {
-            loss: Loss::Sse,
-            optimizer: Optimizer::Gd,
-            lr: 0.1,
-            epochs,
-            batch_size: 3,
-            weight_decay: 0.0,
-            patience: None,
-            seed: 1,
-            threads: 1,
-        }
+        TrainConfig::new(Loss::Sse, Optimizer::Gd, 0.1, epochs, 3)
     }
 
     /// The NumPy program, transcribed with plain loops (row-major here).
