@@ -54,8 +54,10 @@
 #'   `weight_decay`, `validation`, `patience`, `init` (each left out, or
 #'   `NULL`, takes the rule's choice above); `scale` (default `TRUE`:
 #'   standardize the inputs and a numeric response); `output`, `loss`,
-#'   `momentum`, `nesterov`, `threads`, `precision`, `verbose`. An unknown
-#'   argument is an error.
+#'   `momentum`, `nesterov`, `threads`, `precision`, `verbose`, and the
+#'   training options `dropout`, `l1`, `lr_schedule`, `clip_norm`,
+#'   `class_weights`, `huber_delta`, `tau`, `callback` and
+#'   `callback_every`. An unknown argument is an error.
 #' @return An `mlp_fit` (see [mlp_train()]) whose `call` re-evaluates with
 #'   [stats::update()].
 #' @seealso [mlp_train()] for the article's network and defaults,
@@ -179,8 +181,15 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
                          weight_decay = NULL, validation = NULL, patience = NULL,
                          init = NULL, scale = TRUE, output = NULL, loss = NULL,
                          momentum = 0.9, nesterov = FALSE, threads = NULL,
-                         precision = "double", verbose = NULL, ...) {
+                         precision = "double", verbose = NULL, dropout = 0, l1 = 0,
+                         lr_schedule = "constant", clip_norm = NULL, class_weights = NULL,
+                         huber_delta = 1, tau = 0.5, callback = NULL, callback_every = 1,
+                         ...) {
   check_dots(list(...), "backprop()", "see ?backprop for its arguments")
+  options <- training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
+                              clip_norm = clip_norm, class_weights = class_weights,
+                              huber_delta = huber_delta, tau = tau, callback = callback,
+                              callback_every = callback_every)
   # The choices the rule branches on are checked first; the rest are
   # checked with mlp_train()'s, by training_spec().
   if (!is.null(optimizer)) optimizer <- check_choice(optimizer, optimizers, "optimizer")
@@ -201,7 +210,7 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
     if (is.null(batch_size)) settings["batch_size"] <- list(NULL)
     if (is.null(lr)) settings["lr"] <- list(NULL)
   }
-  minibatch <- settings$optimizer %in% c("sgd", "adam")
+  minibatch <- settings$optimizer %in% minibatch_optimizers
   if (!minibatch) settings["batch_size"] <- list(NULL)
   if (!is.null(settings$batch_size)) {
     batch_rows <- nrow(x) - if (is.numeric(settings$validation) && length(settings$validation) == 1L)
@@ -209,7 +218,9 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
     settings$batch_size <- min(settings$batch_size, batch_rows)
   }
   if (is.null(init) && !is.null(activation)) settings$init <- default_init(activation)
-  if (is.null(output)) output <- if (classification) "softmax" else "linear"
+  if (is.null(output)) {
+    output <- if (classification) "softmax" else if (identical(loss, "poisson")) "exp" else "linear"
+  }
   if (is.null(loss)) loss <- if (classification) "cross_entropy" else "mse"
   spec <- training_spec(
     x = x, target = target, hidden = settings$hidden, hidden_given = TRUE,
@@ -218,7 +229,8 @@ backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr
     optimizer = settings$optimizer, batch_size = settings$batch_size, momentum = momentum,
     nesterov = nesterov, weight_decay = settings$weight_decay,
     validation = settings$validation, patience = settings$patience, scale = scale,
-    weights = weights, threads = threads, precision = precision, verbose = verbose
+    weights = weights, threads = threads, precision = precision, verbose = verbose,
+    options = options
   )
   run_training(spec, NULL, coding)
 }

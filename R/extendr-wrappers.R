@@ -5,8 +5,8 @@
 #' @useDynLib backprop, .registration = TRUE
 NULL
 
-train_ <- function(x, y, spec, params, x_val, y_val, progress) {
-  .Call(wrap__train_, x, y, spec, params, x_val, y_val, progress)
+train_ <- function(x, y, spec, params, x_val, y_val, progress, watcher) {
+  .Call(wrap__train_, x, y, spec, params, x_val, y_val, progress, watcher)
 }
 
 predict_ <- function(x, spec, params, threads) {

@@ -5,8 +5,13 @@
 #' architecture, activation, loss and bias layout, and compares them.
 #'
 #' The objective is the mean over rows of the per-row loss (half the squared
-#' error for `"sse"`, its mean over outputs for `"mse"`, the cross-entropy),
-#' plus `weight_decay / 2` times the sum of squared weights.
+#' error for `"sse"`; the mean over outputs for `"mse"`, `"mae"`, `"huber"`
+#' and `"quantile"`; the cross-entropy; half the mean Poisson deviance for
+#' `"poisson"`), plus `weight_decay / 2` times the sum of squared weights and
+#' `l1` times the sum of their absolute values. Dropout plays no part: the
+#' check is of the whole network. `"mae"`, `"quantile"`, `"relu"`-like
+#' units and `l1` have kinks, where finite differences disagree with any
+#' gradient; away from them they agree.
 #'
 #' With `bias = "row"` the biases are checked against their gradient proper,
 #' the delta of each row and unit. Training does not follow that gradient for
@@ -26,7 +31,7 @@
 #' @export
 mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NULL,
                           loss = NULL, bias = c("column", "row"), init = "article",
-                          weight_decay = 0, h = 1e-6) {
+                          weight_decay = 0, l1 = 0, huber_delta = 1, tau = 0.5, h = 1e-6) {
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   h <- check_number(h, "h", lower = 0)
   x <- as_data_matrix(X, "X")
@@ -37,22 +42,14 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
     activation_given = !missing(activation),
     activation = activation, output = output, loss = loss, optimizer = "gd",
     batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = weight_decay,
-    validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE
+    validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE,
+    options = training_options(l1 = l1, huber_delta = huber_delta, tau = tau)
   )
   # theta: the parameters in the core's order, W1, b1, W2, b2, ...
   blocks <- c(rbind(spec$params$weights, spec$params$biases))
-  shapes <- lapply(blocks, dim)
   theta <- unlist(lapply(blocks, c))
-  rebuild <- function(theta) {
-    out <- vector("list", length(shapes))
-    at <- 0
-    for (k in seq_along(shapes)) {
-      size <- prod(shapes[[k]])
-      out[[k]] <- matrix(theta[at + seq_len(size)], shapes[[k]][1], shapes[[k]][2])
-      at <- at + size
-    }
-    list(weights = out[c(TRUE, FALSE)], biases = out[c(FALSE, TRUE)])
-  }
+  bias_rows <- nrow(spec$params$biases[[1]])
+  rebuild <- function(theta) unflatten_params(theta, spec$sizes, bias_rows)
   value <- function(theta) objective_(spec$x, spec$y, spec, rebuild(theta))$value
   analytic <- objective_(spec$x, spec$y, spec, spec$params)$gradient
   numeric <- vapply(seq_along(theta), function(i) {

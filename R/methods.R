@@ -1,3 +1,15 @@
+# The fit's regularization and training options that differ from none.
+training_summary <- function(x) {
+  c(if (any(x$dropout > 0)) paste0("dropout ", paste(format(x$dropout), collapse = "/")),
+    if (isTRUE(x$weight_decay > 0)) paste0("weight decay ", format(x$weight_decay)),
+    if (isTRUE(x$l1 > 0)) paste0("l1 ", format(x$l1)),
+    if (!is.null(x$lr_schedule) && x$lr_schedule != "constant") paste0("lr schedule ", x$lr_schedule),
+    if (!is.null(x$clip_norm)) paste0("gradient norm clipped to ", format(x$clip_norm)),
+    if (!is.null(x$class_weights)) "class weights",
+    if (!is.null(x$huber_delta)) paste0("huber delta ", format(x$huber_delta)),
+    if (!is.null(x$tau)) paste0("quantile ", format(x$tau)))
+}
+
 #' @export
 print.mlp_fit <- function(x, digits = 4, ...) {
   sizes <- x$sizes
@@ -11,6 +23,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
       if (!is.null(x$scaling)) ", inputs standardized" else "",
       if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
   cat("  parameters: ", n_params(x), ", training rows: ", x$n, "\n", sep = "")
+  training <- training_summary(x)
+  if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
     cat("  final loss: ", format(signif(x$loss[length(x$loss)], digits)), sep = "")
     if (length(x$val_loss)) {
@@ -28,7 +42,7 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   invisible(x)
 }
 
-uses_lr <- function(optimizer) optimizer %in% c("gd", "sgd", "adam")
+uses_lr <- function(optimizer) !(optimizer %in% c("lm", "lbfgs"))
 
 n_params <- function(fit) {
   sum(vapply(c(fit$weights, fit$biases), length, integer(1)))

@@ -81,21 +81,69 @@
 #'   bias (or a length-h vector) means the column layout, an n x h bias the
 #'   row layout.
 #' @param activation Hidden-layer activation: `"sigmoid"`, `"tanh"`,
-#'   `"relu"`, `"leaky_relu"` or `"linear"`; one for all layers or one per
-#'   hidden layer.
-#' @param output Output activation: `"sigmoid"`, `"linear"` or `"softmax"`.
-#'   Default: `"softmax"` for a factor response, `"sigmoid"` otherwise.
+#'   `"relu"`, `"leaky_relu"`, `"linear"`, `"softplus"`, `"elu"`, `"selu"`,
+#'   `"gelu"` (its tanh approximation) or `"silu"` (`z * sigmoid(z)`); one for
+#'   all layers or one per hidden layer.
+#' @param output Output activation: `"sigmoid"`, `"linear"`, `"softmax"` or
+#'   `"exp"` (a positive mean; the log link of `loss = "poisson"`). Default:
+#'   `"softmax"` for a factor response, `"exp"` for `loss = "poisson"`,
+#'   `"sigmoid"` otherwise.
 #' @param loss `"sse"` (the article's; reported as the sum of squared errors),
-#'   `"mse"` or `"cross_entropy"` (sigmoid or softmax output only). Default:
+#'   `"mse"`, `"cross_entropy"` (sigmoid or softmax output only), the robust
+#'   `"mae"` (absolute error), `"huber"` (squared within `huber_delta`,
+#'   absolute beyond) and `"quantile"` (the pinball loss of level `tau`,
+#'   for quantile regression), or `"poisson"` (counts; the Poisson deviance
+#'   of an `"exp"` output). The robust losses and `"mse"` average over the
+#'   outputs and are reported as means over rows and outputs. Default:
 #'   `"cross_entropy"` for a factor response, `"sse"` otherwise.
+#' @param huber_delta Where `loss = "huber"` turns from squared to absolute
+#'   error, in the units the network fits (standardized ones with
+#'   `scale = TRUE` and a linear output).
+#' @param tau The level of `loss = "quantile"`, in (0, 1): 0.5 fits the
+#'   median, 0.9 the 90th percentile.
 #' @param optimizer `"gd"` (the article's full-batch gradient descent),
-#'   `"sgd"` (minibatch, with momentum), `"adam"`, `"lm"`
-#'   (Levenberg-Marquardt, for small regression networks) or `"lbfgs"`.
-#' @param batch_size Rows per step: 32 by default for `"sgd"` and `"adam"`,
-#'   all rows for the others.
+#'   `"sgd"` (minibatch, with momentum), `"adam"`, `"adamw"` (Adam with
+#'   decoupled weight decay), `"rmsprop"`, `"lm"` (Levenberg-Marquardt, for
+#'   small regression networks) or `"lbfgs"`.
+#' @param batch_size Rows per step: 32 by default for `"sgd"`, `"adam"`,
+#'   `"adamw"` and `"rmsprop"`, all rows for the others.
 #' @param momentum,nesterov Momentum of `"sgd"`, and whether it is Nesterov's.
 #' @param weight_decay L2 penalty: `weight_decay * w` is added to the gradient
-#'   of every weight (not of the biases).
+#'   of every weight (not of the biases). With `"adamw"` it is decoupled
+#'   instead: every step shrinks the weights by `lr * weight_decay` of
+#'   themselves.
+#' @param l1 L1 penalty: `l1 * sign(w)` is added to the gradient of every
+#'   weight (not of the biases). With `weight_decay` it makes an elastic
+#'   net (tidymodels' `penalty * mixture` is `l1`, `penalty * (1 - mixture)`
+#'   is `weight_decay`). Not with `"lm"`; with `"lbfgs"` it is followed as
+#'   a subgradient, so weights become small but rarely exactly zero.
+#' @param dropout Inverted dropout: the fraction of each hidden layer's units
+#'   dropped at each training step, one rate in \[0, 1) for every hidden
+#'   layer or one per layer. Kept units are scaled by `1 / (1 - rate)`, so
+#'   prediction, [mlp_trace()] and [mlp_gradcheck()] use the whole network.
+#'   The masks are drawn from a seed taken from R's RNG, so `set.seed()`
+#'   reproduces them. First-order optimizers only.
+#' @param lr_schedule The learning rate's multiplier per epoch:
+#'   `"constant"` (1), `"step"` (halved every `ceiling(epochs / 4)` epochs),
+#'   `"exponential"` (from 1 down to 0.01 over the epochs), `"cosine"` (half
+#'   a cosine from 1 towards 0), `"cyclic"` (four triangular cycles between
+#'   0.1 and 1), or a function of the epoch (1, 2, ...) returning the
+#'   multiplier, called once per epoch number before training starts.
+#'   First-order optimizers only.
+#' @param clip_norm `NULL`, or a positive number: when the gradient of a
+#'   step (of the loss, before the penalties) is longer than this, it is
+#'   rescaled to this length. First-order optimizers only.
+#' @param class_weights For classification: `NULL`, `"balanced"` (each class
+#'   weighted by rows / (classes * rows of the class)), or a named vector with
+#'   a weight for every class. They multiply the observation `weights`.
+#' @param callback `NULL`, or a function called after every
+#'   `callback_every`-th epoch as `callback(epoch =, loss =, val_loss =,
+#'   weights =)`, with the training and validation losses of that epoch
+#'   (`val_loss` is `NA` without validation) and the current weights as
+#'   `list(weights = list(...), biases = list(...))`. Returning `TRUE` stops
+#'   training (`status = "interrupted"`, without a warning); any other value
+#'   continues. An error in the callback stops training and is reported.
+#' @param callback_every Call `callback` after every this many epochs.
 #' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
 #'   `list(x =, y =)`. The validation loss is kept per epoch, and the weights of
 #'   the epoch with the lowest validation loss are returned.
@@ -130,8 +178,9 @@
 #'     layer, for any depth;
 #'   * `loss`: the training loss of every epoch (for `"sse"`, the sum of
 #'     squared errors); `val_loss`: the validation loss of every epoch;
-#'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"` or
-#'     `"interrupted"`), and the settings used.
+#'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
+#'     `"stopped"` by the `callback`, or `"interrupted"`), and the settings
+#'     used.
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples
 #' # The article's example
@@ -163,9 +212,17 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
                               optimizer = "gd", batch_size = NULL,
                               momentum = 0.9, nesterov = FALSE, weight_decay = 0,
                               validation = NULL, patience = NULL, scale = FALSE,
-                              weights = NULL, threads = NULL, precision = "double",
+                              weights = NULL, dropout = 0, l1 = 0,
+                              lr_schedule = "constant", clip_norm = NULL,
+                              class_weights = NULL, huber_delta = 1, tau = 0.5,
+                              callback = NULL, callback_every = 1,
+                              threads = NULL, precision = "double",
                               verbose = NULL, ...) {
   check_dots(list(...))
+  options <- training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
+                              clip_norm = clip_norm, class_weights = class_weights,
+                              huber_delta = huber_delta, tau = tau, callback = callback,
+                              callback_every = callback_every)
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   design <- x_design(X, "X")
   target <- as_target(Y, nrow(design$x))
@@ -177,7 +234,7 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
     batch_size = batch_size, momentum = momentum, nesterov = nesterov,
     weight_decay = weight_decay, validation = validation, patience = patience,
     scale = scale, weights = weights, threads = threads, precision = precision,
-    verbose = verbose
+    verbose = verbose, options = options
   )
   fit <- run_training(spec, call_as(match.call(), "mlp_train"), design$coding)
   warn_if_wrong_tool(fit, spec)

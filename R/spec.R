@@ -1,19 +1,22 @@
 # From mlp_train()'s arguments to a checked, fully resolved training spec,
 # and from the spec to a fitted network.
 
-hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear")
-output_activations <- c("sigmoid", "linear", "softmax")
-loss_functions <- c("sse", "mse", "cross_entropy")
-optimizers <- c("gd", "sgd", "adam", "lm", "lbfgs")
+hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear",
+                        "softplus", "elu", "selu", "gelu", "silu")
+output_activations <- c("sigmoid", "linear", "softmax", "exp")
+loss_functions <- c("sse", "mse", "cross_entropy", "mae", "huber", "quantile", "poisson")
+optimizers <- c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs")
+minibatch_optimizers <- c("sgd", "adam", "adamw", "rmsprop")
 init_methods <- c("article", "uniform", "xavier", "he", "nnet")
-default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, lm = 1, lbfgs = 1)
+default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, adamw = 0.001, rmsprop = 0.001, lm = 1, lbfgs = 1)
 
 training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
                           bias_given, init, init_given = TRUE, activation,
                           activation_given = TRUE, output, loss, optimizer,
                           batch_size, momentum, nesterov, weight_decay,
                           validation, patience, scale, threads, verbose,
-                          weights = NULL, precision = "double", scaling = NULL) {
+                          weights = NULL, precision = "double", scaling = NULL,
+                          options = training_options()) {
   y <- target$y
   classification <- !is.null(target$levels)
   continuing <- is.list(init) && inherits(init, "mlp_fit")
@@ -25,12 +28,24 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   }
   epochs <- check_count(epochs, "epochs")
   optimizer <- check_choice(optimizer, optimizers, "optimizer")
-  if (is.null(output)) output <- if (classification) "softmax" else "sigmoid"
-  output <- check_choice(output, output_activations, "output")
   if (is.null(loss)) loss <- if (classification) "cross_entropy" else "sse"
   loss <- check_choice(loss, loss_functions, "loss")
-  if (loss == "cross_entropy" && output == "linear") {
-    abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"linear\".")
+  if (is.null(output)) {
+    output <- if (loss == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
+  }
+  output <- check_choice(output, output_activations, "output")
+  if (loss == "cross_entropy" && !(output %in% c("sigmoid", "softmax"))) {
+    abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"", output, "\".")
+  }
+  if (loss == "poisson" && output != "exp") {
+    abort("`loss = \"poisson\"` needs `output = \"exp\"` (the log link), not \"", output, "\".")
+  }
+  if (loss %in% c("mae", "huber", "quantile") && output == "softmax") {
+    abort("`loss = \"", loss, "\"` needs an elementwise `output` (\"linear\", \"sigmoid\" or ",
+          "\"exp\"), not \"softmax\"; use loss = \"cross_entropy\" for classes.")
+  }
+  if (loss == "poisson" && any(y < 0)) {
+    abort("`loss = \"poisson\"` needs counts (targets >= 0); `Y` has negative values.")
   }
   if (output == "softmax" && ncol(y) < 2L) {
     abort("`output = \"softmax\"` needs at least two columns in `Y` (one per class); ",
@@ -41,7 +56,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
     abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
   }
-  if (optimizer == "lm" && (loss == "cross_entropy" || output == "softmax")) {
+  if (optimizer == "lm" && (!(loss %in% c("sse", "mse")) || output == "softmax")) {
     abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
           "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
   }
@@ -63,7 +78,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   threads <- resolve_threads(threads)
   precision <- check_choice(precision, c("double", "single"), "precision")
   if (precision == "single" && optimizer %in% c("lm", "lbfgs")) {
-    abort("`precision = \"single\"` applies to \"gd\", \"sgd\" and \"adam\"; ",
+    abort("`precision = \"single\"` applies to the first-order optimizers; ",
           "`optimizer = \"", optimizer, "\"` trains in double precision.")
   }
   if (is.null(verbose)) verbose <- interactive()
@@ -78,7 +93,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
                     y = if (output == "linear") column_stats(y))
   }
   prior_weights <- weights
-  weights <- check_weights(weights, n = nrow(x))
+  weights <- check_weights(class_row_weights(options$class_weights, target, weights), n = nrow(x))
   row_names <- dimnames(x)[[1L]]
 
   # Starting weights (drawn first, so that set.seed() matches the article).
@@ -166,7 +181,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   }
 
   n_train <- nrow(x)
-  minibatch <- optimizer == "sgd" || optimizer == "adam"
+  minibatch <- optimizer %in% minibatch_optimizers
   if (is.null(batch_size)) {
     batch_size <- if (minibatch) min(32, n_train) else n_train
   } else {
@@ -176,7 +191,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
             n_train, ").")
     }
     if (!minibatch && batch_size != n_train) {
-      abort("`batch_size` applies to \"sgd\" and \"adam\"; `optimizer = \"", optimizer,
+      abort("`batch_size` applies to \"sgd\", \"adam\", \"adamw\" and \"rmsprop\"; `optimizer = \"", optimizer,
             "\"` always uses all ", n_train, " rows.")
     }
   }
@@ -187,7 +202,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
 
   # The Rust entry points read the spec itself: its architecture (sizes,
   # activation, output, bias) and settings, as doubles and strings.
-  list(
+  spec <- list(
     x = x, y = y, val = val, weights = weights, val_weights = val$weights,
     prior_weights = prior_weights, row_names = row_names,
     levels = target$levels, ordered = isTRUE(target$ordered),
@@ -195,11 +210,12 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
     loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
     batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
     weight_decay = weight_decay, patience = patience, bias = bias,
     init = init_name, params = params, seed = seed, threads = threads,
     precision = precision, verbose = verbose
   )
+  c(spec, option_fields(options, spec))
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
@@ -208,7 +224,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
 # sigmoid units; it saturates tanh units and blows up relu-like ones.
 default_init <- function(activation) {
   if (all(activation == "sigmoid")) return("article")
-  if (any(activation %in% c("relu", "leaky_relu"))) "he" else "xavier"
+  if (any(activation %in% c("relu", "leaky_relu", "elu", "selu", "gelu", "silu"))) "he" else "xavier"
 }
 
 # Observation weights: NULL, or n finite non-negative numbers not all zero,
@@ -278,8 +294,13 @@ default_threads <- local({
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec, call = NULL, coding = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress)
+  failed <- new.env(parent = emptyenv())
+  watcher <- if (!is.null(spec[["callback"]])) callback_watcher(spec[["callback"]], spec, failed)
+  res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress, watcher)
   if (!is.null(progress)) progress(NULL, NULL)
+  if (!is.null(failed$error)) {
+    abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
+  }
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
           "stopped being finite. Try a smaller `lr` (it was ", spec$lr, ")",
@@ -325,6 +346,13 @@ new_fit <- function(spec, res, call = NULL, coding = NULL) {
     epochs = spec$epochs,
     batch_size = spec$batch_size,
     weight_decay = spec$weight_decay,
+    l1 = spec$l1,
+    dropout = spec$dropout,
+    lr_schedule = spec$lr_schedule,
+    clip_norm = spec$clip_norm,
+    class_weights = spec$class_weights,
+    huber_delta = spec$huber_delta,
+    tau = spec$tau,
     precision = spec$precision,
     bias = spec$bias,
     init = spec$init,
