@@ -129,11 +129,13 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
     }
     grab <- function(expr) tryCatch({ expr; "no error" }, error = function(e) conditionMessage(e))
     c(
-      activation = grab(ns$train_(x, y, spec("%s%s%n%n"), blocks, NULL, NULL, NULL)),
-      bias = grab(ns$train_(x, y, spec("tanh", "100%n"), blocks, NULL, NULL, NULL)),
-      loss = grab(ns$train_(x, y, spec("tanh", loss = "%s%s%n%n"), blocks, NULL, NULL, NULL)),
+      activation = grab(ns$train_(x, y, spec("%s%s%n%n"), blocks, NULL, NULL, NULL, NULL)),
+      bias = grab(ns$train_(x, y, spec("tanh", "100%n"), blocks, NULL, NULL, NULL, NULL)),
+      loss = grab(ns$train_(x, y, spec("tanh", loss = "%s%s%n%n"), blocks, NULL, NULL, NULL, NULL)),
       progress = grab(ns$train_(x, y, spec("tanh"), blocks, NULL, NULL,
-                                function(epoch, loss) stop("%s%n%s%n in the callback"))),
+                                function(epoch, loss) stop("%s%n%s%n in the callback"), NULL)),
+      watcher = grab(ns$train_(x, y, c(spec("tanh"), callback_every = 1), blocks, NULL, NULL, NULL,
+                               function(epoch, loss, val_loss, params) stop("%s%n%s%n in the watcher"))),
       predict = grab(ns$predict_(x, arch("%d%x%n"), blocks, 1))
     )
   })
@@ -141,6 +143,7 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
   expect_match(res[["bias"]], "unknown bias layout")
   expect_match(res[["loss"]], "unknown loss")
   expect_match(res[["progress"]], "the progress report failed")
+  expect_match(res[["watcher"]], "the callback failed")
   expect_match(res[["predict"]], "unknown activation")
   for (msg in res) expect_false(grepl("%", msg, fixed = TRUE))
 })

@@ -179,7 +179,7 @@ test_that("bad library arguments are errors that name the argument", {
                    "`activation` must be one of .* once per hidden layer \\(2\\)")
   expect_arg_error(mlp_train(d$x, d$y, output = "tanh"), "`output` must be one of \"sigmoid\", \"linear\", \"softmax\"")
   expect_arg_error(mlp_train(d$x, d$y, loss = "hinge"), "`loss` must be one of")
-  expect_arg_error(mlp_train(d$x, d$y, optimizer = "rmsprop"), "`optimizer` must be one of")
+  expect_arg_error(mlp_train(d$x, d$y, optimizer = "adagrad"), "`optimizer` must be one of")
   expect_arg_error(mlp_train(d$x, d$y, output = "linear", loss = "cross_entropy"),
                    "`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`")
   expect_arg_error(mlp_train(d$x, d$y, optimizer = "adam", batch_size = 21),

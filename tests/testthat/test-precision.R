@@ -51,7 +51,7 @@ test_that("precision is checked", {
   expect_error(mlp_train(article_X, article_Y, precision = NA),
                "`precision` must be one of", fixed = TRUE)
   expect_error(mlp_train(article_X, article_Y, optimizer = "lm", precision = "single"),
-               "`precision = \"single\"` applies to \"gd\", \"sgd\" and \"adam\"; `optimizer = \"lm\"` trains in double precision.",
+               "`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"lm\"` trains in double precision.",
                fixed = TRUE)
 })
 

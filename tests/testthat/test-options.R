@@ -1,0 +1,244 @@
+# The training options of R/options.R: dropout, penalties, schedules,
+# clipping, class weights, robust losses, the new activations and
+# optimizers, and the callback.
+
+reg_data <- function(n = 60, seed = 1) {
+  withr::with_seed(seed, {
+    x <- matrix(runif(n * 2, -1, 1), n)
+    list(x = x, y = sin(2 * x[, 1]) + x[, 2] + rnorm(n, sd = 0.05))
+  })
+}
+
+# Gradients agree: to 1e-5 relative where they are not tiny, to 1e-7 absolute
+# everywhere (a zero gradient against a finite difference of 1e-11 has a
+# relative error of 1).
+expect_gradients_agree <- function(gc, label) {
+  t <- gc$table
+  big <- abs(t$backprop) > 1e-4
+  expect_lt(max(t$rel_error[big]), 1e-5, label = label)
+  expect_lt(gc$max_abs_error, 1e-7, label = label)
+}
+
+test_that("backpropagation matches finite differences for every activation and loss", {
+  d <- reg_data(8)
+  counts <- withr::with_seed(3, matrix(rpois(8, 3)))
+  targets <- list(sse = matrix(d$y), mse = matrix(d$y), mae = matrix(d$y), huber = matrix(d$y),
+                  quantile = matrix(d$y), cross_entropy = matrix(plogis(d$y)), poisson = counts)
+  outputs <- c(sse = "linear", mse = "linear", mae = "linear", huber = "linear",
+               quantile = "linear", cross_entropy = "sigmoid", poisson = "exp")
+  for (act in backprop:::hidden_activations) {
+    for (loss in names(targets)) {
+      set.seed(11)
+      # nnet's start has non-zero biases, so that no relu-like unit sits
+      # exactly on its kink.
+      gc <- mlp_gradcheck(d$x, targets[[loss]], hidden = c(4, 3), activation = act,
+                          output = outputs[[loss]], loss = loss, init = "nnet",
+                          huber_delta = 0.3, tau = 0.8)
+      expect_gradients_agree(gc, paste(act, loss))
+    }
+  }
+  # The penalties are part of the objective.
+  set.seed(2)
+  gc <- mlp_gradcheck(d$x, matrix(d$y), hidden = 3, activation = "silu", output = "linear",
+                      loss = "mse", weight_decay = 0.1, l1 = 0.05, init = "nnet")
+  expect_gradients_agree(gc, "elastic net")
+})
+
+test_that("dropout is reproducible from set.seed(), trains and is off in prediction", {
+  d <- reg_data(80)
+  fit_with <- function(seed, dropout) {
+    set.seed(seed)
+    mlp_train(d$x, d$y, hidden = 16, activation = "relu", output = "linear", loss = "mse",
+              optimizer = "adam", epochs = 30, dropout = dropout, threads = 1)
+  }
+  a <- fit_with(5, 0.3)
+  expect_identical(a$weights, fit_with(5, 0.3)$weights)
+  expect_false(identical(a$weights, fit_with(6, 0.3)$weights))
+  plain <- fit_with(5, 0)
+  expect_false(identical(a$weights, plain$weights))
+  # dropout = 0 takes no dropout path at all.
+  set.seed(5)
+  none <- mlp_train(d$x, d$y, hidden = 16, activation = "relu", output = "linear", loss = "mse",
+                    optimizer = "adam", epochs = 30, threads = 1)
+  expect_identical(plain$weights, none$weights)
+  # The fit's output and predict() use the whole network.
+  expect_equal(unname(a$output), unname(predict(a, d$x)), tolerance = 1e-12)
+  expect_equal(a$dropout, 0.3)
+  # One rate per hidden layer, full batch too.
+  set.seed(1)
+  deep <- mlp_train(d$x, d$y, hidden = c(8, 8), activation = "tanh", output = "linear",
+                    loss = "mse", optimizer = "gd", lr = 0.005, epochs = 20, dropout = c(0.5, 0))
+  expect_equal(deep$dropout, c(0.5, 0))
+  expect_true(all(is.finite(deep$loss)))
+})
+
+test_that("the quantile loss puts the share tau of the rows below its fit", {
+  set.seed(3)
+  x <- matrix(runif(400))
+  y <- 2 * x[, 1] + runif(400)
+  for (tau in c(0.1, 0.9)) {
+    set.seed(4)
+    fit <- backprop(x, y, loss = "quantile", tau = tau, hidden = 5, threads = 1)
+    below <- mean(y <= predict(fit, x))
+    expect_gt(below, tau - 0.05)
+    expect_lt(below, tau + 0.05)
+  }
+})
+
+test_that("huber and mae resist outliers that pull mse away", {
+  set.seed(8)
+  x <- matrix(runif(300, -1, 1))
+  y <- x[, 1] + rnorm(300, sd = 0.05)
+  y[1:15] <- y[1:15] + 40
+  err <- function(loss) {
+    set.seed(9)
+    fit <- backprop(x, y, loss = loss, hidden = 3, threads = 1)
+    grid <- matrix(seq(-0.9, 0.9, length.out = 19))
+    mean(abs(predict(fit, grid) - grid[, 1]))
+  }
+  mse <- err("mse")
+  expect_lt(err("huber"), mse / 3)
+  expect_lt(err("mae"), mse / 3)
+})
+
+test_that("the poisson loss fits a log-linear mean of counts", {
+  set.seed(12)
+  x <- matrix(runif(2000, -1, 1))
+  mu <- exp(0.5 + 0.8 * x[, 1])
+  y <- rpois(2000, mu)
+  set.seed(13)
+  fit <- backprop(x, y, loss = "poisson", hidden = 3, threads = 1)
+  expect_equal(fit$output_activation, "exp")
+  grid <- matrix(seq(-0.8, 0.8, by = 0.2))
+  expect_equal(c(predict(fit, grid)), exp(0.5 + 0.8 * grid[, 1]), tolerance = 0.08)
+  expect_snapshot(mlp_train(x, -y, loss = "poisson"), error = TRUE)
+  expect_snapshot(mlp_train(x, y, loss = "poisson", output = "linear"), error = TRUE)
+})
+
+test_that("class weights are observation weights by class", {
+  set.seed(1)
+  idx <- c(1:50, 51:70, 101:150)
+  x <- as.matrix(iris[idx, 1:4])
+  y <- droplevels(iris$Species[idx])
+  counts <- table(y)
+  balanced_rows <- as.numeric(length(y) / (3 * counts[as.integer(y)]))
+  fit <- function(...) {
+    set.seed(2)
+    backprop(x, y, hidden = 4, epochs = 30, threads = 1, ...)
+  }
+  expect_equal(fit(class_weights = "balanced")$weights, fit(weights = balanced_rows)$weights)
+  named <- c(setosa = 1, versicolor = 3, virginica = 0.5)
+  expect_equal(fit(class_weights = named)$weights,
+               fit(weights = unname(named[as.character(y)]))$weights)
+  # They multiply the observation weights.
+  w <- rep(c(1, 2), length.out = length(y))
+  expect_equal(fit(class_weights = named, weights = w)$weights,
+               fit(weights = w * unname(named[as.character(y)]))$weights)
+  expect_snapshot(fit(class_weights = c(setosa = 1, virginica = 2)), error = TRUE)
+  expect_snapshot(mlp_train(x, x[, 1], class_weights = "balanced"), error = TRUE)
+})
+
+test_that("a schedule written as a function equals the built-in one", {
+  d <- reg_data(40)
+  run <- function(schedule, epochs = 20) {
+    set.seed(7)
+    mlp_train(d$x, d$y, hidden = 4, activation = "tanh", output = "linear", loss = "mse",
+              optimizer = "sgd", lr = 0.05, epochs = epochs, lr_schedule = schedule, threads = 1)
+  }
+  step <- run("step")
+  expect_identical(step$weights, run(function(e) 0.5^((e - 1) %/% 5))$weights)
+  expect_equal(run("cosine")$weights, run(function(e) 0.5 * (1 + cos(pi * (e - 1) / 20)))$weights,
+               tolerance = 1e-12)
+  expect_false(identical(step$weights, run("constant")$weights))
+  # Full-batch gd: the article's path takes the schedule too.
+  set.seed(1)
+  half <- mlp_train(article_X, article_Y, epochs = 50, lr_schedule = function(e) 0.5)
+  set.seed(1)
+  expect_equal(half$weights, mlp_train(article_X, article_Y, epochs = 50, lr = 0.05)$weights,
+               tolerance = 1e-13)
+  expect_snapshot(run(function(e) if (e == 3) NA else 1), error = TRUE)
+  expect_snapshot(run("linear"), error = TRUE)
+})
+
+test_that("clipping, l1 and the new optimizers do what they say", {
+  d <- reg_data(60)
+  run <- function(...) {
+    set.seed(3)
+    mlp_train(d$x, d$y, hidden = 6, activation = "tanh", output = "linear", loss = "mse",
+              epochs = 40, threads = 1, ...)
+  }
+  adam <- run(optimizer = "adam")
+  # A norm no gradient reaches changes nothing; a small one changes the path.
+  expect_identical(run(optimizer = "adam", clip_norm = 1e6)$weights, adam$weights)
+  expect_false(identical(run(optimizer = "adam", clip_norm = 1e-3)$weights, adam$weights))
+  # L1 shrinks the weights' absolute sum.
+  abs_sum <- function(fit) sum(abs(unlist(fit$weights)))
+  expect_lt(abs_sum(run(optimizer = "adam", l1 = 0.05, lr = 0.01)),
+            abs_sum(run(optimizer = "adam", lr = 0.01)))
+  # AdamW without decay is Adam; with it, it shrinks the weights apart from the gradient.
+  expect_identical(run(optimizer = "adamw")$weights, adam$weights)
+  expect_false(identical(run(optimizer = "adamw", weight_decay = 0.1)$weights,
+                         run(optimizer = "adam", weight_decay = 0.1)$weights))
+  rms <- run(optimizer = "rmsprop", lr = 0.01)
+  expect_lt(tail(rms$loss, 1), rms$loss[1] / 2)
+  expect_snapshot(run(optimizer = "lbfgs", dropout = 0.2), error = TRUE)
+  expect_snapshot(run(optimizer = "lm", l1 = 0.1), error = TRUE)
+  expect_snapshot(run(optimizer = "adam", dropout = 1), error = TRUE)
+})
+
+test_that("the callback sees every k-th epoch, its losses and weights, and can stop", {
+  d <- reg_data(50)
+  seen <- list()
+  watch <- function(epoch, loss, val_loss, weights) {
+    seen[[length(seen) + 1L]] <<- list(epoch = epoch, loss = loss, val_loss = val_loss,
+                                       weights = weights)
+    "anything but TRUE continues"
+  }
+  set.seed(4)
+  fit <- mlp_train(d$x, d$y, hidden = 5, activation = "tanh", output = "linear", loss = "mse",
+                   optimizer = "adam", epochs = 12, validation = 0.2, callback = watch,
+                   callback_every = 3, threads = 1)
+  expect_equal(vapply(seen, `[[`, 0, "epoch"), c(3, 6, 9, 12))
+  expect_equal(vapply(seen, `[[`, 0, "loss"), fit$loss[c(3, 6, 9, 12)])
+  expect_equal(vapply(seen, `[[`, 0, "val_loss"), fit$val_loss[c(3, 6, 9, 12)])
+  expect_equal(lapply(seen[[1]]$weights$weights, dim), lapply(fit$weights, dim))
+  expect_equal(fit$status, "completed")
+  # Without validation val_loss is NA; the last epoch's weights are the fit's.
+  seen <- list()
+  set.seed(4)
+  fit <- mlp_train(article_X, article_Y, epochs = 30, callback = watch)
+  expect_true(is.na(seen[[30]]$val_loss))
+  expect_equal(seen[[30]]$weights$weights, fit$weights)
+  # TRUE stops, on the small path too, without a warning.
+  for (bias in c("column", "row")) {
+    set.seed(1)
+    expect_silent(stopped <- mlp_train(article_X, article_Y, epochs = 5000, bias = bias,
+                                       callback = function(epoch, ...) epoch == 17))
+    expect_equal(stopped$status, "stopped")
+    expect_length(stopped$loss, 17)
+    set.seed(1)
+    expect_equal(stopped$weights, mlp_train(article_X, article_Y, epochs = 17, bias = bias)$weights)
+  }
+  expect_snapshot(mlp_train(article_X, article_Y, epochs = 10,
+                            callback = function(epoch, ...) if (epoch == 4) stop("enough")),
+                  error = TRUE)
+  expect_snapshot(mlp_train(article_X, article_Y, callback = "print"), error = TRUE)
+})
+
+test_that("the options do not touch the article's defaults", {
+  set.seed(42)
+  plain <- mlp_train(article_X, article_Y, bias = "row")
+  set.seed(42)
+  explicit <- mlp_train(article_X, article_Y, bias = "row", dropout = 0, l1 = 0,
+                        lr_schedule = "constant", clip_norm = NULL)
+  expect_identical(plain$weights, explicit$weights)
+  expect_identical(plain$output, explicit$output)
+})
+
+test_that("print() lists the training options in use", {
+  set.seed(1)
+  fit <- backprop(mpg ~ ., data = mtcars, optimizer = "adamw", weight_decay = 1e-3,
+                  dropout = 0.2, lr_schedule = "cosine", clip_norm = 1, loss = "huber",
+                  l1 = 1e-4, epochs = 20, threads = 1)
+  expect_snapshot(print(fit))
+})
