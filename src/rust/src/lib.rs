@@ -6,6 +6,7 @@
 
 pub mod activation;
 pub mod dropout;
+pub mod init;
 pub mod linalg;
 pub mod loss;
 pub mod network;
@@ -17,6 +18,7 @@ pub mod schedule;
 pub mod second_order;
 pub mod simd;
 pub mod small;
+pub mod trace;
 pub mod train;
 
 use activation::Activation;
@@ -598,57 +600,12 @@ fn problem<'a>(x: &'a Robj, y: &'a Robj, spec: &List, params: &List) -> Result<P
 #[extendr]
 fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let pb = problem(&x, &y, &spec, &params)?;
-    let (arch, n) = (&pb.arch, pb.n);
-    if arch.layers() != 2 {
+    if pb.arch.layers() != 2 {
         return Err(r_error("internal: the trace shows one hidden layer"));
     }
-    let (d, h, o) = (arch.inputs(), arch.fan_out(0), arch.outputs());
-    let threads = pb.cfg.threads;
-    let p = &pb.params;
-    // Pre-activations: the same product and bias sweep as the forward pass,
-    // with the identity in place of the activation.
-    let pre = |l: usize, input: &[f64], rows: usize| {
-        let (fi, fo) = (arch.fan_in(l), arch.fan_out(l));
-        let mut z = vec![0.0; rows * fo];
-        linalg::matmul(&mut z, linalg::Operand::new(input, rows, fi), linalg::Operand::new(&p[arch.weights(l)], fi, fo), false, threads);
-        network::add_bias_and_activate(&mut z, rows, fo, &p[arch.biases(l)], arch.bias_layout(), Activation::Linear, threads);
-        z
-    };
-    let mut ws = Workspace::new(arch, n);
-    let rows = network::Rows::all(pb.x, n);
-    network::forward(arch, p, rows, &mut ws, threads);
-    let hidden_input = pre(0, pb.x, n);
-    let hidden = ws.acts[0][..n * h].to_vec();
-    let output_input = pre(1, &hidden, n);
-    let output = ws.acts[1][..n * o].to_vec();
-    network::backward(arch, p, rows, pb.y, None, pb.cfg.loss, 1.0, &mut ws, None, threads);
-    // The core's deltas are gradients; the article's d_output and d_hiddenlayer are their negatives.
-    let d_output: Vec<f64> = ws.deltas[1][..n * o].iter().map(|v| -v).collect();
-    let d_hidden: Vec<f64> = ws.deltas[0][..n * h].iter().map(|v| -v).collect();
-    let mut error_hidden = vec![0.0; n * h];
-    let wout = linalg::Operand::new(&p[arch.weights(1)], h, o);
-    linalg::matmul(&mut error_hidden, linalg::Operand::new(&d_output, n, o), wout.t(), false, threads);
-    let e: Vec<f64> = pb.y[..n * o].iter().zip(&output).map(|(t, v)| t - v).collect();
-    let slope_out: Vec<f64> = output_input.iter().zip(&output).map(|(&z, &a)| arch.output_activation().slope_at(z, a)).collect();
-    let slope_hidden: Vec<f64> = hidden_input.iter().zip(&hidden).map(|(&z, &a)| arch.activation(0).slope_at(z, a)).collect();
-    // The update: one epoch of the training loop from the same parameters.
-    let mut updated = p.clone();
-    let mut cfg = pb.cfg.clone();
-    cfg.epochs = 1;
-    train::train(arch, &mut updated, Dataset::new(pb.x, pb.y, n), None, &cfg, &mut |_| Control::Continue);
-    let br = arch.bias_rows();
-    let mut out = NewList::named(&[
-        "hidden_layer_input", "hiddenlayer_activations", "output_layer_input", "output", "E",
-        "slope_output_layer", "slope_hidden_layer", "d_output", "Error_at_hidden_layer",
-        "d_hiddenlayer", "wout", "wh", "bout", "bh",
-    ]);
-    let matrices: [(&[f64], usize, usize); 14] = [
-        (&hidden_input, n, h), (&hidden, n, h), (&output_input, n, o), (&output, n, o), (&e, n, o),
-        (&slope_out, n, o), (&slope_hidden, n, h), (&d_output, n, o), (&error_hidden, n, h),
-        (&d_hidden, n, h), (&updated[arch.weights(1)], h, o), (&updated[arch.weights(0)], d, h),
-        (&updated[arch.biases(1)], br, o), (&updated[arch.biases(0)], br, h),
-    ];
-    for (i, (data, rows, cols)) in matrices.into_iter().enumerate() {
+    let t = trace::Trace::of(&pb.arch, &pb.params, Dataset::new(pb.x, pb.y, pb.n), &pb.cfg);
+    let mut out = NewList::named(&trace::Trace::NAMES);
+    for (i, (data, rows, cols)) in t.matrices().into_iter().enumerate() {
         out.put_reals(i, data, Some((rows, cols)));
     }
     out.into_list()
@@ -659,19 +616,8 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
 #[extendr]
 fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let pb = problem(&x, &y, &spec, &params)?;
-    let mut ws = Workspace::new(&pb.arch, pb.n);
     let data = Dataset::new(pb.x, pb.y, pb.n);
-    let (value, _) = second_order::objective(&pb.arch, &pb.params, data, pb.cfg.loss, &pb.cfg.penalty(), &mut ws, pb.cfg.threads);
-    let mut gradient = ws.grads.clone();
-    if pb.arch.bias_layout() == BiasLayout::Row {
-        // Training moves row biases by the article's rule (each row's delta
-        // sum, recycled over the units); their gradient proper is the delta itself.
-        for l in 0..pb.arch.layers() {
-            let r = pb.arch.biases(l);
-            let len = r.len();
-            gradient[r].copy_from_slice(&ws.deltas[l][..len]);
-        }
-    }
+    let (value, gradient) = second_order::objective_and_gradient(&pb.arch, &pb.params, data, pb.cfg.loss, &pb.cfg.penalty(), pb.cfg.threads);
     let mut out = NewList::named(&["value", "gradient"]);
     out.put_reals(0, &[value], None);
     out.put_reals(1, &gradient, None);
@@ -679,24 +625,11 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
 }
 
 /// Starting weights and biases for layer sizes `sizes` = (d, h1, ..., o),
-/// drawn from R's RNG exactly as R code would draw them, layer by layer,
-/// weights before biases (for one hidden layer the article's order wh,
-/// bias_in, wout, bias_out):
-///
-/// | init | weights | biases |
-/// |---|---|---|
-/// | article | `rnorm(fan_in * fan_out)` | `runif(fan_out)` |
-/// | uniform | `runif(fan_in * fan_out)` | `runif(fan_out)` |
-/// | xavier | `runif(., -a, a)`, a = sqrt(6 / (fan_in + fan_out)) | zero |
-/// | he | `rnorm(., sd = sqrt(2 / fan_in))` | zero |
-/// | nnet | `runif(., -0.7, 0.7)` | `runif(fan_out, -0.7, 0.7)` |
-///
-/// Each bias vector is laid out as `bias_rows x fan_out` by column-wise
-/// recycling (`matrix(rep(b, n), nrow = n)`, the R program's layout, quirk
-/// included, when `bias_rows` is n). One fetch and store of R's RNG state
-/// serves every draw: drawn by `rnorm()` and `runif()` from R, each of the
-/// article's four draws fetched and stored it, which cost more than the
-/// article network's training. Returns `list(weights = list(...), biases = list(...))`.
+/// drawn from R's RNG by the table in [`init`]. One fetch and store of R's
+/// RNG state serves every draw: drawn by `rnorm()` and `runif()` from R,
+/// each of the article's four draws fetched and stored it, which cost more
+/// than the article network's training. Returns
+/// `list(weights = list(...), biases = list(...))`.
 #[extendr]
 fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
     if sizes.iter().chain([&bias_rows]).any(|&s| !(s >= 1.0 && s.fract() == 0.0 && s < 1e15)) {
@@ -706,54 +639,21 @@ fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
     let layers = sizes.len().saturating_sub(1);
     // The parameters' layout (the activations play no part in it).
     let arch = Architecture::new(sizes, vec![Activation::Linear; layers], BiasLayout::Row, bias_rows as usize).map_err(r_error)?;
-    let deviates = |l: usize| -> Result<(Deviate, Option<Deviate>)> {
-        let (fan_in, fan_out) = (arch.fan_in(l) as f64, arch.fan_out(l) as f64);
-        Ok(match init {
-            "article" => (Deviate::Normal(1.0), Some(Deviate::Uniform(0.0, 1.0))),
-            "uniform" => (Deviate::Uniform(0.0, 1.0), Some(Deviate::Uniform(0.0, 1.0))),
-            "xavier" => {
-                let a = (6.0 / (fan_in + fan_out)).sqrt();
-                (Deviate::Uniform(-a, a), None)
-            }
-            "he" => (Deviate::Normal((2.0 / fan_in).sqrt()), None),
-            "nnet" => (Deviate::Uniform(-0.7, 0.7), Some(Deviate::Uniform(-0.7, 0.7))),
-            other => return Err(r_error(format!("internal: unknown init '{}'", other))),
-        })
-    };
-    let choices = (0..layers).map(deviates).collect::<Result<Vec<_>>>()?;
-    let mut params = vec![0.0; arch.n_params()];
+    let start = init::Start::parse(init).ok_or_else(|| r_error(format!("internal: unknown init '{}'", init)))?;
     // SAFETY: called from R's thread; every draw happens between the fetch
     // and the store of R's RNG state, with nothing in between that can fail.
-    unsafe {
+    let params = unsafe {
         GetRNGstate();
-        for (l, (weight, bias)) in choices.into_iter().enumerate() {
-            params[arch.weights(l)].iter_mut().for_each(|w| *w = weight.draw());
-            let units: Vec<f64> = (0..arch.fan_out(l)).map(|_| bias.map_or(0.0, |b| b.draw())).collect();
-            params[arch.biases(l)].iter_mut().enumerate().for_each(|(k, b)| *b = units[k % units.len()]);
-        }
+        let params = start.draw(&arch, |deviate| match deviate {
+            init::Deviate::Normal(sd) => Rf_rnorm(0.0, sd),
+            init::Deviate::Uniform(lo, hi) => Rf_runif(lo, hi),
+        });
         PutRNGstate();
-    }
+        params
+    };
     let mut out = NewList::named(&["weights", "biases"]);
     put_params(&mut out, 0, &arch, &params);
     out.into_list()
-}
-
-/// One of R's deviates, as `rnorm(., 0, sd)` or `runif(., lo, hi)` draws it.
-#[derive(Clone, Copy)]
-enum Deviate {
-    Normal(f64),
-    Uniform(f64, f64),
-}
-
-impl Deviate {
-    /// # Safety
-    /// Between `GetRNGstate()` and `PutRNGstate()`, on R's thread.
-    unsafe fn draw(self) -> f64 {
-        match self {
-            Deviate::Normal(sd) => Rf_rnorm(0.0, sd),
-            Deviate::Uniform(lo, hi) => Rf_runif(lo, hi),
-        }
-    }
 }
 
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product

@@ -4,7 +4,7 @@
 
 use crate::linalg::{matmul, Operand};
 use crate::loss::Loss;
-use crate::network::{backward, delta_to_layer_below, forward, Architecture, Rows, Workspace};
+use crate::network::{backward, delta_to_layer_below, forward, Architecture, BiasLayout, Rows, Workspace};
 use crate::penalty::Penalty;
 use crate::train::Dataset;
 
@@ -31,6 +31,24 @@ pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss,
         f += penalty.value(&weights, params);
     }
     (f, sum)
+}
+
+/// The objective and its gradient proper, for gradient checks: as
+/// [`objective`], except that row biases (which training moves by the
+/// article's rule, each row's delta sum recycled over the units) get their
+/// gradient proper, the delta itself.
+pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, threads: usize) -> (f64, Vec<f64>) {
+    let mut ws = Workspace::new(arch, data.rows);
+    let (value, _) = objective(arch, params, data, loss, penalty, &mut ws, threads);
+    let mut gradient = ws.grads.clone();
+    if arch.bias_layout() == BiasLayout::Row {
+        for l in 0..arch.layers() {
+            let r = arch.biases(l);
+            let len = r.len();
+            gradient[r].copy_from_slice(&ws.deltas[l][..len]);
+        }
+    }
+    (value, gradient)
 }
 
 pub struct Lbfgs {
