@@ -98,29 +98,14 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
 
   # Starting weights (drawn first, so that set.seed() matches the article).
   n <- nrow(x)
-  if (is.character(init) && length(init) == 1L && !is.na(init)) {
-    init_name <- check_choice(init, init_methods, "init")
-    hidden <- check_hidden(hidden)
-    activation <- check_activation(activation, length(hidden))
-    if (!init_given) init_name <- default_init(activation)
-    sizes <- c(ncol(x), hidden, ncol(y))
-    check_size(n, sizes, if (bias == "row") n else 1, n)
-    params <- draw_params(init_name, sizes, bias, n)
-  } else if (is.list(init)) {
-    init_name <- if (inherits(init, "mlp_fit")) "fit" else "given"
-    if (hidden_given) hidden <- check_hidden(hidden)
-    params <- given_params(init, ncol(x), ncol(y), n, hidden, hidden_given, bias, bias_given)
-    bias <- params$bias
-    hidden <- vapply(params$weights, ncol, integer(1))
-    hidden <- as.numeric(hidden[-length(hidden)])
-    activation <- check_activation(activation, length(hidden))
-    sizes <- c(ncol(x), hidden, ncol(y))
-    # (Drawn weights were checked before they were drawn.)
-    check_size(n, sizes, if (bias == "row") n else 1, n)
-  } else {
-    abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", a list ",
-          "of starting matrices or a previous fit; not ", show_value(init), ".")
-  }
+  start <- spec_start(init, init_given, hidden, hidden_given, activation, bias, bias_given,
+                      n, ncol(x), ncol(y))
+  params <- start$params
+  init_name <- start$init
+  hidden <- start$hidden
+  activation <- start$activation
+  sizes <- start$sizes
+  bias <- start$bias
 
   if (bias == "row" && optimizer != "gd") {
     abort("`bias = \"row\"` needs `optimizer = \"gd\"`: per-row biases belong to full-batch training.")
@@ -130,7 +115,75 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
   }
 
-  # Validation rows.
+  held <- spec_validation(validation, x, y, weights, target, scaling, bias)
+  x <- held$x
+  y <- held$y
+  weights <- held$weights
+  val <- held$val
+  if (!is.null(patience)) {
+    if (is.null(val)) abort("`patience` needs `validation`: early stopping watches the validation loss.")
+    patience <- check_count(patience, "patience", min = 1)
+  }
+
+  batches <- spec_batches(batch_size, optimizer, nrow(x), sizes)
+  batch_size <- batches$batch_size
+  seed <- batches$seed
+
+  # The Rust entry points read the spec itself: its architecture (sizes,
+  # activation, output, bias) and settings, as doubles and strings.
+  spec <- list(
+    x = x, y = y, val = val, weights = weights, val_weights = val$weights,
+    prior_weights = prior_weights, row_names = row_names,
+    levels = target$levels, ordered = isTRUE(target$ordered),
+    logical_response = isTRUE(target$logical), scaling = scaling,
+    sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
+    loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
+    batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
+    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
+    weight_decay = weight_decay, patience = patience, bias = bias,
+    init = init_name, params = params, seed = seed, threads = threads,
+    precision = precision, verbose = verbose
+  )
+  c(spec, option_fields(options, spec))
+}
+
+# The starting weights and the network they make: drawn by `init` (a name),
+# or given (a list of matrices or a previous fit), which then fixes the
+# sizes and the bias layout.
+spec_start <- function(init, init_given, hidden, hidden_given, activation, bias, bias_given,
+                       n, inputs, outputs) {
+  if (is.character(init) && length(init) == 1L && !is.na(init)) {
+    init_name <- check_choice(init, init_methods, "init")
+    hidden <- check_hidden(hidden)
+    activation <- check_activation(activation, length(hidden))
+    if (!init_given) init_name <- default_init(activation)
+    sizes <- c(inputs, hidden, outputs)
+    check_size(n, sizes, if (bias == "row") n else 1, n)
+    params <- draw_params(init_name, sizes, bias, n)
+  } else if (is.list(init)) {
+    init_name <- if (inherits(init, "mlp_fit")) "fit" else "given"
+    if (hidden_given) hidden <- check_hidden(hidden)
+    params <- given_params(init, inputs, outputs, n, hidden, hidden_given, bias, bias_given)
+    bias <- params$bias
+    hidden <- vapply(params$weights, ncol, integer(1))
+    hidden <- as.numeric(hidden[-length(hidden)])
+    activation <- check_activation(activation, length(hidden))
+    sizes <- c(inputs, hidden, outputs)
+    # (Drawn weights were checked before they were drawn.)
+    check_size(n, sizes, if (bias == "row") n else 1, n)
+  } else {
+    abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", a list ",
+          "of starting matrices or a previous fit; not ", show_value(init), ".")
+  }
+  list(params = params, init = init_name, hidden = hidden, activation = activation,
+       sizes = sizes, bias = bias)
+}
+
+# Validation rows: none, a fraction held out of the training rows (drawn
+# from R's RNG), or given rows, scaled as the training rows are.
+spec_validation <- function(validation, x, y, weights, target, scaling, bias) {
+  classification <- !is.null(target$levels)
+  n <- nrow(x)
   val <- NULL
   if (!is.null(validation)) {
     if (bias == "row") {
@@ -175,12 +228,12 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
             show_value(validation), ".")
     }
   }
-  if (!is.null(patience)) {
-    if (is.null(val)) abort("`patience` needs `validation`: early stopping watches the validation loss.")
-    patience <- check_count(patience, "patience", min = 1)
-  }
+  list(x = x, y = y, weights = weights, val = val)
+}
 
-  n_train <- nrow(x)
+# The rows per step, and the seed of the minibatches' shuffle (and of
+# dropout's masks) drawn from R's RNG.
+spec_batches <- function(batch_size, optimizer, n_train, sizes) {
   minibatch <- optimizer %in% minibatch_optimizers
   if (is.null(batch_size)) {
     batch_size <- if (minibatch) min(32, n_train) else n_train
@@ -199,23 +252,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   # any batch of the n_train <= n training rows.
   if (optimizer == "lm") check_lm_size(n_train, sizes)
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
-
-  # The Rust entry points read the spec itself: its architecture (sizes,
-  # activation, output, bias) and settings, as doubles and strings.
-  spec <- list(
-    x = x, y = y, val = val, weights = weights, val_weights = val$weights,
-    prior_weights = prior_weights, row_names = row_names,
-    levels = target$levels, ordered = isTRUE(target$ordered),
-    logical_response = isTRUE(target$logical), scaling = scaling,
-    sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
-    loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
-    batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
-    weight_decay = weight_decay, patience = patience, bias = bias,
-    init = init_name, params = params, seed = seed, threads = threads,
-    precision = precision, verbose = verbose
-  )
-  c(spec, option_fields(options, spec))
+  list(batch_size = batch_size, seed = seed)
 }
 
 `%||%` <- function(a, b) if (is.null(a)) b else a
