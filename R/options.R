@@ -8,20 +8,28 @@ lr_schedules <- c("constant", "step", "exponential", "cosine", "cyclic")
 training_options <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip_norm = NULL,
                              class_weights = NULL, huber_delta = 1, tau = 0.5,
                              callback = NULL, callback_every = 1) {
-  # The defaults, as every call of the article's example passes them, cost
+  # The defaults, as every call of the article's example passes them, need
   # one comparison each rather than the checks below.
-  if (identical(dropout, 0) && identical(l1, 0) && identical(lr_schedule, "constant") &&
-      is.null(clip_norm) && is.null(class_weights) && identical(huber_delta, 1) &&
-      identical(tau, 0.5) && is.null(callback) && identical(callback_every, 1)) {
-    return(default_options)
+  if (!(identical(dropout, 0) && identical(l1, 0) && identical(lr_schedule, "constant") &&
+        is.null(clip_norm) && is.null(class_weights) && identical(huber_delta, 1) &&
+        identical(tau, 0.5) && is.null(callback) && identical(callback_every, 1))) {
+    check_training_options(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta,
+                           tau, callback, callback_every)
   }
+  list(dropout = as.double(dropout), l1 = as.double(l1), lr_schedule = lr_schedule,
+       clip_norm = clip_norm, class_weights = class_weights, huber_delta = as.double(huber_delta),
+       tau = as.double(tau), callback = callback, callback_every = as.double(callback_every))
+}
+
+check_training_options <- function(dropout, l1, lr_schedule, clip_norm, class_weights,
+                                   huber_delta, tau, callback, callback_every) {
   if (!is.numeric(dropout) || length(dropout) < 1L || anyNA(dropout) ||
       any(dropout < 0) || any(dropout >= 1)) {
     abort("`dropout` must be a rate in [0, 1), once or once per hidden layer; not ",
           show_value(dropout), ".")
   }
-  l1 <- check_number(l1, "l1", lower = 0, open = FALSE)
-  if (!is.null(clip_norm)) clip_norm <- check_number(clip_norm, "clip_norm", lower = 0)
+  check_number(l1, "l1", lower = 0, open = FALSE)
+  if (!is.null(clip_norm)) check_number(clip_norm, "clip_norm", lower = 0)
   if (!is.function(lr_schedule)) {
     if (!is.character(lr_schedule) || length(lr_schedule) != 1L || !(lr_schedule %in% lr_schedules)) {
       abort("`lr_schedule` must be one of ", paste0('"', lr_schedules, '"', collapse = ", "),
@@ -34,32 +42,20 @@ training_options <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip
     abort("`class_weights` must be NULL, \"balanced\" or a named numeric vector ",
           "(one weight per class); not ", show_value(class_weights), ".")
   }
-  huber_delta <- check_number(huber_delta, "huber_delta", lower = 0)
-  tau <- check_number(tau, "tau", lower = 0, upper = 1)
+  check_number(huber_delta, "huber_delta", lower = 0)
+  check_number(tau, "tau", lower = 0, upper = 1)
   if (!is.null(callback) && !is.function(callback)) {
     abort("`callback` must be NULL or a function(epoch, loss, val_loss, weights); not ",
           show_value(callback), ".")
   }
-  callback_every <- check_count(callback_every, "callback_every", min = 1)
-  list(dropout = as.double(dropout), l1 = l1, lr_schedule = lr_schedule, clip_norm = clip_norm,
-       class_weights = class_weights, huber_delta = huber_delta, tau = tau,
-       callback = callback, callback_every = callback_every)
+  check_count(callback_every, "callback_every", min = 1)
+  invisible()
 }
-
-default_options <- list(dropout = 0, l1 = 0, lr_schedule = "constant", clip_norm = NULL,
-                        class_weights = NULL, huber_delta = 1, tau = 0.5, callback = NULL,
-                        callback_every = 1)
 
 # Checks the options against the resolved network; returns the spec's fields
 # for them, as the Rust core reads them.
 option_fields <- function(options, spec) {
   layers <- length(spec$hidden)
-  if (identical(options, default_options)) {
-    return(list(dropout = rep(0, layers), l1 = 0, clip_norm = NULL, lr_schedule = "constant",
-                lr_factors = NULL, loss_param = loss_param_of(spec$loss, options),
-                huber_delta = if (spec$loss == "huber") 1, tau = if (spec$loss == "quantile") 0.5,
-                callback = NULL, callback_every = 1, class_weights = NULL))
-  }
   if (!(length(options$dropout) %in% c(1L, layers))) {
     abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
           length(options$dropout), " times.")

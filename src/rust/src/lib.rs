@@ -605,7 +605,7 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     }
     let t = trace::Trace::of(&pb.arch, &pb.params, Dataset::new(pb.x, pb.y, pb.n), &pb.cfg);
     let mut out = NewList::named(&trace::Trace::NAMES);
-    for (i, (data, rows, cols)) in t.matrices().into_iter().enumerate() {
+    for (i, (data, rows, cols)) in t.matrices(&pb.arch).into_iter().enumerate() {
         out.put_reals(i, data, Some((rows, cols)));
     }
     out.into_list()

@@ -21,11 +21,6 @@ pub struct Trace {
     /// The parameters after the iteration's update.
     pub updated: Vec<f64>,
     n: usize,
-    d: usize,
-    h: usize,
-    o: usize,
-    bias_rows: usize,
-    arch: Architecture,
 }
 
 impl Trace {
@@ -41,7 +36,7 @@ impl Trace {
     pub fn of(arch: &Architecture, params: &[f64], data: Dataset, cfg: &TrainConfig) -> Trace {
         assert_eq!(arch.layers(), 2, "the trace shows one hidden layer");
         let (n, threads) = (data.rows, cfg.threads);
-        let (d, h, o) = (arch.inputs(), arch.fan_out(0), arch.outputs());
+        let (h, o) = (arch.fan_out(0), arch.outputs());
         // Pre-activations: the same product and bias sweep as the forward
         // pass, with the identity in place of the activation.
         let pre = |l: usize, input: &[f64]| {
@@ -75,14 +70,14 @@ impl Trace {
         train(arch, &mut updated, Dataset::new(data.x, data.y, n), None, &one, &mut |_| Control::Continue);
         Trace {
             hidden_input, hidden, output_input, output, error, slope_output, slope_hidden,
-            d_output, error_hidden, d_hidden, updated, n, d, h, o,
-            bias_rows: arch.bias_rows(), arch: arch.clone(),
+            d_output, error_hidden, d_hidden, updated, n,
         }
     }
 
-    /// Every matrix with its rows and columns, in the order of [`Trace::NAMES`].
-    pub fn matrices(&self) -> [(&[f64], usize, usize); 14] {
-        let (n, d, h, o, br, a) = (self.n, self.d, self.h, self.o, self.bias_rows, &self.arch);
+    /// Every matrix with its rows and columns, in the order of
+    /// [`Trace::NAMES`]; `a` is the architecture the trace was made for.
+    pub fn matrices(&self, a: &Architecture) -> [(&[f64], usize, usize); 14] {
+        let (n, d, h, o, br) = (self.n, a.inputs(), a.fan_out(0), a.outputs(), a.bias_rows());
         let u = &self.updated;
         [
             (&self.hidden_input, n, h), (&self.hidden, n, h), (&self.output_input, n, o), (&self.output, n, o),
