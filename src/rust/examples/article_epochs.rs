@@ -2,7 +2,7 @@
 //! row biases) in the training core alone: `cargo run --release --example article_epochs`.
 use backprop::activation::Activation;
 use backprop::loss::Loss;
-use backprop::network::{Architecture, BiasLayout};
+use backprop::architecture::{Architecture, BiasLayout};
 use backprop::optimizer::Optimizer;
 use backprop::train::{train, Control, Dataset, TrainConfig};
 use std::time::Instant;

@@ -2,7 +2,7 @@
 //! `cargo run --release --example small_epoch` (ACT=relu etc. for another activation).
 use backprop::activation::Activation;
 use backprop::loss::Loss;
-use backprop::network::{Architecture, BiasLayout};
+use backprop::architecture::{Architecture, BiasLayout};
 use backprop::small::SmallNet;
 use std::time::Instant;
 fn main() {

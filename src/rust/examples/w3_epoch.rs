@@ -2,7 +2,7 @@
 //! hidden, 10 sigmoid outputs, "gd"), best of 3: `cargo run --release --example w3_epoch [threads]`.
 use backprop::activation::Activation;
 use backprop::loss::Loss;
-use backprop::network::{Architecture, BiasLayout};
+use backprop::architecture::{Architecture, BiasLayout};
 use backprop::optimizer::Optimizer;
 use backprop::train::{train, Control, Dataset, TrainConfig};
 use std::time::Instant;

@@ -15,7 +15,7 @@
 //! included, when the layout has n bias rows). The draws themselves come
 //! from the caller (R's RNG), so that `set.seed()` governs them.
 
-use crate::network::Architecture;
+use crate::architecture::Architecture;
 
 /// One draw: `rnorm(1, 0, sd)` or `runif(1, lo, hi)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,7 +77,7 @@ impl Start {
 mod tests {
     use super::*;
     use crate::activation::Activation;
-    use crate::network::BiasLayout;
+    use crate::architecture::BiasLayout;
 
     #[test]
     fn draws_follow_the_article_s_order_and_recycle_row_biases() {

@@ -4,7 +4,8 @@
 
 use crate::linalg::{matmul, Operand};
 use crate::loss::Loss;
-use crate::network::{backward, delta_to_layer_below, forward, Architecture, BiasLayout, Rows, Workspace};
+use crate::architecture::{Architecture, BiasLayout};
+use crate::layers::{backward, delta_to_layer_below, forward, Network, Rows, Workspace};
 use crate::penalty::Penalty;
 use crate::train::Dataset;
 
@@ -19,11 +20,11 @@ pub enum Iteration {
 /// The objective minimised by both methods and its gradient, left in
 /// `ws.grads`: the mean over rows of the per-row loss, plus the penalty.
 /// Returns (objective, loss sum as reported).
-pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> (f64, f64) {
-    let n = data.rows;
+pub fn objective(net: &Network, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> (f64, f64) {
+    let (n, arch) = (data.rows, net.arch());
     let x = Rows::all(data.x, n);
-    forward(arch, params, x, ws, threads);
-    let sum = backward(arch, params, x, data.y, data.w, loss, 1.0 / n as f64, ws, None, threads);
+    forward(net, params, x, ws, None, threads);
+    let sum = backward(net, params, x, data.y, data.w, loss, 1.0 / n as f64, ws, threads);
     let mut f = loss.objective(sum, arch.outputs()) / n as f64;
     if !penalty.is_zero() {
         let weights = arch.weight_ranges();
@@ -38,14 +39,15 @@ pub fn objective(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss,
 /// article's rule, each row's delta sum recycled over the units) get their
 /// gradient proper, the delta itself.
 pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, threads: usize) -> (f64, Vec<f64>) {
-    let mut ws = Workspace::new(arch, data.rows);
-    let (value, _) = objective(arch, params, data, loss, penalty, &mut ws, threads);
+    let net = Network::new(arch);
+    let mut ws = Workspace::new(&net, data.rows);
+    let (value, _) = objective(&net, params, data, loss, penalty, &mut ws, threads);
     let mut gradient = ws.grads.clone();
     if arch.bias_layout() == BiasLayout::Row {
         for l in 0..arch.layers() {
             let r = arch.biases(l);
             let len = r.len();
-            gradient[r].copy_from_slice(&ws.deltas[l][..len]);
+            gradient[r].copy_from_slice(&ws.delta(&net, l)[..len]);
         }
     }
     (value, gradient)
@@ -85,9 +87,9 @@ impl Lbfgs {
         }
     }
 
-    pub fn iterate(&mut self, arch: &Architecture, params: &mut [f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> Iteration {
+    pub fn iterate(&mut self, net: &Network, params: &mut [f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> Iteration {
         if !self.started {
-            let (f, _) = objective(arch, params, data, loss, penalty, ws, threads);
+            let (f, _) = objective(net, params, data, loss, penalty, ws, threads);
             self.f = f;
             self.grad.copy_from_slice(&ws.grads);
             self.started = true;
@@ -118,7 +120,7 @@ impl Lbfgs {
             slope = dot(&self.grad, &self.direction);
         }
         if slope.abs() < 1e-300 {
-            return Iteration::Converged(self.last_sum(arch, params, data, loss, penalty, ws, threads));
+            return Iteration::Converged(self.last_sum(net, params, data, loss, penalty, ws, threads));
         }
         // Backtracking line search on the Armijo condition; the first
         // iteration scales the step so that it moves the parameters by ~1.
@@ -127,7 +129,7 @@ impl Lbfgs {
             for ((t, p), d) in self.trial.iter_mut().zip(params.iter()).zip(&self.direction) {
                 *t = p + step * d;
             }
-            let (f_new, sum) = objective(arch, &self.trial, data, loss, penalty, ws, threads);
+            let (f_new, sum) = objective(net, &self.trial, data, loss, penalty, ws, threads);
             if f_new.is_finite() && f_new <= self.f + 1e-4 * step * slope {
                 // Accept; remember (s, y) when the curvature is positive.
                 let k = self.next;
@@ -152,11 +154,11 @@ impl Lbfgs {
             }
             step *= 0.5;
         }
-        Iteration::Converged(self.last_sum(arch, params, data, loss, penalty, ws, threads))
+        Iteration::Converged(self.last_sum(net, params, data, loss, penalty, ws, threads))
     }
 
-    fn last_sum(&self, arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> f64 {
-        objective(arch, params, data, loss, penalty, ws, threads).1
+    fn last_sum(&self, net: &Network, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, ws: &mut Workspace, threads: usize) -> f64 {
+        objective(net, params, data, loss, penalty, ws, threads).1
     }
 }
 
@@ -207,9 +209,9 @@ impl LevenbergMarquardt {
 
 
     /// Σ(output − y)² + decay·‖w‖² at `params`, leaving the residuals in `residual`.
-    fn evaluate(residual: &mut [f64], arch: &Architecture, params: &[f64], data: Dataset, decay: f64, ws: &mut Workspace, threads: usize) -> f64 {
-        let n = data.rows;
-        forward(arch, params, Rows::all(data.x, n), ws, threads);
+    fn evaluate(residual: &mut [f64], net: &Network, params: &[f64], data: Dataset, decay: f64, ws: &mut Workspace, threads: usize) -> f64 {
+        let (n, arch) = (data.rows, net.arch());
+        forward(net, params, Rows::all(data.x, n), ws, None, threads);
         let out = ws.output(n, arch.outputs());
         let mut sse = 0.0;
         for ((r, &o), &y) in residual.iter_mut().zip(out).zip(&data.y[..out.len()]) {
@@ -230,7 +232,8 @@ impl LevenbergMarquardt {
     /// Accumulates JᵀJ and Jᵀr at the parameters last evaluated, building the
     /// Jacobian J of the residuals a chunk of rows at a time so that it stays
     /// in cache and its memory does not grow with the data.
-    fn normal_equations(&mut self, arch: &Architecture, params: &[f64], data: Dataset, ws: &Workspace, threads: usize) {
+    fn normal_equations(&mut self, net: &Network, params: &[f64], data: Dataset, ws: &Workspace, threads: usize) {
+        let arch = net.arch();
         let n = data.rows;
         let o = arch.outputs();
         let p = arch.n_params();
@@ -245,7 +248,7 @@ impl LevenbergMarquardt {
                 // d output[:, k] / d (output-layer input): the slope in column k.
                 let d = &mut self.deltas[top][..c * o];
                 d.iter_mut().for_each(|v| *v = 0.0);
-                let out = &ws.acts[top];
+                let out = ws.activations(net, top);
                 for i in 0..c {
                     let root_weight = data.w.map_or(1.0, |w| w[r0 + i].sqrt());
                     d[i + k * c] = out_act.slope(out[r0 + i + k * n]) * root_weight;
@@ -260,7 +263,7 @@ impl LevenbergMarquardt {
                         for p_in in 0..fan_in {
                             let col = w_cols.start + p_in + q * fan_in;
                             let dst = &mut self.jac[col * m + k * c..col * m + (k + 1) * c];
-                            let a = if l == 0 { &data.x[p_in * n + r0..p_in * n + r0 + c] } else { &ws.acts[l - 1][p_in * n + r0..p_in * n + r0 + c] };
+                            let a = if l == 0 { &data.x[p_in * n + r0..p_in * n + r0 + c] } else { &ws.activations(net, l - 1)[p_in * n + r0..p_in * n + r0 + c] };
                             dst.iter_mut().zip(a).zip(dq).for_each(|((j, &a), &dd)| *j = a * dd);
                         }
                         let col = b_cols.start + q;
@@ -268,9 +271,7 @@ impl LevenbergMarquardt {
                     }
                     if l > 0 {
                         let (below, this) = self.deltas.split_at_mut(l);
-                        let acts_below = Rows { data: &ws.acts[l - 1], ld: n, first: r0, rows: c };
-                        let pre_below = (!ws.pre[l - 1].is_empty()).then(|| &ws.pre[l - 1][..]);
-                        delta_to_layer_below(arch, params, l, &this[0][..c * fan_out], acts_below, pre_below, &mut below[l - 1][..c * fan_in], threads);
+                        delta_to_layer_below(net, params, l, &this[0][..c * fan_out], ws, r0, c, n, &mut below[l - 1][..c * fan_in], threads);
                     }
                 }
             }
@@ -282,15 +283,16 @@ impl LevenbergMarquardt {
         }
     }
 
-    pub fn iterate(&mut self, arch: &Architecture, params: &mut [f64], data: Dataset, decay: f64, ws: &mut Workspace, threads: usize) -> Iteration {
+    pub fn iterate(&mut self, net: &Network, params: &mut [f64], data: Dataset, decay: f64, ws: &mut Workspace, threads: usize) -> Iteration {
+        let arch = net.arch();
         let p = arch.n_params();
         // After an accepted step the workspace and residuals already hold the
         // accepted point (iterate returns right after accepting).
         if !self.started {
-            self.sse = Self::evaluate(&mut self.residual, arch, params, data, decay, ws, threads);
+            self.sse = Self::evaluate(&mut self.residual, net, params, data, decay, ws, threads);
             self.started = true;
         }
-        self.normal_equations(arch, params, data, ws, threads);
+        self.normal_equations(net, params, data, ws, threads);
         if decay != 0.0 {
             for l in 0..arch.layers() {
                 for i in arch.weights(l) {
@@ -308,7 +310,7 @@ impl LevenbergMarquardt {
                 for i in 0..p {
                     self.trial[i] = params[i] - self.step[i];
                 }
-                let sse = Self::evaluate(&mut self.residual, arch, &self.trial, data, decay, ws, threads);
+                let sse = Self::evaluate(&mut self.residual, net, &self.trial, data, decay, ws, threads);
                 if sse.is_finite() && sse < self.sse {
                     params.copy_from_slice(&self.trial);
                     let gain = self.sse - sse;
@@ -386,7 +388,7 @@ fn norm(x: &[f64]) -> f64 {
 mod tests {
     use super::*;
     use crate::activation::Activation;
-    use crate::network::BiasLayout;
+    use crate::architecture::BiasLayout;
 
     #[test]
     fn cholesky_solves_a_small_system() {
@@ -417,12 +419,13 @@ mod tests {
     fn levenberg_marquardt_fits_a_sine() {
         let (x, y) = sine_data();
         let (arch, mut p) = net();
-        let mut ws = Workspace::new(&arch, ROWS);
+        let net = Network::new(&arch);
+        let mut ws = Workspace::new(&net, ROWS);
         let mut lm = LevenbergMarquardt::new(&arch, ROWS);
         let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..200 {
-            match lm.iterate(&arch, &mut p, data, 0.0, &mut ws, 1) {
+            match lm.iterate(&net, &mut p, data, 0.0, &mut ws, 1) {
                 Iteration::Step(s) => {
                     assert!(s <= last);
                     last = s;
@@ -440,12 +443,13 @@ mod tests {
     fn lbfgs_fits_a_sine() {
         let (x, y) = sine_data();
         let (arch, mut p) = net();
-        let mut ws = Workspace::new(&arch, ROWS);
+        let net = Network::new(&arch);
+        let mut ws = Workspace::new(&net, ROWS);
         let mut opt = Lbfgs::new(arch.n_params());
         let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..2000 {
-            match opt.iterate(&arch, &mut p, data, Loss::Mse, &Penalty::default(), &mut ws, 1) {
+            match opt.iterate(&net, &mut p, data, Loss::Mse, &Penalty::default(), &mut ws, 1) {
                 Iteration::Step(s) => last = s,
                 Iteration::Converged(s) => {
                     last = s;

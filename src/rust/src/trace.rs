@@ -3,7 +3,8 @@
 
 use crate::activation::Activation;
 use crate::linalg::{matmul, Operand};
-use crate::network::{add_bias_and_activate, backward, forward, Architecture, Rows, Workspace};
+use crate::architecture::Architecture;
+use crate::layers::{activate, backward, forward, Network, Rows, Workspace};
 use crate::train::{train, Control, Dataset, TrainConfig};
 
 /// Column-major matrices, each with its rows and columns.
@@ -43,20 +44,21 @@ impl Trace {
             let (fi, fo) = (arch.fan_in(l), arch.fan_out(l));
             let mut z = vec![0.0; n * fo];
             matmul(&mut z, Operand::new(input, n, fi), Operand::new(&params[arch.weights(l)], fi, fo), false, threads);
-            add_bias_and_activate(&mut z, n, fo, &params[arch.biases(l)], arch.bias_layout(), Activation::Linear, threads);
+            activate(&mut z, n, fo, Some((&params[arch.biases(l)], arch.bias_layout())), Activation::Linear, threads);
             z
         };
-        let mut ws = Workspace::new(arch, n);
+        let net = Network::new(arch);
+        let mut ws = Workspace::new(&net, n);
         let rows = Rows::all(data.x, n);
-        forward(arch, params, rows, &mut ws, threads);
+        forward(&net, params, rows, &mut ws, None, threads);
         let hidden_input = pre(0, data.x);
-        let hidden = ws.acts[0][..n * h].to_vec();
+        let hidden = ws.activations(&net, 0)[..n * h].to_vec();
         let output_input = pre(1, &hidden);
-        let output = ws.acts[1][..n * o].to_vec();
-        backward(arch, params, rows, data.y, None, cfg.loss, 1.0, &mut ws, None, threads);
+        let output = ws.activations(&net, 1)[..n * o].to_vec();
+        backward(&net, params, rows, data.y, None, cfg.loss, 1.0, &mut ws, threads);
         // The core's deltas are gradients; the article's d_output and d_hiddenlayer are their negatives.
-        let d_output: Vec<f64> = ws.deltas[1][..n * o].iter().map(|v| -v).collect();
-        let d_hidden: Vec<f64> = ws.deltas[0][..n * h].iter().map(|v| -v).collect();
+        let d_output: Vec<f64> = ws.delta(&net, 1)[..n * o].iter().map(|v| -v).collect();
+        let d_hidden: Vec<f64> = ws.delta(&net, 0)[..n * h].iter().map(|v| -v).collect();
         let mut error_hidden = vec![0.0; n * h];
         let wout = Operand::new(&params[arch.weights(1)], h, o);
         matmul(&mut error_hidden, Operand::new(&d_output, n, o), wout.t(), false, threads);

@@ -1,19 +1,17 @@
-//! The training loop: epochs over full or shuffled minibatches, validation,
-//! early stopping, divergence and interruption. Everything is allocated before
-//! the first epoch.
+//! The training loop: one loop over epochs, whichever engine runs them
+//! ([`crate::engine`]), with the one place for divergence checks, history,
+//! validation, early stopping, callbacks and interruption. Everything is
+//! allocated before the first epoch.
 
-use crate::dropout::Dropout;
+use crate::architecture::{Architecture, BiasLayout};
+use crate::engine::{Epochs, Passes, SecondOrder};
+use crate::layers::{predict, Network, Workspace};
 use crate::loss::Loss;
-use crate::network::{backward, forward_with, predict, Architecture, BiasLayout, Rows, Workspace};
-use crate::optimizer::{Optimizer, Stepper};
+use crate::optimizer::Optimizer;
 use crate::penalty::Penalty;
 use crate::real::Real;
 use crate::schedule::Schedule;
-use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
-use crate::small::SmallNet;
-use rand::rngs::SmallRng;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
+use crate::small::SmallEngine;
 
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
@@ -65,7 +63,7 @@ impl<'a, T: Real> Dataset<'a, T> {
     }
 
     /// The same data as f64, when it is f64.
-    fn as_f64(&self) -> Option<Dataset<'a, f64>> {
+    pub fn as_f64(&self) -> Option<Dataset<'a, f64>> {
         let w = match self.w {
             Some(w) => Some(T::as_f64(w)?),
             None => None,
@@ -158,26 +156,12 @@ pub fn train<T: Real>(
 ) -> History {
     assert_eq!(params.len(), arch.n_params());
     let n = data.rows;
-    let (d, o) = (arch.inputs(), arch.outputs());
-    let batch = cfg.batch_size.clamp(1, n.max(1));
-    let full_batch = batch == n;
-    assert!(full_batch || arch.bias_layout() == BiasLayout::Column, "row biases need full batches");
-    // Gradients are sums over rows for the article's rule, means otherwise.
-    let mean_gradient = cfg.optimizer != Optimizer::Gd;
-    let full_batch_scale = if mean_gradient { 1.0 / n as f64 } else { 1.0 };
-    assert!(
-        cfg.optimizer.is_first_order() || (full_batch && arch.bias_layout() == BiasLayout::Column),
-        "second-order methods train full batches with column biases"
-    );
-    assert!(cfg.optimizer.is_first_order() || (cfg.dropout.iter().all(|&r| r == 0.0) && cfg.schedule.is_constant()), "dropout and schedules need a first-order method");
-    let penalty = cfg.penalty();
+    let o = arch.outputs();
+    let mut engine = choose_engine(arch, params, data, validation.is_some(), cfg);
+    // For validation and the final outputs: the network without dropout.
+    let plain = Network::new(arch);
 
-    let mut ws = Workspace::<T>::new(arch, batch);
-    let mut engine = Engine::new(arch, cfg, data, params, batch);
-    let mut dropout = if cfg.dropout.is_empty() { None } else { Dropout::<T>::new(arch, &cfg.dropout, batch, cfg.seed ^ DROPOUT_STREAM) };
-    let decay_ranges = arch.weight_ranges();
-
-    let mut val_ws = validation.map(|v| Workspace::new(arch, v.rows.clamp(1, 4096)));
+    let mut val_ws = validation.map(|v| Workspace::new(&plain, v.rows.clamp(1, 4096)));
     let mut val_out = validation.map(|v| vec![T::ZERO; v.rows * o]).unwrap_or_default();
     let mut val_delta = vec![T::ZERO; val_out.len()];
     let mut best = validation.map(|_| params.to_vec());
@@ -195,155 +179,45 @@ pub fn train<T: Real>(
         best_epoch: 0,
         status: Status::Completed,
     };
-    // The last forward pass saw the current parameters without dropout.
-    let mut output_is_last_forward = false;
-    let mut converged = false;
-
-    // Full-batch "gd" on a small net without validation, schedule or
-    // watching callback: the epochs run in chunks inside the net, and the
-    // bookkeeping below and the callback run once per chunk (once per epoch
-    // they cost a tenth of the article's epoch).
-    let mut first_epoch = 1;
-    if let (Engine::Small(net, None), None, true, false) = (&mut engine, validation, cfg.schedule.is_constant(), cfg.watch) {
-        let mut sums = [0.0; SMALL_CHUNK];
-        let mut done = 0;
-        while done < cfg.epochs {
-            let chunk = &mut sums[..SMALL_CHUNK.min(cfg.epochs - done)];
-            net.descend_epochs(cfg.loss, full_batch_scale, cfg.lr, cfg.weight_decay, chunk);
-            for &sum in chunk.iter() {
-                let loss = cfg.loss.report(sum, n, o);
-                if !loss.is_finite() {
-                    net.copy_params_to(f64_params(params));
-                    history.status = Status::Diverged { epoch: history.loss.len() + 1 };
-                    return history;
-                }
-                history.loss.push(loss);
+    let mut sums = vec![0.0; engine.chunk().clamp(1, cfg.epochs.max(1))];
+    let mut done = 0;
+    while done < cfg.epochs {
+        let want = sums.len().min(cfg.epochs - done);
+        let ran = engine.run(params, done + 1, &mut sums[..want], callback);
+        for &sum in &sums[..ran.epochs] {
+            let loss = cfg.loss.report(sum, n, o);
+            // A non-finite weight shows in the next epoch's loss; the last
+            // epoch's weights are checked below.
+            if !loss.is_finite() {
+                engine.copy_params_to(params);
+                history.status = Status::Diverged { epoch: history.loss.len() + 1 };
+                return history;
             }
-            done += chunk.len();
-            if done == cfg.epochs {
-                net.copy_params_to(f64_params(params));
-                if !params.iter().all(|p| p.is_finite()) {
-                    history.status = Status::Diverged { epoch: done };
-                    return history;
-                }
-            }
-            output_is_last_forward = true;
-            best_epoch = done;
-            let loss = history.loss[done - 1];
-            if callback(&Progress { epoch: done, epochs: cfg.epochs, loss, val_loss: f64::NAN, epoch_done: true, params: None }) == Control::Stop {
-                history.status = Status::Interrupted;
-                break;
-            }
+            history.loss.push(loss);
         }
-        first_epoch = cfg.epochs + 1;
-    }
-
-    for epoch in first_epoch..=cfg.epochs {
-        let lr_factor = cfg.schedule.factor(epoch, cfg.epochs);
-        let loss_sum = match &mut engine {
-            Engine::FullBatch(stepper) => {
-                stepper.set_lr_factor(lr_factor);
-                let x = Rows::all(data.x, n);
-                if let Some(drop) = dropout.as_mut() {
-                    drop.draw(n);
-                }
-                forward_with(arch, params, x, &mut ws, dropout.as_mut(), cfg.threads);
-                let sum = backward(arch, params, x, data.y, data.w, cfg.loss, full_batch_scale, &mut ws, dropout.as_ref(), cfg.threads);
-                step(stepper, params, &mut ws.grads, &decay_ranges, &penalty, cfg.clip_norm);
-                output_is_last_forward = dropout.is_none();
-                sum
-            }
-            Engine::Small(net, stepper) => {
-                // The net keeps its own copy of the parameters (see SmallNet);
-                // the caller's copy is brought up to date when it is read.
-                let sum = match stepper {
-                    // The article's rule, fused into the backward pass.
-                    None => net.descend(cfg.loss, full_batch_scale, cfg.lr * lr_factor, cfg.weight_decay),
-                    Some(stepper) => {
-                        stepper.set_lr_factor(lr_factor);
-                        let sum = net.epoch(cfg.loss, full_batch_scale);
-                        let (net_params, grads, weights) = net.state();
-                        step(stepper, net_params, grads, weights, &penalty, cfg.clip_norm);
-                        sum
-                    }
-                };
-                // Validation, the watcher and the last epoch's checks read the caller's copy.
-                if validation.is_some() || cfg.watch || epoch == cfg.epochs {
-                    net.copy_params_to(f64_params(params));
-                }
-                output_is_last_forward = true;
-                sum
-            }
-            Engine::Minibatch { stepper, xb, yb, wb, order, rng } => {
-                stepper.set_lr_factor(lr_factor);
-                let mut sum = 0.0;
-                order.shuffle(rng);
-                for chunk in order.chunks(batch) {
-                    let between = Progress { epoch, epochs: cfg.epochs, loss: f64::NAN, val_loss: f64::NAN, epoch_done: false, params: None };
-                    if callback(&between) == Control::Stop {
-                        history.status = Status::Interrupted;
-                        break;
-                    }
-                    let rows = chunk.len();
-                    gather_rows(data.x, n, d, chunk, xb, cfg.threads);
-                    gather_rows(data.y, n, o, chunk, yb, 1);
-                    let w = data.w.map(|w| {
-                        gather_rows(w, n, 1, chunk, wb, 1);
-                        &wb[..rows]
-                    });
-                    let x = Rows::all(xb, rows);
-                    if let Some(drop) = dropout.as_mut() {
-                        drop.draw(rows);
-                    }
-                    forward_with(arch, params, x, &mut ws, dropout.as_mut(), cfg.threads);
-                    sum += backward(arch, params, x, yb, w, cfg.loss, 1.0 / rows as f64, &mut ws, dropout.as_ref(), cfg.threads);
-                    step(stepper, params, &mut ws.grads, &decay_ranges, &penalty, cfg.clip_norm);
-                }
-                sum
-            }
-            Engine::Lm(lm) => match {
-                let (params, data, ws) = as_f64(params, data, &mut ws);
-                lm.iterate(arch, params, data, cfg.weight_decay, ws, cfg.threads)
-            } {
-                Iteration::Step(sum) => sum,
-                Iteration::Converged(sum) => {
-                    converged = true;
-                    sum
-                }
-            },
-            Engine::Lbfgs(opt) => match {
-                let (params, data, ws) = as_f64(params, data, &mut ws);
-                opt.iterate(arch, params, data, cfg.loss, &penalty, ws, cfg.threads)
-            } {
-                Iteration::Step(sum) => sum,
-                Iteration::Converged(sum) => {
-                    converged = true;
-                    sum
-                }
-            },
-        };
-        if history.status == Status::Interrupted {
+        done += ran.epochs;
+        if ran.interrupted {
+            history.status = Status::Interrupted;
             break;
         }
-        let loss = cfg.loss.report(loss_sum, n, o);
-        // A non-finite weight shows in the next epoch's loss; the last epoch's
-        // weights are checked after the loop.
-        if !loss.is_finite() || (epoch == cfg.epochs && !params.iter().all(|p| p.is_finite())) {
-            sync_small_params(&mut engine, params);
-            history.status = Status::Diverged { epoch };
+        // Validation, the watcher and the last epoch's check read the caller's copy.
+        if validation.is_some() || cfg.watch || done == cfg.epochs {
+            engine.copy_params_to(params);
+        }
+        if done == cfg.epochs && !params.iter().all(|p| p.is_finite()) {
+            history.status = Status::Diverged { epoch: done };
             return history;
         }
-        history.loss.push(loss);
 
         let mut vloss = f64::NAN;
         if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
-            predict(arch, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
+            predict(&plain, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
             let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), &val_out, v.y, v.w, &mut val_delta, v.rows, o, 1.0);
             vloss = cfg.loss.report(sum, v.rows, o);
             history.val_loss.push(vloss);
             if vloss < best_val {
                 best_val = vloss;
-                best_epoch = epoch;
+                best_epoch = done;
                 since_best = 0;
                 best.as_mut().unwrap().copy_from_slice(params);
             } else {
@@ -353,7 +227,7 @@ pub fn train<T: Real>(
                 history.status = Status::EarlyStopped;
             }
         } else {
-            best_epoch = epoch;
+            best_epoch = done;
         }
 
         let seen = if !cfg.watch {
@@ -361,11 +235,12 @@ pub fn train<T: Real>(
         } else if let Some(p) = T::as_f64(params) {
             Some(p)
         } else {
-            copy_to_f64(&mut watched, params);
+            watched.iter_mut().zip(params.iter()).for_each(|(d, s)| *d = s.f64());
             Some(&watched[..])
         };
-        let control = callback(&Progress { epoch, epochs: cfg.epochs, loss, val_loss: vloss, epoch_done: true, params: seen });
-        if history.status == Status::EarlyStopped || converged {
+        let loss = history.loss[done - 1];
+        let control = callback(&Progress { epoch: done, epochs: cfg.epochs, loss, val_loss: vloss, epoch_done: true, params: seen });
+        if history.status == Status::EarlyStopped || ran.converged {
             break;
         }
         if control == Control::Stop {
@@ -374,146 +249,66 @@ pub fn train<T: Real>(
         }
     }
 
-    // Stopped before the last epoch (interrupted, converged): the small
-    // engine's copy of the parameters is the current one.
-    sync_small_params(&mut engine, params);
+    // Stopped before the last epoch: an engine's own copy is the current one.
+    engine.copy_params_to(params);
+    let mut restored = false;
     if let Some(best) = best {
         if history.loss.is_empty() {
             best_epoch = 0;
         } else {
             params.copy_from_slice(&best);
-            output_is_last_forward = false;
+            restored = true;
         }
     }
     history.best_epoch = best_epoch;
-    if let (true, Engine::Small(net, _)) = (output_is_last_forward, &engine) {
-        net.output(&mut history.output);
-    } else if output_is_last_forward {
-        copy_to_f64(&mut history.output, ws.output(n, o));
-    } else {
+    if restored || history.loss.is_empty() || !engine.last_output(&mut history.output) {
         let mut out = vec![T::ZERO; n * o];
-        predict(arch, params, data.x, n, &mut out, &mut ws, cfg.threads);
-        copy_to_f64(&mut history.output, &out);
+        let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
+        predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
+        history.output.iter_mut().zip(&out).for_each(|(d, s)| *d = s.f64());
     }
     history
 }
 
-/// Mixed into the seed of dropout's masks, so that they do not repeat the
-/// minibatches' shuffle drawn from the same seed.
-const DROPOUT_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
+/// [`train`] in single precision on double-precision data and parameters:
+/// they are copied once to f32 and the trained parameters back.
+pub fn train_in_single(
+    arch: &Architecture,
+    params: &mut [f64],
+    data: Dataset<f64>,
+    validation: Option<Dataset<f64>>,
+    cfg: &TrainConfig,
+    callback: &mut dyn FnMut(&Progress) -> Control,
+) -> History {
+    let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
+    let (x32, y32, w32) = (f32s(data.x), f32s(data.y), data.w.map(f32s));
+    let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.w.map(f32s), v.rows));
+    let val32 = val32.as_ref().map(|(x, y, w, rows)| Dataset::new(x.as_slice(), y.as_slice(), *rows).weighted(w.as_deref()));
+    let mut p32 = f32s(params);
+    let history = train(arch, &mut p32, Dataset::new(&x32, &y32, data.rows).weighted(w32.as_deref()), val32, cfg, callback);
+    params.iter_mut().zip(&p32).for_each(|(d, &s)| *d = s as f64);
+    history
+}
 
-/// Epochs per call of the small engine's chunked "gd" (see [`train`]).
-const SMALL_CHUNK: usize = 64;
-
-/// Copies the small engine's parameters (see [`SmallNet`]) to the caller's.
-fn sync_small_params<T: Real>(engine: &mut Engine<T>, params: &mut [T]) {
-    if let Engine::Small(net, _) = engine {
-        net.copy_params_to(f64_params(params));
+/// The engine for this run: a second-order method; the small-network fast
+/// path when [`SmallEngine::fits`] accepts the run; else the general passes.
+fn choose_engine<'a, T: Real>(arch: &Architecture, params: &[T], data: Dataset<'a, T>, validated: bool, cfg: &TrainConfig) -> Box<dyn Epochs<T> + 'a> {
+    let n = data.rows;
+    let batch = cfg.batch_size.clamp(1, n.max(1));
+    let full_batch = batch == n;
+    assert!(full_batch || arch.bias_layout() == BiasLayout::Column, "row biases need full batches");
+    if !cfg.optimizer.is_first_order() {
+        assert!(full_batch && arch.bias_layout() == BiasLayout::Column, "second-order methods train full batches with column biases");
+        assert!(cfg.dropout.iter().all(|&r| r == 0.0) && cfg.schedule.is_constant(), "dropout and schedules need a first-order method");
+        let data = data.as_f64().expect("second-order methods train in f64");
+        return Box::new(SecondOrder::new(arch, cfg, data));
     }
-}
-
-/// The parameters as f64, for the engines written for f64 only.
-fn f64_params<T: Real>(params: &mut [T]) -> &mut [f64] {
-    T::as_f64_mut(params).expect("an f64-only engine was chosen for another type")
-}
-
-fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
-    dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
-}
-
-/// The f64 views of a run whose type is f64, for the engines written for f64
-/// only ([`Engine::new`] chooses them only then).
-fn as_f64<'a, 'b, T: Real>(params: &'b mut [T], data: Dataset<'a, T>, ws: &'b mut Workspace<T>) -> (&'b mut [f64], Dataset<'a, f64>, &'b mut Workspace<f64>) {
-    let ws = (ws as &mut dyn std::any::Any).downcast_mut::<Workspace<f64>>();
-    match (T::as_f64_mut(params), data.as_f64(), ws) {
-        (Some(p), Some(d), Some(w)) => (p, d, w),
-        _ => unreachable!("an f64-only engine was chosen for another type"),
-    }
-}
-
-/// How one epoch is run, with the state it carries between epochs. The
-/// small-network epoch and the second-order methods are written for f64.
-enum Engine<T> {
-    FullBatch(Stepper<T>),
-    /// Full batches of a network small enough for [`SmallNet`]; no stepper
-    /// for "gd", whose step the net takes itself.
-    Small(SmallNet, Option<Stepper<f64>>),
-    Minibatch { stepper: Stepper<T>, xb: Vec<T>, yb: Vec<T>, wb: Vec<T>, order: Vec<usize>, rng: SmallRng },
-    Lm(LevenbergMarquardt),
-    Lbfgs(Lbfgs),
-}
-
-impl<T: Real> Engine<T> {
-    fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<T>, params: &[T], batch: usize) -> Engine<T> {
-        let n = data.rows;
-        let data64 = data.as_f64();
-        assert!(cfg.optimizer.is_first_order() || data64.is_some(), "second-order methods train in f64");
-        let p = arch.n_params();
-        match (cfg.optimizer, data64) {
-            (Optimizer::Lm, _) => Engine::Lm(LevenbergMarquardt::new(arch, n)),
-            (Optimizer::Lbfgs, _) => Engine::Lbfgs(Lbfgs::new(p)),
-            // The small net's fused epoch has no observation weights and no
-            // dropout; its fused update is plain "gd" with at most an L2 penalty.
-            (_, Some(d)) if batch == n && d.w.is_none() && cfg.dropout.iter().all(|&r| r == 0.0) && SmallNet::fits(arch, n, cfg.loss) => {
-                let params = T::as_f64(params).expect("f64 data come with f64 parameters");
-                let net = SmallNet::new(arch, d.x, d.y, params, n);
-                let fused = cfg.optimizer == Optimizer::Gd && cfg.l1 == 0.0 && cfg.clip_norm.is_none();
-                let stepper = (!fused).then(|| Stepper::new(cfg.optimizer, cfg.lr, net.state_len()));
-                Engine::Small(net, stepper)
-            }
-            _ if batch == n => Engine::FullBatch(Stepper::new(cfg.optimizer, cfg.lr, p)),
-            _ => Engine::Minibatch {
-                stepper: Stepper::new(cfg.optimizer, cfg.lr, p),
-                xb: vec![T::ZERO; batch * arch.inputs()],
-                yb: vec![T::ZERO; batch * arch.outputs()],
-                wb: vec![T::ZERO; if data.w.is_some() { batch } else { 0 }],
-                order: (0..n).collect(),
-                rng: SmallRng::seed_from_u64(cfg.seed),
-            },
+    if let (Some(d), Some(p)) = (data.as_f64(), T::as_f64(params)) {
+        if full_batch && SmallEngine::fits(arch, d, cfg) {
+            return Box::new(SmallEngine::new(arch, d, p, cfg, validated));
         }
     }
-}
-
-/// One step of a first-order method: the loss's gradient clipped to
-/// `clip_norm`, the penalties on the `weights` ranges, then the update.
-fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], weights: &[std::ops::Range<usize>], penalty: &Penalty, clip_norm: Option<f64>) {
-    if let Some(max) = clip_norm {
-        let norm = grads.iter().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt();
-        if norm > max {
-            let shrink = T::of(max / norm);
-            grads.iter_mut().for_each(|g| *g *= shrink);
-        }
-    }
-    if stepper.decouples_weight_decay() {
-        for r in weights {
-            stepper.decay_weights(&mut params[r.clone()], penalty.l2);
-        }
-        Penalty { l2: 0.0, ..*penalty }.add_gradient(weights, params, grads);
-    } else {
-        penalty.add_gradient(weights, params, grads);
-    }
-    stepper.step(params, grads);
-}
-
-/// Copies rows `idx` of a column-major `n x cols` matrix into a contiguous
-/// `idx.len() x cols` block; large blocks are split by columns over threads
-/// (the reads are scattered, so two threads wait on memory twice as well).
-fn gather_rows<T: Real>(src: &[T], n: usize, cols: usize, idx: &[usize], dst: &mut [T], threads: usize) {
-    let rows = idx.len();
-    let gather = |j0: usize, out: &mut [T]| {
-        for (dj, out) in out.chunks_exact_mut(rows).enumerate() {
-            let col = &src[(j0 + dj) * n..(j0 + dj + 1) * n];
-            out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
-        }
-    };
-    let dst = &mut dst[..rows * cols];
-    if threads > 1 && cols >= 2 && rows * cols >= 1 << 15 {
-        let half = cols / 2;
-        let (left, right) = dst.split_at_mut(half * rows);
-        crate::parallel::install(2, || rayon::join(|| gather(0, left), || gather(half, right)));
-    } else {
-        gather(0, dst);
-    }
+    Box::new(Passes::new(arch, cfg, data, batch))
 }
 
 #[cfg(test)]
