@@ -242,3 +242,27 @@ test_that("print() lists the training options in use", {
                   l1 = 1e-4, epochs = 20, threads = 1)
   expect_snapshot(print(fit))
 })
+
+test_that("every hidden activation computes its R transcription", {
+  # Each activation written out in R, as ?mlp_train defines it.
+  sigmoid <- function(z) 1 / (1 + exp(-z))
+  softplus <- function(z) pmax(z, 0) + log1p(exp(-abs(z)))
+  transcriptions <- list(
+    sigmoid = sigmoid, tanh = tanh, relu = function(z) pmax(z, 0),
+    leaky_relu = function(z) ifelse(z > 0, z, 0.01 * z), linear = identity,
+    softplus = softplus, elu = function(z) ifelse(z > 0, z, exp(z) - 1),
+    selu = function(z) 1.0507009873554805 * ifelse(z > 0, z, 1.6732632423543773 * (exp(z) - 1)),
+    gelu = function(z) 0.5 * z * (1 + tanh(sqrt(2 / pi) * (z + 0.044715 * z^3))),
+    silu = function(z) z * sigmoid(z)
+  )
+  expect_setequal(names(transcriptions), backprop:::hidden_activations)
+  d <- reg_data(30)
+  for (act in backprop:::hidden_activations) {
+    set.seed(4)
+    fit <- mlp_train(d$x, d$y, hidden = 5, activation = act, output = "linear", loss = "mse",
+                     optimizer = "adam", epochs = 3, threads = 1, verbose = FALSE)
+    hidden <- transcriptions[[act]](d$x %*% fit$weights[[1]] + rep(fit$biases[[1]], each = nrow(d$x)))
+    by_hand <- hidden %*% fit$weights[[2]] + fit$biases[[2]][1, 1]
+    expect_equal(predict(fit, d$x), by_hand, tolerance = 1e-12, ignore_attr = TRUE, label = act)
+  }
+})
