@@ -82,7 +82,8 @@
 #'   row layout.
 #' @param activation Hidden-layer activation: `"sigmoid"`, `"tanh"`,
 #'   `"relu"`, `"leaky_relu"`, `"linear"`, `"softplus"`, `"elu"`, `"selu"`,
-#'   `"gelu"` (its tanh approximation) or `"silu"` (`z * sigmoid(z)`); one for
+#'   `"gelu"` (its tanh approximation), `"silu"` (`z * sigmoid(z)`) or
+#'   `"mish"` (`z * tanh(softplus(z))`); one for
 #'   all layers or one per hidden layer.
 #' @param output Output activation: `"sigmoid"`, `"linear"`, `"softmax"` or
 #'   `"exp"` (a positive mean; the log link of `loss = "poisson"`). Default:

@@ -2,7 +2,7 @@
 # and from the spec to a fitted network.
 
 hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear",
-                        "softplus", "elu", "selu", "gelu", "silu")
+                        "softplus", "elu", "selu", "gelu", "silu", "mish")
 output_activations <- c("sigmoid", "linear", "softmax", "exp")
 loss_functions <- c("sse", "mse", "cross_entropy", "mae", "huber", "quantile", "poisson")
 optimizers <- c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs")
@@ -261,7 +261,7 @@ spec_batches <- function(batch_size, optimizer, n_train, sizes) {
 # sigmoid units; it saturates tanh units and blows up relu-like ones.
 default_init <- function(activation) {
   if (all(activation == "sigmoid")) return("article")
-  if (any(activation %in% c("relu", "leaky_relu", "elu", "selu", "gelu", "silu"))) "he" else "xavier"
+  if (any(activation %in% c("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish"))) "he" else "xavier"
 }
 
 # Observation weights: NULL, or n finite non-negative numbers not all zero,

@@ -253,7 +253,7 @@ test_that("every hidden activation computes its R transcription", {
     softplus = softplus, elu = function(z) ifelse(z > 0, z, exp(z) - 1),
     selu = function(z) 1.0507009873554805 * ifelse(z > 0, z, 1.6732632423543773 * (exp(z) - 1)),
     gelu = function(z) 0.5 * z * (1 + tanh(sqrt(2 / pi) * (z + 0.044715 * z^3))),
-    silu = function(z) z * sigmoid(z)
+    silu = function(z) z * sigmoid(z), mish = function(z) z * tanh(softplus(z))
   )
   expect_setequal(names(transcriptions), backprop:::hidden_activations)
   d <- reg_data(30)

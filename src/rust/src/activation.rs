@@ -1,6 +1,6 @@
 //! Activation functions. Most slopes are written in terms of the activation's
 //! *output* (as the article's `derivatives_sigmoid(output)` is), so such a
-//! layer only keeps its activations; GELU and SiLU are not invertible, so
+//! layer only keeps its activations; GELU, SiLU and Mish are not invertible, so
 //! their layers also keep their pre-activation input
 //! ([`Activation::slope_needs_input`]).
 
@@ -25,6 +25,8 @@ pub enum Activation {
     Gelu,
     /// `z · sigmoid(z)` (also called swish).
     Silu,
+    /// `z · tanh(softplus(z))` (Misra, 2019).
+    Mish,
     /// `e^z`: the mean of a Poisson output (log link).
     Exp,
 }
@@ -40,7 +42,7 @@ const GELU_K: f64 = 0.044_715;
 
 impl Activation {
     /// Every activation, softmax included.
-    pub const ALL: [Activation; 12] = [
+    pub const ALL: [Activation; 13] = [
         Activation::Sigmoid,
         Activation::Tanh,
         Activation::Relu,
@@ -52,6 +54,7 @@ impl Activation {
         Activation::Selu,
         Activation::Gelu,
         Activation::Silu,
+        Activation::Mish,
         Activation::Exp,
     ];
 
@@ -68,6 +71,7 @@ impl Activation {
             "selu" => Activation::Selu,
             "gelu" => Activation::Gelu,
             "silu" => Activation::Silu,
+            "mish" => Activation::Mish,
             "exp" => Activation::Exp,
             _ => return None,
         })
@@ -86,6 +90,7 @@ impl Activation {
             Activation::Selu => "selu",
             Activation::Gelu => "gelu",
             Activation::Silu => "silu",
+            Activation::Mish => "mish",
             Activation::Exp => "exp",
         }
     }
@@ -93,7 +98,7 @@ impl Activation {
     /// Whether the slope needs the pre-activation `z`: it is not a function
     /// of the output, so the layer keeps its input (see [`Activation::slope_at`]).
     pub fn slope_needs_input(self) -> bool {
-        matches!(self, Activation::Gelu | Activation::Silu)
+        matches!(self, Activation::Gelu | Activation::Silu | Activation::Mish)
     }
 
     /// The element-wise function; softmax is handled row-wise by [`activate_rows`].
@@ -134,12 +139,13 @@ impl Activation {
                 T::of(0.5) * z * (T::ONE + inner.tanh())
             }
             Activation::Silu => z / (T::ONE + (-z).exp()),
+            Activation::Mish => z * Activation::Softplus.apply(z).tanh(),
             Activation::Exp => z.exp(),
         }
     }
 
     /// d activation / d input at pre-activation `z` with output `a`: each
-    /// activation reads the one it needs (only GELU and SiLU read `z`; see
+    /// activation reads the one it needs (only GELU, SiLU and Mish read `z`; see
     /// [`Activation::slope_needs_input`]).
     #[inline(always)]
     pub fn slope_at<T: Real>(self, z: T, a: T) -> T {
@@ -154,13 +160,18 @@ impl Activation {
                 let s = T::ONE / (T::ONE + (-z).exp());
                 s * (T::ONE + z * (T::ONE - s))
             }
+            Activation::Mish => {
+                let t = Activation::Softplus.apply(z).tanh();
+                let s = T::ONE / (T::ONE + (-z).exp());
+                t + z * (T::ONE - t * t) * s
+            }
             _ => self.slope(a),
         }
     }
 
     /// d activation / d input, written through the output `a`, for the
-    /// activations whose slope is a function of their output (GELU and SiLU
-    /// are not: use [`Activation::slope_at`]).
+    /// activations whose slope is a function of their output (GELU, SiLU and
+    /// Mish are not: use [`Activation::slope_at`]).
     /// Softmax's Jacobian is not diagonal; callers treat it separately.
     #[inline(always)]
     pub fn slope<T: Real>(self, a: T) -> T {
@@ -199,8 +210,8 @@ impl Activation {
                 }
             }
             Activation::Exp => a,
-            Activation::Gelu | Activation::Silu => {
-                debug_assert!(false, "slope_at gives the slope of GELU and SiLU");
+            Activation::Gelu | Activation::Silu | Activation::Mish => {
+                debug_assert!(false, "slope_at gives the slope of GELU, SiLU and Mish");
                 T::ONE
             }
         }
