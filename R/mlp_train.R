@@ -43,8 +43,8 @@
 #' registers; with `"gd"` each parameter is updated as soon as its gradient
 #' is summed, and a net like the article's (one hidden layer, at most four
 #' units per layer, sigmoid units, no weight decay) has an epoch compiled
-#' with its whole layout fixed: about 75 ns per epoch of the article's
-#' network. `precision = "single"` halves the time of large products.
+#' with its whole layout fixed, its values kept in vector registers.
+#' `precision = "single"` makes large products faster.
 #'
 #' @section Interrupting:
 #' Training polls for an interrupt (Ctrl-C, or RStudio's stop button) every
