@@ -158,8 +158,8 @@ impl<T: Real> Workspace<T> {
         &self.values[self.output_slot][..rows * outputs]
     }
 
-    /// Layer `l`'s activations (whole buffer, `capacity` rows per column
-    /// in use as `rows` rows).
+    /// Layer `l`'s activations: the whole buffer, whose first `rows x units`
+    /// entries hold the last pass's `rows` rows, column-major.
     pub fn activations(&self, net: &Network, l: usize) -> &[T] {
         &self.values[net.act_slot[l]]
     }
