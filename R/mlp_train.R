@@ -220,10 +220,18 @@ mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
                               threads = NULL, precision = "double",
                               verbose = NULL, ...) {
   check_dots(list(...))
-  options <- training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
-                              clip_norm = clip_norm, class_weights = class_weights,
-                              huber_delta = huber_delta, tau = tau, callback = callback,
-                              callback_every = callback_every)
+  # None of the training options given (as in the article's example): their
+  # defaults' object, without a call that compares each.
+  options <- if (missing(dropout) && missing(l1) && missing(lr_schedule) && missing(clip_norm) &&
+                 missing(class_weights) && missing(huber_delta) && missing(tau) &&
+                 missing(callback) && missing(callback_every)) {
+    default_options
+  } else {
+    training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
+                     clip_norm = clip_norm, class_weights = class_weights,
+                     huber_delta = huber_delta, tau = tau, callback = callback,
+                     callback_every = callback_every)
+  }
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   design <- x_design(X, "X")
   target <- as_target(Y, nrow(design$x))

@@ -9,17 +9,30 @@ training_options <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip
                              class_weights = NULL, huber_delta = 1, tau = 0.5,
                              callback = NULL, callback_every = 1) {
   # The defaults, as every call of the article's example passes them, need
-  # one comparison each rather than the checks below.
-  if (!(identical(dropout, 0) && identical(l1, 0) && identical(lr_schedule, "constant") &&
-        is.null(clip_norm) && is.null(class_weights) && identical(huber_delta, 1) &&
-        identical(tau, 0.5) && is.null(callback) && identical(callback_every, 1))) {
-    check_training_options(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta,
-                           tau, callback, callback_every)
+  # one comparison each rather than the checks below, and make one object.
+  if (identical(dropout, 0) && identical(l1, 0) && identical(lr_schedule, "constant") &&
+      is.null(clip_norm) && is.null(class_weights) && identical(huber_delta, 1) &&
+      identical(tau, 0.5) && is.null(callback) && identical(callback_every, 1)) {
+    return(default_options)
   }
+  check_training_options(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta,
+                         tau, callback, callback_every)
+  options_object(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta, tau,
+                 callback, callback_every)
+}
+
+options_object <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip_norm = NULL,
+                           class_weights = NULL, huber_delta = 1, tau = 0.5,
+                           callback = NULL, callback_every = 1) {
   list(dropout = as.double(dropout), l1 = as.double(l1), lr_schedule = lr_schedule,
        clip_norm = clip_norm, class_weights = class_weights, huber_delta = as.double(huber_delta),
        tau = as.double(tau), callback = callback, callback_every = as.double(callback_every))
 }
+
+# The options object of the defaults, made once. option_fields() knows it by
+# its attribute and gives its fields without the checks (a test holds the
+# two equal).
+default_options <- structure(options_object(), defaults = TRUE)
 
 check_training_options <- function(dropout, l1, lr_schedule, clip_norm, class_weights,
                                    huber_delta, tau, callback, callback_every) {
@@ -56,6 +69,13 @@ check_training_options <- function(dropout, l1, lr_schedule, clip_norm, class_we
 # for them, as the Rust core reads them.
 option_fields <- function(options, spec) {
   layers <- length(spec$hidden)
+  if (isTRUE(attr(options, "defaults", exact = TRUE))) {
+    loss <- spec$loss
+    return(list(dropout = rep.int(0, layers), l1 = 0, clip_norm = NULL, lr_schedule = "constant",
+                lr_factors = NULL, loss_param = switch(loss, huber = 1, quantile = 0.5, 0),
+                huber_delta = if (loss == "huber") 1, tau = if (loss == "quantile") 0.5,
+                callback = NULL, callback_every = 1, class_weights = NULL))
+  }
   if (!(length(options$dropout) %in% c(1L, layers))) {
     abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
           length(options$dropout), " times.")

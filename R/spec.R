@@ -40,7 +40,7 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
   if (loss == "poisson" && output != "exp") {
     abort("`loss = \"poisson\"` needs `output = \"exp\"` (the log link), not \"", output, "\".")
   }
-  if (loss %in% c("mae", "huber", "quantile") && output == "softmax") {
+  if (output == "softmax" && loss %in% c("mae", "huber", "quantile")) {
     abort("`loss = \"", loss, "\"` needs an elementwise `output` (\"linear\", \"sigmoid\" or ",
           "\"exp\"), not \"softmax\"; use loss = \"cross_entropy\" for classes.")
   }
@@ -93,7 +93,8 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
                     y = if (output == "linear") column_stats(y))
   }
   prior_weights <- weights
-  weights <- check_weights(class_row_weights(options$class_weights, target, weights), n = nrow(x))
+  if (!is.null(options$class_weights)) weights <- class_row_weights(options$class_weights, target, weights)
+  weights <- check_weights(weights, n = nrow(x))
   row_names <- dimnames(x)[[1L]]
 
   # Starting weights (drawn first, so that set.seed() matches the article).
@@ -331,11 +332,14 @@ default_threads <- local({
 # Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
 run_training <- function(spec, call = NULL, coding = NULL) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  failed <- new.env(parent = emptyenv())
-  watcher <- if (!is.null(spec[["callback"]])) callback_watcher(spec[["callback"]], spec, failed)
+  watcher <- NULL
+  if (!is.null(spec[["callback"]])) {
+    failed <- new.env(parent = emptyenv())
+    watcher <- callback_watcher(spec[["callback"]], spec, failed)
+  }
   res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress, watcher)
   if (!is.null(progress)) progress(NULL, NULL)
-  if (!is.null(failed$error)) {
+  if (!is.null(watcher) && !is.null(failed$error)) {
     abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
   }
   if (res$status == "diverged") {
@@ -350,6 +354,16 @@ run_training <- function(spec, call = NULL, coding = NULL) {
   }
   new_fit(spec, res, call, coding)
 }
+
+# The fit's names of the spec's settings it keeps, and the response's fields.
+fit_settings <- c(sizes = "sizes", hidden = "hidden", activation = "activation",
+                  output_activation = "output", loss_function = "loss", optimizer = "optimizer",
+                  lr = "lr", epochs = "epochs", batch_size = "batch_size",
+                  weight_decay = "weight_decay", l1 = "l1", dropout = "dropout",
+                  lr_schedule = "lr_schedule", clip_norm = "clip_norm",
+                  class_weights = "class_weights", huber_delta = "huber_delta", tau = "tau",
+                  precision = "precision", bias = "bias", init = "init")
+fit_response <- c("y", "levels", "ordered", "logical_response", "scaling")
 
 # The fit, built in one piece: for the article's tiny network, building it
 # field by field cost as much as a few hundred epochs.
@@ -366,39 +380,19 @@ new_fit <- function(spec, res, call = NULL, coding = NULL) {
   article <- if (length(weights) == 2L) {
     list(wh = weights[[1]], bh = biases[[1]], wout = weights[[2]], bout = biases[[2]])
   }
+  # The spec's fields the fit keeps, taken in one subset: `$` looks each
+  # name up along the spec's names, which cost more than the subset.
+  settings <- spec[fit_settings]
+  names(settings) <- names(fit_settings)
+  response <- spec[fit_response]
   fit <- c(list(output = output), article, list(
     weights = weights,
     biases = biases,
     loss = res$loss,
     val_loss = res$val_loss,
     best_epoch = res$best_epoch,
-    status = res$status,
-    sizes = spec$sizes,
-    hidden = spec$hidden,
-    activation = spec$activation,
-    output_activation = spec$output,
-    loss_function = spec$loss,
-    optimizer = spec$optimizer,
-    lr = spec$lr,
-    epochs = spec$epochs,
-    batch_size = spec$batch_size,
-    weight_decay = spec$weight_decay,
-    l1 = spec$l1,
-    dropout = spec$dropout,
-    lr_schedule = spec$lr_schedule,
-    clip_norm = spec$clip_norm,
-    class_weights = spec$class_weights,
-    huber_delta = spec$huber_delta,
-    tau = spec$tau,
-    precision = spec$precision,
-    bias = spec$bias,
-    init = spec$init,
-    n = dim(spec$x)[1L],
-    y = spec$y,
-    levels = spec$levels,
-    ordered = spec$ordered,
-    logical_response = spec$logical_response,
-    scaling = spec$scaling,
+    status = res$status
+  ), settings, list(n = dim(spec$x)[1L]), response, list(
     x_names = dimnames(spec$x)[[2L]],
     y_names = y_names,
     coding = coding,

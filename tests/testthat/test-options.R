@@ -266,3 +266,19 @@ test_that("every hidden activation computes its R transcription", {
     expect_equal(predict(fit, d$x), by_hand, tolerance = 1e-12, ignore_attr = TRUE, label = act)
   }
 })
+
+test_that("the defaults' fast path gives the fields the checks give", {
+  plain <- backprop:::default_options
+  attr(plain, "defaults") <- NULL
+  expect_identical(plain, backprop:::options_object())
+  expect_identical(backprop:::training_options(), backprop:::default_options)
+  for (loss in backprop:::loss_functions) {
+    for (hidden in list(3, c(4, 2))) {
+      for (optimizer in c("gd", "adam", "lm", "lbfgs")) {
+        spec <- list(hidden = hidden, loss = loss, optimizer = optimizer, epochs = 5)
+        expect_identical(backprop:::option_fields(backprop:::default_options, spec),
+                         backprop:::option_fields(plain, spec))
+      }
+    }
+  }
+})

@@ -184,16 +184,16 @@ pub fn train<T: Real>(
     while done < cfg.epochs {
         let want = sums.len().min(cfg.epochs - done);
         let ran = engine.run(params, done + 1, &mut sums[..want], callback);
-        for &sum in &sums[..ran.epochs] {
-            let loss = cfg.loss.report(sum, n, o);
-            // A non-finite weight shows in the next epoch's loss; the last
-            // epoch's weights are checked below.
-            if !loss.is_finite() {
-                engine.copy_params_to(params);
-                history.status = Status::Diverged { epoch: history.loss.len() + 1 };
-                return history;
-            }
-            history.loss.push(loss);
+        // A non-finite weight shows in the next epoch's loss; the last
+        // epoch's weights are checked below. (One pass to append, one to
+        // check: per epoch they cost less than a push with its check.)
+        let first = history.loss.len();
+        history.loss.extend(sums[..ran.epochs].iter().map(|&sum| cfg.loss.report(sum, n, o)));
+        if let Some(bad) = history.loss[first..].iter().position(|l| !l.is_finite()) {
+            history.loss.truncate(first + bad);
+            engine.copy_params_to(params);
+            history.status = Status::Diverged { epoch: first + bad + 1 };
+            return history;
         }
         done += ran.epochs;
         if ran.interrupted {

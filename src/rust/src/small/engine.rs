@@ -10,7 +10,7 @@ use crate::train::{Control, Dataset, Progress, TrainConfig};
 
 /// Epochs per call of the fused "gd" when nothing happens between epochs
 /// (run one by one, the loop's bookkeeping costs a tenth of the article's epoch).
-const CHUNK: usize = 64;
+const CHUNK: usize = 256;
 
 pub struct SmallEngine {
     net: SmallNet,
