@@ -6,8 +6,8 @@ R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
   r-cran-cli r-cran-bench r-cran-nnet r-cran-knitr r-cran-rmarkdown \
   r-cran-callr r-cran-hardhat r-cran-withr r-cran-recipes pandoc qpdf xz-utils
 R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools recipes
-# The benchmarks' peers: scikit-learn and NumPy on OpenBLAS.
-BENCH_PACKAGES := python3-sklearn python3-numpy libopenblas0-pthread
+# The benchmarks' peers: scikit-learn, NumPy on OpenBLAS, and PyTorch.
+BENCH_PACKAGES := python3-sklearn python3-numpy libopenblas0-pthread python3-torch
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 export NOT_CRAN := true
@@ -71,7 +71,7 @@ valgrind: install
 	  echo "full report: valgrind.log"
 
 bench: install
-	@/usr/bin/python3 -c 'import sklearn, numpy' 2>/dev/null || { \
+	@/usr/bin/python3 -c 'import sklearn, numpy, torch' 2>/dev/null || { \
 	  echo "installing the benchmarks' Python peers from Debian"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(BENCH_PACKAGES) >/dev/null; }

@@ -59,11 +59,23 @@ large <- function(threads) {
   set.seed(2)
   lr <- 0.001
   adam <- min(vapply(1:2, function(i) run(1, optimizer = "adam", batch_size = 256), numeric(1)))
+  # Adam on minibatches of 32, 256 and 512 rows, in double and single
+  # precision: one epoch each, best of 2 (the peer table below).
+  minibatches <- c()
+  for (precision in c("double", "single")) {
+    for (batch in c(32, 256, 512)) {
+      name <- sprintf("adam%d_%s", batch, if (precision == "double") "f64" else "f32")
+      minibatches[[name]] <- min(vapply(1:2, function(i) {
+        run(1, optimizer = "adam", batch_size = batch, precision = precision)
+      }, numeric(1)))
+    }
+  }
   set.seed(3)
   f1 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = 1)
   set.seed(3)
   f2 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = threads)
   list(rate = rate, limit = flops / rate / 1e9, per_epoch = per_epoch, adam = adam,
+       minibatches = minibatches,
        single = single, single_peak = single_peak,
        x_bytes = 8 * n * d, act_bytes = 8 * n * (h + o), peak = peak, before = before,
        identical = identical(f1$weights, f2$weights))
@@ -100,6 +112,28 @@ if (has_numpy) {
               numpy_epoch, numpy_epoch / res$limit, numpy_epoch / res$per_epoch))
 } else {
   cat("numpy not installed: NumPy comparison skipped (pip install numpy)\n")
+}
+
+# --- PyTorch on the CPU, same data and rules, when it is installed -----------
+rule(sprintf("W3 and W4 against PyTorch (CPU), %d thread(s)", threads))
+torch_python <- Filter(function(py) nzchar(py) && identical(suppressWarnings(
+  system2("env", c("-u", "LD_LIBRARY_PATH", py, "-c", shQuote("import torch; print('ok')")),
+          stdout = TRUE, stderr = FALSE)), "ok"), c("/usr/bin/python3", Sys.which("python3")))
+ours <- c(w3_f64 = res$per_epoch, w3_f32 = res$single, res$minibatches)
+if (length(torch_python)) {
+  out <- system2("env", c("-u", "LD_LIBRARY_PATH", torch_python[[1]], file.path("bench", "torch_peer.py"), threads),
+                 stdout = TRUE, stderr = FALSE)
+  fields <- strsplit(out[!startsWith(out, "version")], " ", fixed = TRUE)
+  theirs <- setNames(as.numeric(vapply(fields, `[`, "", 2)), vapply(fields, `[`, "", 1))
+  cat(sprintf("PyTorch %s\n", out[startsWith(out, "version")]))
+  cat(sprintf("%-12s %10s %10s %12s %14s\n", "workload", "backprop", "PyTorch", "PyTorch / us", "us / limit(f64)"))
+  for (w in names(ours)) {
+    cat(sprintf("%-12s %9.3fs %9.3fs %12.2f %14.2f\n", w, ours[[w]], theirs[[w]], theirs[[w]] / ours[[w]],
+                ours[[w]] / res$limit))
+  }
+} else {
+  cat("PyTorch not installed (Debian python3-torch): the peer table is skipped\n")
+  for (w in names(ours)) cat(sprintf("%-12s %9.3fs = %.2fx the f64 limit\n", w, ours[[w]], ours[[w]] / res$limit))
 }
 
 # --- Interrupt latency ------------------------------------------------------
