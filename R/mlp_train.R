@@ -36,8 +36,11 @@
 #' The matrix products run in backprop's Rust engine (the `gemm` crate, with
 #' AVX-512 or AVX2 kernels where the processor has them), not in R's BLAS.
 #' Large products are cut into fixed bands shared out over `threads`
-#' threads, so the results are the same for any thread count. `X` is read
-#' where R stores it, without a copy (except with `precision = "single"`).
+#' threads, so the results are the same for any thread count. Full batches
+#' read `X` where R stores it, without a copy (except with
+#' `precision = "single"`). Minibatches over more than one epoch copy `X`
+#' once, row by row (as much memory again as `X`), so that each batch's
+#' rows are contiguous reads rather than one scattered read per column.
 #' Networks of up to 16 training rows, such as the article's, train
 #' full-batch through a fused epoch that keeps every column in vector
 #' registers; with `"gd"` each parameter is updated as soon as its gradient

@@ -81,6 +81,13 @@ pub struct Passes<'a, T> {
 struct Minibatch<T> {
     order: Vec<usize>,
     rng: SmallRng,
+    /// The inputs copied once, row by row, when training runs more than one
+    /// epoch: a batch's row is then one contiguous copy, where gathering it
+    /// from R's column-major matrix reads one scattered element per column
+    /// (the copy costs about as much as one epoch's gathering).
+    x_rows: Option<Vec<T>>,
+    /// The batch: inputs row-major with `x_rows`, else column-major; targets
+    /// and weights column-major.
     x: Vec<T>,
     y: Vec<T>,
     w: Vec<T>,
@@ -93,6 +100,7 @@ impl<'a, T: Real> Passes<'a, T> {
         let minibatch = (batch < n).then(|| Minibatch {
             order: (0..n).collect(),
             rng: SmallRng::seed_from_u64(cfg.seed),
+            x_rows: if cfg.epochs > 1 { row_major_copy(data.x, n, arch.inputs(), cfg.threads) } else { None },
             x: vec![T::ZERO; batch * arch.inputs()],
             y: vec![T::ZERO; batch * arch.outputs()],
             w: vec![T::ZERO; if data.w.is_some() { batch } else { 0 }],
@@ -134,13 +142,23 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
                 return Ran { epochs: 0, interrupted: true, converged: false };
             }
             let rows = chunk.len();
-            gather_rows(data.x, n, d, chunk, &mut mb.x, cfg.threads);
+            let x = match &mb.x_rows {
+                Some(x_rows) => {
+                    for (dst, &i) in mb.x.chunks_exact_mut(d).zip(chunk) {
+                        dst.copy_from_slice(&x_rows[i * d..(i + 1) * d]);
+                    }
+                    Rows::by_row(&mb.x[..rows * d], rows, d)
+                }
+                None => {
+                    gather_rows(data.x, n, d, chunk, &mut mb.x, cfg.threads);
+                    Rows::all(&mb.x[..rows * d], rows)
+                }
+            };
             gather_rows(data.y, n, o, chunk, &mut mb.y, 1);
             let w = data.w.map(|w| {
                 gather_rows(w, n, 1, chunk, &mut mb.w, 1);
                 &mb.w[..rows]
             });
-            let x = Rows::all(&mb.x[..], rows);
             forward(&self.net, params, x, &mut self.ws, rng.as_deref_mut(), cfg.threads);
             sum += backward(&self.net, params, x, &mb.y, w, cfg.loss, 1.0 / rows as f64, &mut self.ws, cfg.threads);
             step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &cfg.penalty(), cfg.clip_norm);
@@ -178,6 +196,36 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
         penalty.add_gradient(weights, params, grads);
     }
     stepper.step(params, grads);
+}
+
+/// A row-major copy of a column-major `n x cols` matrix, in blocks of rows
+/// that stay in cache while every column is read into them; None when the
+/// memory for it cannot be had (training then gathers from `x` itself).
+fn row_major_copy<T: Real>(x: &[T], n: usize, cols: usize, threads: usize) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    const BLOCK: usize = 32;
+    let mut out = Vec::new();
+    out.try_reserve_exact(n.checked_mul(cols)?).ok()?;
+    out.resize(n * cols, T::ZERO);
+    let fill = |(b, block): (usize, &mut [T])| {
+        let first = b * BLOCK;
+        let rows = block.len() / cols.max(1);
+        for j in 0..cols {
+            let col = &x[j * n + first..j * n + first + rows];
+            for (r, &v) in col.iter().enumerate() {
+                block[r * cols + j] = v;
+            }
+        }
+    };
+    if cols == 0 {
+        return Some(out);
+    }
+    if threads > 1 && n * cols >= 1 << 16 {
+        crate::parallel::install(threads, || out.par_chunks_mut(BLOCK * cols).enumerate().for_each(fill));
+    } else {
+        out.chunks_mut(BLOCK * cols).enumerate().for_each(fill);
+    }
+    Some(out)
 }
 
 /// Copies rows `idx` of a column-major `n x cols` matrix into a contiguous
@@ -241,5 +289,58 @@ impl<T: Real> Epochs<T> for SecondOrder<'_> {
         };
         sums[0] = sum;
         Ran { epochs: 1, interrupted: false, converged }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::architecture::BiasLayout;
+    use crate::loss::Loss;
+
+    /// Minibatches assembled from the row-major copy (more than one epoch)
+    /// train as those gathered from the column-major data (one epoch at a
+    /// time) do, step for step.
+    #[test]
+    fn row_major_batches_equal_gathered_batches() {
+        let (n, d) = (70, 5);
+        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37) % 23) as f64 / 23.0 - 0.5).collect();
+        let y: Vec<f64> = (0..n * 2).map(|i| ((i * 11) % 7) as f64 / 7.0).collect();
+        let arch = Architecture::new(vec![d, 6, 2], vec![Activation::Tanh, Activation::Sigmoid], BiasLayout::Column, n).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 13) % 17) as f64 / 17.0 - 0.5).collect();
+        let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+        let data = Dataset::new(&x, &y, n);
+        let run = |epochs_in_cfg: usize| {
+            let cfg = TrainConfig { threads: 1, ..TrainConfig::new(Loss::Mse, adam, 0.01, epochs_in_cfg, 16) };
+            let mut engine = Passes::new(&arch, &cfg, data, 16);
+            assert_eq!(engine.minibatch.as_ref().unwrap().x_rows.is_some(), epochs_in_cfg > 1);
+            let (mut p, mut sums) = (start.clone(), [0.0; 3]);
+            for e in 0..3 {
+                engine.run(&mut p, e + 1, &mut sums[e..e + 1], &mut |_| Control::Continue);
+            }
+            (p, sums)
+        };
+        let (copied, copied_sums) = run(3);
+        let (gathered, gathered_sums) = run(1);
+        for (a, b) in copied.iter().zip(&gathered).chain(copied_sums.iter().zip(&gathered_sums)) {
+            assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{} vs {}", a, b);
+        }
+        assert_ne!(copied, start);
+    }
+
+    #[test]
+    fn the_row_major_copy_transposes() {
+        // Large enough for two threads to share it; the last block is partial.
+        let (n, cols) = (22_001, 3);
+        let x: Vec<f64> = (0..n * cols).map(|i| i as f64).collect(); // column-major
+        for threads in [1, 2] {
+            let r = row_major_copy(&x, n, cols, threads).unwrap();
+            for i in 0..n {
+                for j in 0..cols {
+                    assert_eq!(r[i * cols + j], x[j * n + i]);
+                }
+            }
+        }
     }
 }

@@ -176,24 +176,43 @@ impl<T: Real> Workspace<T> {
     }
 }
 
-/// Rows of inputs: a run of rows of a column-major matrix with `ld` rows.
+/// Rows of inputs: a run of rows of a column-major matrix with `ld` rows,
+/// or (`by_row`) a block of whole rows stored one after another.
 #[derive(Clone, Copy)]
 pub struct Rows<'a, T = f64> {
     pub data: &'a [T],
     pub ld: usize,
     pub first: usize,
     pub rows: usize,
+    /// Row-major storage (`ld` is then the number of columns): minibatches
+    /// gathered from a row-major copy of the data, one row a contiguous copy.
+    pub by_row: bool,
 }
 
 impl<'a, T: Real> Rows<'a, T> {
-    /// The whole of a contiguous `rows x cols` matrix.
+    /// The whole of a contiguous column-major `rows x cols` matrix.
     pub fn all(data: &'a [T], rows: usize) -> Self {
-        Rows { data, ld: rows, first: 0, rows }
+        Rows { data, ld: rows, first: 0, rows, by_row: false }
+    }
+    /// A run of `rows` rows from `first` of a column-major matrix with `ld` rows.
+    pub fn of(data: &'a [T], ld: usize, first: usize, rows: usize) -> Self {
+        Rows { data, ld, first, rows, by_row: false }
+    }
+    /// A row-major `rows x cols` block.
+    pub fn by_row(data: &'a [T], rows: usize, cols: usize) -> Self {
+        Rows { data, ld: cols, first: 0, rows, by_row: true }
     }
     fn operand(&self, cols: usize) -> Operand<'a, T> {
-        Operand::rows_of(self.data, self.ld, self.first, self.rows, cols)
+        if self.by_row {
+            // A row-major block is the transpose of a column-major one.
+            assert_eq!(cols, self.ld, "a row-major block has its own width");
+            Operand::new(&self.data[..self.rows * cols], cols, self.rows).t()
+        } else {
+            Operand::rows_of(self.data, self.ld, self.first, self.rows, cols)
+        }
     }
     fn column(&self, j: usize) -> &'a [T] {
+        debug_assert!(!self.by_row);
         let start = j * self.ld + self.first;
         &self.data[start..start + self.rows]
     }
@@ -329,8 +348,8 @@ pub fn delta_to_layer_below<T: Real>(net: &Network, params: &[T], l: usize, delt
     let dense = Dense::of(&net.arch, l);
     dense.delta_below(params, delta, below, rows, threads);
     let act = ActivationLayer { activation: net.arch.activation(l - 1) };
-    let acts = Rows { data: ws.activations(net, l - 1), ld, first, rows };
-    let pre = ws.pre_activations(net, l - 1).map(|data| Rows { data, ld, first, rows });
+    let acts = Rows::of(ws.activations(net, l - 1), ld, first, rows);
+    let pre = ws.pre_activations(net, l - 1).map(|data| Rows::of(data, ld, first, rows));
     act.backward(below, acts, pre, dense.fan_in, threads);
 }
 
@@ -343,7 +362,7 @@ pub fn predict<T: Real>(net: &Network, params: &[T], x: &[T], rows: usize, out: 
     let mut first = 0;
     while first < rows {
         let n = chunk.min(rows - first);
-        forward(net, params, Rows { data: x, ld: rows, first, rows: n }, ws, None, threads);
+        forward(net, params, Rows::of(x, rows, first, n), ws, None, threads);
         let acts = ws.output(n, o);
         for j in 0..o {
             out[j * rows + first..j * rows + first + n].copy_from_slice(&acts[j * n..(j + 1) * n]);
