@@ -9,7 +9,7 @@ use crate::optimizer::{Optimizer, Stepper};
 use crate::penalty::Penalty;
 use crate::real::Real;
 use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
-use crate::train::{Control, Dataset, Progress, TrainConfig};
+use crate::train::{copy_to_f64, Control, Dataset, Progress, TrainConfig};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -112,7 +112,7 @@ impl<'a, T: Real> Passes<'a, T> {
             cfg: cfg.clone(),
             stepper: Stepper::new(cfg.optimizer, cfg.lr, arch.n_params()),
             weights: arch.weight_ranges(),
-            full_batch_scale: if cfg.optimizer == Optimizer::Gd { 1.0 } else { 1.0 / n as f64 },
+            full_batch_scale: cfg.full_batch_scale(n),
             drop_rng: SmallRng::seed_from_u64(cfg.seed ^ DROPOUT_STREAM),
             minibatch,
         }
@@ -123,16 +123,16 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
     fn run(&mut self, params: &mut [T], first: usize, sums: &mut [f64], callback: &mut dyn FnMut(&Progress) -> Control) -> Ran {
         let (n, cfg, data) = (self.data.rows, &self.cfg, self.data);
         let (d, o) = (self.net.arch().inputs(), self.net.arch().outputs());
-        let rng = self.net.has_dropout().then_some(&mut self.drop_rng);
+        let mut rng = self.net.has_dropout().then_some(&mut self.drop_rng);
+        let penalty = cfg.penalty();
         self.stepper.set_lr_factor(cfg.schedule.factor(first, cfg.epochs));
         let Some(mb) = self.minibatch.as_mut() else {
             let x = Rows::all(data.x, n);
             forward(&self.net, params, x, &mut self.ws, rng, cfg.threads);
             sums[0] = backward(&self.net, params, x, data.y, data.w, cfg.loss, self.full_batch_scale, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &cfg.penalty(), cfg.clip_norm);
+            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm);
             return Ran::epochs(1);
         };
-        let mut rng = rng;
         let batch = self.ws.capacity();
         let mut sum = 0.0;
         mb.order.shuffle(&mut mb.rng);
@@ -161,7 +161,7 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
             });
             forward(&self.net, params, x, &mut self.ws, rng.as_deref_mut(), cfg.threads);
             sum += backward(&self.net, params, x, &mb.y, w, cfg.loss, 1.0 / rows as f64, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &cfg.penalty(), cfg.clip_norm);
+            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm);
         }
         sums[0] = sum;
         Ran::epochs(1)
@@ -172,7 +172,7 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
             return false;
         }
         let ours = self.ws.output(self.data.rows, self.net.arch().outputs());
-        out.iter_mut().zip(ours).for_each(|(d, s)| *d = s.f64());
+        copy_to_f64(out, ours);
         true
     }
 }

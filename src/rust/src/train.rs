@@ -120,6 +120,17 @@ impl TrainConfig {
     pub fn penalty(&self) -> Penalty {
         Penalty { l2: self.weight_decay, l1: self.l1 }
     }
+
+    /// The factor of a full batch's summed gradient over `rows` rows: the
+    /// sum itself for the article's rule, the mean for the other methods.
+    pub fn full_batch_scale(&self, rows: usize) -> f64 {
+        if self.optimizer == Optimizer::Gd { 1.0 } else { 1.0 / rows as f64 }
+    }
+}
+
+/// Copies `src` into `dst` as f64.
+pub fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
+    dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -235,7 +246,7 @@ pub fn train<T: Real>(
         } else if let Some(p) = T::as_f64(params) {
             Some(p)
         } else {
-            watched.iter_mut().zip(params.iter()).for_each(|(d, s)| *d = s.f64());
+            copy_to_f64(&mut watched, params);
             Some(&watched[..])
         };
         let loss = history.loss[done - 1];
@@ -265,7 +276,7 @@ pub fn train<T: Real>(
         let mut out = vec![T::ZERO; n * o];
         let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
         predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
-        history.output.iter_mut().zip(&out).for_each(|(d, s)| *d = s.f64());
+        copy_to_f64(&mut history.output, &out);
     }
     history
 }

@@ -42,7 +42,7 @@ impl SmallEngine {
             net,
             cfg: cfg.clone(),
             stepper,
-            scale: if cfg.optimizer == Optimizer::Gd { 1.0 } else { 1.0 / data.rows as f64 },
+            scale: cfg.full_batch_scale(data.rows),
             chunk: if fused && !between_epochs { CHUNK } else { 1 },
         }
     }
