@@ -4,15 +4,22 @@
 SHELL := /bin/bash
 R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
   r-cran-cli r-cran-bench r-cran-nnet r-cran-knitr r-cran-rmarkdown \
-  r-cran-callr r-cran-hardhat r-cran-withr r-cran-recipes pandoc qpdf xz-utils
-R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools recipes
+  r-cran-callr r-cran-hardhat r-cran-withr r-cran-recipes r-cran-generics r-cran-tibble \
+  pandoc qpdf xz-utils
+R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools recipes \
+  generics tibble
+# The ecosystem the tests plug into: Debian's builds where Debian has them,
+# the rest (parsnip, tune, workflows, yardstick, dials and the newer
+# versions of their dependencies) from CRAN by tools/cran-install.R.
+ECOSYSTEM_PACKAGES := r-cran-caret r-cran-broom r-cran-rsample r-cran-modeldata r-cran-dplyr \
+  r-cran-purrr r-cran-tidyr r-cran-ggplot2 r-cran-furrr r-cran-lhs
 # The benchmarks' peers: scikit-learn, NumPy on OpenBLAS, and PyTorch.
 BENCH_PACKAGES := python3-sklearn python3-numpy libopenblas0-pthread python3-torch
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 export NOT_CRAN := true
 
-.PHONY: all deps install demo test test-r test-rust document check bench clean vendor valgrind
+.PHONY: all deps ecosystem install demo test test-r test-rust document check bench clean vendor valgrind
 
 all: install
 
@@ -35,7 +42,19 @@ install: deps
 demo: install
 	Rscript -e 'demo("article", package = "backprop", ask = FALSE)'
 
-test: install test-rust test-r
+test: ecosystem install test-rust test-r
+
+# parsnip, tune, workflows, caret, broom and their kin, for the tests of the
+# tidymodels engine, the caret model and the broom verbs.
+ecosystem: deps
+	@if Rscript -e 'q(status = any(!vapply(c("parsnip", "tune", "workflows", "yardstick", "dials", "rsample", "caret", "broom", "modeldata"), requireNamespace, TRUE, quietly = TRUE)))' >/dev/null 2>&1; then \
+	  echo "the tidymodels, caret and broom packages are installed"; \
+	else \
+	  echo "installing the tidymodels, caret and broom packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(ECOSYSTEM_PACKAGES) >/dev/null && \
+	  $(SUDO) Rscript tools/cran-install.R; \
+	fi
 
 # cargo's own tests, offline from the same vendored crates as the R build.
 test-rust: deps
@@ -58,7 +77,7 @@ document: install
 
 # R CMD build, then R CMD check --as-cran without the checks that need the
 # network (CRAN's incoming checks) or LaTeX (the PDF manual).
-check: deps
+check: ecosystem
 	rm -rf check && mkdir check && cd check && env -u NOT_CRAN R CMD build .. && \
 	  env -u NOT_CRAN _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false _R_CHECK_SYSTEM_CLOCK_=0 \
 	  R CMD check --as-cran --no-manual backprop_*.tar.gz
