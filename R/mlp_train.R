@@ -183,8 +183,8 @@
 #'   * `loss`: the training loss of every epoch (for `"sse"`, the sum of
 #'     squared errors); `val_loss`: the validation loss of every epoch;
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
-#'     `"stopped"` by the `callback`, or `"interrupted"`), and the settings
-#'     used.
+#'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
+#'     training time), and the settings used.
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples
 #' # The article's example

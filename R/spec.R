@@ -391,7 +391,8 @@ new_fit <- function(spec, res, call = NULL, coding = NULL) {
     loss = res$loss,
     val_loss = res$val_loss,
     best_epoch = res$best_epoch,
-    status = res$status
+    status = res$status,
+    seconds = res$seconds
   ), settings, list(n = dim(spec$x)[1L]), response, list(
     x_names = dimnames(spec$x)[[2L]],
     y_names = y_names,

@@ -43,9 +43,10 @@ extern "C" {
 /// Trains a network. `spec` is the R side's training spec (see [`problem`]),
 /// `params` is `list(weights = list(W1, ...), biases = list(b1, ...))`;
 /// returns the trained weights and biases (in the same form), the training
-/// output, the loss history and how training ended.
+/// output, the loss history, how training ended and the seconds it took.
 #[extendr]
 fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, progress: Robj, watcher: Robj) -> Result<List> {
+    let started = Instant::now();
     let spec = read_spec(&x, &y, &spec, &params)?;
     let validation = spec.validation(&x_val, &y_val)?;
     let (n, o) = (spec.n, spec.arch.outputs());
@@ -118,7 +119,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
         let msg: String = e.to_string().chars().take(200).collect();
         return Err(r_error(format!("the callback failed: {}", msg)));
     }
-    let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at"]);
+    let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at", "seconds"]);
     put_params(&mut out, 0, &spec.arch, &flat);
     out.put_reals(2, &history.output[..n * o], Some((n, o)));
     out.put_reals(3, &history.loss, None);
@@ -126,6 +127,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     out.put_reals(5, &[history.best_epoch as f64], None);
     out.put_text(6, status);
     out.put_reals(7, &[diverged_at], None);
+    out.put_reals(8, &[started.elapsed().as_secs_f64()], None);
     out.into_list()
 }
 

@@ -1,0 +1,156 @@
+# broom's verbs for a fit, through the generics package: tidy() the
+# parameters, glance() the training, augment() data with predictions.
+
+#' @importFrom generics tidy
+#' @export
+generics::tidy
+
+#' @importFrom generics glance
+#' @export
+generics::glance
+
+#' @importFrom generics augment
+#' @export
+generics::augment
+
+#' Tidy summaries of a trained network (broom's verbs)
+#'
+#' `tidy()` gives the network's parameters, one row per weight and bias;
+#' `glance()` gives its training in one row; `augment()` adds predictions
+#' (and residuals, where the data hold the response) to data.
+#'
+#' @param x An `mlp_fit`.
+#' @param data For `augment()`: a data frame, usually the training data,
+#'   with the training variables (and the response, for residuals). Left
+#'   out, the fit's model frame (formula fits) with its fitted values.
+#' @param newdata For `augment()`: new data to predict, as for
+#'   [predict.mlp_fit()]; used instead of `data` when given.
+#' @param ... Not used: any other argument is an error.
+#' @return A tibble. `tidy()`: columns `layer` (1 for the weights from the
+#'   inputs), `from` (an input variable, a hidden unit `h<layer>.<unit>`, or
+#'   `"bias"`; `"bias (row i)"` for the row layout), `to` (a hidden unit or
+#'   an output: the response's name or class level) and `estimate`.
+#'   `glance()`: `nobs`, `loss` (the final training loss), `val_loss` (the
+#'   best validation loss, `NA` without validation), `epochs` (epochs run),
+#'   `best_epoch` (`NA` without validation), `status` and `time` (training
+#'   time in seconds). `augment()`: the data with `.fitted` and `.resid`
+#'   (one of each per output, `.fitted_<name>`, for several outputs) for a
+#'   regression, `.pred_class` and `.pred_<level>` for a classifier.
+#' @examples
+#' fit <- backprop(mpg ~ wt + hp, mtcars, threads = 1)
+#' tidy(fit)
+#' glance(fit)
+#' head(augment(fit, data = mtcars))
+#' @name mlp_fit-tidiers
+NULL
+
+#' @rdname mlp_fit-tidiers
+#' @export
+tidy.mlp_fit <- function(x, ...) {
+  check_dots(list(...), "tidy()", "it takes only the fit")
+  units <- unit_names(x)
+  parts <- lapply(seq_along(x$weights), function(l) {
+    w <- x$weights[[l]]
+    b <- x$biases[[l]]
+    bias_from <- if (nrow(b) == 1L) rep("bias", length(b)) else paste0("bias (row ", row(b), ")")
+    data.frame(layer = l,
+               from = c(units[[l]][row(w)], bias_from),
+               to = c(units[[l + 1L]][col(w)], units[[l + 1L]][col(b)]),
+               estimate = c(c(w), c(b)),
+               stringsAsFactors = FALSE)
+  })
+  tibble::as_tibble(do.call(rbind, parts))
+}
+
+# The names of every layer's units: inputs, hidden units, outputs.
+unit_names <- function(fit) {
+  labels <- network_labels(fit)
+  hidden <- lapply(seq_along(fit$hidden), function(l) paste0("h", l, ".", seq_len(fit$hidden[l])))
+  c(list(labels$inputs), hidden, list(labels$outputs))
+}
+
+#' @rdname mlp_fit-tidiers
+#' @export
+glance.mlp_fit <- function(x, ...) {
+  check_dots(list(...), "glance()", "it takes only the fit")
+  epochs <- length(x$loss)
+  validated <- length(x$val_loss) > 0L
+  tibble::tibble(
+    nobs = as.integer(stats::nobs(x)),
+    loss = if (epochs) x$loss[epochs] else NA_real_,
+    val_loss = if (validated) min(x$val_loss) else NA_real_,
+    epochs = as.integer(epochs),
+    best_epoch = if (validated) as.integer(x$best_epoch) else NA_integer_,
+    status = x$status,
+    time = x$seconds %||% NA_real_
+  )
+}
+
+#' @rdname mlp_fit-tidiers
+#' @export
+augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
+  check_dots(list(...), "augment()", "its arguments are `data` and `newdata`")
+  if (!is.null(newdata)) {
+    rows <- newdata
+    arg <- "newdata"
+  } else if (!is.null(data)) {
+    rows <- data
+    arg <- "data"
+  } else if (!is.null(x$model)) {
+    rows <- NULL
+  } else {
+    abort("`data` is needed: a fit of the x/y interface keeps no copy of its training data. ",
+          "Give the training data as `data` or new rows as `newdata`.")
+  }
+  if (is.null(rows)) {
+    # The model frame and its fitted values, row for row.
+    out <- x$model
+    pred <- to_response(x, training_output(x), if (is.null(x$levels)) "response" else "prob")
+    truth <- if (is.null(x$levels)) training_targets(x)
+  } else {
+    if (!is.data.frame(rows) && !is.matrix(rows)) {
+      abort("`", arg, "` must be a data frame (or a matrix for a fit of the x/y interface), not ",
+            describe(rows), ".")
+    }
+    out <- rows
+    pred <- if (x$bias == "row" && NROW(rows) == x$n) {
+      to_response(x, x$output, if (is.null(x$levels)) "response" else "prob")
+    } else if (is.null(x$levels)) {
+      predict(x, newdata = rows)
+    } else {
+      predict(x, newdata = rows, type = "prob")
+    }
+    truth <- if (is.null(x$levels)) response_in(x, rows)
+  }
+  out <- tibble::as_tibble(as.data.frame(out, stringsAsFactors = FALSE), .name_repair = "minimal")
+  if (!is.null(x$levels)) {
+    out$.pred_class <- to_response(x, pred, "class")
+    for (k in seq_along(x$levels)) out[[paste0(".pred_", x$levels[k])]] <- unname(pred[, k])
+    return(out)
+  }
+  names <- if (ncol(pred) == 1L) "" else paste0("_", colnames(pred) %||% seq_len(ncol(pred)))
+  for (k in seq_len(ncol(pred))) out[[paste0(".fitted", names[k])]] <- unname(pred[, k])
+  if (!is.null(truth)) {
+    truth <- as.matrix(truth)
+    for (k in seq_len(ncol(pred))) out[[paste0(".resid", names[k])]] <- unname(truth[, k] - pred[, k])
+  }
+  out
+}
+
+# The response of a fit found in data (by the formula's left-hand side or
+# the recipe's outcome), or NULL when the data do not hold it.
+response_in <- function(fit, data) {
+  if (!is.data.frame(data)) return(NULL)
+  if (!is.null(fit$coding$blueprint)) {
+    names <- names(fit$coding$blueprint$ptypes$outcomes)
+    if (!length(names) || !all(names %in% names(data))) return(NULL)
+    return(as.matrix(as.data.frame(data)[names]))
+  }
+  terms <- fit$coding$terms
+  if (is.null(fit$model) || is.null(terms)) return(NULL)
+  lhs <- attr(terms, "variables")[[attr(terms, "response") + 1L]]
+  if (!all(all.vars(lhs) %in% names(data))) return(NULL)
+  y <- tryCatch(eval(lhs, data, environment(terms)), error = function(e) NULL)
+  if (is.null(y) || NROW(y) != nrow(data) || !is.numeric(y)) return(NULL)
+  y
+}

@@ -1,0 +1,122 @@
+# tidy(), glance() and augment(), through the generics package.
+
+article_fit <- function(...) {
+  set.seed(42)
+  mlp_train(article_X, article_Y, ...)
+}
+
+test_that("tidy() lists every weight and bias once, by layer, source and target", {
+  fit <- article_fit()
+  td <- tidy(fit)
+  expect_s3_class(td, "tbl_df")
+  expect_named(td, c("layer", "from", "to", "estimate"))
+  expect_equal(nrow(td), length(coef(fit)))
+  expect_equal(sort(td$estimate), sort(unname(coef(fit))))
+  # Row by row against the article's matrices.
+  expect_equal(td$estimate[td$layer == 1 & td$from == "x2" & td$to == "h1.3"], fit$wh[2, 3])
+  expect_equal(td$estimate[td$layer == 1 & td$from == "bias" & td$to == "h1.2"], fit$bh[1, 2])
+  expect_equal(td$estimate[td$layer == 2 & td$from == "h1.1" & td$to == "y1"], fit$wout[1, 1])
+  expect_equal(td$estimate[td$layer == 2 & td$from == "bias"], fit$bout[1, 1])
+  expect_equal(td$layer, rep(1:2, c(4 * 3 + 3, 3 + 1)))
+})
+
+test_that("tidy() names variables, classes and the row layout's biases", {
+  set.seed(1)
+  fit <- backprop(Species ~ Petal.Length + Petal.Width, iris, hidden = 2)
+  td <- tidy(fit)
+  expect_setequal(td$from[td$layer == 1], c("Petal.Length", "Petal.Width", "bias"))
+  expect_setequal(td$to[td$layer == 2], levels(iris$Species))
+  row_fit <- article_fit(bias = "row")
+  td <- tidy(row_fit)
+  expect_equal(td$estimate[td$layer == 1 & td$from == "bias (row 2)" & td$to == "h1.3"], row_fit$bh[2, 3])
+  expect_equal(nrow(td), length(coef(row_fit)))
+  expect_arg_error(tidy(fit, digits = 2), "tidy\\(\\) got `digits`")
+})
+
+test_that("glance() gives the training in one row", {
+  fit <- article_fit()
+  gl <- glance(fit)
+  expect_s3_class(gl, "tbl_df")
+  expect_named(gl, c("nobs", "loss", "val_loss", "epochs", "best_epoch", "status", "time"))
+  expect_equal(gl$nobs, 3L)
+  expect_equal(gl$loss, fit$loss[5000])
+  expect_equal(gl$epochs, 5000L)
+  expect_true(is.na(gl$val_loss) && is.na(gl$best_epoch))
+  expect_equal(gl$status, "completed")
+  expect_true(gl$time >= 0 && gl$time < 60)
+  set.seed(3)
+  x <- matrix(rnorm(400), ncol = 2)
+  val <- mlp_train(x, x[, 1, drop = FALSE] * 0.5, output = "linear", validation = 0.25,
+                   patience = 3, epochs = 400, optimizer = "adam", lr = 0.01)
+  gl <- glance(val)
+  expect_equal(gl$val_loss, min(val$val_loss))
+  expect_equal(gl$best_epoch, as.integer(val$best_epoch))
+  expect_equal(gl$epochs, length(val$loss))
+  expect_equal(gl$nobs, 200L)
+})
+
+test_that("augment() adds fitted values and residuals to a regression's data", {
+  set.seed(5)
+  fit <- backprop(mpg ~ wt + log(hp), mtcars)
+  au <- augment(fit, data = mtcars)
+  expect_s3_class(au, "tbl_df")
+  expect_equal(names(au), c(names(mtcars), ".fitted", ".resid"))
+  expect_equal(au$.fitted, unname(fitted(fit)[, 1]))
+  expect_equal(au$.resid, unname(residuals(fit)[, 1]))
+  expect_equal(au$mpg, mtcars$mpg)
+  # Without data: the model frame, row for row.
+  mf <- augment(fit)
+  expect_equal(names(mf), c("mpg", "wt", "log(hp)", ".fitted", ".resid"))
+  expect_equal(mf$.fitted, au$.fitted)
+  # New rows without the response: predictions only.
+  new <- mtcars[1:3, c("wt", "hp")]
+  an <- augment(fit, newdata = new)
+  expect_equal(names(an), c("wt", "hp", ".fitted"))
+  expect_equal(an$.fitted, unname(predict(fit, new)[, 1]))
+})
+
+test_that("augment() keeps rows with NA and names several outputs", {
+  set.seed(6)
+  fit <- backprop(cbind(mpg, qsec) ~ wt + hp, mtcars)
+  au <- augment(fit, data = mtcars)
+  expect_true(all(c(".fitted_mpg", ".fitted_qsec", ".resid_mpg", ".resid_qsec") %in% names(au)))
+  expect_equal(au$.resid_qsec, mtcars$qsec - au$.fitted_qsec)
+  holes <- mtcars
+  holes$wt[4] <- NA
+  au <- augment(fit, data = holes)
+  expect_equal(nrow(au), 32L)
+  expect_true(is.na(au$.fitted_mpg[4]) && !anyNA(au$.fitted_mpg[-4]))
+})
+
+test_that("augment() gives a classifier's class and probabilities", {
+  set.seed(7)
+  fit <- backprop(Species ~ ., iris)
+  au <- augment(fit, data = iris)
+  expect_equal(names(au), c(names(iris), ".pred_class", paste0(".pred_", levels(iris$Species))))
+  expect_equal(au$.pred_class, predict(fit, iris, type = "class"), ignore_attr = TRUE)
+  expect_equal(as.matrix(au[paste0(".pred_", levels(iris$Species))]),
+               predict(fit, iris, type = "prob"), ignore_attr = TRUE)
+  expect_equal(rowSums(au[paste0(".pred_", levels(iris$Species))]), rep(1, 150))
+  expect_false(".resid" %in% names(augment(fit)))
+})
+
+test_that("augment() of an x/y fit needs data, and the article's row layout augments its rows", {
+  set.seed(8)
+  fit <- backprop(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg)
+  expect_snapshot(augment(fit), error = TRUE)
+  au <- augment(fit, data = mtcars[, c("wt", "hp")])
+  expect_equal(au$.fitted, unname(fitted(fit)[, 1]))
+  expect_false(".resid" %in% names(au))
+  row_fit <- article_fit(bias = "row")
+  au <- augment(row_fit, data = as.data.frame(article_X))
+  expect_equal(au$.fitted, c(row_fit$output))
+  expect_arg_error(augment(fit, data = 1:3), "`data` must be a data frame")
+})
+
+test_that("the verbs are the generics' and broom's", {
+  fit <- article_fit()
+  expect_identical(tidy, generics::tidy)
+  skip_if_not_installed("broom")
+  expect_equal(broom::tidy(fit), tidy(fit))
+  expect_equal(broom::glance(fit)$epochs, 5000L)
+})
