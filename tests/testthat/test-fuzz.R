@@ -73,6 +73,19 @@ fuzz_calls <- function(n_calls, seed) {
           stopifnot(!any(bad & !na_row) || warned)
         }
         tryCatch(predict(fit, nd, type = pick(list("class", "raw", "bad", NA))), error = function(e) NULL)
+        utils::capture.output(tidy(fit), glance(fit))
+        # The tidiers and explanations on random data: a result or backprop's error.
+        explain <- pick(list(
+          function() augment(fit, data = pick(xs)),
+          function() augment(fit, newdata = pick(xs)),
+          function() mlp_importance(fit, pick(xs), y = pick(ys), repeats = pick(list(1, 2, 0, NA)),
+                                    method = pick(list("permutation", "garson", "olden", "x", NA))),
+          function() mlp_partial(fit, pick(xs), pick(list("V1", "a", 1, 2, NA, "zz", c("a", "b"))),
+                                 grid = pick(list(3, 1, NA, c(0, 1), "a")))
+        ))
+        tryCatch(explain(), error = function(e) {
+          if (!inherits(e, "backprop_error")) stop(e)
+        })
         "result"
       } else if (target == "trace") {
         keep <- intersect(names(args), c("X", "Y", "hidden", "lr", "bias", "init", "activation",

@@ -1,0 +1,181 @@
+# mlp_importance() and mlp_partial(), on data whose truth is known.
+
+# y rises with x1 (a monotone, bent effect); x2, x3, x4 are noise. `class`
+# is TRUE where x1 + noise > 0.
+truth_data <- function(n, seed) {
+  set.seed(seed)
+  d <- data.frame(x1 = runif(n, -2, 2), x2 = runif(n, -2, 2), x3 = rnorm(n), x4 = rnorm(n))
+  d$y <- 2 * tanh(d$x1) + 0.5 * d$x1 + rnorm(n, sd = 0.2)
+  d$class <- factor(d$x1 + rnorm(n, sd = 0.3) > 0, labels = c("no", "yes"))
+  d
+}
+train_rows <- truth_data(500, 1)
+test_rows <- truth_data(300, 2)
+
+fit_regression <- function() {
+  set.seed(3)
+  backprop(y ~ x1 + x2 + x3 + x4, train_rows)
+}
+fit_classifier <- function() {
+  set.seed(4)
+  backprop(class ~ x1 + x2 + x3 + x4, train_rows)
+}
+
+test_that("the informative variable ranks first under every method", {
+  reg <- fit_regression()
+  cls <- fit_classifier()
+  set.seed(5)
+  for (method in c("permutation", "garson", "olden")) {
+    imp <- mlp_importance(reg, test_rows, method = method, repeats = 5)
+    expect_equal(imp$variable[1], "x1", label = paste("regression,", method))
+    imp <- mlp_importance(cls, test_rows, method = method, repeats = 5)
+    expect_equal(imp$variable[1], "x1", label = paste("classifier,", method))
+  }
+  # x1's rise is many standard errors above the noise variables'.
+  imp <- mlp_importance(reg, test_rows, repeats = 5)
+  expect_gt(imp$importance[1], 1)
+  expect_true(all(abs(imp$importance[-1]) < 0.1))
+  expect_true(all(imp$importance[1] - 3 * imp$std_error[1] > imp$importance[-1] + 3 * imp$std_error[-1]))
+  # Olden's sign follows the effect: rising for y, and for class "yes".
+  olden <- mlp_importance(reg, method = "olden")
+  expect_gt(olden$importance[olden$variable == "x1"], 0)
+  olden <- mlp_importance(cls, method = "olden")
+  expect_named(olden, c("variable", "output", "importance"))
+  expect_gt(olden$importance[olden$variable == "x1" & olden$output == "yes"], 0)
+  expect_lt(olden$importance[olden$variable == "x1" & olden$output == "no"], 0)
+})
+
+test_that("permutation importance is the mean rise of the error over shuffles", {
+  reg <- fit_regression()
+  set.seed(9)
+  imp <- mlp_importance(reg, test_rows, repeats = 3, metric = "mae")
+  expect_s3_class(imp, "mlp_importance")
+  expect_equal(attr(imp, "metric"), "mae")
+  mae <- function(d) mean(abs(predict(reg, d)[, 1] - d$y))
+  expect_equal(attr(imp, "baseline"), mae(test_rows))
+  # The same shuffles, written out: variables in order, repeats within.
+  set.seed(9)
+  rises <- sapply(c("x1", "x2", "x3", "x4"), function(v) {
+    sapply(1:3, function(r) {
+      d <- test_rows
+      d[[v]] <- d[[v]][sample.int(nrow(d))]
+      mae(d) - mae(test_rows)
+    })
+  })
+  expected <- colMeans(rises)
+  expect_equal(imp$importance, unname(sort(expected, decreasing = TRUE)))
+  expect_equal(imp$std_error[match(names(expected), imp$variable)],
+               unname(apply(rises, 2, sd) / sqrt(3)))
+  # The caller's data are not changed, and set.seed() repeats the draws.
+  copy <- test_rows
+  set.seed(9)
+  again <- mlp_importance(reg, test_rows, repeats = 3, metric = "mae")
+  expect_identical(test_rows, copy)
+  expect_identical(again, imp)
+})
+
+test_that("Garson's and Olden's measures match their formulas", {
+  set.seed(10)
+  fit <- mlp_train(as.matrix(train_rows[1:4]), train_rows$y, hidden = 3, output = "linear",
+                   activation = "tanh", scale = TRUE, optimizer = "lbfgs", epochs = 50)
+  w <- fit$wh
+  v <- fit$wout[, 1]
+  # Olden and Jackson (2002): sum over hidden units of the products.
+  olden <- mlp_importance(fit, method = "olden")
+  expect_equal(olden$importance[match(c("x1", "x2", "x3", "x4"), olden$variable)],
+               unname(drop(w %*% v)))
+  # Goh (1995): shares per hidden unit, summed, scaled to one.
+  products <- abs(w) * rep(abs(v), each = 4)
+  shares <- products / rep(colSums(products), each = 4)
+  garson <- mlp_importance(fit, method = "garson")
+  expect_equal(garson$importance[match(c("x1", "x2", "x3", "x4"), garson$variable)],
+               unname(rowSums(shares) / sum(shares)))
+  expect_equal(sum(garson$importance), 1)
+})
+
+test_that("a factor is shuffled as one variable, and x/y fits take y", {
+  set.seed(11)
+  d <- train_rows
+  d$g <- factor(sample(c("a", "b", "c"), nrow(d), replace = TRUE))
+  fit <- backprop(y ~ x1 + g, d)
+  imp <- mlp_importance(fit, d, repeats = 2)
+  expect_setequal(imp$variable, c("x1", "g"))
+  xy <- backprop(as.matrix(train_rows[1:4]), train_rows$y)
+  imp <- mlp_importance(xy, as.matrix(test_rows[1:4]), y = test_rows$y, repeats = 2)
+  expect_equal(imp$variable[1], "x1")
+  expect_snapshot(mlp_importance(xy, as.matrix(test_rows[1:4])), error = TRUE)
+})
+
+test_that("mlp_importance() refuses what it cannot measure", {
+  reg <- fit_regression()
+  expect_snapshot(error = TRUE, {
+    mlp_importance(reg)
+    mlp_importance(reg, test_rows, method = "shap")
+    mlp_importance(reg, test_rows, metric = "log_loss")
+    mlp_importance(reg, test_rows, repeats = 0)
+    mlp_importance(reg, test_rows[c("x1", "x2", "y")])
+    mlp_importance(list(), test_rows)
+  })
+  set.seed(12)
+  deep <- backprop(y ~ x1 + x2, train_rows, hidden = c(3, 3))
+  expect_snapshot(mlp_importance(deep, method = "garson"), error = TRUE)
+  expect_s3_class(mlp_importance(deep, test_rows, repeats = 2), "mlp_importance")
+})
+
+test_that("partial dependence recovers the known monotone effect", {
+  reg <- fit_regression()
+  pd <- mlp_partial(reg, train_rows, "x1", grid = 15)
+  expect_s3_class(pd, "mlp_partial")
+  expect_named(pd, c("value", "output", "yhat"))
+  expect_equal(nrow(pd), 15L)
+  expect_true(all(diff(pd$yhat) > 0))
+  # Against the true curve, shifted by the noise variables' mean effect (none).
+  truth <- 2 * tanh(pd$value) + 0.5 * pd$value
+  expect_lt(max(abs(pd$yhat - truth)), 0.3)
+  # A noise variable barely moves the prediction.
+  flat <- mlp_partial(reg, train_rows, "x3", grid = 10)
+  expect_lt(diff(range(flat$yhat)), 0.2 * diff(range(pd$yhat)))
+  # By hand: every row set to the value, predictions averaged.
+  d <- train_rows
+  d$x1 <- pd$value[4]
+  expect_equal(pd$yhat[4], mean(predict(reg, d)[, 1]))
+})
+
+test_that("a classifier's partial dependence gives one curve per class", {
+  cls <- fit_classifier()
+  pd <- mlp_partial(cls, train_rows, "x1", grid = c(-1.5, -0.5, 0.5, 1.5))
+  expect_equal(pd$value, rep(c(-1.5, -0.5, 0.5, 1.5), each = 2))
+  expect_equal(pd$output, rep(c("no", "yes"), 4))
+  yes <- pd$yhat[pd$output == "yes"]
+  expect_true(all(diff(yes) > 0))
+  expect_equal(pd$yhat[pd$output == "no"], 1 - yes)
+  d <- train_rows
+  d$g <- factor(ifelse(d$x1 > 0, "up", "down"))
+  set.seed(13)
+  fit <- backprop(y ~ g + x2, d)
+  pd <- mlp_partial(fit, d, "g")
+  expect_equal(as.character(pd$value), c("down", "up"))
+  expect_gt(pd$yhat[2], pd$yhat[1])
+  expect_snapshot(error = TRUE, {
+    mlp_partial(fit, d, "x9")
+    mlp_partial(fit, d)
+    mlp_partial(fit, d, "x2", grid = 1)
+  })
+})
+
+test_that("print and plot methods draw without error", {
+  reg <- fit_regression()
+  set.seed(14)
+  imp <- mlp_importance(reg, test_rows, repeats = 2)
+  expect_snapshot(print(mlp_importance(reg, method = "garson")))
+  path <- withr::local_tempfile(fileext = ".pdf")
+  grDevices::pdf(path)
+  expect_identical(plot(imp), imp)
+  cls <- fit_classifier()
+  by_output <- mlp_importance(cls, method = "olden")
+  expect_identical(plot(by_output), by_output)
+  pd <- mlp_partial(cls, train_rows, "x1", grid = 5)
+  expect_identical(plot(pd), pd)
+  grDevices::dev.off()
+  expect_gt(file.size(path), 1000)
+})
