@@ -1,0 +1,135 @@
+# The "backprop" engine of parsnip's mlp(): registered in parsnip's model
+# environment when parsnip loads (see .onLoad), so parsnip stays a
+# suggestion. parsnip -> backprop_parsnip() (argument mapping) -> backprop().
+
+#' The backprop engine for tidymodels' `mlp()`
+#'
+#' With \pkg{parsnip} installed, `parsnip::mlp() |> set_engine("backprop")`
+#' fits a network by [backprop()], in the modes `"classification"` and
+#' `"regression"`. The engine is registered when parsnip is loaded, whether
+#' before or after backprop.
+#'
+#' @section Arguments:
+#' parsnip's main arguments of `mlp()` become [backprop()]'s:
+#'
+#' | parsnip | backprop |
+#' |---|---|
+#' | `hidden_units` | `hidden` |
+#' | `penalty` | `weight_decay = penalty * (1 - mixture)` and `l1 = penalty * mixture` |
+#' | `dropout` | `dropout` |
+#' | `epochs` | `epochs` |
+#' | `activation` | `activation` |
+#' | `learn_rate` | `lr` |
+#'
+#' `mixture` (between 0, all weight decay, and 1, all L1; default 0) is an
+#' engine argument: `set_engine("backprop", mixture = 0.5)`, tunable with
+#' `tune()`. Any other [backprop()] argument is an engine argument too, as
+#' `set_engine("backprop", optimizer = "adam", batch_size = 64)`. An
+#' argument left out takes [backprop()]'s choice for the data's size
+#' ([backprop_defaults()]). On data small enough for the L-BFGS default,
+#' `learn_rate` is L-BFGS's first step, and `dropout` needs a first-order
+#' optimizer: `set_engine("backprop", optimizer = "adam")`.
+#'
+#' Predictions are of type `"numeric"` (regression, in the response's
+#' units), `"class"` and `"prob"`. Case weights (`case_weights` in
+#' workflows and tune) are observation weights. Factor predictors are
+#' dummy-coded by backprop itself, so a recipe needs no `step_dummy()`;
+#' inputs are standardized by [backprop()].
+#'
+#' @param x,y The predictors (a data frame) and the outcome, as parsnip
+#'   passes them.
+#' @param hidden_units,penalty,mixture,dropout,epochs,activation,learn_rate
+#'   parsnip's arguments, mapped as above (`NULL`: [backprop()]'s choice).
+#' @param weights Case weights, or `NULL`.
+#' @param ... Engine arguments: other arguments of [backprop()].
+#' @return `backprop_parsnip()`: the `mlp_fit` of [backprop()]. It is the
+#'   function parsnip calls; use `mlp()` rather than calling it.
+#' @examples
+#' if (requireNamespace("parsnip", quietly = TRUE)) {
+#'   spec <- parsnip::mlp(hidden_units = 5, penalty = 0.01) |>
+#'     parsnip::set_engine("backprop", threads = 1) |>
+#'     parsnip::set_mode("classification")
+#'   fit <- parsnip::fit(spec, Species ~ ., data = iris)
+#'   predict(fit, iris[c(1, 51, 101), ], type = "prob")
+#' }
+#' @name backprop-engine
+#' @aliases details_mlp_backprop
+NULL
+
+#' @rdname backprop-engine
+#' @export
+backprop_parsnip <- function(x, y, hidden_units = NULL, penalty = NULL, mixture = 0,
+                             dropout = NULL, epochs = NULL, activation = NULL,
+                             learn_rate = NULL, weights = NULL, ...) {
+  mixture <- check_number(mixture, "mixture", lower = 0, upper = 1, open = FALSE)
+  if (is.data.frame(y)) y <- if (ncol(y) == 1L) y[[1L]] else as.matrix(y)
+  backprop(x, y, weights = weights, hidden = hidden_units, epochs = epochs, lr = learn_rate,
+           activation = activation,
+           weight_decay = if (!is.null(penalty)) penalty * (1 - mixture),
+           l1 = if (is.null(penalty)) 0 else penalty * mixture,
+           dropout = dropout %||% 0, ...)
+}
+
+# Adds the engine to parsnip's model environment, once.
+register_parsnip_engine <- function() {
+  if (!requireNamespace("parsnip", quietly = TRUE)) return(invisible(FALSE))
+  if ("backprop" %in% parsnip::get_model_env()$mlp$engine) return(invisible(FALSE))
+  modes <- c("classification", "regression")
+  for (mode in modes) {
+    parsnip::set_model_engine("mlp", mode = mode, eng = "backprop")
+    parsnip::set_dependency("mlp", eng = "backprop", pkg = "backprop", mode = mode)
+  }
+  arguments <- list(
+    hidden_units = list(original = "hidden_units", func = list(pkg = "dials", fun = "hidden_units")),
+    penalty = list(original = "penalty", func = list(pkg = "dials", fun = "penalty")),
+    mixture = list(original = "mixture", func = list(pkg = "dials", fun = "mixture")),
+    dropout = list(original = "dropout", func = list(pkg = "dials", fun = "dropout")),
+    epochs = list(original = "epochs", func = list(pkg = "dials", fun = "epochs")),
+    activation = list(original = "activation",
+                      func = list(pkg = "dials", fun = "activation",
+                                  values = c("relu", "tanh", "sigmoid", "elu", "gelu", "silu"))),
+    learn_rate = list(original = "learn_rate",
+                      func = list(pkg = "dials", fun = "learn_rate", range = c(-4, -1)))
+  )
+  for (name in names(arguments)) {
+    parsnip::set_model_arg(model = "mlp", eng = "backprop", parsnip = name,
+                           original = arguments[[name]]$original,
+                           func = arguments[[name]]$func, has_submodel = FALSE)
+  }
+  for (mode in modes) {
+    parsnip::set_fit(model = "mlp", eng = "backprop", mode = mode, value = list(
+      interface = "data.frame",
+      protect = c("x", "y", "weights"),
+      func = c(pkg = "backprop", fun = "backprop_parsnip"),
+      defaults = list()
+    ))
+    parsnip::set_encoding(model = "mlp", eng = "backprop", mode = mode, options = list(
+      predictor_indicators = "none", compute_intercept = FALSE,
+      remove_intercept = FALSE, allow_sparse_x = FALSE
+    ))
+  }
+  predict_call <- function(type) {
+    list(object = quote(object$fit), newdata = quote(new_data), type = type)
+  }
+  parsnip::set_pred(model = "mlp", eng = "backprop", mode = "regression", type = "numeric",
+                    value = list(pre = NULL, post = parsnip_numeric, func = c(fun = "predict"),
+                                 args = predict_call("response")))
+  parsnip::set_pred(model = "mlp", eng = "backprop", mode = "classification", type = "class",
+                    value = list(pre = NULL, post = NULL, func = c(fun = "predict"),
+                                 args = predict_call("class")))
+  parsnip::set_pred(model = "mlp", eng = "backprop", mode = "classification", type = "prob",
+                    value = list(pre = NULL, post = parsnip_prob, func = c(fun = "predict"),
+                                 args = predict_call("prob")))
+  invisible(TRUE)
+}
+
+# One output: a vector, as parsnip's numeric predictions are; several: a
+# tibble named by the outcomes.
+parsnip_numeric <- function(results, object) {
+  if (ncol(results) == 1L) return(unname(results[, 1L]))
+  tibble::as_tibble(as.data.frame(results))
+}
+
+parsnip_prob <- function(results, object) {
+  tibble::as_tibble(as.data.frame(results))
+}

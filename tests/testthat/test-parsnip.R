@@ -1,0 +1,136 @@
+# The "backprop" engine of parsnip's mlp(), in workflows, rsample and tune.
+
+test_that("the engine is registered for both modes, with its dependency", {
+  need_packages("parsnip")
+  engines <- parsnip::show_engines("mlp")
+  expect_true(all(c("classification", "regression") %in% engines$mode[engines$engine == "backprop"]))
+  deps <- parsnip::get_dependency("mlp")
+  expect_true("backprop" %in% unlist(deps$pkg[deps$engine == "backprop"]))
+  # Registering again changes nothing.
+  expect_false(backprop:::register_parsnip_engine())
+})
+
+test_that("the engine registers whether parsnip loads before or after backprop", {
+  need_packages("parsnip", "callr")
+  for (order in list(c("backprop", "parsnip"), c("parsnip", "backprop"))) {
+    engines <- callr::r(function(order) {
+      for (pkg in order) loadNamespace(pkg)
+      parsnip::show_engines("mlp")$engine
+    }, args = list(order = order))
+    expect_true("backprop" %in% engines, label = paste(order, collapse = " then "))
+  }
+})
+
+test_that("a classification fit is backprop()'s fit with the mapped arguments", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 4, penalty = 0.02, epochs = 80) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  set.seed(1)
+  fit <- parsnip::fit(spec, Species ~ ., data = iris)
+  expect_s3_class(fit$fit, "mlp_fit")
+  set.seed(1)
+  direct <- backprop(iris[1:4], iris$Species, hidden = 4, weight_decay = 0.02, epochs = 80)
+  expect_equal(fit$fit$weights, direct$weights)
+  prob <- predict(fit, iris, type = "prob")
+  expect_named(prob, paste0(".pred_", levels(iris$Species)))
+  expect_equal(as.matrix(prob), predict(direct, iris, type = "prob"), ignore_attr = TRUE)
+  cls <- predict(fit, iris)
+  expect_named(cls, ".pred_class")
+  expect_identical(cls$.pred_class, unname(predict(direct, iris, type = "class")))
+  expect_gt(mean(cls$.pred_class == iris$Species), 0.9)
+})
+
+test_that("penalty and mixture become weight decay and L1, other engine arguments pass", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 3, penalty = 0.1, epochs = 30, learn_rate = 0.01,
+                       dropout = 0.1, activation = "relu") |>
+    parsnip::set_engine("backprop", mixture = 0.25, optimizer = "adam", batch_size = 8) |>
+    parsnip::set_mode("regression")
+  set.seed(2)
+  fit <- parsnip::fit(spec, mpg ~ wt + hp + qsec, data = mtcars)$fit
+  expect_equal(c(fit$weight_decay, fit$l1), c(0.075, 0.025))
+  expect_equal(c(fit$hidden, fit$epochs, fit$lr, fit$batch_size), c(3, 30, 0.01, 8))
+  expect_equal(fit$dropout, 0.1)
+  expect_equal(fit$activation, "relu")
+  expect_equal(fit$optimizer, "adam")
+  spec <- parsnip::mlp() |> parsnip::set_engine("backprop", mixture = 2) |> parsnip::set_mode("regression")
+  expect_error(parsnip::fit(spec, mpg ~ wt, data = mtcars), "`mixture` must be a finite number in \\[0, 1\\]")
+  spec <- parsnip::mlp() |> parsnip::set_engine("backprop", typo = 1) |> parsnip::set_mode("regression")
+  expect_error(parsnip::fit(spec, mpg ~ wt, data = mtcars), "backprop\\(\\) got `typo`")
+})
+
+test_that("regression predictions are numeric in the response's units, one per row", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 5) |> parsnip::set_engine("backprop") |> parsnip::set_mode("regression")
+  set.seed(3)
+  fit <- parsnip::fit_xy(spec, x = mtcars[c("wt", "hp")], y = mtcars$mpg)
+  pred <- predict(fit, mtcars[1:5, ])
+  expect_named(pred, ".pred")
+  set.seed(3)
+  direct <- backprop(mtcars[c("wt", "hp")], mtcars$mpg, hidden = 5)
+  expect_equal(pred$.pred, unname(predict(direct, mtcars[1:5, ])[, 1]))
+  expect_lt(sqrt(mean((predict(fit, mtcars)$.pred - mtcars$mpg)^2)), 3)
+})
+
+test_that("case weights of a workflow are observation weights", {
+  need_packages("parsnip", "workflows", "hardhat")
+  cars <- mtcars
+  cars$w <- hardhat::importance_weights(mtcars$cyl)
+  wf <- workflows::workflow() |>
+    workflows::add_formula(mpg ~ wt + hp) |>
+    workflows::add_model(parsnip::mlp() |> parsnip::set_engine("backprop") |> parsnip::set_mode("regression")) |>
+    workflows::add_case_weights(w)
+  set.seed(4)
+  fit <- parsnip::fit(wf, cars)
+  set.seed(4)
+  direct <- backprop(mtcars[c("wt", "hp")], mtcars$mpg, weights = mtcars$cyl)
+  expect_equal(predict(fit, cars)$.pred, unname(predict(direct, mtcars)[, 1]))
+  expect_equal(workflows::extract_fit_engine(fit)$prior_weights, mtcars$cyl)
+})
+
+test_that("a recipe workflow resamples and tunes hidden_units, penalty and epochs", {
+  need_packages("parsnip", "workflows", "recipes", "rsample", "tune", "yardstick", "dials")
+  model <- parsnip::mlp(hidden_units = tune::tune(), penalty = tune::tune(), epochs = tune::tune()) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  rec <- recipes::recipe(Species ~ ., data = iris) |> recipes::step_normalize(recipes::all_numeric_predictors())
+  wf <- workflows::workflow() |> workflows::add_recipe(rec) |> workflows::add_model(model)
+  set.seed(5)
+  folds <- rsample::vfold_cv(iris, v = 2, strata = Species)
+  grid <- expand.grid(hidden_units = c(2, 5), penalty = c(0.001, 0.1), epochs = c(10, 60))
+  tuned <- tune::tune_grid(wf, folds, grid = grid,
+                           metrics = yardstick::metric_set(yardstick::accuracy, yardstick::roc_auc))
+  metrics <- tune::collect_metrics(tuned)
+  expect_equal(nrow(metrics), nrow(grid) * 2)
+  expect_true(all(metrics$n == 2))
+  expect_gt(max(metrics$mean[metrics$.metric == "accuracy"]), 0.9)
+  expect_equal(nrow(tune::collect_notes(tuned)), 0)
+  best <- tune::select_best(tuned, metric = "accuracy")
+  final <- tune::finalize_workflow(wf, best) |> parsnip::fit(iris)
+  engine <- workflows::extract_fit_engine(final)
+  expect_equal(c(engine$hidden, engine$epochs, engine$weight_decay),
+               c(best$hidden_units, best$epochs, best$penalty))
+  # The tuning parameters' ranges come from dials, with the engine's activations.
+  params <- hardhat::extract_parameter_set_dials(model)
+  expect_setequal(params$id, c("hidden_units", "penalty", "epochs"))
+  set.seed(6)
+  resampled <- tune::fit_resamples(
+    parsnip::mlp() |> parsnip::set_engine("backprop") |> parsnip::set_mode("regression"),
+    mpg ~ ., rsample::vfold_cv(mtcars, v = 2)
+  )
+  rmse <- tune::collect_metrics(resampled)
+  expect_equal(sort(rmse$.metric), c("rmse", "rsq"))
+  expect_lt(rmse$mean[rmse$.metric == "rmse"], 5)
+})
+
+test_that("mixture and activation are tunable engine arguments", {
+  need_packages("parsnip", "dials", "hardhat")
+  model <- parsnip::mlp(activation = tune::tune()) |>
+    parsnip::set_engine("backprop", mixture = tune::tune()) |>
+    parsnip::set_mode("regression")
+  params <- hardhat::extract_parameter_set_dials(model)
+  expect_setequal(params$id, c("activation", "mixture"))
+  act <- params$object[[which(params$id == "activation")]]
+  expect_true(all(dials::value_seq(act, 10) %in% backprop:::hidden_activations))
+})
