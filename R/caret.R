@@ -1,0 +1,55 @@
+#' A caret model for backprop
+#'
+#' `caret::train(x, y, method = backprop_caret())` tunes and fits
+#' [backprop()] networks in caret: classification (with class
+#' probabilities) and regression, over a grid of `size` (hidden units) and
+#' `decay` (weight decay, on the mean loss). Other [backprop()] arguments
+#' pass through `train()`'s `...`, as `threads = 1`.
+#'
+#' The default grid of `tuneLength = len` takes `size` in 5, 10, 20, ...
+#' and `decay` in 0.1, 0.01, 0.001, ...; `search = "random"` draws `size`
+#' from 1 to 30 and `decay` log-uniformly from 1e-5 to 1.
+#'
+#' @return A list in caret's format for a custom model (`library`, `type`,
+#'   `parameters`, `grid`, `fit`, `predict`, `prob`, `sort`, `levels`).
+#' @examples
+#' if (requireNamespace("caret", quietly = TRUE)) {
+#'   set.seed(1)
+#'   tuned <- caret::train(
+#'     iris[, 1:4], iris$Species, method = backprop_caret(),
+#'     tuneGrid = expand.grid(size = c(3, 6), decay = c(0.01, 0.1)),
+#'     trControl = caret::trainControl(method = "cv", number = 2),
+#'     threads = 1
+#'   )
+#'   tuned$bestTune
+#' }
+#' @export
+backprop_caret <- function() {
+  list(
+    label = "Multilayer perceptron (backprop)",
+    library = "backprop",
+    type = c("Classification", "Regression"),
+    parameters = data.frame(parameter = c("size", "decay"), class = c("numeric", "numeric"),
+                            label = c("Hidden units", "Weight decay"), stringsAsFactors = FALSE),
+    grid = function(x, y, len = NULL, search = "grid") {
+      if (search == "grid") {
+        expand.grid(size = 5 * 2^(seq_len(len) - 1), decay = 10^-seq_len(len))
+      } else {
+        data.frame(size = sample.int(30, len, replace = TRUE), decay = 10^stats::runif(len, -5, 0))
+      }
+    },
+    fit = function(x, y, wts, param, lev, last, classProbs, ...) {
+      backprop(x, y, weights = wts, hidden = param$size, weight_decay = param$decay, ...)
+    },
+    predict = function(modelFit, newdata, submodels = NULL) {
+      if (is.null(modelFit$levels)) return(predict(modelFit, newdata)[, 1L])
+      as.character(predict(modelFit, newdata, type = "class"))
+    },
+    prob = function(modelFit, newdata, submodels = NULL) {
+      as.data.frame(predict(modelFit, newdata, type = "prob"))
+    },
+    sort = function(x) x[order(x$size, -x$decay), , drop = FALSE],
+    levels = function(x) x$levels,
+    tags = c("Neural Network", "L2 Regularization")
+  )
+}

@@ -1,0 +1,53 @@
+# caret::train() with backprop_caret().
+
+test_that("caret tunes size and decay of a classifier, with class probabilities", {
+  need_packages("caret")
+  set.seed(1)
+  grid <- expand.grid(size = c(2, 5), decay = c(0.001, 0.1))
+  tuned <- caret::train(
+    iris[, 1:4], iris$Species, method = backprop_caret(), tuneGrid = grid,
+    trControl = caret::trainControl(method = "cv", number = 2, classProbs = TRUE)
+  )
+  expect_equal(nrow(tuned$results), 4L)
+  expect_true(all(c("size", "decay", "Accuracy", "Kappa") %in% names(tuned$results)))
+  expect_gt(max(tuned$results$Accuracy), 0.9)
+  final <- tuned$finalModel
+  expect_s3_class(final, "mlp_fit")
+  expect_equal(c(final$hidden, final$weight_decay), c(tuned$bestTune$size, tuned$bestTune$decay))
+  prob <- predict(tuned, iris[c(1, 51, 101), 1:4], type = "prob")
+  expect_named(prob, levels(iris$Species))
+  expect_equal(rowSums(prob), c(1, 1, 1), ignore_attr = TRUE)
+  expect_equal(as.matrix(prob), predict(final, iris[c(1, 51, 101), 1:4], type = "prob"), ignore_attr = TRUE)
+  expect_identical(predict(tuned, iris[c(1, 51, 101), 1:4]), factor(c("setosa", "versicolor", "virginica"), levels(iris$Species)))
+})
+
+test_that("caret tunes a regression with the default grid and passes other arguments on", {
+  need_packages("caret")
+  set.seed(2)
+  tuned <- caret::train(
+    mtcars[, c("wt", "hp", "qsec")], mtcars$mpg, method = backprop_caret(), tuneLength = 2,
+    trControl = caret::trainControl(method = "cv", number = 2), epochs = 60
+  )
+  expect_equal(nrow(tuned$results), 4L)
+  expect_setequal(tuned$results$size, c(5, 10))
+  expect_setequal(tuned$results$decay, c(0.1, 0.01))
+  expect_equal(tuned$finalModel$epochs, 60)
+  pred <- predict(tuned, mtcars)
+  expect_type(pred, "double")
+  expect_equal(pred, unname(predict(tuned$finalModel, mtcars[, c("wt", "hp", "qsec")])[, 1]), ignore_attr = TRUE)
+  expect_lt(sqrt(mean((pred - mtcars$mpg)^2)), 3.5)
+  # Random search draws within its ranges.
+  set.seed(3)
+  random <- backprop_caret()$grid(NULL, NULL, len = 20, search = "random")
+  expect_true(all(random$size >= 1 & random$size <= 30 & random$decay > 1e-5 & random$decay < 1))
+})
+
+test_that("caret passes case weights", {
+  need_packages("caret")
+  set.seed(4)
+  tuned <- caret::train(
+    mtcars[, c("wt", "hp")], mtcars$mpg, method = backprop_caret(), weights = mtcars$cyl,
+    tuneGrid = data.frame(size = 3, decay = 0.01), trControl = caret::trainControl(method = "none")
+  )
+  expect_equal(tuned$finalModel$prior_weights, mtcars$cyl)
+})
