@@ -144,7 +144,9 @@ response_in <- function(fit, data) {
   if (!is.null(fit$coding$blueprint)) {
     names <- names(fit$coding$blueprint$ptypes$outcomes)
     if (!length(names) || !all(names %in% names(data))) return(NULL)
-    return(as.matrix(as.data.frame(data)[names]))
+    outcomes <- as.data.frame(data)[names]
+    if (!all(vapply(outcomes, is.numeric, logical(1)))) return(NULL)
+    return(as.matrix(outcomes))
   }
   terms <- fit$coding$terms
   if (is.null(fit$model) || is.null(terms)) return(NULL)

@@ -142,7 +142,7 @@ class_response_in <- function(fit, data) {
 # against `truth`, by `metric`.
 prediction_error <- function(fit, truth, metric) {
   if (!is.null(fit$levels)) {
-    truth <- if (is.logical(truth)) as.character(truth) else as.character(truth)
+    truth <- as.character(truth)
     if (anyNA(truth) || !all(truth %in% fit$levels)) {
       abort("The response in `data` (or `y`) must hold the classes of the fit (",
             paste0('"', fit$levels, '"', collapse = ", "), ") and no NA.")

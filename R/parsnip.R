@@ -79,22 +79,20 @@ register_parsnip_engine <- function() {
     parsnip::set_model_engine("mlp", mode = mode, eng = "backprop")
     parsnip::set_dependency("mlp", eng = "backprop", pkg = "backprop", mode = mode)
   }
+  # Tuning ranges from dials; the bridge takes parsnip's names as they are.
   arguments <- list(
-    hidden_units = list(original = "hidden_units", func = list(pkg = "dials", fun = "hidden_units")),
-    penalty = list(original = "penalty", func = list(pkg = "dials", fun = "penalty")),
-    mixture = list(original = "mixture", func = list(pkg = "dials", fun = "mixture")),
-    dropout = list(original = "dropout", func = list(pkg = "dials", fun = "dropout")),
-    epochs = list(original = "epochs", func = list(pkg = "dials", fun = "epochs")),
-    activation = list(original = "activation",
-                      func = list(pkg = "dials", fun = "activation",
-                                  values = c("relu", "tanh", "sigmoid", "elu", "gelu", "silu"))),
-    learn_rate = list(original = "learn_rate",
-                      func = list(pkg = "dials", fun = "learn_rate", range = c(-4, -1)))
+    hidden_units = list(pkg = "dials", fun = "hidden_units"),
+    penalty = list(pkg = "dials", fun = "penalty"),
+    mixture = list(pkg = "dials", fun = "mixture"),
+    dropout = list(pkg = "dials", fun = "dropout"),
+    epochs = list(pkg = "dials", fun = "epochs"),
+    activation = list(pkg = "dials", fun = "activation",
+                      values = c("relu", "tanh", "sigmoid", "elu", "gelu", "silu")),
+    learn_rate = list(pkg = "dials", fun = "learn_rate", range = c(-4, -1))
   )
   for (name in names(arguments)) {
-    parsnip::set_model_arg(model = "mlp", eng = "backprop", parsnip = name,
-                           original = arguments[[name]]$original,
-                           func = arguments[[name]]$func, has_submodel = FALSE)
+    parsnip::set_model_arg(model = "mlp", eng = "backprop", parsnip = name, original = name,
+                           func = arguments[[name]], has_submodel = FALSE)
   }
   for (mode in modes) {
     parsnip::set_fit(model = "mlp", eng = "backprop", mode = mode, value = list(

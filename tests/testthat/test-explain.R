@@ -179,3 +179,22 @@ test_that("print and plot methods draw without error", {
   grDevices::dev.off()
   expect_gt(file.size(path), 1000)
 })
+
+test_that("recipe fits are explained by their original variables", {
+  need_packages("recipes")
+  rec <- recipes::recipe(class ~ x1 + x2 + x3 + x4, data = train_rows) |>
+    recipes::step_normalize(recipes::all_numeric_predictors())
+  set.seed(15)
+  fit <- backprop(rec, data = train_rows)
+  set.seed(16)
+  imp <- mlp_importance(fit, test_rows, repeats = 3)
+  expect_equal(imp$variable[1], "x1")
+  expect_setequal(imp$variable, c("x1", "x2", "x3", "x4"))
+  pd <- mlp_partial(fit, train_rows, "x1", grid = 5)
+  expect_true(all(diff(pd$yhat[pd$output == "yes"]) > 0))
+  rec <- recipes::recipe(y ~ x1 + x2, data = train_rows)
+  set.seed(17)
+  reg <- backprop(rec, data = train_rows)
+  au <- augment(reg, data = test_rows)
+  expect_equal(au$.resid, test_rows$y - au$.fitted)
+})
