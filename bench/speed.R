@@ -41,9 +41,9 @@ large <- function(threads) {
   before <- status("VmRSS")
   flops <- 4 * n * d * h + 6 * n * h * o
   # Seconds per epoch: the difference between 3 and 1 epochs, best of 2 pairs.
-  run <- function(epochs, ...) {
+  run <- function(epochs, ..., on = threads) {
     system.time(mlp_train(X, Y, hidden = h, epochs = epochs, init = "xavier", lr = lr,
-                          threads = threads, verbose = FALSE, ...))[["elapsed"]]
+                          threads = on, verbose = FALSE, ...))[["elapsed"]]
   }
   # A learning rate for summed gradients over 60000 rows; the article's 0.1
   # would saturate every unit at once.
@@ -62,16 +62,29 @@ large <- function(threads) {
   # epochs 1, 2 and 3 of one fit (after the one-time row-major copy of X
   # that fits of more than one epoch make; the faster of the two epochs);
   # one epoch alone, as a fit of 1 epoch.
-  adam_epoch <- function(batch, precision = "double") {
+  adam_epoch <- function(batch, precision = "double", on = threads) {
     stamps <- numeric(3)
     mark <- function(epoch, loss, val_loss, weights) {
       stamps[[epoch]] <<- proc.time()[["elapsed"]]
       FALSE
     }
-    run(3, optimizer = "adam", batch_size = batch, precision = precision, callback = mark)
+    run(3, optimizer = "adam", batch_size = batch, precision = precision, callback = mark, on = on)
     min(diff(stamps))
   }
   adam <- adam_epoch(256)
+  # One thread against `threads`, W3 and W4 and the DGEMM itself, taken in
+  # alternation so that a slow spell of a shared machine hits both.
+  scaling <- NULL
+  if (threads > 1) {
+    pairs <- replicate(2, c(
+      w3_one = (run(3, on = 1) - run(1, on = 1)) / 2, w3 = (run(3) - run(1)) / 2,
+      w4_one = adam_epoch(256, on = 1), w4 = adam_epoch(256),
+      gemm_one = 1 / backprop:::gemm_rate_(2048, 1, 2), gemm = 1 / backprop:::gemm_rate_(2048, threads, 2)
+    ))
+    best <- apply(pairs, 1, min)
+    scaling <- c(w3 = best[["w3_one"]] / best[["w3"]], w4 = best[["w4_one"]] / best[["w4"]],
+                 gemm = best[["gemm_one"]] / best[["gemm"]])
+  }
   adam_alone <- min(vapply(1:2, function(i) run(1, optimizer = "adam", batch_size = 256), numeric(1)))
   # Batches of 32, 256 and 512 rows, in double and single precision (the
   # peer table below).
@@ -86,7 +99,7 @@ large <- function(threads) {
   f1 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = 1)
   set.seed(3)
   f2 <- mlp_train(X[1:5000, ], Y[1:5000, ], hidden = h, epochs = 2, lr = 1e-3, init = "xavier", threads = threads)
-  list(rate = rate, limit = flops / rate / 1e9, per_epoch = per_epoch, adam = adam,
+  list(rate = rate, limit = flops / rate / 1e9, per_epoch = per_epoch, adam = adam, scaling = scaling,
        adam_alone = adam_alone, minibatches = minibatches,
        single = single, single_peak = single_peak,
        x_bytes = 8 * n * d, act_bytes = 8 * n * (h + o), peak = peak, before = before,
@@ -106,18 +119,27 @@ cat(sprintf("precision = \"single\": %.3f s per epoch = %.2fx the (double) limit
 rule("W4: the same data, adam, batch 256, one epoch")
 cat(sprintf("mlp_train(): %.3f s per epoch = %.2fx W3's full-batch limit; a fit of one epoch %.3f s\n",
             res$adam, res$adam / res$limit, res$adam_alone))
+if (!is.null(res$scaling)) {
+  rule(sprintf("%d threads against 1 (best of 2 alternated runs)", threads))
+  cat(sprintf("W3 %.2fx, W4 %.2fx faster; the DGEMM itself (n = 2048) %.2fx\n",
+              res$scaling[["w3"]], res$scaling[["w4"]], res$scaling[["gemm"]]))
+}
 
 # --- The article's NumPy program at W3's size, when numpy is installed ------
 # R's LD_LIBRARY_PATH can make a python3 load another Python's libpython (and
 # so miss its packages); OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE slow a current
 # numpy here. All are unset for the python commands only.
-python <- function(...) {
+# Debian's python3 first: its numpy is the one on OpenBLAS that make bench
+# installs (a python3 earlier on PATH may lack numpy).
+python <- function(..., py = python3) {
   system2("env", c("-u", "LD_LIBRARY_PATH", "-u", "OPENBLAS_CORETYPE", "-u", "OPENBLAS_L2_SIZE",
-                   sprintf("OPENBLAS_NUM_THREADS=%d", threads), "python3", ...),
+                   sprintf("OPENBLAS_NUM_THREADS=%d", threads), py, ...),
           stdout = TRUE, stderr = FALSE)
 }
-has_numpy <- nzchar(Sys.which("python3")) &&
-  identical(suppressWarnings(python("-c", shQuote("import numpy; print('ok')"))), "ok")
+numpy_pythons <- Filter(function(py) nzchar(py) && identical(suppressWarnings(
+  python("-c", shQuote("import numpy; print('ok')"), py = py)), "ok"), c("/usr/bin/python3", Sys.which("python3")))
+has_numpy <- length(numpy_pythons) > 0
+python3 <- if (has_numpy) numpy_pythons[[1]] else "python3"
 if (has_numpy) {
   out <- python(file.path("bench", "numpy_program.py"))
   numpy_epoch <- as.numeric(out[length(out)])
@@ -161,7 +183,7 @@ p <- callr::r_bg(function() {
 })
 Sys.sleep(3)
 sent <- Sys.time()
-p$interrupt()
+invisible(p$interrupt())
 p$wait(10000)
 res <- p$get_result()
 cat(sprintf("status \"%s\"; returned %.0f ms after the interrupt\n", res$status,

@@ -8,6 +8,24 @@ test_that("the engine is registered for both modes, with its dependency", {
   expect_true("backprop" %in% unlist(deps$pkg[deps$engine == "backprop"]))
   # Registering again changes nothing.
   expect_false(backprop:::register_parsnip_engine())
+  # Parallel tuning workers are told to load backprop.
+  spec <- parsnip::mlp() |> parsnip::set_engine("backprop") |> parsnip::set_mode("regression")
+  expect_true("backprop" %in% parsnip::required_pkgs(spec))
+})
+
+test_that("tune_grid() runs on parallel workers", {
+  need_packages("parsnip", "tune", "rsample", "future")
+  future::plan(future::multisession, workers = 2)
+  withr::defer(future::plan(future::sequential))
+  model <- parsnip::mlp(hidden_units = tune::tune()) |>
+    parsnip::set_engine("backprop", threads = 1) |>
+    parsnip::set_mode("classification")
+  set.seed(1)
+  tuned <- tune::tune_grid(model, Species ~ ., rsample::vfold_cv(iris, v = 2),
+                           grid = data.frame(hidden_units = c(2, 4)))
+  expect_equal(nrow(tune::collect_notes(tuned)), 0)
+  accuracy <- tune::collect_metrics(tuned)
+  expect_true(all(accuracy$mean[accuracy$.metric == "accuracy"] > 0.9))
 })
 
 test_that("the engine registers whether parsnip loads before or after backprop", {
