@@ -7,7 +7,7 @@ use std::time::Instant;
 fn main() {
     let threads: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1);
     let b: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(256);
-    let (n, d, h, o) = (60000usize, 784usize, 128usize, 10usize);
+    let (n, d, h) = (60000usize, 784usize, 128usize);
     let steps = n.div_ceil(b);
     // The batch row-major (b x d stored as d x b), as the engine holds it.
     let xr: Vec<f64> = (0..b * d).map(|i| (i % 13) as f64 * 0.01).collect();

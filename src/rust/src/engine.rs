@@ -130,7 +130,7 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
             let x = Rows::all(data.x, n);
             forward(&self.net, params, x, &mut self.ws, rng, cfg.threads);
             sums[0] = backward(&self.net, params, x, data.y, data.w, cfg.loss, self.full_batch_scale, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm);
+            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm, cfg.threads);
             return Ran::epochs(1);
         };
         let batch = self.ws.capacity();
@@ -144,9 +144,7 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
             let rows = chunk.len();
             let x = match &mb.x_rows {
                 Some(x_rows) => {
-                    for (dst, &i) in mb.x.chunks_exact_mut(d).zip(chunk) {
-                        dst.copy_from_slice(&x_rows[i * d..(i + 1) * d]);
-                    }
+                    copy_rows(x_rows, d, chunk, &mut mb.x, cfg.threads);
                     Rows::by_row(&mb.x[..rows * d], rows, d)
                 }
                 None => {
@@ -161,7 +159,7 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
             });
             forward(&self.net, params, x, &mut self.ws, rng.as_deref_mut(), cfg.threads);
             sum += backward(&self.net, params, x, &mb.y, w, cfg.loss, 1.0 / rows as f64, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm);
+            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm, cfg.threads);
         }
         sums[0] = sum;
         Ran::epochs(1)
@@ -178,8 +176,9 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
 }
 
 /// One step of a first-order method: the loss's gradient clipped to
-/// `clip_norm`, the penalties on the `weights` ranges, then the update.
-pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], weights: &[Range<usize>], penalty: &Penalty, clip_norm: Option<f64>) {
+/// `clip_norm`, the penalties on the `weights` ranges, then the update (on
+/// up to `threads` threads).
+pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T], weights: &[Range<usize>], penalty: &Penalty, clip_norm: Option<f64>, threads: usize) {
     if let Some(max) = clip_norm {
         let norm = grads.iter().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt();
         if norm > max {
@@ -195,7 +194,7 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
     } else {
         penalty.add_gradient(weights, params, grads);
     }
-    stepper.step(params, grads);
+    stepper.step_on(params, grads, threads);
 }
 
 /// A row-major copy of a column-major `n x cols` matrix, in blocks of rows
@@ -246,6 +245,24 @@ fn gather_rows<T: Real>(src: &[T], n: usize, cols: usize, idx: &[usize], dst: &m
         crate::parallel::install(2, || rayon::join(|| gather(0, left), || gather(half, right)));
     } else {
         gather(0, dst);
+    }
+}
+
+/// Copies rows `idx` of the row-major `src` (`cols` per row) into `dst`,
+/// row after row; large batches in two halves at once.
+fn copy_rows<T: Real>(src: &[T], cols: usize, idx: &[usize], dst: &mut [T], threads: usize) {
+    let copy = |idx: &[usize], out: &mut [T]| {
+        for (out, &i) in out.chunks_exact_mut(cols).zip(idx) {
+            out.copy_from_slice(&src[i * cols..(i + 1) * cols]);
+        }
+    };
+    let dst = &mut dst[..idx.len() * cols];
+    if threads > 1 && idx.len() >= 2 && dst.len() >= 1 << 15 {
+        let half = idx.len() / 2;
+        let (left, right) = dst.split_at_mut(half * cols);
+        crate::parallel::install(2, || rayon::join(|| copy(&idx[..half], left), || copy(&idx[half..], right)));
+    } else {
+        copy(idx, dst);
     }
 }
 

@@ -84,36 +84,85 @@ impl<T: Real> Stepper<T> {
     }
 
     pub fn step(&mut self, params: &mut [T], grads: &[T]) {
+        self.step_on(params, grads, 1);
+    }
+
+    /// A step with `threads` > 1 updating a long parameter vector's two
+    /// halves at once: each element's update is the same either way.
+    pub fn step_on(&mut self, params: &mut [T], grads: &[T], threads: usize) {
+        let rule = self.rule();
+        let (m, v) = (&mut self.m[..], &mut self.v[..]);
+        if threads > 1 && params.len() >= PARALLEL_STEP {
+            let half = params.len() / 2;
+            let (p1, p2) = params.split_at_mut(half);
+            let (g1, g2) = grads.split_at(half);
+            let (m1, m2) = m.split_at_mut(half.min(m.len()));
+            let (v1, v2) = v.split_at_mut(half.min(v.len()));
+            crate::parallel::install(2, || rayon::join(|| rule.apply(p1, g1, m1, v1), || rule.apply(p2, g2, m2, v2)));
+        } else {
+            rule.apply(params, grads, m, v);
+        }
+    }
+
+    /// This step's rule and constants (for Adam, its bias corrections at the
+    /// step count this step advances to).
+    fn rule(&mut self) -> Rule<T> {
         let lr = T::of(self.lr);
         match self.kind {
-            Optimizer::Gd | Optimizer::Lm | Optimizer::Lbfgs => {
-                // Written as the article's `w + (-g) * lr` so it matches it bit for bit.
-                params.iter_mut().zip(grads).for_each(|(p, &g)| *p += -g * lr);
-            }
-            Optimizer::Sgd { momentum, nesterov } => {
-                let momentum = T::of(momentum);
-                for ((p, &g), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()) {
-                    *v = momentum * *v - lr * g;
-                    *p += if nesterov { momentum * *v - lr * g } else { *v };
-                }
-            }
+            Optimizer::Gd | Optimizer::Lm | Optimizer::Lbfgs => Rule::Plain { lr },
+            Optimizer::Sgd { momentum, nesterov } => Rule::Momentum { lr, momentum: T::of(momentum), nesterov },
             Optimizer::Adam { beta1, beta2, eps } | Optimizer::AdamW { beta1, beta2, eps } => {
                 self.t = self.t.saturating_add(1);
                 let c1 = 1.0 - beta1.powi(self.t);
                 let c2 = 1.0 - beta2.powi(self.t);
-                let step = T::of(self.lr * c2.sqrt() / c1);
-                let (b1, b2) = (T::of(beta1), T::of(beta2));
-                let (rest1, rest2) = (T::of(1.0 - beta1), T::of(1.0 - beta2));
-                let floor = T::of(eps * c2.sqrt());
-                for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(self.m.iter_mut()).zip(self.v.iter_mut()) {
+                Rule::Adam {
+                    step: T::of(self.lr * c2.sqrt() / c1),
+                    b1: T::of(beta1),
+                    b2: T::of(beta2),
+                    rest1: T::of(1.0 - beta1),
+                    rest2: T::of(1.0 - beta2),
+                    floor: T::of(eps * c2.sqrt()),
+                }
+            }
+            Optimizer::RmsProp { rho, eps } => Rule::RmsProp { lr, rho: T::of(rho), rest: T::of(1.0 - rho), eps: T::of(eps) },
+        }
+    }
+}
+
+/// Parameter vectors at least this long are updated by two threads.
+const PARALLEL_STEP: usize = 1 << 15;
+
+/// One step's update of each element, with its constants.
+#[derive(Clone, Copy)]
+enum Rule<T> {
+    Plain { lr: T },
+    Momentum { lr: T, momentum: T, nesterov: bool },
+    Adam { step: T, b1: T, b2: T, rest1: T, rest2: T, floor: T },
+    RmsProp { lr: T, rho: T, rest: T, eps: T },
+}
+
+impl<T: Real> Rule<T> {
+    /// Updates `params` from `grads`, with the rule's state `m` (momentum or
+    /// first moment) and `v` (second moment), each empty if unused.
+    fn apply(self, params: &mut [T], grads: &[T], m: &mut [T], v: &mut [T]) {
+        match self {
+            // Written as the article's `w + (-g) * lr` so it matches it bit for bit.
+            Rule::Plain { lr } => params.iter_mut().zip(grads).for_each(|(p, &g)| *p += -g * lr),
+            Rule::Momentum { lr, momentum, nesterov } => {
+                for ((p, &g), v) in params.iter_mut().zip(grads).zip(m.iter_mut()) {
+                    *v = momentum * *v - lr * g;
+                    *p += if nesterov { momentum * *v - lr * g } else { *v };
+                }
+            }
+            Rule::Adam { step, b1, b2, rest1, rest2, floor } => {
+                for (((p, &g), m), v) in params.iter_mut().zip(grads).zip(m.iter_mut()).zip(v.iter_mut()) {
                     *m = b1 * *m + rest1 * g;
                     *v = b2 * *v + rest2 * g * g;
                     *p = *p - step * *m / (v.sqrt() + floor);
                 }
             }
-            Optimizer::RmsProp { rho, eps } => {
-                let (rho, rest, eps) = (T::of(rho), T::of(1.0 - rho), T::of(eps));
-                for ((p, &g), v) in params.iter_mut().zip(grads).zip(self.v.iter_mut()) {
+            Rule::RmsProp { lr, rho, rest, eps } => {
+                for ((p, &g), v) in params.iter_mut().zip(grads).zip(v.iter_mut()) {
                     *v = rho * *v + rest * g * g;
                     *p = *p - lr * g / (v.sqrt() + eps);
                 }
@@ -162,6 +211,29 @@ mod tests {
         let mut w = [2.0];
         Stepper::<f64>::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 0.1, 1).decay_weights(&mut w, 0.5);
         assert_eq!(w[0], 2.0);
+    }
+
+    #[test]
+    fn two_threads_update_every_element_as_one_does() {
+        let n = PARALLEL_STEP + 7;
+        let rules = [
+            Optimizer::Gd,
+            Optimizer::Sgd { momentum: 0.9, nesterov: true },
+            Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 },
+            Optimizer::RmsProp { rho: 0.9, eps: 1e-8 },
+        ];
+        for kind in rules {
+            let start: Vec<f64> = (0..n).map(|i| ((i * 31) % 17) as f64 / 17.0 - 0.5).collect();
+            let (mut one, mut two) = (start.clone(), start.clone());
+            let (mut s1, mut s2) = (Stepper::<f64>::new(kind, 0.01, n), Stepper::<f64>::new(kind, 0.01, n));
+            for k in 0..3 {
+                let g: Vec<f64> = (0..n).map(|i| ((i * 7 + k) % 13) as f64 / 13.0 - 0.4).collect();
+                s1.step_on(&mut one, &g, 1);
+                s2.step_on(&mut two, &g, 2);
+            }
+            assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()), "{:?}", kind);
+            assert!(one != start);
+        }
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl<T: Real> Epochs<T> for SmallEngine {
                 stepper.set_lr_factor(factor);
                 sums[0] = self.net.epoch(cfg.loss, self.scale);
                 let (params, grads, weights) = self.net.state();
-                step(stepper, params, grads, weights, &cfg.penalty(), cfg.clip_norm);
+                step(stepper, params, grads, weights, &cfg.penalty(), cfg.clip_norm, 1);
             }
         }
         Ran::epochs(if self.stepper.is_some() { 1 } else { sums.len() })
