@@ -71,11 +71,12 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
   } else {
     out <- weight_importance(fit, method)
   }
+  measured <- attributes(out)[c("metric", "baseline")]
   # Olden's measure is signed: its size ranks the inputs.
   out <- out[order(-if (method == "olden") abs(out$importance) else out$importance), , drop = FALSE]
   rownames(out) <- NULL
   structure(out, class = c("mlp_importance", "data.frame"), method = method,
-            metric = attr(out, "metric"), baseline = attr(out, "baseline"))
+            metric = measured$metric, baseline = measured$baseline)
 }
 
 check_fit <- function(fit, arg) {
