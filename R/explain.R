@@ -111,6 +111,11 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
           else "a regression: use \"rmse\" or \"mae\".")
   }
   variables <- fit_variables(fit, data)
+  incomplete <- variables[vapply(variables, function(v) anyNA(if (is.data.frame(data)) data[[v]] else data[, v]), logical(1))]
+  if (length(incomplete)) {
+    abort("`data` has NA in ", paste0("`", incomplete, "`", collapse = ", "), ": shuffling would move ",
+          "them between rows; remove those rows first, as with stats::na.omit().")
+  }
   error_of <- prediction_error(fit, truth, metric)
   baseline <- error_of(data)
   n <- NROW(data)

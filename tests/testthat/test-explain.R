@@ -115,6 +115,7 @@ test_that("mlp_importance() refuses what it cannot measure", {
     mlp_importance(reg, test_rows, repeats = 0)
     mlp_importance(reg, test_rows[c("x1", "x2", "y")])
     mlp_importance(list(), test_rows)
+    mlp_importance(reg, replace(test_rows, "x2", list(c(NA, test_rows$x2[-1]))))
   })
   set.seed(12)
   deep <- backprop(y ~ x1 + x2, train_rows, hidden = c(3, 3))
