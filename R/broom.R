@@ -102,25 +102,21 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
     abort("`data` is needed: a fit of the x/y interface keeps no copy of its training data. ",
           "Give the training data as `data` or new rows as `newdata`.")
   }
+  type <- if (is.null(x$levels)) "response" else "prob"
   if (is.null(rows)) {
     # The model frame and its fitted values, row for row.
     out <- x$model
-    pred <- to_response(x, training_output(x), if (is.null(x$levels)) "response" else "prob")
-    truth <- if (is.null(x$levels)) training_targets(x)
+    pred <- to_response(x, training_output(x), type)
+    truth <- training_targets(x)
   } else {
-    if (!is.data.frame(rows) && !is.matrix(rows)) {
-      abort("`", arg, "` must be a data frame (or a matrix for a fit of the x/y interface), not ",
-            describe(rows), ".")
-    }
+    check_data_rows(rows, arg)
     out <- rows
     pred <- if (x$bias == "row" && NROW(rows) == x$n) {
-      to_response(x, x$output, if (is.null(x$levels)) "response" else "prob")
-    } else if (is.null(x$levels)) {
-      predict(x, newdata = rows)
+      to_response(x, x$output, type)
     } else {
-      predict(x, newdata = rows, type = "prob")
+      predict(x, newdata = rows, type = type)
     }
-    truth <- if (is.null(x$levels)) response_in(x, rows)
+    truth <- response_in(x, rows)
   }
   out <- tibble::as_tibble(as.data.frame(out, stringsAsFactors = FALSE), .name_repair = "minimal")
   if (!is.null(x$levels)) {
@@ -130,7 +126,7 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
   }
   names <- if (ncol(pred) == 1L) "" else paste0("_", colnames(pred) %||% seq_len(ncol(pred)))
   for (k in seq_len(ncol(pred))) out[[paste0(".fitted", names[k])]] <- unname(pred[, k])
-  if (!is.null(truth)) {
+  if (is.numeric(truth)) {
     truth <- as.matrix(truth)
     for (k in seq_len(ncol(pred))) out[[paste0(".resid", names[k])]] <- unname(truth[, k] - pred[, k])
   }
@@ -138,21 +134,37 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
 }
 
 # The response of a fit found in data (by the formula's left-hand side or
-# the recipe's outcome), or NULL when the data do not hold it.
+# the recipe's outcome), as the fit saw it (numeric, a matrix of several
+# outcomes, or a factor), or NULL when the data do not hold it.
 response_in <- function(fit, data) {
   if (!is.data.frame(data)) return(NULL)
   if (!is.null(fit$coding$blueprint)) {
     names <- names(fit$coding$blueprint$ptypes$outcomes)
     if (!length(names) || !all(names %in% names(data))) return(NULL)
     outcomes <- as.data.frame(data)[names]
-    if (!all(vapply(outcomes, is.numeric, logical(1)))) return(NULL)
-    return(as.matrix(outcomes))
+    return(if (length(names) == 1L) outcomes[[1L]] else as.matrix(outcomes))
   }
   terms <- fit$coding$terms
   if (is.null(fit$model) || is.null(terms)) return(NULL)
   lhs <- attr(terms, "variables")[[attr(terms, "response") + 1L]]
   if (!all(all.vars(lhs) %in% names(data))) return(NULL)
   y <- tryCatch(eval(lhs, data, environment(terms)), error = function(e) NULL)
-  if (is.null(y) || NROW(y) != nrow(data) || !is.numeric(y)) return(NULL)
+  if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
   y
+}
+
+# Rows for prediction: a data frame, or a matrix for a fit of the x/y
+# interface; `arg` names them in the error, `hint` adds to it.
+check_data_rows <- function(data, arg, hint = "") {
+  if (!is.data.frame(data) && !is.matrix(data)) {
+    abort("`", arg, "` must be a data frame (or a matrix for a fit of the x/y interface)", hint,
+          ", not ", describe(data), ".")
+  }
+}
+
+# Column `v` of a data frame or matrix, and the same with it replaced.
+data_column <- function(data, v) if (is.data.frame(data)) data[[v]] else data[, v]
+`data_column<-` <- function(data, v, value) {
+  if (is.data.frame(data)) data[[v]] <- value else data[, v] <- value
+  data
 }

@@ -90,11 +90,8 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
     abort("`data` is needed for permutation importance: rows with the response, ",
           "preferably held out from training.")
   }
-  if (!is.data.frame(data) && !is.matrix(data)) {
-    abort("`data` must be a data frame (or a matrix for a fit of the x/y interface), not ",
-          describe(data), ".")
-  }
-  truth <- if (is.null(y)) response_in(fit, data) %||% class_response_in(fit, data) else y
+  check_data_rows(data, "data")
+  truth <- y %||% response_in(fit, data)
   if (is.null(truth)) {
     abort("`y` is needed: `data` does not hold the response (a fit of the x/y interface ",
           "never finds it there).")
@@ -111,7 +108,7 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
           else "a regression: use \"rmse\" or \"mae\".")
   }
   variables <- fit_variables(fit, data)
-  incomplete <- variables[vapply(variables, function(v) anyNA(if (is.data.frame(data)) data[[v]] else data[, v]), logical(1))]
+  incomplete <- variables[vapply(variables, function(v) anyNA(data_column(data, v)), logical(1))]
   if (length(incomplete)) {
     abort("`data` has NA in ", paste0("`", incomplete, "`", collapse = ", "), ": shuffling would move ",
           "them between rows; remove those rows first, as with stats::na.omit().")
@@ -122,8 +119,7 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
   rises <- vapply(variables, function(v) {
     vapply(seq_len(repeats), function(r) {
       shuffled <- data
-      order <- sample.int(n)
-      if (is.data.frame(shuffled)) shuffled[[v]] <- shuffled[[v]][order] else shuffled[, v] <- shuffled[order, v]
+      data_column(shuffled, v) <- data_column(data, v)[sample.int(n)]
       error_of(shuffled) - baseline
     }, numeric(1))
   }, numeric(repeats))
@@ -132,16 +128,6 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
                     std_error = if (repeats > 1) apply(rises, 2, stats::sd) / sqrt(repeats) else NA_real_,
                     stringsAsFactors = FALSE)
   structure(out, metric = metric, baseline = baseline)
-}
-
-# A classifier's response in data: its class column, named by the formula
-# or the recipe, as a factor.
-class_response_in <- function(fit, data) {
-  if (is.null(fit$levels) || !is.data.frame(data)) return(NULL)
-  name <- if (!is.null(fit$coding$blueprint)) names(fit$coding$blueprint$ptypes$outcomes)
-          else if (!is.null(fit$model)) all.vars(attr(fit$coding$terms, "variables")[[2L]])
-  if (length(name) != 1L || !name %in% names(data)) return(NULL)
-  data[[name]]
 }
 
 # function(rows) -> the error of the network's predictions of `rows`
@@ -292,10 +278,11 @@ plot.mlp_importance <- function(x, ...) {
 #' @export
 mlp_partial <- function(fit, data, variable, grid = 20) {
   check_fit(fit, "fit")
-  if (missing(data) || (!is.data.frame(data) && !is.matrix(data))) {
+  if (missing(data)) {
     abort("`data` must be a data frame (or a matrix for a fit of the x/y interface), usually ",
           "the training data.")
   }
+  check_data_rows(data, "data", ", usually the training data")
   variables <- fit_variables(fit, data)
   if (missing(variable) || length(variable) != 1L || is.na(variable) ||
       !(variable %in% variables)) {
@@ -303,14 +290,13 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
           paste0("`", utils::head(variables, 10), "`", collapse = ", "),
           if (length(variables) > 10) ", ...", ".")
   }
-  column <- if (is.data.frame(data)) data[[variable]] else data[, variable]
+  column <- data_column(data, variable)
   values <- partial_grid(column, grid)
   output_names <- fit$levels %||% network_labels(fit)$outputs
   type <- if (is.null(fit$levels)) "response" else "prob"
   means <- lapply(seq_along(values), function(i) {
     changed <- data
-    if (is.data.frame(changed)) changed[[variable]] <- rep(values[i], nrow(changed))
-    else changed[, variable] <- values[i]
+    data_column(changed, variable) <- rep(values[i], NROW(changed))
     colMeans(predict(fit, newdata = changed, type = type), na.rm = TRUE)
   })
   out <- data.frame(value = rep(values, each = length(output_names)),

@@ -31,11 +31,7 @@ closure <- unique(c(wanted, unlist(tools::package_dependencies(
   wanted, db = db, recursive = TRUE, which = fields))))
 closure <- setdiff(closure, c("R", rownames(installed.packages(priority = "base"))))
 
-installed_version <- function(pkg) {
-  path <- find.package(pkg, quiet = TRUE)
-  if (length(path) == 0L) return(NULL)
-  package_version(read.dcf(file.path(path[1L], "DESCRIPTION"), "Version")[1L])
-}
+installed_version <- function(pkg) tryCatch(utils::packageVersion(pkg), error = function(e) NULL)
 
 # The smallest version of each package that the closure's CRAN releases ask for.
 minimum <- list()

@@ -51,7 +51,7 @@ fn main() {
             let c2 = Instant::now();
             backward(&net, &p, xr, &yb, None, Loss::Sse, 1.0 / rows as f64, &mut ws, threads);
             let c3 = Instant::now();
-            stepper.step_on(&mut p, &ws.grads, threads);
+            stepper.step(&mut p, &ws.grads, threads);
             let c4 = Instant::now();
             for (k, (a, b)) in [(c, c1), (c1, c2), (c2, c3), (c3, c4)].into_iter().enumerate() {
                 t[k] += b.duration_since(a).as_secs_f64();

@@ -194,7 +194,7 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
     } else {
         penalty.add_gradient(weights, params, grads);
     }
-    stepper.step_on(params, grads, threads);
+    stepper.step(params, grads, threads);
 }
 
 /// A row-major copy of a column-major `n x cols` matrix, in blocks of rows
@@ -238,14 +238,9 @@ fn gather_rows<T: Real>(src: &[T], n: usize, cols: usize, idx: &[usize], dst: &m
             out.iter_mut().zip(idx).for_each(|(o, &i)| *o = col[i]);
         }
     };
-    let dst = &mut dst[..rows * cols];
-    if threads > 1 && cols >= 2 && rows * cols >= 1 << 15 {
-        let half = cols / 2;
-        let (left, right) = dst.split_at_mut(half * rows);
-        crate::parallel::install(2, || rayon::join(|| gather(0, left), || gather(half, right)));
-    } else {
-        gather(0, dst);
-    }
+    let half = cols / 2;
+    let (left, right) = dst[..rows * cols].split_at_mut(half * rows);
+    crate::parallel::in_halves(threads > 1 && cols >= 2 && rows * cols >= 1 << 15, || gather(0, left), || gather(half, right));
 }
 
 /// Copies rows `idx` of the row-major `src` (`cols` per row) into `dst`,
@@ -256,14 +251,9 @@ fn copy_rows<T: Real>(src: &[T], cols: usize, idx: &[usize], dst: &mut [T], thre
             out.copy_from_slice(&src[i * cols..(i + 1) * cols]);
         }
     };
-    let dst = &mut dst[..idx.len() * cols];
-    if threads > 1 && idx.len() >= 2 && dst.len() >= 1 << 15 {
-        let half = idx.len() / 2;
-        let (left, right) = dst.split_at_mut(half * cols);
-        crate::parallel::install(2, || rayon::join(|| copy(&idx[..half], left), || copy(&idx[half..], right)));
-    } else {
-        copy(idx, dst);
-    }
+    let half = idx.len() / 2;
+    let (left, right) = dst[..idx.len() * cols].split_at_mut(half * cols);
+    crate::parallel::in_halves(threads > 1 && idx.len() * cols >= 1 << 15, || copy(&idx[..half], left), || copy(&idx[half..], right));
 }
 
 /// A second-order method: one iteration per epoch, full batch, in f64.

@@ -83,25 +83,19 @@ impl<T: Real> Stepper<T> {
         }
     }
 
-    pub fn step(&mut self, params: &mut [T], grads: &[T]) {
-        self.step_on(params, grads, 1);
-    }
-
-    /// A step with `threads` > 1 updating a long parameter vector's two
-    /// halves at once: each element's update is the same either way.
-    pub fn step_on(&mut self, params: &mut [T], grads: &[T], threads: usize) {
+    /// One update of `params` from `grads`; with `threads` > 1 a long
+    /// parameter vector's two halves are updated at once (each element's
+    /// update is the same either way).
+    pub fn step(&mut self, params: &mut [T], grads: &[T], threads: usize) {
         let rule = self.rule();
-        let (m, v) = (&mut self.m[..], &mut self.v[..]);
-        if threads > 1 && params.len() >= PARALLEL_STEP {
-            let half = params.len() / 2;
-            let (p1, p2) = params.split_at_mut(half);
-            let (g1, g2) = grads.split_at(half);
-            let (m1, m2) = m.split_at_mut(half.min(m.len()));
-            let (v1, v2) = v.split_at_mut(half.min(v.len()));
-            crate::parallel::install(2, || rayon::join(|| rule.apply(p1, g1, m1, v1), || rule.apply(p2, g2, m2, v2)));
-        } else {
-            rule.apply(params, grads, m, v);
-        }
+        let (len, half) = (params.len(), params.len() / 2);
+        let (p1, p2) = params.split_at_mut(half);
+        let (g1, g2) = grads.split_at(half);
+        // The state vectors are empty for rules without them.
+        let (m_at, v_at) = (half.min(self.m.len()), half.min(self.v.len()));
+        let (m1, m2) = self.m.split_at_mut(m_at);
+        let (v1, v2) = self.v.split_at_mut(v_at);
+        crate::parallel::in_halves(threads > 1 && len >= PARALLEL_STEP, || rule.apply(p1, g1, m1, v1), || rule.apply(p2, g2, m2, v2));
     }
 
     /// This step's rule and constants (for Adam, its bias corrections at the
@@ -182,7 +176,7 @@ mod tests {
         let mut s = Stepper::<f64>::new(kind, lr, 3);
         for _ in 0..steps {
             let g: Vec<f64> = p.iter().zip(&target).map(|(p, t)| p - t).collect();
-            s.step(&mut p, &g);
+            s.step(&mut p, &g, 1);
         }
         p.iter().zip(&target).map(|(p, t)| (p - t).abs()).fold(0.0, f64::max)
     }
@@ -228,8 +222,8 @@ mod tests {
             let (mut s1, mut s2) = (Stepper::<f64>::new(kind, 0.01, n), Stepper::<f64>::new(kind, 0.01, n));
             for k in 0..3 {
                 let g: Vec<f64> = (0..n).map(|i| ((i * 7 + k) % 13) as f64 / 13.0 - 0.4).collect();
-                s1.step_on(&mut one, &g, 1);
-                s2.step_on(&mut two, &g, 2);
+                s1.step(&mut one, &g, 1);
+                s2.step(&mut two, &g, 2);
             }
             assert!(one.iter().zip(&two).all(|(a, b)| a.to_bits() == b.to_bits()), "{:?}", kind);
             assert!(one != start);
@@ -240,7 +234,7 @@ mod tests {
     fn adam_first_step_has_the_size_of_lr() {
         let mut p = [0.0];
         let mut s = Stepper::<f64>::new(Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }, 0.01, 1);
-        s.step(&mut p, &[123.0]);
+        s.step(&mut p, &[123.0], 1);
         assert!((p[0] + 0.01).abs() < 1e-9);
     }
 }

@@ -29,6 +29,16 @@ pub fn install<R: Send>(threads: usize, op: impl FnOnce() -> R + Send) -> R {
     }
 }
 
+/// Runs `left` and `right` on two workers when `parallel`, else one after
+/// the other: for work split in two halves that do not depend on each other.
+pub fn in_halves<A: Send, B: Send>(parallel: bool, left: impl FnOnce() -> A + Send, right: impl FnOnce() -> B + Send) -> (A, B) {
+    if parallel {
+        install(2, || rayon::join(left, right))
+    } else {
+        (left(), right())
+    }
+}
+
 /// Calls `f(part)` for every part in `0..parts`, spread over `threads`
 /// workers. `rayon::join` keeps its jobs on the stack, so, unlike spawning
 /// into a scope, this allocates nothing: it runs inside the epoch loop.

@@ -93,17 +93,12 @@ fn bias_gradient<T: Real>(gb: &mut [T], delta: &[T], rows: usize, cols: usize, l
     match layout {
         BiasLayout::Column => {
             let column_sum = |j: usize| delta[j * rows..(j + 1) * rows].iter().copied().sum::<T>();
-            if threads > 1 && rows * cols >= PARALLEL_MIN && cols >= 2 {
-                let (left, right) = gb[..cols].split_at_mut(cols / 2);
-                crate::parallel::install(2, || {
-                    rayon::join(
-                        || left.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j)),
-                        || right.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(cols / 2 + j)),
-                    )
-                });
-            } else {
-                gb[..cols].iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j));
-            }
+            let (left, right) = gb[..cols].split_at_mut(cols / 2);
+            crate::parallel::in_halves(
+                threads > 1 && rows * cols >= PARALLEL_MIN && cols >= 2,
+                || left.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(j)),
+                || right.iter_mut().enumerate().for_each(|(j, g)| *g = column_sum(cols / 2 + j)),
+            );
         }
         BiasLayout::Row => {
             let (first, rest) = gb.split_at_mut(rows);
