@@ -164,8 +164,12 @@
 #'   leave the learning rate and the penalties' strength as they are. For the
 #'   formula method, a column of `data` or an expression evaluated in it, as
 #'   in [stats::lm()].
-#' @param threads Threads for the matrix products: default
-#'   `getOption("backprop.threads")`, else all cores.
+#' @param threads Threads for training: default
+#'   `getOption("backprop.threads")`, else all cores. A batch of at least 256
+#'   rows is split into shards of at least 128 rows, passed forward and
+#'   backward at once, and large matrix products into bands; how depends on
+#'   the batch alone, so every thread count gives the same result. Between
+#'   the steps of a fit the threads wait awake for a moment, then sleep.
 #' @param precision `"double"` (the default) or `"single"`: train in 32-bit
 #'   floating point, whose matrix products run about twice as fast, for
 #'   `"gd"`, `"sgd"` and `"adam"`. The inputs are copied once into single

@@ -94,6 +94,34 @@ test_that("minibatch training is reproducible with set.seed()", {
   expect_equal(run(5)$batch_size, 16)
 })
 
+test_that("one and two threads train the same bits, also in a forked process", {
+  # Batches of 512 rows go to four shards; dropout draws a stream per shard.
+  set.seed(11)
+  x <- matrix(rnorm(1500 * 6), ncol = 6)
+  y <- sin(x[, 1]) + x[, 2] * x[, 3]
+  run <- function(threads, batch_size = 512, ...) {
+    set.seed(12)
+    mlp_train(x, y, hidden = 16, activation = "tanh", output = "linear", loss = "mse",
+              optimizer = "adam", lr = 0.01, batch_size = batch_size, epochs = 4,
+              threads = threads, ...)
+  }
+  for (dropout in c(0, 0.2)) {
+    one <- run(1, dropout = dropout)
+    two <- run(2, dropout = dropout)
+    expect_identical(two$weights, one$weights)
+    expect_identical(two$loss, one$loss)
+  }
+  full <- run(2, batch_size = 1500)
+  expect_identical(full$weights, run(1, batch_size = 1500)$weights)
+  expect_lt(tail(full$loss, 1), full$loss[1])
+  # A child forked after the threads started trains as the parent does (its
+  # copy of the threads' bookkeeping has no threads behind it).
+  skip_on_os("windows")
+  forked <- parallel::mclapply(1:2, function(i) run(2)$weights, mc.cores = 2)
+  expect_identical(forked[[1]], one_thread <- run(1)$weights)
+  expect_identical(forked[[2]], one_thread)
+})
+
 test_that("validation keeps per-epoch losses and restores the best epoch", {
   set.seed(6)
   x <- matrix(rnorm(200), 100)

@@ -3,7 +3,7 @@
 //! minibatches), the small-network fast path ([`crate::small`]), and the
 //! second-order methods. [`crate::train::train`]'s one loop drives them.
 
-use crate::architecture::Architecture;
+use crate::architecture::{Architecture, BiasLayout};
 use crate::layers::{backward, forward, Network, Rows, Workspace};
 use crate::optimizer::{Optimizer, Stepper};
 use crate::penalty::Penalty;
@@ -61,21 +61,52 @@ pub trait Epochs<T> {
 /// minibatches' shuffle drawn from the same seed.
 const DROPOUT_STREAM: u64 = 0x9E37_79B9_7F4A_7C15;
 
+/// A batch is split into shards of at least this many rows, each passed
+/// forward and backward by one worker (see [`Shard`]).
+const SHARD_ROWS: usize = 128;
+
+/// The most shards of a batch: as many workers as are likely to share one.
+const MAX_SHARDS: usize = 8;
+
 /// The first-order passes over the network's layers, on full batches or on
 /// shuffled minibatches.
 pub struct Passes<'a, T> {
     net: Network,
     data: Dataset<'a, T>,
     cfg: TrainConfig,
-    ws: Workspace<T>,
+    /// The batch's shards; their count depends on the batch size alone, so
+    /// that the thread count does not change the result.
+    shards: Vec<Shard<T>>,
+    /// Rows of the largest batch.
+    batch: usize,
     stepper: Stepper<T>,
     weights: Vec<Range<usize>>,
     /// Gradients are sums over rows for the article's rule, means otherwise.
     full_batch_scale: f64,
-    /// Draws dropout's masks.
-    drop_rng: SmallRng,
-    /// For minibatches: the rows' order, its generator and the gathered batch.
+    /// For minibatches: the rows' order, its generator and the inputs' copy.
     minibatch: Option<Minibatch<T>>,
+}
+
+/// A share of every batch, with buffers of its own: one worker passes its
+/// rows forward and backward into its workspace while the others pass
+/// theirs, with no hand-off between the layers; the shards' gradients are
+/// then summed in shard order. This keeps two workers busy through a whole
+/// step, where a 256-row batch's products are too small to split well.
+struct Shard<T> {
+    ws: Workspace<T>,
+    /// The shard's rows of the batch: inputs (row-major when copied from the
+    /// inputs' row-major copy, else column-major), targets and weights
+    /// (column-major). A full batch split into shards reads its inputs in
+    /// place and keeps its targets and weights, copied once.
+    x: Vec<T>,
+    y: Vec<T>,
+    w: Vec<T>,
+    /// Draws this shard's dropout masks.
+    drop_rng: SmallRng,
+    /// Rows of the batch's passes (0: the batch is too short to reach it).
+    rows: usize,
+    /// The rows' unscaled loss sum.
+    loss: f64,
 }
 
 struct Minibatch<T> {
@@ -86,80 +117,170 @@ struct Minibatch<T> {
     /// from R's column-major matrix reads one scattered element per column
     /// (the copy costs about as much as one epoch's gathering).
     x_rows: Option<Vec<T>>,
-    /// The batch: inputs row-major with `x_rows`, else column-major; targets
-    /// and weights column-major.
-    x: Vec<T>,
-    y: Vec<T>,
-    w: Vec<T>,
+}
+
+/// The shards of a batch of `batch` rows.
+fn shard_count(arch: &Architecture, batch: usize) -> usize {
+    // Row biases (the article's R program) need every row in one pass.
+    if arch.bias_layout() == BiasLayout::Row {
+        1
+    } else {
+        (batch / SHARD_ROWS).clamp(1, MAX_SHARDS)
+    }
+}
+
+/// Shard `s` of `shards`' rows of a batch of `rows`: the first `rows %
+/// shards` shards take one row more than the others, so that a batch
+/// shorter than `shards` leaves only the last ones empty.
+fn shard_range(rows: usize, shards: usize, s: usize) -> Range<usize> {
+    let (share, extra) = (rows / shards, rows % shards);
+    let start = |s: usize| s * share + s.min(extra);
+    start(s)..start(s + 1)
 }
 
 impl<'a, T: Real> Passes<'a, T> {
     pub fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<'a, T>, batch: usize) -> Passes<'a, T> {
+        Passes::with_shards(arch, cfg, data, batch, shard_count(arch, batch))
+    }
+
+    fn with_shards(arch: &Architecture, cfg: &TrainConfig, data: Dataset<'a, T>, batch: usize, count: usize) -> Passes<'a, T> {
         let n = data.rows;
         let net = Network::with_dropout(arch, &cfg.dropout);
-        let minibatch = (batch < n).then(|| Minibatch {
+        let (d, o) = (arch.inputs(), arch.outputs());
+        let full_batch = batch >= n;
+        let capacity = batch.div_ceil(count);
+        let shards = (0..count)
+            .map(|s| {
+                let (x, y, w) = if !full_batch {
+                    (vec![T::ZERO; capacity * d], vec![T::ZERO; capacity * o], vec![T::ZERO; if data.w.is_some() { capacity } else { 0 }])
+                } else if count > 1 {
+                    let rows: Vec<usize> = shard_range(n, count, s).collect();
+                    let (mut y, mut w) = (vec![T::ZERO; rows.len() * o], vec![T::ZERO; if data.w.is_some() { rows.len() } else { 0 }]);
+                    gather_rows(data.y, n, o, &rows, &mut y, 1);
+                    if let Some(dw) = data.w {
+                        gather_rows(dw, n, 1, &rows, &mut w, 1);
+                    }
+                    (Vec::new(), y, w)
+                } else {
+                    (Vec::new(), Vec::new(), Vec::new())
+                };
+                let drop_rng = SmallRng::seed_from_u64(cfg.seed ^ DROPOUT_STREAM ^ (s as u64).wrapping_mul(DROPOUT_STREAM.rotate_left(17)));
+                Shard { ws: Workspace::new(&net, capacity), x, y, w, drop_rng, rows: 0, loss: 0.0 }
+            })
+            .collect();
+        let minibatch = (!full_batch).then(|| Minibatch {
             order: (0..n).collect(),
             rng: SmallRng::seed_from_u64(cfg.seed),
-            x_rows: if cfg.epochs > 1 { row_major_copy(data.x, n, arch.inputs(), cfg.threads) } else { None },
-            x: vec![T::ZERO; batch * arch.inputs()],
-            y: vec![T::ZERO; batch * arch.outputs()],
-            w: vec![T::ZERO; if data.w.is_some() { batch } else { 0 }],
+            x_rows: if cfg.epochs > 1 { row_major_copy(data.x, n, d, cfg.threads) } else { None },
         });
         Passes {
-            ws: Workspace::new(&net, batch),
+            shards,
+            batch,
             net,
             data,
             cfg: cfg.clone(),
             stepper: Stepper::new(cfg.optimizer, cfg.lr, arch.n_params()),
             weights: arch.weight_ranges(),
             full_batch_scale: cfg.full_batch_scale(n),
-            drop_rng: SmallRng::seed_from_u64(cfg.seed ^ DROPOUT_STREAM),
             minibatch,
         }
     }
+
+    /// Passes the rows `order[batch]` of a minibatch, or every row in order
+    /// (None), forward and backward, the shards on up to `threads` workers,
+    /// and leaves the gradient in the first shard's workspace; returns the
+    /// loss sum.
+    fn passes(&mut self, params: &[T], batch: Option<Range<usize>>) -> f64 {
+        let Passes { net, data, cfg, shards, minibatch, full_batch_scale, .. } = self;
+        let (net, data, cfg) = (&*net, *data, &*cfg);
+        let (n, d, o) = (data.rows, net.arch().inputs(), net.arch().outputs());
+        let chunk = batch.map(|r| &minibatch.as_ref().expect("a minibatch has an order").order[r]);
+        let (rows, scale) = match chunk {
+            Some(chunk) => (chunk.len(), 1.0 / chunk.len() as f64),
+            None => (n, *full_batch_scale),
+        };
+        let count = shards.len();
+        let x_rows = minibatch.as_ref().and_then(|mb| mb.x_rows.as_deref());
+        // Workers left over when there are fewer shards than threads help
+        // within the shards' products.
+        let inner = (cfg.threads / count).max(1);
+        let pass = |s: usize, shard: &mut Shard<T>| {
+            let range = shard_range(rows, count, s);
+            shard.rows = range.len();
+            if shard.rows == 0 {
+                return;
+            }
+            let r = shard.rows;
+            let (x, y, w) = match chunk {
+                Some(chunk) => {
+                    let idx = &chunk[range];
+                    let x = match x_rows {
+                        Some(x_rows) => {
+                            copy_rows(x_rows, d, idx, &mut shard.x, inner);
+                            Rows::by_row(&shard.x[..r * d], r, d)
+                        }
+                        None => {
+                            gather_rows(data.x, n, d, idx, &mut shard.x, inner);
+                            Rows::all(&shard.x[..r * d], r)
+                        }
+                    };
+                    gather_rows(data.y, n, o, idx, &mut shard.y, 1);
+                    if let Some(w) = data.w {
+                        gather_rows(w, n, 1, idx, &mut shard.w, 1);
+                    }
+                    (x, &shard.y[..r * o], data.w.map(|_| &shard.w[..r]))
+                }
+                None if count == 1 => (Rows::all(data.x, n), data.y, data.w),
+                None => (Rows::of(data.x, n, range.start, r), &shard.y[..], data.w.map(|_| &shard.w[..])),
+            };
+            let rng = net.has_dropout().then_some(&mut shard.drop_rng);
+            forward(net, params, x, &mut shard.ws, rng, inner);
+            shard.loss = backward(net, params, x, y, w, cfg.loss, scale, &mut shard.ws, inner);
+        };
+        crate::parallel::for_each_mut(cfg.threads, shards, &pass);
+        sum_gradients(shards, cfg.threads);
+        shards.iter().filter(|s| s.rows > 0).map(|s| s.loss).sum()
+    }
+}
+
+/// Adds the other shards' gradients to the first shard's, in shard order
+/// (the same sums for any thread count), the two halves of the parameter
+/// vector at once when it is long.
+fn sum_gradients<T: Real>(shards: &mut [Shard<T>], threads: usize) {
+    let Some((first, rest)) = shards.split_first_mut() else { return };
+    let rest: &[Shard<T>] = rest;
+    let add = |lo: usize, g: &mut [T]| {
+        // Shards with rows come first (see shard_range).
+        for shard in rest.iter().take_while(|s| s.rows > 0) {
+            crate::simd::widest(#[inline(always)] || g.iter_mut().zip(&shard.ws.grads[lo..]).for_each(|(a, &b)| *a += b));
+        }
+    };
+    let grads = &mut first.ws.grads;
+    let half = grads.len() / 2;
+    let (left, right) = grads.split_at_mut(half);
+    // As for the optimizer's step, only long vectors pay for a second thread.
+    crate::parallel::in_halves(threads > 1 && !rest.is_empty() && half >= 1 << 14, || add(0, left), || add(half, right));
 }
 
 impl<T: Real> Epochs<T> for Passes<'_, T> {
     fn run(&mut self, params: &mut [T], first: usize, sums: &mut [f64], callback: &mut dyn FnMut(&Progress) -> Control) -> Ran {
-        let (n, cfg, data) = (self.data.rows, &self.cfg, self.data);
-        let (d, o) = (self.net.arch().inputs(), self.net.arch().outputs());
-        let mut rng = self.net.has_dropout().then_some(&mut self.drop_rng);
-        let penalty = cfg.penalty();
-        self.stepper.set_lr_factor(cfg.schedule.factor(first, cfg.epochs));
+        let (penalty, clip_norm, threads, epochs) = (self.cfg.penalty(), self.cfg.clip_norm, self.cfg.threads, self.cfg.epochs);
+        self.stepper.set_lr_factor(self.cfg.schedule.factor(first, epochs));
         let Some(mb) = self.minibatch.as_mut() else {
-            let x = Rows::all(data.x, n);
-            forward(&self.net, params, x, &mut self.ws, rng, cfg.threads);
-            sums[0] = backward(&self.net, params, x, data.y, data.w, cfg.loss, self.full_batch_scale, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm, cfg.threads);
+            sums[0] = self.passes(params, None);
+            step(&mut self.stepper, params, &mut self.shards[0].ws.grads, &self.weights, &penalty, clip_norm, threads);
             return Ran::epochs(1);
         };
-        let batch = self.ws.capacity();
-        let mut sum = 0.0;
         mb.order.shuffle(&mut mb.rng);
-        for chunk in mb.order.chunks(batch) {
-            let between = Progress { epoch: first, epochs: cfg.epochs, loss: f64::NAN, val_loss: f64::NAN, epoch_done: false, params: None };
+        let (n, batch) = (self.data.rows, self.batch);
+        let mut sum = 0.0;
+        for start in (0..n).step_by(batch) {
+            let between = Progress { epoch: first, epochs, loss: f64::NAN, val_loss: f64::NAN, epoch_done: false, params: None };
             if callback(&between) == Control::Stop {
                 return Ran { epochs: 0, interrupted: true, converged: false };
             }
-            let rows = chunk.len();
-            let x = match &mb.x_rows {
-                Some(x_rows) => {
-                    copy_rows(x_rows, d, chunk, &mut mb.x, cfg.threads);
-                    Rows::by_row(&mb.x[..rows * d], rows, d)
-                }
-                None => {
-                    gather_rows(data.x, n, d, chunk, &mut mb.x, cfg.threads);
-                    Rows::all(&mb.x[..rows * d], rows)
-                }
-            };
-            gather_rows(data.y, n, o, chunk, &mut mb.y, 1);
-            let w = data.w.map(|w| {
-                gather_rows(w, n, 1, chunk, &mut mb.w, 1);
-                &mb.w[..rows]
-            });
-            forward(&self.net, params, x, &mut self.ws, rng.as_deref_mut(), cfg.threads);
-            sum += backward(&self.net, params, x, &mb.y, w, cfg.loss, 1.0 / rows as f64, &mut self.ws, cfg.threads);
-            step(&mut self.stepper, params, &mut self.ws.grads, &self.weights, &penalty, cfg.clip_norm, cfg.threads);
+            sum += self.passes(params, Some(start..(start + batch).min(n)));
+            step(&mut self.stepper, params, &mut self.shards[0].ws.grads, &self.weights, &penalty, clip_norm, threads);
         }
         sums[0] = sum;
         Ran::epochs(1)
@@ -169,8 +290,15 @@ impl<T: Real> Epochs<T> for Passes<'_, T> {
         if self.minibatch.is_some() || self.net.has_dropout() {
             return false;
         }
-        let ours = self.ws.output(self.data.rows, self.net.arch().outputs());
-        copy_to_f64(out, ours);
+        let (n, o) = (self.data.rows, self.net.arch().outputs());
+        let count = self.shards.len();
+        for (s, shard) in self.shards.iter().enumerate() {
+            let range = shard_range(n, count, s);
+            let ours = shard.ws.output(range.len(), o);
+            for j in 0..o {
+                copy_to_f64(&mut out[j * n + range.start..j * n + range.end], &ours[j * range.len()..(j + 1) * range.len()]);
+            }
+        }
         true
     }
 }
@@ -201,13 +329,11 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
 /// that stay in cache while every column is read into them; None when the
 /// memory for it cannot be had (training then gathers from `x` itself).
 fn row_major_copy<T: Real>(x: &[T], n: usize, cols: usize, threads: usize) -> Option<Vec<T>> {
-    use rayon::prelude::*;
     const BLOCK: usize = 32;
     let mut out = Vec::new();
     out.try_reserve_exact(n.checked_mul(cols)?).ok()?;
     out.resize(n * cols, T::ZERO);
-    let fill = |(b, block): (usize, &mut [T])| {
-        let first = b * BLOCK;
+    let fill = |first: usize, block: &mut [T]| {
         let rows = block.len() / cols.max(1);
         for j in 0..cols {
             let col = &x[j * n + first..j * n + first + rows];
@@ -216,14 +342,8 @@ fn row_major_copy<T: Real>(x: &[T], n: usize, cols: usize, threads: usize) -> Op
             }
         }
     };
-    if cols == 0 {
-        return Some(out);
-    }
-    if threads > 1 && n * cols >= 1 << 16 {
-        crate::parallel::install(threads, || out.par_chunks_mut(BLOCK * cols).enumerate().for_each(fill));
-    } else {
-        out.chunks_mut(BLOCK * cols).enumerate().for_each(fill);
-    }
+    let threads = if n * cols >= 1 << 16 { threads } else { 1 };
+    crate::parallel::for_each_row_block(&mut out, cols, BLOCK, threads, &fill);
     Some(out)
 }
 
@@ -334,6 +454,67 @@ mod tests {
             assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{} vs {}", a, b);
         }
         assert_ne!(copied, start);
+    }
+
+    /// A batch split into shards trains as the unsplit batch does (to
+    /// rounding), full batches and minibatches, with weights and a short
+    /// last batch; and any thread count gives the same bits.
+    #[test]
+    fn shards_train_as_one_batch_and_threads_do_not_change_them() {
+        let n = 600;
+        let d = 5;
+        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37) % 23) as f64 / 23.0 - 0.5).collect();
+        let y: Vec<f64> = (0..n * 2).map(|i| ((i * 11) % 7) as f64 / 7.0).collect();
+        let w: Vec<f64> = (0..n).map(|i| 0.5 + (i % 3) as f64).collect();
+        let arch = Architecture::new(vec![d, 7, 2], vec![Activation::Tanh, Activation::Sigmoid], BiasLayout::Column, n).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 13) % 17) as f64 / 17.0 - 0.5).collect();
+        let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+        let data = Dataset::new(&x, &y, n).weighted(Some(&w));
+        let run = |batch: usize, count: usize, threads: usize, dropout: Vec<f64>| {
+            let cfg = TrainConfig { threads, dropout, ..TrainConfig::new(Loss::Mse, adam, 0.01, 3, batch) };
+            let mut engine = Passes::with_shards(&arch, &cfg, data, batch, count);
+            let (mut p, mut sums) = (start.clone(), [0.0; 3]);
+            for e in 0..3 {
+                engine.run(&mut p, e + 1, &mut sums[e..e + 1], &mut |_| Control::Continue);
+            }
+            let mut out = vec![0.0; n * 2];
+            (p, sums, engine.last_output(&mut out).then_some(out))
+        };
+        // 600 rows in batches of 256 leave a last batch of 88.
+        for (batch, count) in [(n, 4), (256, 2), (256, 3)] {
+            let (one, one_sums, one_out) = run(batch, 1, 1, Vec::new());
+            let (sharded, sharded_sums, sharded_out) = run(batch, count, 1, Vec::new());
+            let pairs = one.iter().zip(&sharded).chain(one_sums.iter().zip(&sharded_sums));
+            let outs = one_out.iter().flatten().zip(sharded_out.iter().flatten());
+            for (a, b) in pairs.chain(outs) {
+                assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "batch {} shards {}: {} vs {}", batch, count, a, b);
+            }
+            assert_eq!(one_out.is_some(), batch == n);
+            assert_ne!(one, start);
+            for dropout in [Vec::new(), vec![0.3]] {
+                let by_one = run(batch, count, 1, dropout.clone());
+                for threads in [2, 3] {
+                    let by_more = run(batch, count, threads, dropout.clone());
+                    assert!(by_one.0.iter().zip(&by_more.0).all(|(a, b)| a.to_bits() == b.to_bits()), "batch {} threads {}", batch, threads);
+                    assert_eq!(by_one.1, by_more.1);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shards_share_a_batch_evenly_and_in_order() {
+        for shards in 1..=MAX_SHARDS {
+            for rows in 0..40 {
+                let ranges: Vec<_> = (0..shards).map(|s| shard_range(rows, shards, s)).collect();
+                assert_eq!(ranges[0].start, 0);
+                assert_eq!(ranges[shards - 1].end, rows);
+                assert!(ranges.windows(2).all(|r| r[0].end == r[1].start && r[0].len() >= r[1].len() && r[0].len() <= r[1].len() + 1));
+            }
+        }
+        let arch = |bias| Architecture::new(vec![3, 4, 1], vec![Activation::Tanh, Activation::Linear], bias, 5000).unwrap();
+        assert_eq!([32, 255, 256, 512, 5000].map(|b| shard_count(&arch(BiasLayout::Column), b)), [1, 1, 2, 4, MAX_SHARDS]);
+        assert_eq!(shard_count(&arch(BiasLayout::Row), 5000), 1);
     }
 
     #[test]

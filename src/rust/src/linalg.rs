@@ -58,7 +58,7 @@ impl<'a, T: Real> Operand<'a, T> {
 }
 
 /// `c = a · b` (or `c += a · b` when `accumulate`), with `c` column-major `m x n`.
-/// `threads` > 1 lets the product use that many of rayon's workers; the
+/// `threads` > 1 lets the product use that many workers; the
 /// product's summation order does not depend on it.
 pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bool, threads: usize) {
     let (m, k) = a.shape();
@@ -92,33 +92,29 @@ pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bo
     // most COLUMN_BAND columns when c is short), each by a single-threaded
     // gemm, whatever the thread count: the bands depend on the shape alone,
     // the same with 1 thread or 8, so the result does not depend on
-    // `threads`. Workers take contiguous runs of bands.
+    // `threads`. Each band goes to whichever worker is free.
     let by_rows = m > BAND;
     let (extent, most) = if by_rows { (m, BAND) } else { (n, COLUMN_BAND) };
     // Bands of equal size (at most `most`): a short last band would leave a
     // thread idle while another finishes two full ones.
     let bands = extent.div_ceil(most);
     let width = extent.div_ceil(bands);
-    let workers = threads.clamp(1, bands);
-    let per_worker = bands.div_ceil(workers);
-    let run = |first_band: usize| {
-        for band in first_band..(first_band + per_worker).min(bands) {
-            let first = band * width;
-            let size = width.min(extent.saturating_sub(first));
-            if size == 0 {
-                continue;
-            }
-            // SAFETY: bands are disjoint runs of rows (or columns) within c.
-            unsafe {
-                if by_rows {
-                    block.part(first, size, 0, n)
-                } else {
-                    block.part(0, m, first, size)
-                }
-            };
+    let band = |b: usize| {
+        let first = b * width;
+        let size = width.min(extent.saturating_sub(first));
+        if size == 0 {
+            return;
         }
+        // SAFETY: bands are disjoint runs of rows (or columns) within c.
+        unsafe {
+            if by_rows {
+                block.part(first, size, 0, n)
+            } else {
+                block.part(0, m, first, size)
+            }
+        };
     };
-    crate::parallel::for_each_part(workers, workers, &|w| run(w * per_worker));
+    crate::parallel::for_each_part(threads, bands, &band);
 }
 
 /// The most columns per band of a large product whose result has few rows.

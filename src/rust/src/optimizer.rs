@@ -95,7 +95,8 @@ impl<T: Real> Stepper<T> {
         let (m_at, v_at) = (half.min(self.m.len()), half.min(self.v.len()));
         let (m1, m2) = self.m.split_at_mut(m_at);
         let (v1, v2) = self.v.split_at_mut(v_at);
-        crate::parallel::in_halves(threads > 1 && len >= PARALLEL_STEP, || rule.apply(p1, g1, m1, v1), || rule.apply(p2, g2, m2, v2));
+        let apply = |p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]| crate::simd::widest(#[inline(always)] || rule.apply(p, g, m, v));
+        crate::parallel::in_halves(threads > 1 && len >= PARALLEL_STEP, || apply(p1, g1, m1, v1), || apply(p2, g2, m2, v2));
     }
 
     /// This step's rule and constants (for Adam, its bias corrections at the
@@ -123,7 +124,8 @@ impl<T: Real> Stepper<T> {
     }
 }
 
-/// Parameter vectors at least this long are updated by two threads.
+/// Parameter vectors at least this long are updated by two threads: for
+/// shorter ones, handing half to the second thread costs more than it saves.
 const PARALLEL_STEP: usize = 1 << 15;
 
 /// One step's update of each element, with its constants.
@@ -138,6 +140,7 @@ enum Rule<T> {
 impl<T: Real> Rule<T> {
     /// Updates `params` from `grads`, with the rule's state `m` (momentum or
     /// first moment) and `v` (second moment), each empty if unused.
+    #[inline(always)]
     fn apply(self, params: &mut [T], grads: &[T], m: &mut [T], v: &mut [T]) {
         match self {
             // Written as the article's `w + (-g) * lr` so it matches it bit for bit.

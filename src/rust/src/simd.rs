@@ -68,6 +68,36 @@ macro_rules! vectorized {
     };
 }
 
+/// Calls `f` from a function compiled for AVX-512 (or AVX2+FMA) when the
+/// processor has it, so that the loops of `f`, inlined there, are compiled
+/// for the wide vectors: for generic element-wise work that [`vectorized!`]
+/// cannot take. `f` and what it calls must be `#[inline(always)]`. Without
+/// multiply-adds written as such, each element's arithmetic (and so its
+/// result) is the same on every path.
+#[inline(always)]
+pub fn widest<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f")]
+        unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the processor has AVX-512F, checked just above.
+            return unsafe { avx512(f) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor has AVX2 and FMA, checked just above.
+            return unsafe { avx2(f) };
+        }
+    }
+    f()
+}
+
 #[inline(always)]
 pub fn sigmoid(z: f64) -> f64 {
     1.0 / (1.0 + exp(-z))
