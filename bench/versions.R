@@ -1,5 +1,6 @@
 # Two installed versions of backprop side by side, in alternating fresh R
-# processes: the article's problem (W1) and the large full batch (W3).
+# processes: the article's problem (W1), the large full batch (W3) and
+# Adam on its batches of 256 rows (W4).
 #   BENCH_BASE_LIB=/path/to/library/of/the/older/version Rscript bench/versions.R
 # The newer version is the one on the default library path. Prints each
 # version's best time over the rounds and their ratio.
@@ -30,12 +31,31 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
     }
     (run(3) - run(1)) / 2
   }
+  # W4: the fastest epoch between the callbacks of a 4-epoch fit.
+  w4 <- function(lib, threads) {
+    suppressPackageStartupMessages(library(backprop, lib.loc = lib))
+    n <- 60000; d <- 784; h <- 128; o <- 10
+    set.seed(1)
+    X <- runif(n * d)
+    dim(X) <- c(n, d)
+    Y <- diag(o)[sample(o, n, replace = TRUE), ]
+    stamps <- numeric(4)
+    mark <- function(epoch, loss, val_loss, weights) {
+      stamps[[epoch]] <<- proc.time()[["elapsed"]]
+      FALSE
+    }
+    mlp_train(X, Y, hidden = h, epochs = 4, init = "xavier", lr = 1e-3, optimizer = "adam",
+              batch_size = 256, threads = threads, verbose = FALSE, callback = mark)
+    min(diff(stamps))
+  }
   libs <- c(base = base_lib, new = .libPaths()[1])
-  times <- list(w1 = list(base = NULL, new = NULL), w3 = list(base = NULL, new = NULL))
+  times <- list(w1 = list(base = NULL, new = NULL), w3 = list(base = NULL, new = NULL),
+                w4 = list(base = NULL, new = NULL))
   for (r in seq_len(rounds)) {
     for (v in names(libs)) {
       times$w1[[v]] <- c(times$w1[[v]], callr::r(w1, list(lib = libs[[v]])))
       times$w3[[v]] <- c(times$w3[[v]], callr::r(w3, list(lib = libs[[v]], threads = threads)))
+      times$w4[[v]] <- c(times$w4[[v]], callr::r(w4, list(lib = libs[[v]], threads = threads)))
     }
   }
   rule(sprintf("Two versions, %d alternating rounds (base: %s)", rounds, base_lib))
@@ -48,5 +68,5 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
                 toupper(w), format(signif(b * unit, 4)), format(signif(nw * unit, 4)), rounds,
                 nw / b, all("base"), all("new")))
   }
-  cat("(W1 in microseconds per mlp_train() call of 5000 epochs, W3 in seconds per epoch)\n")
+  cat("(W1 in microseconds per mlp_train() call of 5000 epochs, W3 and W4 in seconds per epoch)\n")
 }
