@@ -18,27 +18,22 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
     calls <- 500
     system.time(for (i in seq_len(calls)) mlp_train(X, Y, bias = "row", threads = 1, verbose = FALSE))[["elapsed"]] / calls
   }
-  w3 <- function(lib, threads) {
+  # W3 (gd on the full batch: (3 epochs - 1 epoch) / 2) or W4 (adam on
+  # batches of 256: the fastest epoch between the callbacks of a 4-epoch fit).
+  large <- function(lib, threads, workload) {
     suppressPackageStartupMessages(library(backprop, lib.loc = lib))
     n <- 60000; d <- 784; h <- 128; o <- 10
     set.seed(1)
     X <- runif(n * d)
     dim(X) <- c(n, d)
     Y <- diag(o)[sample(o, n, replace = TRUE), ]
-    run <- function(epochs) {
-      system.time(mlp_train(X, Y, hidden = h, epochs = epochs, init = "xavier", lr = 1e-4,
-                            threads = threads, verbose = FALSE))[["elapsed"]]
+    if (workload == "w3") {
+      run <- function(epochs) {
+        system.time(mlp_train(X, Y, hidden = h, epochs = epochs, init = "xavier", lr = 1e-4,
+                              threads = threads, verbose = FALSE))[["elapsed"]]
+      }
+      return((run(3) - run(1)) / 2)
     }
-    (run(3) - run(1)) / 2
-  }
-  # W4: the fastest epoch between the callbacks of a 4-epoch fit.
-  w4 <- function(lib, threads) {
-    suppressPackageStartupMessages(library(backprop, lib.loc = lib))
-    n <- 60000; d <- 784; h <- 128; o <- 10
-    set.seed(1)
-    X <- runif(n * d)
-    dim(X) <- c(n, d)
-    Y <- diag(o)[sample(o, n, replace = TRUE), ]
     stamps <- numeric(4)
     mark <- function(epoch, loss, val_loss, weights) {
       stamps[[epoch]] <<- proc.time()[["elapsed"]]
@@ -54,8 +49,9 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
   for (r in seq_len(rounds)) {
     for (v in names(libs)) {
       times$w1[[v]] <- c(times$w1[[v]], callr::r(w1, list(lib = libs[[v]])))
-      times$w3[[v]] <- c(times$w3[[v]], callr::r(w3, list(lib = libs[[v]], threads = threads)))
-      times$w4[[v]] <- c(times$w4[[v]], callr::r(w4, list(lib = libs[[v]], threads = threads)))
+      for (w in c("w3", "w4")) {
+        times[[w]][[v]] <- c(times[[w]][[v]], callr::r(large, list(lib = libs[[v]], threads = threads, workload = w)))
+      }
     }
   }
   rule(sprintf("Two versions, %d alternating rounds (base: %s)", rounds, base_lib))
