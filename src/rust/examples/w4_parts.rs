@@ -1,7 +1,8 @@
 //! Where a W4 epoch goes (60000 x 784, 128 sigmoid hidden, 10 sigmoid
-//! outputs, Adam, batch 256): the minibatch loop of `engine::Passes` on its
-//! row-major copy of X,
-//! written out with a clock around each part.
+//! outputs, Adam, batch 256): a minibatch loop on a row-major copy of X,
+//! written out with a clock around each part, in one workspace (the engine
+//! splits batches of 256 rows or more into shards); the last line times the
+//! engine itself.
 //! `cargo run --release --example w4_parts [threads] [batch]`.
 use backprop::activation::Activation;
 use backprop::architecture::{Architecture, BiasLayout};

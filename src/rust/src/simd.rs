@@ -41,39 +41,25 @@ pub fn exp(x: f64) -> f64 {
 
 /// Defines `pub fn $name($args) -> $ret` that runs `$body` compiled for
 /// AVX-512, AVX2+FMA or the baseline, whichever is the widest the processor
-/// has. Everything the body calls inline is compiled the same way.
+/// has (through [`widest`]). Everything the body calls inline is compiled
+/// the same way.
 macro_rules! vectorized {
     ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) $(-> $ret:ty)? $body:block) => {
         $(#[$doc])*
         $vis fn $name($($arg: $ty),*) $(-> $ret)? {
             #[inline(always)]
             fn generic($($arg: $ty),*) $(-> $ret)? $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "avx512f")]
-                unsafe fn avx512($($arg: $ty),*) $(-> $ret)? { generic($($arg),*) }
-                #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) $(-> $ret)? { generic($($arg),*) }
-                if std::arch::is_x86_feature_detected!("avx512f") {
-                    // SAFETY: the processor has AVX-512F, checked just above.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the processor has AVX2 and FMA, checked just above.
-                    return unsafe { avx2($($arg),*) };
-                }
-            }
-            generic($($arg),*)
+            $crate::simd::widest(#[inline(always)] || generic($($arg),*))
         }
     };
 }
 
 /// Calls `f` from a function compiled for AVX-512 (or AVX2+FMA) when the
 /// processor has it, so that the loops of `f`, inlined there, are compiled
-/// for the wide vectors: for generic element-wise work that [`vectorized!`]
-/// cannot take. `f` and what it calls must be `#[inline(always)]`. Without
-/// multiply-adds written as such, each element's arithmetic (and so its
-/// result) is the same on every path.
+/// for the wide vectors (generic element-wise work calls it directly;
+/// [`vectorized!`] wraps it in a function). `f` and what it calls must be
+/// `#[inline(always)]`. Without multiply-adds written as such, each
+/// element's arithmetic (and so its result) is the same on every path.
 #[inline(always)]
 pub fn widest<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
