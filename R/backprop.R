@@ -84,56 +84,30 @@ backprop.formula <- function(formula, data, weights, subset, na.action = stats::
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame holding the variables of the formula.")
   }
-  design <- formula_design(match.call(), "formula", parent.frame())
-  fit <- backprop_fit(design$x, design$y, weights = design$weights, coding = design$coding, ...)
-  finish_design_fit(fit, design, call_as(match.call(), "backprop"))
+  given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
+  design <- mold_formula(match.call(), "formula", parent.frame())
+  design$interface <- "formula"
+  backprop_fit(design, given, call_as(match.call(), "backprop"))
 }
 
 #' @rdname backprop
 #' @export
 backprop.default <- function(x, y, weights = NULL, ...) {
+  given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
-  design <- x_design(x, "x")
-  fit <- backprop_fit(design$x, y, weights = weights, coding = design$coding, ...)
-  fit$call <- call_as(match.call(), "backprop")
-  fit
+  molded <- mold_xy(x, "x")
+  design <- list(x = molded$x, y = y, weights = weights, blueprint = molded$blueprint,
+                 interface = "xy")
+  backprop_fit(design, given, call_as(match.call(), "backprop"))
 }
 
 #' @rdname backprop
 #' @export
 backprop.recipe <- function(x, data, weights = NULL, ...) {
-  if (missing(data) || !is.data.frame(data)) {
-    abort("`data` must be a data frame: the data of the recipe.")
-  }
-  processed <- tryCatch(
-    hardhat::mold(x, data),
-    error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
-  )
-  outcomes <- processed$outcomes
-  if (ncol(outcomes) == 0L) abort("`x` (the recipe) must have an outcome role.")
-  y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
-  predictors <- processed$predictors
-  xm <- x_design(as.data.frame(predictors), "x")
-  if (!is.null(xm$coding)) {
-    abort("`x` (the recipe) must turn every predictor numeric, for example with ",
-          "recipes::step_dummy().")
-  }
-  fit <- backprop_fit(xm$x, y, weights = weights, coding = list(blueprint = processed$blueprint), ...)
-  fit$call <- call_as(match.call(), "backprop")
-  fit
-}
-
-# New data through the recipe's blueprint; `arg` names it in errors.
-forge_recipe <- function(newdata, blueprint, arg = "newdata") {
-  if (!is.data.frame(newdata)) {
-    abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
-  }
-  forged <- tryCatch(hardhat::forge(newdata, blueprint),
-                     error = function(e) abort("`", arg, "` does not match the training data: ",
-                                               conditionMessage(e)))
-  x <- as_data_matrix(as.data.frame(forged$predictors), arg, allow_na = TRUE)
-  rownames(x) <- row.names(newdata)
-  x
+  given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
+  design <- mold_recipe(x, data, weights)
+  design$interface <- "recipe"
+  backprop_fit(design, given, call_as(match.call(), "backprop"))
 }
 
 # The rule's settings (see "What backprop() does by default"), kept here
@@ -174,63 +148,33 @@ backprop_defaults <- function(rows) {
   }
 }
 
-# The bridge from a design to the fit: the rule's settings for those given
-# as NULL, then mlp_train()'s spec and training.
-backprop_fit <- function(x, y, weights, coding, hidden = NULL, epochs = NULL, lr = NULL,
-                         activation = NULL, optimizer = NULL, batch_size = NULL,
-                         weight_decay = NULL, validation = NULL, patience = NULL,
-                         init = NULL, scale = TRUE, output = NULL, loss = NULL,
-                         momentum = 0.9, nesterov = FALSE, threads = NULL,
-                         precision = "double", verbose = NULL, dropout = 0, l1 = 0,
-                         lr_schedule = "constant", clip_norm = NULL, class_weights = NULL,
-                         huber_delta = 1, tau = 0.5, callback = NULL, callback_every = 1,
-                         ...) {
-  check_dots(list(...), "backprop()", "see ?backprop for its arguments")
-  options <- training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
-                              clip_norm = clip_norm, class_weights = class_weights,
-                              huber_delta = huber_delta, tau = tau, callback = callback,
-                              callback_every = callback_every)
-  # The choices the rule branches on are checked first; the rest are
-  # checked with mlp_train()'s, by training_spec().
-  if (!is.null(optimizer)) optimizer <- check_choice(optimizer, optimizers, "optimizer")
-  if (!is.null(activation)) {
-    activation <- check_activation(activation, length(hidden %||% 1))
+# The bridge from a design to the fit: the rule's settings are the defaults
+# of the options not given, then mlp_train()'s spec and training.
+backprop_fit <- function(design, given, call) {
+  rows <- nrow(design$x)
+  rule <- function(target) rule_defaults(rows, given, !is.null(target$levels))
+  fit_design(design, given, rule, call, logical_classes = TRUE)
+}
+
+# The defaults backprop() gives the options: the rule for the data's size,
+# standardized inputs and response, and the response's output and loss. A
+# chosen optimizer takes its own batch and learning rate unless given.
+rule_defaults <- function(rows, given, classification) {
+  rule <- backprop_defaults(rows)
+  rule$init <- NULL # follows the activation, given or not
+  if (!is.null(given$optimizer) && given$optimizer != rule$optimizer) {
+    rule["batch_size"] <- list(NULL)
+    rule["lr"] <- list(NULL)
   }
-  target <- as_target(y, nrow(x), logical_classes = TRUE)
-  classification <- !is.null(target$levels)
-  rule <- backprop_defaults(nrow(x))
-  given <- list(hidden = hidden, activation = activation, optimizer = optimizer,
-                epochs = epochs, lr = lr, batch_size = batch_size,
-                weight_decay = weight_decay, validation = validation,
-                patience = patience, init = init)
-  given <- given[!vapply(given, is.null, logical(1))]
-  settings <- utils::modifyList(rule, given)
-  # A chosen optimizer takes its own batch and learning rate unless given.
-  if (!is.null(optimizer) && optimizer != rule$optimizer) {
-    if (is.null(batch_size)) settings["batch_size"] <- list(NULL)
-    if (is.null(lr)) settings["lr"] <- list(NULL)
+  optimizer <- given$optimizer %||% rule$optimizer
+  if (!(optimizer %in% minibatch_optimizers)) rule["batch_size"] <- list(NULL)
+  if (!is.null(rule$batch_size)) {
+    validation <- given$validation %||% rule$validation
+    held <- if (is.numeric(validation)) round(validation * rows) else 0
+    rule$batch_size <- max(1, min(rule$batch_size, rows - held))
   }
-  minibatch <- settings$optimizer %in% minibatch_optimizers
-  if (!minibatch) settings["batch_size"] <- list(NULL)
-  if (!is.null(settings$batch_size)) {
-    batch_rows <- nrow(x) - if (is.numeric(settings$validation) && length(settings$validation) == 1L)
-      round(settings$validation * nrow(x)) else 0
-    settings$batch_size <- min(settings$batch_size, batch_rows)
-  }
-  if (is.null(init) && !is.null(activation)) settings$init <- default_init(activation)
-  if (is.null(output)) {
-    output <- if (classification) "softmax" else if (identical(loss, "poisson")) "exp" else "linear"
-  }
-  if (is.null(loss)) loss <- if (classification) "cross_entropy" else "mse"
-  spec <- training_spec(
-    x = x, target = target, hidden = settings$hidden, hidden_given = TRUE,
-    epochs = settings$epochs, lr = settings$lr, bias = "column", bias_given = TRUE,
-    init = settings$init, activation = settings$activation, output = output, loss = loss,
-    optimizer = settings$optimizer, batch_size = settings$batch_size, momentum = momentum,
-    nesterov = nesterov, weight_decay = settings$weight_decay,
-    validation = settings$validation, patience = settings$patience, scale = scale,
-    weights = weights, threads = threads, precision = precision, verbose = verbose,
-    options = options
-  )
-  run_training(spec, NULL, coding)
+  rule$scale <- TRUE
+  rule$loss <- if (classification) "cross_entropy" else "mse"
+  rule$output <- if (classification) "softmax" else if (identical(given$loss, "poisson")) "exp" else "linear"
+  rule
 }

@@ -90,33 +90,24 @@ glance.mlp_fit <- function(x, ...) {
 #' @export
 augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
   check_dots(list(...), "augment()", "its arguments are `data` and `newdata`")
-  if (!is.null(newdata)) {
-    rows <- newdata
-    arg <- "newdata"
-  } else if (!is.null(data)) {
-    rows <- data
-    arg <- "data"
-  } else if (!is.null(x$model)) {
-    rows <- NULL
-  } else {
-    abort("`data` is needed: a fit of the x/y interface keeps no copy of its training data. ",
-          "Give the training data as `data` or new rows as `newdata`.")
-  }
   type <- if (is.null(x$levels)) "response" else "prob"
-  if (is.null(rows)) {
-    # The model frame and its fitted values, row for row.
-    out <- x$model
-    pred <- to_response(x, training_output(x), type)
-    truth <- training_targets(x)
-  } else {
+  if (!is.null(newdata) || !is.null(data)) {
+    # New rows (or the training rows given again) through the fit's one data
+    # path, as predict() takes them.
+    rows <- newdata %||% data
+    arg <- if (!is.null(newdata)) "newdata" else "data"
     check_data_rows(rows, arg)
     out <- rows
-    pred <- if (x$bias == "row" && NROW(rows) == x$n) {
-      to_response(x, x$output, type)
-    } else {
-      predict(x, newdata = rows, type = type)
-    }
-    truth <- response_in(x, rows)
+    pred <- predict(x, newdata = rows, type = type)
+    truth <- outcome_in(x$blueprint, rows)
+  } else if (x$interface == "formula") {
+    # The model frame and its fitted values, row for row.
+    out <- x$model
+    pred <- to_response(x, x$fitted_raw, type)
+    truth <- training_targets(x)
+  } else {
+    abort("`data` is needed: a fit of the ", interface_name(x), " keeps no copy of its ",
+          "training data. Give the training data as `data` or new rows as `newdata`.")
   }
   out <- tibble::as_tibble(as.data.frame(out, stringsAsFactors = FALSE), .name_repair = "minimal")
   if (!is.null(x$levels)) {
@@ -131,26 +122,6 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
     for (k in seq_len(ncol(pred))) out[[paste0(".resid", names[k])]] <- unname(truth[, k] - pred[, k])
   }
   out
-}
-
-# The response of a fit found in data (by the formula's left-hand side or
-# the recipe's outcome), as the fit saw it (numeric, a matrix of several
-# outcomes, or a factor), or NULL when the data do not hold it.
-response_in <- function(fit, data) {
-  if (!is.data.frame(data)) return(NULL)
-  if (!is.null(fit$coding$blueprint)) {
-    names <- names(fit$coding$blueprint$ptypes$outcomes)
-    if (!length(names) || !all(names %in% names(data))) return(NULL)
-    outcomes <- as.data.frame(data)[names]
-    return(if (length(names) == 1L) outcomes[[1L]] else as.matrix(outcomes))
-  }
-  terms <- fit$coding$terms
-  if (is.null(fit$model) || is.null(terms)) return(NULL)
-  lhs <- attr(terms, "variables")[[attr(terms, "response") + 1L]]
-  if (!all(all.vars(lhs) %in% names(data))) return(NULL)
-  y <- tryCatch(eval(lhs, data, environment(terms)), error = function(e) NULL)
-  if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
-  y
 }
 
 # Rows for prediction: a data frame, or a matrix for a fit of the x/y

@@ -91,7 +91,7 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
           "preferably held out from training.")
   }
   check_data_rows(data, "data")
-  truth <- y %||% response_in(fit, data)
+  truth <- y %||% outcome_in(fit$blueprint, data)
   if (is.null(truth)) {
     abort("`y` is needed: `data` does not hold the response (a fit of the x/y interface ",
           "never finds it there).")
@@ -159,14 +159,8 @@ prediction_error <- function(fit, truth, metric) {
 # predictors, the data frame's columns, or a matrix's column names (or
 # numbers).
 fit_variables <- function(fit, data) {
-  vars <- if (!is.null(fit$coding$blueprint)) {
-    names(fit$coding$blueprint$ptypes$predictors)
-  } else if (!is.null(fit$model)) {
-    all.vars(stats::delete.response(fit$coding$terms))
-  } else {
-    fit$coding$columns %||% fit$x_names
-  }
-  if (is.null(vars)) return(seq_len(fit$sizes[1L]))
+  vars <- blueprint_variables(fit$blueprint)
+  if (is.numeric(vars)) return(vars)
   absent <- setdiff(vars, colnames(data))
   if (length(absent)) {
     abort("`data` lacks the training column", if (length(absent) > 1) "s", " ",

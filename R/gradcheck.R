@@ -36,15 +36,12 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
   h <- check_number(h, "h", lower = 0)
   x <- as_data_matrix(X, "X")
   target <- as_target(Y, nrow(x))
-  spec <- training_spec(
-    x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
-    epochs = 0, lr = NULL, bias = bias, bias_given = !missing(bias), init = init,
-    activation_given = !missing(activation),
-    activation = activation, output = output, loss = loss, optimizer = "gd",
-    batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = weight_decay,
-    validation = NULL, patience = NULL, scale = FALSE, threads = 1, verbose = FALSE,
-    options = training_options(l1 = l1, huber_delta = huber_delta, tau = tau)
-  )
+  given <- check_given(list(hidden = hidden, activation = activation, output = output, loss = loss,
+                            bias = if (!missing(bias)) bias, init = init,
+                            weight_decay = weight_decay, l1 = l1, huber_delta = huber_delta,
+                            tau = tau), "mlp_gradcheck()")
+  spec <- training_spec(x, target, c(given, list(epochs = 0, optimizer = "gd", threads = 1,
+                                                 verbose = FALSE)))
   # theta: the parameters in the core's order, W1, b1, W2, b2, ...
   blocks <- c(rbind(spec$params$weights, spec$params$biases))
   theta <- unlist(lapply(blocks, c))

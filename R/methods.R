@@ -1,14 +1,5 @@
-# The fit's regularization and training options that differ from none.
-training_summary <- function(x) {
-  c(if (any(x$dropout > 0)) paste0("dropout ", paste(format(x$dropout), collapse = "/")),
-    if (isTRUE(x$weight_decay > 0)) paste0("weight decay ", format(x$weight_decay)),
-    if (isTRUE(x$l1 > 0)) paste0("l1 ", format(x$l1)),
-    if (!is.null(x$lr_schedule) && x$lr_schedule != "constant") paste0("lr schedule ", x$lr_schedule),
-    if (!is.null(x$clip_norm)) paste0("gradient norm clipped to ", format(x$clip_norm)),
-    if (!is.null(x$class_weights)) "class weights",
-    if (!is.null(x$huber_delta)) paste0("huber delta ", format(x$huber_delta)),
-    if (!is.null(x$tau)) paste0("quantile ", format(x$tau)))
-}
+# print(), predict(), fitted(), summary(), plot() and the other methods of a
+# fit; they read only the fields new_mlp_fit() guarantees (R/fit.R).
 
 #' @export
 print.mlp_fit <- function(x, digits = 4, ...) {
@@ -23,7 +14,7 @@ print.mlp_fit <- function(x, digits = 4, ...) {
       if (!is.null(x$scaling)) ", inputs standardized" else "",
       if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
   cat("  parameters: ", n_params(x), ", training rows: ", x$n, "\n", sep = "")
-  training <- training_summary(x)
+  training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
     cat("  final loss: ", format(signif(x$loss[length(x$loss)], digits)), sep = "")
@@ -91,24 +82,24 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   } else {
     arg <- "newdata"
   }
-  type <- check_choice(type[1], c("response", "prob", "class", "raw"), "type")
+  type <- if (missing(type)) "response" else check_choice(type, c("response", "prob", "class", "raw"), "type")
   if (type %in% c("class", "prob") && is.null(object$levels)) {
     abort("`type = \"", type, "\"` needs a classifier (a factor response); this network ",
           "is a regression.")
   }
   if (missing(newdata) || is.null(newdata)) {
-    return(to_response(object, stats::napredict(object$na_action, training_output(object)), type))
+    return(to_response(object, stats::napredict(object$na_action, object$fitted_raw), type))
   }
   if (object$bias == "row") {
-    abort("`newdata` cannot be predicted by a network trained with `bias = \"row\"`: ",
+    abort("`", arg, "` cannot be predicted by a network trained with `bias = \"row\"`: ",
           "its biases belong to the training rows, one per row, and do not apply ",
           "to new rows. Its training output is in `fit$output`; train with ",
           "`bias = \"column\"` to predict new data.")
   }
-  x <- new_inputs(object, newdata, arg)
+  x <- forge(object$blueprint, newdata, arg)
   complete <- !is.na(rowSums(x))
   raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)],
-                dimnames = list(rownames(x), colnames(object$output)))
+                dimnames = list(rownames(x), object$y_names))
   if (any(complete)) {
     xc <- if (all(complete)) x else x[complete, , drop = FALSE]
     if (!is.null(object$scaling)) xc <- apply_stats(xc, object$scaling$x)
@@ -132,9 +123,6 @@ network_output <- function(object, x, threads) {
   predict_(x, arch, list(weights = object$weights, biases = object$biases), threads)
 }
 
-# The network's raw output on every training row (held-out rows included).
-training_output <- function(object) object$all_output %||% object$output
-
 # The network's raw output in the units the user asked for.
 to_response <- function(object, raw, type) {
   if (type == "raw") return(raw)
@@ -153,60 +141,22 @@ to_response <- function(object, raw, type) {
   raw
 }
 
-# New data as the network's input matrix, coded as the training inputs were;
-# `arg` is the name the caller gave it, for errors.
-new_inputs <- function(object, newdata, arg = "newdata") {
-  coding <- object$coding
-  if (!is.null(coding$blueprint)) return(forge_recipe(newdata, coding$blueprint, arg))
-  if (!is.null(coding)) {
-    if (!is.null(coding$columns)) newdata <- training_columns(newdata, coding$columns, arg)
-    return(code_new_data(coding, newdata, arg))
-  }
-  if (is.list(newdata) && is.data.frame(newdata) && !is.null(object$x_names)) {
-    newdata <- training_columns(newdata, object$x_names, arg)
-  }
-  x <- as_data_matrix(newdata, arg, allow_na = TRUE)
-  d <- object$sizes[1]
-  names_known <- !is.null(object$x_names) && !is.null(colnames(x))
-  if (names_known) {
-    x <- training_columns(x, object$x_names, arg)
-  }
-  if (ncol(x) != d) {
-    abort("`", arg, "` must have ", d, " column", if (d > 1) "s", " like the training inputs, not ",
-          ncol(x), ".")
-  }
-  x
-}
-
-# The training columns of new data, by name; other columns are ignored.
-training_columns <- function(newdata, names, arg) {
-  have <- colnames(newdata)
-  if (is.null(have)) return(newdata)
-  missing_cols <- setdiff(names, have)
-  if (length(missing_cols)) {
-    abort("`", arg, "` lacks the training column", if (length(missing_cols) > 1) "s", " ",
-          paste0("`", missing_cols, "`", collapse = ", "), ".")
-  }
-  if (identical(have, names)) return(newdata)
-  newdata[, names, drop = FALSE]
-}
-
 #' @export
 fitted.mlp_fit <- function(object, ...) {
-  stats::napredict(object$na_action, to_response(object, training_output(object), "response"))
+  stats::napredict(object$na_action, to_response(object, object$fitted_raw, "response"))
 }
 
 #' @export
 residuals.mlp_fit <- function(object, ...) {
   if (!is.null(object$levels)) abort("`object` is a classifier; residuals are for regression.")
-  out <- training_targets(object) - to_response(object, training_output(object), "response")
+  out <- training_targets(object) - to_response(object, object$fitted_raw, "response")
   stats::naresid(object$na_action, out)
 }
 
 # The training targets in the response's units, every data row (the fit
 # keeps them as the network saw them, standardized when the response was).
 training_targets <- function(object) {
-  y <- object$all_y %||% object$y
+  y <- object$y
   if (!is.null(object$scaling$y)) y <- undo_stats(y, object$scaling$y)
   y
 }
@@ -244,7 +194,7 @@ weights.mlp_fit <- function(object, ...) object$prior_weights
 nobs.mlp_fit <- function(object, ...) {
   # As stats counts them: rows with a zero weight are not observations.
   w <- object$prior_weights
-  if (is.null(w)) nrow(object$all_y %||% object$y) else sum(w != 0)
+  if (is.null(w)) nrow(object$y) else sum(w != 0)
 }
 
 #' @rdname mlp_fit-methods
@@ -258,15 +208,22 @@ terms.mlp_fit <- function(x, ...) fit_terms(x)
 #' @rdname mlp_fit-methods
 #' @export
 model.frame.mlp_fit <- function(formula, ...) {
-  if (is.null(formula$model)) {
-    abort("`formula` was fitted through the x/y interface; it has no model frame.")
-  }
+  fit_terms(formula, "model frame")
   formula$model
 }
 
-fit_terms <- function(fit) {
-  if (is.null(fit$model)) abort("This network was fitted through the x/y interface; it has no formula.")
-  fit$coding$terms
+# The terms of a formula fit; other fits have none (`what` says what was
+# asked for).
+fit_terms <- function(fit, what = "formula") {
+  if (fit$interface != "formula") {
+    abort("This network was fitted through the ", interface_name(fit), "; it has no ", what, ".")
+  }
+  attr(fit$model, "terms")
+}
+
+interface_name <- function(fit) {
+  switch(fit$interface, xy = "x/y interface", recipe = "recipe interface (its recipe is in the fit's blueprint)",
+         "formula interface")
 }
 
 #' All weights and biases as one named vector
@@ -301,7 +258,7 @@ coef.mlp_fit <- function(object, ...) {
 #' @export
 summary.mlp_fit <- function(object, ...) {
   layers <- data.frame(
-    layer = c("input", paste("hidden", seq_along(object$hidden)), "output"),
+    layer = c("input", sprintf("hidden %d", seq_along(object$hidden)), "output"),
     units = object$sizes,
     activation = c("", object$activation, object$output_activation),
     parameters = c(0, vapply(seq_along(object$weights), function(l) {
@@ -309,13 +266,16 @@ summary.mlp_fit <- function(object, ...) {
     }, numeric(1))),
     stringsAsFactors = FALSE
   )
+  # Every row the network was fitted to, held-out rows included, without
+  # na.exclude's padding.
   fit_stats <- if (!is.null(object$levels)) {
     truth <- factor(object$levels[max.col(object$y, ties.method = "first")], levels = object$levels)
-    pred <- predict(object, type = "class")
+    pred <- to_response(object, object$fitted_raw, "class")
+    if (is.logical(pred)) pred <- factor(object$levels[pred + 1L], levels = object$levels)
     list(accuracy = mean(pred == truth), confusion = table(predicted = pred, actual = truth))
   } else {
     y <- training_targets(object)
-    f <- fitted(object)
+    f <- to_response(object, object$fitted_raw, "response")
     rmse <- sqrt(colMeans((y - f)^2))
     r2 <- 1 - colSums((y - f)^2) / colSums(sweep(y, 2, colMeans(y))^2)
     list(rmse = rmse, r_squared = r2)
@@ -324,13 +284,15 @@ summary.mlp_fit <- function(object, ...) {
     layers = layers,
     settings = object[c("loss_function", "optimizer", "lr", "epochs", "batch_size",
                         "weight_decay", "bias", "init")],
+    training = training_summary(object$options),
+    held_out = length(object$held_out),
     epochs_run = length(object$loss),
     loss_first = if (length(object$loss)) object$loss[1] else NA_real_,
     loss_last = if (length(object$loss)) object$loss[length(object$loss)] else NA_real_,
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
-    n = object$n,
+    n = nrow(object$y),
     fit = fit_stats
   ), class = "summary.mlp_fit")
 }
@@ -342,16 +304,18 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
   s <- x$settings
   cat("\nloss ", s$loss_function, ", optimizer ", s$optimizer,
       if (uses_lr(s$optimizer)) paste0(", lr ", format(s$lr)),
-      ", batch size ", s$batch_size, ", weight decay ", format(s$weight_decay),
+      ", batch size ", s$batch_size,
       ", bias layout ", s$bias, ", init ", s$init, "\n", sep = "")
   cat("epochs run: ", x$epochs_run, " of ", s$epochs, " (", x$status, ")\n", sep = "")
   cat("training loss: ", format(signif(x$loss_first, digits)), " (first epoch) -> ",
       format(signif(x$loss_last, digits)), " (last)\n", sep = "")
+  if (length(x$training)) cat("training: ", paste(x$training, collapse = ", "), "\n", sep = "")
   if (!is.na(x$val_loss_best)) {
     cat("best validation loss: ", format(signif(x$val_loss_best, digits)), " at epoch ",
         x$best_epoch, "\n", sep = "")
   }
-  cat("\nOn the ", x$n, " training rows:\n", sep = "")
+  cat("\nOn the ", x$n, " rows", if (x$held_out) paste0(" (", x$held_out, " of them held out for validation)"),
+      ":\n", sep = "")
   if (!is.null(x$fit$accuracy)) {
     cat("accuracy ", format(signif(x$fit$accuracy, digits)), "\n", sep = "")
     print(x$fit$confusion)

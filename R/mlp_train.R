@@ -214,61 +214,35 @@ mlp_train <- function(X, ...) {
 
 #' @rdname mlp_train
 #' @export
-mlp_train.default <- function(X, Y, hidden = 3, epochs = 5000, lr = NULL,
-                              bias = c("column", "row"), init = "article",
-                              activation = "sigmoid", output = NULL, loss = NULL,
-                              optimizer = "gd", batch_size = NULL,
-                              momentum = 0.9, nesterov = FALSE, weight_decay = 0,
-                              validation = NULL, patience = NULL, scale = FALSE,
-                              weights = NULL, dropout = 0, l1 = 0,
-                              lr_schedule = "constant", clip_norm = NULL,
-                              class_weights = NULL, huber_delta = 1, tau = 0.5,
-                              callback = NULL, callback_every = 1,
-                              threads = NULL, precision = "double",
-                              verbose = NULL, ...) {
+mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bias = NULL,
+                              init = NULL, activation = NULL, output = NULL, loss = NULL,
+                              optimizer = NULL, batch_size = NULL, momentum = NULL,
+                              nesterov = NULL, weight_decay = NULL, validation = NULL,
+                              patience = NULL, scale = NULL, weights = NULL, dropout = NULL,
+                              l1 = NULL, lr_schedule = NULL, clip_norm = NULL,
+                              class_weights = NULL, huber_delta = NULL, tau = NULL,
+                              callback = NULL, callback_every = NULL, threads = NULL,
+                              precision = NULL, verbose = NULL, ...) {
   check_dots(list(...))
-  # None of the training options given (as in the article's example): their
-  # defaults' object, without a call that compares each.
-  options <- if (missing(dropout) && missing(l1) && missing(lr_schedule) && missing(clip_norm) &&
-                 missing(class_weights) && missing(huber_delta) && missing(tau) &&
-                 missing(callback) && missing(callback_every)) {
-    default_options
-  } else {
-    training_options(dropout = dropout, l1 = l1, lr_schedule = lr_schedule,
-                     clip_norm = clip_norm, class_weights = class_weights,
-                     huber_delta = huber_delta, tau = tau, callback = callback,
-                     callback_every = callback_every)
-  }
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
-  design <- x_design(X, "X")
-  target <- as_target(Y, nrow(design$x))
-  spec <- training_spec(
-    x = design$x, target = target, hidden = hidden, hidden_given = !missing(hidden),
-    epochs = epochs, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
-    init_given = !missing(init), activation_given = !missing(activation),
-    activation = activation, output = output, loss = loss, optimizer = optimizer,
-    batch_size = batch_size, momentum = momentum, nesterov = nesterov,
-    weight_decay = weight_decay, validation = validation, patience = patience,
-    scale = scale, weights = weights, threads = threads, precision = precision,
-    verbose = verbose, options = options
-  )
-  fit <- run_training(spec, call_as(match.call(), "mlp_train"), design$coding)
-  warn_if_wrong_tool(fit, spec)
+  given <- check_given(as.list(environment())[option_names])
+  molded <- mold_xy(X, "X")
+  design <- list(x = molded$x, y = Y, weights = weights, blueprint = molded$blueprint,
+                 interface = "xy")
+  fit <- fit_design(design, given, NULL, call_as(match.call(), "mlp_train"))
+  warn_if_wrong_tool(fit)
   fit
 }
 
-# The x of the x/y interface as a numeric matrix, with the coding of a data
-# frame's factor or character columns (NULL for numeric data).
-x_design <- function(X, arg) {
-  # is.list() first here and below: a primitive, where is.data.frame() and
-  # is.factor() are closures, which cost microseconds on every call.
-  if (is.list(X) && is.data.frame(X) &&
-      any(vapply(X, function(col) is.factor(col) || is.character(col), logical(1)))) {
-    design <- data_frame_design(X, arg)
-    design$coding$columns <- names(X)
-    return(design)
-  }
-  list(x = as_data_matrix(X, arg), coding = NULL)
+# A design (inputs, response, weights, blueprint) and the given options to
+# a fit: the targets coded, the spec resolved under the interface's
+# `defaults` (a list, or a function of the targets that returns one), the
+# network trained and the fit built.
+fit_design <- function(design, given, defaults, call, logical_classes = FALSE) {
+  target <- as_target(design$y, nrow(design$x), logical_classes)
+  if (is.function(defaults)) defaults <- defaults(target)
+  spec <- training_spec(design$x, target, given, defaults, design$weights, design$blueprint)
+  run_training(spec, design, call)
 }
 
 # An unknown argument (one of `dots`, a list of a function's `...`) is an
@@ -312,13 +286,13 @@ as_target <- function(Y, n, logical_classes = FALSE) {
 
 # mlp_train() keeps the article's defaults, which suit the article's problem
 # and few others: it says so when a fit shows it was the wrong tool.
-warn_if_wrong_tool <- function(fit, spec) {
+warn_if_wrong_tool <- function(fit) {
   if (fit$status == "interrupted") return(invisible())
-  y <- spec$y
+  y <- fit$y
   out <- fit$output
-  output <- spec$output
+  output <- fit$output_activation
   fix <- NULL
-  if (is.null(spec$levels) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
+  if (is.null(fit$levels) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
     fix <- c(fix, paste0("`Y` lies outside [0, 1], the range of the sigmoid output, so the ",
                          "network cannot fit it; use output = \"linear\" with scale = TRUE, ",
                          "or backprop(), which does both"))

@@ -1,106 +1,260 @@
-# The modern training options shared by mlp_train(), backprop() and
-# mlp_gradcheck(): checked once here into one options object, which
-# training_spec() then checks against the network and the data.
+# The training options: one row each in `option_table`, which holds its
+# default (mlp_train()'s, the article's), its check, what it applies to, its
+# field in the Rust spec and its printed label. The argument checks, the
+# defaults of mlp_train() and backprop(), summary()'s text and the error
+# messages all derive from the table. An option given as NULL is an option
+# not given: it takes its default, or the value the other options imply.
 
+hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear",
+                        "softplus", "elu", "selu", "gelu", "silu", "mish")
+output_activations <- c("sigmoid", "linear", "softmax", "exp")
+loss_functions <- c("sse", "mse", "cross_entropy", "mae", "huber", "quantile", "poisson")
+optimizers <- c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs")
+minibatch_optimizers <- c("sgd", "adam", "adamw", "rmsprop")
+first_order_optimizers <- c("gd", minibatch_optimizers)
+init_methods <- c("article", "uniform", "xavier", "he", "nnet")
 lr_schedules <- c("constant", "step", "exponential", "cosine", "cyclic")
+default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, adamw = 0.001, rmsprop = 0.001, lm = 1, lbfgs = 1)
 
-# Checks what can be checked without the network; returns the options object.
-training_options <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip_norm = NULL,
-                             class_weights = NULL, huber_delta = 1, tau = 0.5,
-                             callback = NULL, callback_every = 1) {
-  # The defaults, as every call of the article's example passes them, need
-  # one comparison each rather than the checks below, and make one object.
-  if (identical(dropout, 0) && identical(l1, 0) && identical(lr_schedule, "constant") &&
-      is.null(clip_norm) && is.null(class_weights) && identical(huber_delta, 1) &&
-      identical(tau, 0.5) && is.null(callback) && identical(callback_every, 1)) {
-    return(default_options)
-  }
-  check_training_options(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta,
-                         tau, callback, callback_every)
-  options_object(dropout, l1, lr_schedule, clip_norm, class_weights, huber_delta, tau,
-                 callback, callback_every)
+# One row of the table. `check(value, arg)` returns the value normalized or
+# calls abort(); `applies(options)` returns NULL when the option applies to
+# the resolved options, else the sentence that says what it needs; `label`
+# names it in print() and summary() (NULL: never listed there).
+option_row <- function(default, check, applies = NULL, field = NULL, label = NULL) {
+  list(default = default, check = check, applies = applies, field = field, label = label)
 }
 
-options_object <- function(dropout = 0, l1 = 0, lr_schedule = "constant", clip_norm = NULL,
-                           class_weights = NULL, huber_delta = 1, tau = 0.5,
-                           callback = NULL, callback_every = 1) {
-  list(dropout = as.double(dropout), l1 = as.double(l1), lr_schedule = lr_schedule,
-       clip_norm = clip_norm, class_weights = class_weights, huber_delta = as.double(huber_delta),
-       tau = as.double(tau), callback = callback, callback_every = as.double(callback_every))
+# `applies` of options that need one of the given optimizers.
+for_optimizers <- function(allowed, what) {
+  force(allowed)
+  force(what)
+  function(name, o) {
+    if (o$optimizer %in% allowed) return(NULL)
+    paste0("`", name, "` needs ", what, "; `optimizer = \"", o$optimizer, "\"` ",
+           if (o$optimizer %in% c("lm", "lbfgs")) "takes its own steps." else "does not use it.")
+  }
+}
+first_order_only <- for_optimizers(
+  first_order_optimizers, "a first-order `optimizer` (\"gd\", \"sgd\", \"adam\", \"adamw\" or \"rmsprop\")"
+)
+for_loss <- function(loss) {
+  function(name, o) {
+    if (identical(o$loss, loss)) return(NULL)
+    paste0("`", name, "` applies to `loss = \"", loss, "\"`; this fit's loss is \"", o$loss, "\".")
+  }
 }
 
-# The options object of the defaults, made once. option_fields() knows it by
-# its attribute and gives its fields without the checks (a test holds the
-# two equal).
-default_options <- structure(options_object(), defaults = TRUE)
-
-check_training_options <- function(dropout, l1, lr_schedule, clip_norm, class_weights,
-                                   huber_delta, tau, callback, callback_every) {
-  if (!is.numeric(dropout) || length(dropout) < 1L || anyNA(dropout) ||
-      any(dropout < 0) || any(dropout >= 1)) {
-    abort("`dropout` must be a rate in [0, 1), once or once per hidden layer; not ",
-          show_value(dropout), ".")
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1L || is.na(x)) {
+    abort("`", arg, "` must be TRUE or FALSE, not ", show_value(x), ".")
   }
-  check_number(l1, "l1", lower = 0, open = FALSE)
-  if (!is.null(clip_norm)) check_number(clip_norm, "clip_norm", lower = 0)
-  if (!is.function(lr_schedule)) {
-    if (!is.character(lr_schedule) || length(lr_schedule) != 1L || !(lr_schedule %in% lr_schedules)) {
-      abort("`lr_schedule` must be one of ", paste0('"', lr_schedules, '"', collapse = ", "),
-            " or a function of the epoch returning the learning rate's multiplier; not ",
-            show_value(lr_schedule), ".")
-    }
+  x
+}
+choice_of <- function(choices) {
+  force(choices)
+  function(x, arg) check_choice(x, choices, arg)
+}
+check_rates <- function(x, arg) {
+  if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(x < 0) || any(x >= 1)) {
+    abort("`", arg, "` must be a rate in [0, 1), once or once per hidden layer; not ",
+          show_value(x), ".")
   }
-  if (!is.null(class_weights) && !identical(class_weights, "balanced") &&
-      !(is.numeric(class_weights) && !is.null(names(class_weights)))) {
+  as.double(x)
+}
+check_activation_names <- function(x, arg) {
+  if (!is.character(x) || length(x) < 1L || anyNA(x) || !all(x %in% hidden_activations)) {
+    abort("`activation` must be one of ", paste0('"', hidden_activations, '"', collapse = ", "),
+          ", given once or once per hidden layer; not ", show_value(x), ".")
+  }
+  x
+}
+check_schedule <- function(x, arg) {
+  if (is.function(x)) return(x)
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% lr_schedules)) {
+    abort("`lr_schedule` must be one of ", paste0('"', lr_schedules, '"', collapse = ", "),
+          " or a function of the epoch returning the learning rate's multiplier; not ",
+          show_value(x), ".")
+  }
+  x
+}
+check_class_weights <- function(x, arg) {
+  if (identical(x, "balanced")) return(x)
+  if (!(is.numeric(x) && !is.null(names(x)) && is.null(dim(x)))) {
     abort("`class_weights` must be NULL, \"balanced\" or a named numeric vector ",
-          "(one weight per class); not ", show_value(class_weights), ".")
+          "(one weight per class); not ", show_value(x), ".")
   }
-  check_number(huber_delta, "huber_delta", lower = 0)
-  check_number(tau, "tau", lower = 0, upper = 1)
-  if (!is.null(callback) && !is.function(callback)) {
+  if (anyDuplicated(names(x))) {
+    abort("`class_weights` must name each class once; \"", names(x)[anyDuplicated(names(x))],
+          "\" is named twice.")
+  }
+  if (anyNA(x) || any(!is.finite(x)) || any(x < 0)) {
+    abort("`class_weights` must be finite and non-negative.")
+  }
+  x
+}
+check_callback <- function(x, arg) {
+  if (!is.function(x)) {
     abort("`callback` must be NULL or a function(epoch, loss, val_loss, weights); not ",
-          show_value(callback), ".")
+          show_value(x), ".")
   }
-  check_count(callback_every, "callback_every", min = 1)
-  invisible()
+  x
+}
+check_validation_arg <- function(x, arg) {
+  ok <- (is.numeric(x) && length(x) == 1L) || is.data.frame(x) ||
+    (is.list(x) && all(c("x", "y") %in% names(x)))
+  if (!ok) {
+    abort("`validation` must be NULL, a fraction in (0, 1), list(x =, y =) or (for the ",
+          "formula and recipe interfaces) a data frame holding the response; not ",
+          show_value(x), ".")
+  }
+  if (is.numeric(x)) check_number(x, "validation", lower = 0, upper = 1)
+  x
+}
+check_init_arg <- function(x, arg) {
+  if (is.character(x) && length(x) == 1L && !is.na(x)) return(check_choice(x, init_methods, "init"))
+  if (is.list(x)) return(x)
+  abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", \"nnet\", a list ",
+        "of starting matrices or a previous fit; not ", show_value(x), ".")
 }
 
-# Checks the options against the resolved network; returns the spec's fields
-# for them, as the Rust core reads them.
-option_fields <- function(options, spec) {
-  layers <- length(spec$hidden)
-  if (isTRUE(attr(options, "defaults", exact = TRUE))) {
-    loss <- spec$loss
-    return(list(dropout = rep.int(0, layers), l1 = 0, clip_norm = NULL, lr_schedule = "constant",
-                lr_factors = NULL, loss_param = switch(loss, huber = 1, quantile = 0.5, 0),
-                huber_delta = if (loss == "huber") 1, tau = if (loss == "quantile") 0.5,
-                callback = NULL, callback_every = 1, class_weights = NULL))
+option_table <- list(
+  hidden = option_row(3, function(x, arg) check_hidden(x), label = NULL),
+  epochs = option_row(5000, function(x, arg) check_count(x, arg)),
+  lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0)),
+  bias = option_row("column", choice_of(c("column", "row"))),
+  init = option_row(NULL, check_init_arg),
+  activation = option_row("sigmoid", check_activation_names),
+  output = option_row(NULL, choice_of(output_activations)),
+  loss = option_row(NULL, choice_of(loss_functions)),
+  optimizer = option_row("gd", choice_of(optimizers)),
+  batch_size = option_row(NULL, function(x, arg) check_count(x, arg, min = 1),
+                          applies = for_optimizers(minibatch_optimizers,
+                                                   "a minibatch `optimizer` (\"sgd\", \"adam\", \"adamw\" or \"rmsprop\")")),
+  momentum = option_row(0.9, function(x, arg) {
+    x <- check_number(x, arg, lower = 0, upper = 1, open = FALSE)
+    if (x == 1) abort("`momentum` must be below 1, not 1.")
+    x
+  }, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"), field = "momentum", label = "momentum"),
+  nesterov = option_row(FALSE, check_flag, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"),
+                        field = "nesterov", label = "nesterov"),
+  weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
+                            field = "weight_decay", label = "weight decay"),
+  validation = option_row(NULL, check_validation_arg),
+  patience = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
+    if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."
+  }),
+  scale = option_row(FALSE, check_flag),
+  dropout = option_row(0, check_rates, applies = first_order_only, field = "dropout", label = "dropout"),
+  l1 = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
+                  applies = function(name, o) {
+                    if (o$optimizer == "lm") {
+                      paste0("`l1` cannot be used with `optimizer = \"lm\"`, which minimises squared errors ",
+                             "with an L2 penalty only; use \"lbfgs\" or \"adam\".")
+                    }
+                  }, field = "l1", label = "l1"),
+  lr_schedule = option_row("constant", check_schedule, applies = first_order_only,
+                           field = "lr_schedule", label = "lr schedule"),
+  clip_norm = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
+                         applies = first_order_only, field = "clip_norm",
+                         label = "gradient norm clipped to"),
+  class_weights = option_row(NULL, check_class_weights, applies = function(name, o) {
+    if (!o$classification) "`class_weights` applies to classification (a factor response); this response is numeric."
+  }, field = "class_weights", label = "class weights"),
+  huber_delta = option_row(1, function(x, arg) check_number(x, arg, lower = 0),
+                           applies = for_loss("huber"), field = "huber_delta", label = "huber delta"),
+  tau = option_row(0.5, function(x, arg) check_number(x, arg, lower = 0, upper = 1),
+                   applies = for_loss("quantile"), field = "tau", label = "quantile"),
+  callback = option_row(NULL, check_callback),
+  callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1)),
+  threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1)),
+  precision = option_row("double", choice_of(c("double", "single")),
+                         applies = for_optimizers(first_order_optimizers, "a first-order `optimizer`"),
+                         label = "precision"),
+  verbose = option_row(NULL, check_flag)
+)
+
+option_names <- names(option_table)
+option_defaults <- lapply(option_table, `[[`, "default")
+
+# The options given (a named list; NULL entries are not given), checked one
+# by one. An unknown name is an error naming it; `fun` and `hint` say whose
+# arguments they are.
+check_given <- function(given, fun = "mlp_train()", hint = "see ?mlp_train for its arguments") {
+  nm <- names(given)
+  if (length(given) && (is.null(nm) || !all(nzchar(nm)))) {
+    abort(fun, " got an unnamed argument it does not know; ", hint, ".")
   }
-  if (!(length(options$dropout) %in% c(1L, layers))) {
-    abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
-          length(options$dropout), " times.")
+  unknown <- nm[!nm %in% option_names]
+  if (length(unknown)) abort(fun, " got `", unknown[1], "` it does not know; ", hint, ".")
+  for (name in nm) {
+    if (!is.null(given[[name]])) given[[name]] <- option_table[[name]]$check(given[[name]], name)
   }
-  dropout <- rep_len(options$dropout, layers)
-  optimizer <- spec$optimizer
-  second_order <- optimizer %in% c("lm", "lbfgs")
-  schedule_given <- is.function(options$lr_schedule) || options$lr_schedule != "constant"
-  if (second_order) {
-    used <- c(dropout = any(dropout > 0), lr_schedule = schedule_given,
-              clip_norm = !is.null(options$clip_norm))
-    if (any(used)) {
-      abort("`", names(used)[used][1], "` needs a first-order `optimizer` (\"gd\", \"sgd\", ",
-            "\"adam\", \"adamw\" or \"rmsprop\"); `optimizer = \"", optimizer,
-            "\"` takes its own steps.")
+  given[!vapply(given, is.null, logical(1))]
+}
+
+# The options of a fit: the defaults (the table's, overridden by `defaults`,
+# e.g. backprop()'s rule or a continued fit's architecture) under the given
+# ones, then those implied by others: the learning rate by the optimizer,
+# the start by the activation, output and loss by the response.
+resolve_options <- function(given, defaults = NULL, classification = FALSE) {
+  o <- option_defaults
+  if (length(defaults)) o[names(defaults)] <- defaults
+  if (length(given)) o[names(given)] <- given
+  o$classification <- classification
+  if (is.null(o$loss)) {
+    o$loss <- if (classification) "cross_entropy" else "sse"
+  }
+  if (is.null(o$output)) {
+    o$output <- if (o$loss == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
+  }
+  if (is.null(o$lr)) o$lr <- default_lr[[o$optimizer]]
+  if (is.null(o$init)) o$init <- default_init(o$activation)
+  if (is.null(o$verbose)) o$verbose <- interactive()
+  o$threads <- resolve_threads(o$threads)
+  # An option the user gave that does not apply to the fit is an error,
+  # never silently dropped. (A value equal to its default, such as
+  # `dropout = 0`, asks for nothing.)
+  for (name in names(given)) {
+    applies <- option_table[[name]]$applies
+    if (!is.null(applies) && !identical(given[[name]], option_table[[name]]$default)) {
+      why <- applies(name, o)
+      if (!is.null(why)) abort(why)
     }
   }
-  if (optimizer == "lm" && options$l1 > 0) {
-    abort("`l1` cannot be used with `optimizer = \"lm\"`, which minimises squared errors ",
-          "with an L2 penalty only; use \"lbfgs\" or \"adam\".")
+  o
+}
+
+# The fit's options that differ from their defaults, as print() and
+# summary() list them ("dropout 0.2", "weight decay 0.01").
+training_summary <- function(options) {
+  out <- character()
+  for (name in option_names) {
+    label <- option_table[[name]]$label
+    value <- options[[name]]
+    if (is.null(label) || is.null(value)) next
+    if (!is.null(option_table[[name]]$applies) && !is.null(option_table[[name]]$applies(name, options))) next
+    if (identical(value, option_table[[name]]$default)) next
+    if (name == "dropout" && all(value == 0)) next
+    text <- if (is.function(value)) "function" else
+      if (is.numeric(value) && !is.null(names(value))) paste0(names(value), "=", format(value), collapse = " ")
+      else if (identical(value, TRUE)) "" else paste(format(value), collapse = "/")
+    out <- c(out, trimws(paste(label, text)))
   }
+  out
+}
+
+# The spec's fields of the options, checked against the resolved network;
+# `layers` is the number of hidden layers.
+option_fields <- function(o, layers) {
+  if (!(length(o$dropout) %in% c(1L, layers)) && layers > 0L) {
+    abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
+          length(o$dropout), " times.")
+  }
+  dropout <- rep_len(o$dropout, layers)
   factors <- NULL
-  if (is.function(options$lr_schedule)) {
-    factors <- vapply(seq_len(spec$epochs), function(e) {
-      f <- options$lr_schedule(e)
+  if (is.function(o$lr_schedule)) {
+    factors <- vapply(seq_len(o$epochs), function(e) {
+      f <- o$lr_schedule(e)
       if (!is.numeric(f) || length(f) != 1L || is.na(f) || !is.finite(f) || f < 0) {
         abort("`lr_schedule` must return one finite non-negative number per epoch; at epoch ",
               e, " it returned ", show_value(f), ".")
@@ -108,18 +262,10 @@ option_fields <- function(options, spec) {
       as.double(f)
     }, numeric(1))
   }
-  list(dropout = dropout, l1 = options$l1, clip_norm = options$clip_norm,
-       lr_schedule = if (is.function(options$lr_schedule)) "function" else options$lr_schedule,
-       lr_factors = factors, loss_param = loss_param_of(spec$loss, options),
-       huber_delta = if (spec$loss == "huber") options$huber_delta,
-       tau = if (spec$loss == "quantile") options$tau,
-       callback = options$callback, callback_every = options$callback_every,
-       class_weights = options$class_weights)
-}
-
-# The one parameter a loss has (0 for those without one).
-loss_param_of <- function(loss, options) {
-  switch(loss, huber = options$huber_delta, quantile = options$tau, 0)
+  list(dropout = dropout, l1 = o$l1, clip_norm = o$clip_norm,
+       lr_schedule = if (is.function(o$lr_schedule)) "function" else o$lr_schedule,
+       lr_factors = factors, loss_param = switch(o$loss, huber = o$huber_delta, quantile = o$tau, 0),
+       callback_every = o$callback_every)
 }
 
 # Observation weights times the weight of each row's class; NULL when
@@ -127,9 +273,6 @@ loss_param_of <- function(loss, options) {
 class_row_weights <- function(class_weights, target, weights) {
   if (is.null(class_weights)) return(weights)
   levels <- target$levels
-  if (is.null(levels)) {
-    abort("`class_weights` applies to classification (a factor response); this response is numeric.")
-  }
   class <- max.col(target$y, ties.method = "first")
   if (identical(class_weights, "balanced")) {
     counts <- tabulate(class, length(levels))
@@ -143,9 +286,6 @@ class_row_weights <- function(class_weights, target, weights) {
             if (length(unknown) && length(missing_levels)) " and ",
             if (length(missing_levels)) paste0("\"", missing_levels[1], "\" has no weight"),
             "; the classes are ", paste0('"', levels, '"', collapse = ", "), ".")
-    }
-    if (anyNA(class_weights) || any(!is.finite(class_weights)) || any(class_weights < 0)) {
-      abort("`class_weights` must be finite and non-negative.")
     }
     per_class <- as.double(class_weights[levels])
   }

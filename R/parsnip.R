@@ -34,10 +34,12 @@
 #' units), `"class"` and `"prob"`. Case weights (`case_weights` in
 #' workflows and tune) are observation weights. Factor predictors are
 #' dummy-coded by backprop itself, so a recipe needs no `step_dummy()`;
-#' inputs are standardized by [backprop()].
+#' inputs are standardized by [backprop()]. The engine takes parsnip's
+#' formula as [backprop()]'s formula method does, so interactions
+#' (`wt * hp`) and terms such as `poly(hp, 2)` are fitted and predicted.
 #'
-#' @param x,y The predictors (a data frame) and the outcome, as parsnip
-#'   passes them.
+#' @param formula,data The model formula and its data, as parsnip passes
+#'   them (parsnip turns `fit_xy()`'s predictors and outcome into both).
 #' @param hidden_units,penalty,mixture,dropout,epochs,activation,learn_rate
 #'   parsnip's arguments, mapped as above (`NULL`: [backprop()]'s choice).
 #' @param weights Case weights, or `NULL`.
@@ -58,16 +60,19 @@ NULL
 
 #' @rdname backprop-engine
 #' @export
-backprop_parsnip <- function(x, y, hidden_units = NULL, penalty = NULL, mixture = 0,
+backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL, mixture = 0,
                              dropout = NULL, epochs = NULL, activation = NULL,
                              learn_rate = NULL, weights = NULL, ...) {
   mixture <- check_number(mixture, "mixture", lower = 0, upper = 1, open = FALSE)
-  if (is.data.frame(y)) y <- if (ncol(y) == 1L) y[[1L]] else as.matrix(y)
-  backprop(x, y, weights = weights, hidden = hidden_units, epochs = epochs, lr = learn_rate,
-           activation = activation,
-           weight_decay = if (!is.null(penalty)) penalty * (1 - mixture),
-           l1 = if (is.null(penalty)) 0 else penalty * mixture,
-           dropout = dropout %||% 0, ...)
+  args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
+               epochs = epochs, lr = learn_rate, activation = activation,
+               weight_decay = if (!is.null(penalty)) penalty * (1 - mixture),
+               l1 = if (!is.null(penalty)) penalty * mixture,
+               dropout = dropout)
+  # The formula and its data reach backprop()'s formula method as they are:
+  # interactions, poly() and the like are its terms, for fitting and
+  # predicting alike. `data` stays a name in the fit's call.
+  do.call(backprop, c(args[!vapply(args, is.null, logical(1))], list(...)))
 }
 
 # Adds the engine to parsnip's model environment, once.
@@ -96,8 +101,8 @@ register_parsnip_engine <- function() {
   }
   for (mode in modes) {
     parsnip::set_fit(model = "mlp", eng = "backprop", mode = mode, value = list(
-      interface = "data.frame",
-      protect = c("x", "y", "weights"),
+      interface = "formula",
+      protect = c("formula", "data", "weights"),
       func = c(pkg = "backprop", fun = "backprop_parsnip"),
       defaults = list()
     ))

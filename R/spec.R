@@ -1,39 +1,29 @@
 # From mlp_train()'s arguments to a checked, fully resolved training spec,
 # and from the spec to a fitted network.
 
-hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear",
-                        "softplus", "elu", "selu", "gelu", "silu", "mish")
-output_activations <- c("sigmoid", "linear", "softmax", "exp")
-loss_functions <- c("sse", "mse", "cross_entropy", "mae", "huber", "quantile", "poisson")
-optimizers <- c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs")
-minibatch_optimizers <- c("sgd", "adam", "adamw", "rmsprop")
-init_methods <- c("article", "uniform", "xavier", "he", "nnet")
-default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, adamw = 0.001, rmsprop = 0.001, lm = 1, lbfgs = 1)
-
-training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
-                          bias_given, init, init_given = TRUE, activation,
-                          activation_given = TRUE, output, loss, optimizer,
-                          batch_size, momentum, nesterov, weight_decay,
-                          validation, patience, scale, threads, verbose,
-                          weights = NULL, precision = "double", scaling = NULL,
-                          options = training_options()) {
+# From a design's inputs and targets and the given options to a checked,
+# fully resolved training spec: the options resolved by the option table
+# (under the interface's `defaults`, and a continued fit's architecture),
+# checked together, the inputs scaled, the starting weights drawn, the
+# validation rows and batches set. `blueprint` codes validation data.
+training_spec <- function(x, target, given = list(), defaults = NULL, weights = NULL,
+                          blueprint = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
+  init <- given$init
   continuing <- is.list(init) && inherits(init, "mlp_fit")
   if (continuing) {
-    # Continuing a fit: its choices hold unless the caller overrides them.
-    output <- output %||% init$output_activation
-    loss <- loss %||% init$loss_function
-    if (!activation_given) activation <- init$activation
+    # A continued fit keeps its architecture, activations, loss and scaling
+    # unless the caller gives others.
+    kept <- list(hidden = init$hidden, activation = init$activation,
+                 output = init$output_activation, loss = init$loss_function, bias = init$bias,
+                 scale = !is.null(init$scaling))
+    defaults[names(kept)] <- kept
   }
-  epochs <- check_count(epochs, "epochs")
-  optimizer <- check_choice(optimizer, optimizers, "optimizer")
-  if (is.null(loss)) loss <- if (classification) "cross_entropy" else "sse"
-  loss <- check_choice(loss, loss_functions, "loss")
-  if (is.null(output)) {
-    output <- if (loss == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
-  }
-  output <- check_choice(output, output_activations, "output")
+  o <- resolve_options(given, defaults, classification)
+  loss <- o$loss
+  output <- o$output
+  optimizer <- o$optimizer
   if (loss == "cross_entropy" && !(output %in% c("sigmoid", "softmax"))) {
     abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"", output, "\".")
   }
@@ -60,54 +50,32 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
           "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
   }
-  lr <- if (is.null(lr)) default_lr[[optimizer]] else check_number(lr, "lr", lower = 0)
-  if (bias_given) {
-    bias <- check_choice(bias, c("column", "row"), "bias")
-  } else {
-    bias <- "column"
-  }
-  if (!is.logical(scale) || length(scale) != 1L || is.na(scale)) {
-    abort("`scale` must be TRUE or FALSE, not ", show_value(scale), ".")
-  }
-  if (!is.logical(nesterov) || length(nesterov) != 1L || is.na(nesterov)) {
-    abort("`nesterov` must be TRUE or FALSE, not ", show_value(nesterov), ".")
-  }
-  momentum <- check_number(momentum, "momentum", lower = 0, upper = 1, open = FALSE)
-  if (momentum == 1) abort("`momentum` must be below 1, not 1.")
-  weight_decay <- check_number(weight_decay, "weight_decay", lower = 0, open = FALSE)
-  threads <- resolve_threads(threads)
-  precision <- check_choice(precision, c("double", "single"), "precision")
-  if (precision == "single" && optimizer %in% c("lm", "lbfgs")) {
+  if (o$precision == "single" && optimizer %in% c("lm", "lbfgs")) {
     abort("`precision = \"single\"` applies to the first-order optimizers; ",
           "`optimizer = \"", optimizer, "\"` trains in double precision.")
   }
-  if (is.null(verbose)) verbose <- interactive()
-  if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
-    abort("`verbose` must be TRUE or FALSE, not ", show_value(verbose), ".")
-  }
 
-  # Scaling statistics: from a previous fit when continuing it, else computed.
-  if (continuing) scaling <- init$scaling
-  if (is.null(scaling) && scale) {
-    scaling <- list(x = column_stats(x),
-                    y = if (output == "linear") column_stats(y))
-  }
   prior_weights <- weights
-  if (!is.null(options$class_weights)) weights <- class_row_weights(options$class_weights, target, weights)
   weights <- check_weights(weights, n = nrow(x))
+  # Scaling statistics: from a previous fit when continuing it, else
+  # computed, weighted by the observation weights (a weight of k counts as
+  # k rows).
+  scaling <- NULL
+  if (continuing) {
+    scaling <- init$scaling
+  } else if (o$scale) {
+    scaling <- list(x = column_stats(x, weights), y = if (output == "linear") column_stats(y, weights))
+  }
+  if (classification && !is.null(o$class_weights)) {
+    weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
+  }
   row_names <- dimnames(x)[[1L]]
 
   # Starting weights (drawn first, so that set.seed() matches the article).
   n <- nrow(x)
-  start <- spec_start(init, init_given, hidden, hidden_given, activation, bias, bias_given,
-                      n, ncol(x), ncol(y))
-  params <- start$params
-  init_name <- start$init
-  hidden <- start$hidden
-  activation <- start$activation
+  start <- spec_start(o, given, n, ncol(x), ncol(y))
   sizes <- start$sizes
   bias <- start$bias
-
   if (bias == "row" && optimizer != "gd") {
     abort("`bias = \"row\"` needs `optimizer = \"gd\"`: per-row biases belong to full-batch training.")
   }
@@ -115,143 +83,171 @@ training_spec <- function(x, target, hidden, hidden_given, epochs, lr, bias,
     x <- apply_stats(x, scaling$x)
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
   }
+  check_magnitude(x, "X", o$precision)
+  check_magnitude(y, "Y", o$precision)
 
-  held <- spec_validation(validation, x, y, weights, target, scaling, bias)
-  x <- held$x
-  y <- held$y
-  weights <- held$weights
-  val <- held$val
-  if (!is.null(patience)) {
-    if (is.null(val)) abort("`patience` needs `validation`: early stopping watches the validation loss.")
-    patience <- check_count(patience, "patience", min = 1)
+  held <- spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)
+  if (!is.null(o$patience) && is.null(held$val)) {
+    abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
-
-  batches <- spec_batches(batch_size, optimizer, nrow(x), sizes)
-  batch_size <- batches$batch_size
-  seed <- batches$seed
+  batches <- spec_batches(o, nrow(held$x), sizes)
+  # Gradient descent sums the gradient over rows: its weights are taken as
+  # they are, so that a weight of k is k copies of the row; the other
+  # optimizers average, over weights rescaled to mean 1.
+  train_weights <- held$weights
+  if (!is.null(train_weights) && optimizer != "gd") {
+    train_weights <- train_weights * (length(train_weights) / sum(train_weights))
+  }
 
   # The Rust entry points read the spec itself: its architecture (sizes,
   # activation, output, bias) and settings, as doubles and strings.
   spec <- list(
-    x = x, y = y, val = val, weights = weights, val_weights = val$weights,
-    prior_weights = prior_weights, row_names = row_names,
+    x = held$x, y = held$y, val = held$val, weights = train_weights,
+    val_weights = held$val$weights, prior_weights = prior_weights, row_names = row_names,
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
-    sizes = as.numeric(sizes), hidden = hidden, activation = activation, output = output,
-    loss = loss, optimizer = optimizer, lr = lr, epochs = epochs,
-    batch_size = as.numeric(batch_size), momentum = momentum, nesterov = nesterov,
-    beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
-    weight_decay = weight_decay, patience = patience, bias = bias,
-    init = init_name, params = params, seed = seed, threads = threads,
-    precision = precision, verbose = verbose
+    sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
+    output = output, loss = loss, optimizer = optimizer, lr = o$lr, epochs = o$epochs,
+    batch_size = as.numeric(batches$batch_size), momentum = o$momentum,
+    nesterov = o$nesterov, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
+    weight_decay = o$weight_decay, patience = o$patience, bias = bias,
+    init = start$init, params = start$params, seed = batches$seed, threads = o$threads,
+    precision = o$precision, verbose = o$verbose, callback = o$callback,
+    options = o
   )
-  c(spec, option_fields(options, spec))
+  c(spec, option_fields(o, length(start$hidden)))
+}
+
+# Refuses data whose size the network's arithmetic cannot hold (after
+# scaling): squares of values past 1e150 overflow in double precision, and
+# single precision holds no value past 3.4e38.
+check_magnitude <- function(m, arg, precision) {
+  limit <- if (precision == "single") 1e18 else 1e150
+  big <- max(max(m), -min(m))
+  if (big > limit) {
+    abort("`", arg, "` holds values as large as ", format(signif(big, 3)), ", too large for ",
+          if (precision == "single") "single precision" else "the network's arithmetic",
+          " (their squares overflow): rescale it",
+          if (precision == "single") ", or use precision = \"double\"" else "",
+          if (arg == "X") ", or standardize it with scale = TRUE" else "", ".")
+  }
 }
 
 # The starting weights and the network they make: drawn by `init` (a name),
 # or given (a list of matrices or a previous fit), which then fixes the
-# sizes and the bias layout.
-spec_start <- function(init, init_given, hidden, hidden_given, activation, bias, bias_given,
-                       n, inputs, outputs) {
-  if (is.character(init) && length(init) == 1L && !is.na(init)) {
-    init_name <- check_choice(init, init_methods, "init")
-    hidden <- check_hidden(hidden)
-    activation <- check_activation(activation, length(hidden))
-    if (!init_given) init_name <- default_init(activation)
+# sizes and the bias layout unless `hidden` or `bias` are given too, when
+# they must agree.
+spec_start <- function(o, given, n, inputs, outputs) {
+  init <- o$init
+  if (is.character(init)) {
+    hidden <- o$hidden
+    activation <- check_activation(o$activation, length(hidden))
     sizes <- c(inputs, hidden, outputs)
+    bias <- o$bias
     check_size(n, sizes, if (bias == "row") n else 1, n)
-    params <- draw_params(init_name, sizes, bias, n)
-  } else if (is.list(init)) {
+    params <- draw_params(init, sizes, bias, n)
+    init_name <- init
+  } else {
     init_name <- if (inherits(init, "mlp_fit")) "fit" else "given"
-    if (hidden_given) hidden <- check_hidden(hidden)
-    params <- given_params(init, inputs, outputs, n, hidden, hidden_given, bias, bias_given)
+    params <- given_params(init, inputs, outputs, n, hidden = given$hidden,
+                           hidden_given = !is.null(given$hidden), bias = o$bias,
+                           bias_given = !is.null(given$bias))
     bias <- params$bias
     hidden <- vapply(params$weights, ncol, integer(1))
     hidden <- as.numeric(hidden[-length(hidden)])
-    activation <- check_activation(activation, length(hidden))
+    activation <- check_activation(o$activation, length(hidden))
     sizes <- c(inputs, hidden, outputs)
-    # (Drawn weights were checked before they were drawn.)
     check_size(n, sizes, if (bias == "row") n else 1, n)
-  } else {
-    abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", a list ",
-          "of starting matrices or a previous fit; not ", show_value(init), ".")
   }
   list(params = params, init = init_name, hidden = hidden, activation = activation,
        sizes = sizes, bias = bias)
 }
 
 # Validation rows: none, a fraction held out of the training rows (drawn
-# from R's RNG), or given rows, scaled as the training rows are.
-spec_validation <- function(validation, x, y, weights, target, scaling, bias) {
-  classification <- !is.null(target$levels)
+# from R's RNG), or given rows, coded by the fit's blueprint and scaled as
+# the training rows are.
+spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint) {
+  if (is.null(validation)) return(list(x = x, y = y, weights = weights, val = NULL))
+  if (bias == "row") {
+    abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
+          "apply to held-out rows.")
+  }
   n <- nrow(x)
-  val <- NULL
-  if (!is.null(validation)) {
-    if (bias == "row") {
-      abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
-            "apply to held-out rows.")
+  if (is.numeric(validation)) {
+    held <- round(validation * n)
+    if (held < 1L || held >= n) {
+      abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
+            " validation rows; each needs at least one.")
     }
-    if (is.numeric(validation) && length(validation) == 1L) {
-      frac <- check_number(validation, "validation", lower = 0, upper = 1)
-      held <- round(frac * n)
-      if (held < 1L || held >= n) {
-        abort("`validation = ", frac, "` leaves ", n - held, " training and ", held,
-              " validation rows; each needs at least one.")
-      }
-      idx <- sample.int(n, held)
-      # All rows stay too (no copy), for fitted() and residuals() on every row.
-      val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE],
-                  weights = weights[idx], rows = idx, all_x = x, all_y = y)
-      x <- x[-idx, , drop = FALSE]
-      y <- y[-idx, , drop = FALSE]
-      weights <- weights[-idx]
-    } else if (is.list(validation) && all(c("x", "y") %in% names(validation))) {
-      vx <- as_data_matrix(validation$x, "validation$x")
-      if (ncol(vx) != ncol(x)) {
-        abort("`validation$x` must have ", ncol(x), " columns like `X`, not ", ncol(vx), ".")
-      }
-      vt <- if (classification) {
-        as_target(factor(validation$y, levels = target$levels), nrow(vx))
-      } else {
-        list(y = as_data_matrix(validation$y, "validation$y", rows = nrow(vx),
-                                rows_arg = "validation$x"))
-      }
-      if (ncol(vt$y) != ncol(y)) {
-        abort("`validation$y` must have ", ncol(y), " columns like `Y`, not ", ncol(vt$y), ".")
-      }
-      val <- list(x = vx, y = vt$y)
-      if (!is.null(scaling)) {
-        val$x <- apply_stats(val$x, scaling$x)
-        if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
-      }
-    } else {
-      abort("`validation` must be NULL, a fraction in (0, 1) or list(x =, y =); not ",
-            show_value(validation), ".")
-    }
+    idx <- sample.int(n, held)
+    # All rows stay too (no copy), for fitted() and residuals() on every row.
+    val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE],
+                weights = weights[idx], rows = idx, all_x = x)
+    return(list(x = x[-idx, , drop = FALSE], y = y[-idx, , drop = FALSE],
+                weights = weights[-idx], val = val))
+  }
+  val <- validation_rows(validation, blueprint, target)
+  if (!is.null(scaling)) {
+    val$x <- apply_stats(val$x, scaling$x)
+    if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
   }
   list(x = x, y = y, weights = weights, val = val)
 }
 
-# The rows per step, and the seed of the minibatches' shuffle (and of
-# dropout's masks) drawn from R's RNG.
-spec_batches <- function(batch_size, optimizer, n_train, sizes) {
-  minibatch <- optimizer %in% minibatch_optimizers
-  if (is.null(batch_size)) {
-    batch_size <- if (minibatch) min(32, n_train) else n_train
+# Given validation data, through the one data path: `x` forged by the
+# blueprint as new data is for predict(), the response coded as the
+# training response (the classes of a classifier).
+validation_rows <- function(validation, blueprint, target) {
+  if (is.data.frame(validation)) {
+    vy <- outcome_in(blueprint, validation)
+    if (is.null(vy)) {
+      abort("`validation` as a data frame must hold the response; for the x/y interface ",
+            "give list(x =, y =).")
+    }
+    vx <- validation
   } else {
-    batch_size <- check_count(batch_size, "batch_size", min = 1)
-    if (batch_size > n_train) {
-      abort("`batch_size` (", batch_size, ") must not exceed the number of training rows (",
-            n_train, ").")
+    vx <- validation$x
+    vy <- validation$y
+  }
+  x <- forge(blueprint, vx, "validation$x")
+  if (anyNA(x)) {
+    abort("`validation$x` must not contain NA: remove or impute those rows.")
+  }
+  y <- if (!is.null(target$levels)) {
+    if (is.data.frame(vy) && ncol(vy) == 1L) vy <- vy[[1L]]
+    values <- as.character(vy)
+    if (anyNA(values) || !all(values %in% target$levels)) {
+      abort("`validation$y` must hold the classes of the response (",
+            paste0('"', target$levels, '"', collapse = ", "), ") and no NA.")
     }
-    if (!minibatch && batch_size != n_train) {
-      abort("`batch_size` applies to \"sgd\", \"adam\", \"adamw\" and \"rmsprop\"; `optimizer = \"", optimizer,
-            "\"` always uses all ", n_train, " rows.")
-    }
+    as_target(factor(values, levels = target$levels), nrow(x))$y
+  } else {
+    as_data_matrix(vy, "validation$y", rows = nrow(x), rows_arg = "validation$x")
+  }
+  if (ncol(y) != ncol(target$y)) {
+    abort("`validation$y` must have ", ncol(target$y), " column", if (ncol(target$y) > 1) "s",
+          " like the response, not ", ncol(y), ".")
+  }
+  list(x = x, y = y)
+}
+
+# The rows per step, and the seed of the minibatches' shuffle (and of
+# dropout's masks) drawn from R's RNG. A batch size given larger than the
+# training rows is an error; backprop()'s rule asks for at most the rows.
+spec_batches <- function(o, n_train, sizes) {
+  minibatch <- o$optimizer %in% minibatch_optimizers
+  batch_size <- o$batch_size
+  if (!minibatch) {
+    batch_size <- n_train
+  } else if (is.null(batch_size)) {
+    batch_size <- min(32, n_train)
+  } else if (batch_size > n_train) {
+    abort("`batch_size` (", batch_size, ") must not exceed the number of training rows (",
+          n_train, ").")
   }
   # The size was checked above with all n rows in one batch, which bounds
   # any batch of the n_train <= n training rows.
-  if (optimizer == "lm") check_lm_size(n_train, sizes)
+  if (o$optimizer == "lm") check_lm_size(n_train, sizes)
   seed <- if (minibatch) as.numeric(sample.int(.Machine$integer.max, 1L)) else 0
   list(batch_size = batch_size, seed = seed)
 }
@@ -265,8 +261,7 @@ default_init <- function(activation) {
   if (any(activation %in% c("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish"))) "he" else "xavier"
 }
 
-# Observation weights: NULL, or n finite non-negative numbers not all zero,
-# rescaled to mean 1 (see ?mlp_train).
+# Observation weights: NULL, or n finite non-negative numbers not all zero.
 check_weights <- function(weights, n) {
   if (is.null(weights)) return(NULL)
   if (!is.numeric(weights) || !is.null(dim(weights)) && length(dim(weights)) > 1L && ncol(weights) != 1L) {
@@ -282,7 +277,7 @@ check_weights <- function(weights, n) {
     abort("`weights` must be finite and non-negative.")
   }
   if (sum(weights) == 0) abort("`weights` must not all be zero.")
-  weights * (n / sum(weights))
+  weights
 }
 
 check_activation <- function(activation, layers) {
@@ -295,9 +290,17 @@ check_activation <- function(activation, layers) {
   rep_len(activation, layers)
 }
 
-column_stats <- function(m) {
-  center <- colMeans(m)
-  spread <- apply(m, 2, sd)
+# Column means and standard deviations; with weights, as if each row were
+# repeated as often as its weight says.
+column_stats <- function(m, weights = NULL) {
+  if (is.null(weights)) {
+    center <- colMeans(m)
+    spread <- apply(m, 2, sd)
+  } else {
+    total <- sum(weights)
+    center <- colSums(m * weights) / total
+    spread <- sqrt(colSums(weights * sweep(m, 2L, center)^2) / max(total - 1, total / 2))
+  }
   spread[!is.finite(spread) | spread == 0] <- 1
   list(center = center, scale = spread)
 }
@@ -312,25 +315,33 @@ undo_stats <- function(m, stats) {
   sweep(m, 2L, stats$center, "+", check.margin = FALSE)
 }
 
+# The threads of a call: `threads`, else the option backprop.threads, else
+# every core; never more than the machine's logical cores (more would only
+# wait for one another, and the results do not depend on the count).
 resolve_threads <- function(threads) {
   if (is.null(threads)) threads <- getOption("backprop.threads") %||% default_threads()
-  check_count(threads, "threads", min = 1)
+  threads <- check_count(threads, "threads", min = 1)
+  min(threads, max_threads())
 }
 
-# All cores, counted once per session (detectCores() takes milliseconds).
-default_threads <- local({
-  cores <- NULL
-  function() {
-    if (is.null(cores)) {
-      cores <<- parallel::detectCores(logical = FALSE)
-      if (is.na(cores) || cores < 1) cores <<- 1
+# The physical cores (the default thread count) and the logical cores (the
+# cap), each counted once per session: detectCores() takes milliseconds.
+core_count <- local({
+  counts <- c(physical = NA_real_, logical = NA_real_)
+  function(kind) {
+    if (is.na(counts[[kind]])) {
+      k <- parallel::detectCores(logical = kind == "logical")
+      counts[[kind]] <<- if (is.na(k) || k < 1) 1 else k
     }
-    cores
+    counts[[kind]]
   }
 })
+default_threads <- function() core_count("physical")
+max_threads <- function() core_count("logical")
 
-# Runs the Rust trainer on a spec and wraps the result as an mlp_fit.
-run_training <- function(spec, call = NULL, coding = NULL) {
+# Runs the Rust trainer on a spec and builds the fit, complete, from the
+# spec, the result, the design it came from and the call.
+run_training <- function(spec, design, call) {
   progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
   watcher <- NULL
   if (!is.null(spec[["callback"]])) {
@@ -352,68 +363,7 @@ run_training <- function(spec, call = NULL, coding = NULL) {
     warning("Training was interrupted after epoch ", length(res$loss),
             "; returning the network as it was then.", call. = FALSE)
   }
-  new_fit(spec, res, call, coding)
-}
-
-# The fit's names of the spec's settings it keeps, and the response's fields.
-fit_settings <- c(sizes = "sizes", hidden = "hidden", activation = "activation",
-                  output_activation = "output", loss_function = "loss", optimizer = "optimizer",
-                  lr = "lr", epochs = "epochs", batch_size = "batch_size",
-                  weight_decay = "weight_decay", l1 = "l1", dropout = "dropout",
-                  lr_schedule = "lr_schedule", clip_norm = "clip_norm",
-                  class_weights = "class_weights", huber_delta = "huber_delta", tau = "tau",
-                  precision = "precision", bias = "bias", init = "init")
-fit_response <- c("y", "levels", "ordered", "logical_response", "scaling")
-
-# The fit, built in one piece: for the article's tiny network, building it
-# field by field cost as much as a few hundred epochs.
-new_fit <- function(spec, res, call = NULL, coding = NULL) {
-  weights <- res$weights
-  biases <- res$biases
-  output <- res$output
-  # dimnames()[[2]] and class<- are primitives; colnames() and structure()
-  # are not, and cost more than the article network's training.
-  y_names <- dimnames(spec$y)[[2L]]
-  if (!is.null(y_names)) colnames(output) <- y_names
-  if (!is.null(spec$row_names) && is.null(spec$val$rows)) rownames(output) <- spec$row_names
-  # The article's names for a network with one hidden layer.
-  article <- if (length(weights) == 2L) {
-    list(wh = weights[[1]], bh = biases[[1]], wout = weights[[2]], bout = biases[[2]])
-  }
-  # The spec's fields the fit keeps, taken in one subset: `$` looks each
-  # name up along the spec's names, which cost more than the subset.
-  settings <- spec[fit_settings]
-  names(settings) <- names(fit_settings)
-  response <- spec[fit_response]
-  fit <- c(list(output = output), article, list(
-    weights = weights,
-    biases = biases,
-    loss = res$loss,
-    val_loss = res$val_loss,
-    best_epoch = res$best_epoch,
-    status = res$status,
-    seconds = res$seconds
-  ), settings, list(n = dim(spec$x)[1L]), response, list(
-    x_names = dimnames(spec$x)[[2L]],
-    y_names = y_names,
-    coding = coding,
-    prior_weights = spec$prior_weights,
-    held_out = if (!is.null(spec$val$rows)) sort(spec$val$rows),
-    call = call
-  ))
-  class(fit) <- "mlp_fit"
-  if (!is.null(spec$val$rows)) fit <- add_all_rows(fit, spec)
-  fit
-}
-
-# With a validation fraction, fitted() and residuals() cover every data row,
-# the held-out ones included: the network's raw output and the targets of
-# all rows, in the data's order.
-add_all_rows <- function(fit, spec) {
-  fit$all_y <- spec$val$all_y
-  fit$all_output <- network_output(fit, spec$val$all_x, spec$threads)
-  dimnames(fit$all_output) <- list(spec$row_names, dimnames(fit$output)[[2L]])
-  fit
+  fit_of(spec, res, design, call)
 }
 
 # A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes

@@ -31,25 +31,19 @@
 #' tr
 #' tr$d_output
 #' @export
-mlp_trace <- function(X, Y, hidden = 3, lr = NULL, bias = c("column", "row"),
-                      init = "article", activation = "sigmoid", output = NULL,
-                      loss = NULL, threads = NULL) {
+mlp_trace <- function(X, Y, hidden = NULL, lr = NULL, bias = NULL, init = NULL,
+                      activation = NULL, output = NULL, loss = NULL, threads = NULL) {
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
+  given <- check_given(as.list(environment())[c("hidden", "lr", "bias", "init", "activation",
+                                                "output", "loss", "threads")], "mlp_trace()")
+  if (!is.null(given$hidden) && length(given$hidden) != 1L) {
+    abort("`hidden` must be a single number: the trace shows the article's network, ",
+          "with one hidden layer; not ", length(given$hidden), " layers.")
+  }
   x <- as_data_matrix(X, "X")
   target <- as_target(Y, nrow(x))
-  hidden <- check_hidden(hidden)
-  if (length(hidden) != 1L) {
-    abort("`hidden` must be a single number: the trace shows the article's network, ",
-          "with one hidden layer; not ", length(hidden), " layers.")
-  }
-  spec <- training_spec(
-    x = x, target = target, hidden = hidden, hidden_given = !missing(hidden),
-    epochs = 1, lr = lr, bias = bias, bias_given = !missing(bias), init = init,
-    activation_given = !missing(activation),
-    activation = activation, output = output, loss = loss, optimizer = "gd",
-    batch_size = NULL, momentum = 0.9, nesterov = FALSE, weight_decay = 0,
-    validation = NULL, patience = NULL, scale = FALSE, threads = threads, verbose = FALSE
-  )
+  # One epoch of mlp_train()'s training, from the same starting weights.
+  spec <- training_spec(x, target, c(given, list(epochs = 1, optimizer = "gd", verbose = FALSE)))
   if (length(spec$hidden) != 1L) abort("`init` must describe a network with one hidden layer.")
   res <- trace_(spec$x, spec$y, spec, spec$params)
   start <- list(wh = spec$params$weights[[1]], bh = spec$params$biases[[1]],

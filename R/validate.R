@@ -26,8 +26,9 @@ describe <- function(x) {
 # Double matrices are returned as they are, so the Rust side reads R's memory.
 as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
   if (is.list(x) && is.data.frame(x)) {
-    bad <- !vapply(x, function(col) is.numeric(col) || is.logical(col), logical(1))
+    bad <- !vapply(x, function(col) (is.numeric(col) && !is.object(col)) || is.logical(col), logical(1))
     if (any(bad)) {
+      check_variable_type(x[[which(bad)[1]]], paste0("`", arg, "` column `", names(x)[which(bad)[1]], "`"))
       abort("`", arg, "` must have numeric columns only; column `",
             names(x)[which(bad)[1]], "` is ",
             describe(x[[which(bad)[1]]]), ".")
@@ -51,9 +52,9 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
   }
   if (!is.double(x)) storage.mode(x) <- "double"
   # anyNA(), min() and max() scan without copying x (range() would copy it).
-  if (allow_na && anyNA(x)) {
-    if (any(is.infinite(x))) abort("`", arg, "` must not contain Inf.")
-  } else if (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x))) {
+  # New data (allow_na) may hold NA rows, which predict NA; forge() refuses
+  # infinite inputs.
+  if (!allow_na && (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x)))) {
     what <- if (anyNA(x)) "NA or NaN" else "Inf"
     bad <- which(colSums(if (anyNA(x)) is.na(x) else is.infinite(x)) > 0)[1]
     where <- if (shape[2L] == 1L) "" else {
@@ -109,11 +110,16 @@ show_value <- function(x) {
   format(x)
 }
 
+# Units per hidden layer; 0 (or an empty vector) is a network without a
+# hidden layer, a linear or logistic model.
 check_hidden <- function(hidden) {
-  if (!is.numeric(hidden) || length(hidden) == 0L || anyNA(hidden) ||
+  if (is.numeric(hidden) && (length(hidden) == 0L || identical(as.numeric(hidden), 0))) {
+    return(numeric(0))
+  }
+  if (!is.numeric(hidden) || anyNA(hidden) ||
       any(!is.finite(hidden)) || any(hidden != round(hidden)) || any(hidden < 1)) {
     abort("`hidden` must be a positive whole number (or a vector of them, one per ",
-          "hidden layer), not ", show_value(hidden), ".")
+          "hidden layer; 0 for none), not ", show_value(hidden), ".")
   }
   as.numeric(hidden)
 }

@@ -155,8 +155,8 @@ pub struct History {
 ///
 /// `History::output` follows the article for full-batch "gd" without
 /// validation: the forward pass of the last epoch, computed before that
-/// epoch's update. In every other case it is the forward pass of the
-/// returned parameters.
+/// epoch's update. In every other case (other optimizers included, on full
+/// batches too) it is the forward pass of the returned parameters.
 pub fn train<T: Real>(
     arch: &Architecture,
     params: &mut [T],
@@ -272,7 +272,10 @@ pub fn train<T: Real>(
         }
     }
     history.best_epoch = best_epoch;
-    if restored || history.loss.is_empty() || !engine.last_output(&mut history.output) {
+    // Only full-batch "gd" reports the article's output (the last forward
+    // pass, before the update); the others report their returned weights'.
+    let article_output = matches!(cfg.optimizer, Optimizer::Gd);
+    if restored || history.loss.is_empty() || !article_output || !engine.last_output(&mut history.output) {
         let mut out = vec![T::ZERO; n * o];
         let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
         predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);

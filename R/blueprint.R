@@ -1,0 +1,361 @@
+# The one path by which data enters a fit. At fit time mold_*() turns the
+# data of an interface into the network's input matrix and a blueprint; at
+# predict time forge() turns new data into an input matrix the same way,
+# whatever the interface. predict(), fitted(), augment(), mlp_importance(),
+# mlp_partial() and validation data all pass through forge(). Kinds:
+# * "matrix": a numeric matrix or vector (columns matched by name when it
+#   has names, else by position);
+# * "formula": a model frame's terms (the formula interface, and a data
+#   frame of the x/y interface as `~ .` over its columns): columns matched by
+#   name, types checked against training, factor levels coded with the
+#   levels that had training rows;
+# * "recipe": a hardhat blueprint of a recipes::recipe().
+
+# The x of the x/y interface: list(x = input matrix, blueprint).
+mold_xy <- function(X, arg) {
+  # is.list() first: a primitive, where is.data.frame() is a closure that
+  # costs microseconds on the article's tiny calls.
+  if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg))
+  if (isS4(X) && inherits(X, "Matrix")) X <- sparse_as_matrix(X)
+  x <- as_data_matrix(X, arg)
+  list(x = x, blueprint = list(kind = "matrix", names = dimnames(x)[[2L]], ncol = dim(x)[2L]))
+}
+
+# A data frame of the x/y interface, coded as the formula `~ .` codes it.
+mold_frame <- function(data, arg) {
+  if (ncol(data) == 0L || nrow(data) == 0L) {
+    abort("`", arg, "` must have at least one row and one column, not ", nrow(data), " x ",
+          ncol(data), ".")
+  }
+  columns <- names(data)
+  if (is.null(columns) || anyNA(columns) || !all(nzchar(columns)) || anyDuplicated(columns)) {
+    abort("`", arg, "` must have unique, non-empty column names.")
+  }
+  for (nm in columns) {
+    col <- data[[nm]]
+    check_variable_type(col, paste0("`", arg, "` column `", nm, "`"))
+    if (anyNA(col)) {
+      abort("`", arg, "` column `", nm, "` contains NA; remove or impute those rows ",
+            "(the formula interface drops them with `na.action`).")
+    }
+  }
+  formula <- stats::reformulate(paste0("`", columns, "`"))
+  environment(formula) <- baseenv()
+  frame <- stats::model.frame(formula, data = data, drop.unused.levels = FALSE)
+  molded <- mold_model_frame(frame, arg)
+  molded$blueprint$columns <- columns
+  molded
+}
+
+# A variable the network can read: numbers, logicals, factors, characters
+# (and numeric matrices, such as poly() makes). Dates and the like are
+# refused with a message that says what to do.
+check_variable_type <- function(col, what) {
+  ok <- (is.numeric(col) && !is.object(col)) || is.logical(col) || is.factor(col) ||
+    is.character(col) || (is.matrix(col) && is.numeric(col))
+  if (ok) return(invisible())
+  class_name <- class(col)[1L]
+  if (inherits(col, c("Date", "POSIXt", "difftime"))) {
+    abort(what, " is a ", class_name, ": backprop reads numbers, logicals and factors. ",
+          "Give it as a number, for example as.numeric() (days or seconds since 1970-01-01), ",
+          "or derive features from it (weekday, month) first.")
+  }
+  abort(what, " must be numeric, logical, a factor or character, not ",
+        if (is.list(col)) "a list" else paste0("of class \"", class_name, "\""), ".")
+}
+
+# A model frame's inputs: the design matrix (treatment contrasts, no
+# intercept column) and the blueprint that codes new data the same way.
+# Factor levels with no training rows are dropped, so that new data holding
+# one is refused, as lm() refuses it, rather than predicted from an
+# untrained dummy column.
+mold_model_frame <- function(frame, arg) {
+  terms <- attr(frame, "terms")
+  if (length(attr(terms, "offset"))) {
+    abort("`", arg, "` has an offset() term; backprop fits no offsets. Remove it, or ",
+          "give the variable as a predictor.")
+  }
+  classes <- attr(terms, "dataClasses")
+  response <- attr(terms, "response")
+  xterms <- stats::delete.response(terms)
+  predictors <- setdiff(names(classes), if (response > 0L) names(frame)[response])
+  for (nm in predictors) {
+    if (identical(unname(classes[nm]), "other")) {
+      check_variable_type(frame[[nm]], paste0("`", arg, "` variable `", nm, "`"))
+    }
+    col <- frame[[nm]]
+    if (is.factor(col) || is.character(col)) {
+      col <- if (is.factor(col)) droplevels(col) else factor(col)
+      if (nlevels(col) < 2L) {
+        abort("`", arg, "` variable `", nm, "` has ",
+              if (nlevels(col) == 1L) paste0("one level with training rows (\"", levels(col), "\")")
+              else "no values", "; a factor needs at least two. Drop it from the predictors.")
+      }
+      frame[[nm]] <- col
+    }
+  }
+  xlevels <- stats::.getXlevels(terms, frame)
+  x <- design_matrix(xterms, frame)
+  contrasts <- attr(x, "contrasts")
+  attr(x, "contrasts") <- NULL
+  if (ncol(x) == 0L) abort("`", arg, "` has no predictors: the network needs at least one input.")
+  list(x = x, frame = frame, blueprint = list(
+    kind = "formula", terms = xterms, classes = classes[predictors], xlevels = xlevels,
+    contrasts = contrasts, names = colnames(x), ncol = ncol(x),
+    outcome = if (response > 0L) attr(terms, "variables")[[response + 1L]]
+  ))
+}
+
+# model.matrix() without its intercept column and assign attribute; its
+# "contrasts" attribute is the caller's to keep or drop.
+design_matrix <- function(terms, frame, contrasts = NULL) {
+  x <- stats::model.matrix(terms, frame, contrasts.arg = contrasts)
+  contrasts <- attr(x, "contrasts")
+  x <- x[, colnames(x) != "(Intercept)", drop = FALSE]
+  attr(x, "assign") <- NULL
+  attr(x, "contrasts") <- contrasts
+  storage.mode(x) <- "double"
+  x
+}
+
+# The formula interface: the model frame, evaluated in the caller's frame as
+# lm() does (so `subset` and `weights` are evaluated in `data`), molded.
+# Returns the design: x, y (the response as the model frame holds it),
+# weights, the rows na.action dropped, the model frame and the blueprint.
+mold_formula <- function(call, formula_arg, env) {
+  keep <- match(c(formula_arg, "data", "subset", "weights", "na.action"), names(call), 0L)
+  mf <- call[c(1L, keep)]
+  names(mf)[names(mf) == formula_arg] <- "formula"
+  if (is.null(mf$na.action)) mf$na.action <- quote(stats::na.omit)
+  # Unused levels stay here: a response's classes are the levels of its
+  # factor. mold_model_frame() drops the predictors' unused levels.
+  mf$drop.unused.levels <- FALSE
+  mf[[1L]] <- quote(stats::model.frame)
+  frame <- tryCatch({
+    # `weights` and `subset` evaluated here, in `data` and then the caller's
+    # frame, rather than by model.frame() in the formula's environment: so
+    # they also work when passed on through a wrapper's `...`.
+    data <- eval(mf$data, env)
+    mf$data <- data
+    for (arg in intersect(c("weights", "subset"), names(mf))) {
+      mf[arg] <- list(eval(mf[[arg]], data, env))
+    }
+    eval(mf, env)
+  }, error = function(e) {
+    abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
+  })
+  terms <- attr(frame, "terms")
+  if (is.null(attr(terms, "response")) || attr(terms, "response") == 0L) {
+    abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
+  }
+  if (nrow(frame) == 0L) abort("No rows are left to train on after `subset` and `na.action`.")
+  molded <- mold_model_frame(frame, formula_arg)
+  y <- stats::model.response(frame)
+  # A numeric response keeps its name, as the output's name.
+  if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))
+  list(x = molded$x, y = y, weights = stats::model.weights(frame),
+       na_action = attr(frame, "na.action"), model = molded$frame,
+       blueprint = molded$blueprint)
+}
+
+# A recipe and its data, through hardhat's mold(): the predictors must be
+# numeric after the recipe's steps; a column with the "case_weights" role
+# gives the observation weights.
+mold_recipe <- function(recipe, data, weights) {
+  if (missing(data) || !is.data.frame(data)) {
+    abort("`data` must be a data frame: the data of the recipe.")
+  }
+  processed <- tryCatch(
+    hardhat::mold(recipe, data),
+    error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
+  )
+  outcomes <- processed$outcomes
+  if (ncol(outcomes) == 0L) abort("`x` (the recipe) must have an outcome role.")
+  y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
+  if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(NULL, names(outcomes)))
+  x <- recipe_inputs(processed$predictors, "x")
+  case_weights <- processed$extras$roles$case_weights
+  if (!is.null(case_weights) && ncol(case_weights) > 0L) {
+    if (!is.null(weights)) {
+      abort("`weights` and the recipe's case_weights column `", names(case_weights)[1],
+            "` both give weights; give one.")
+    }
+    weights <- as.double(unclass(case_weights[[1L]]))
+  }
+  blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
+                    ncol = ncol(x), outcome_names = names(outcomes))
+  list(x = x, y = y, weights = weights, blueprint = blueprint)
+}
+
+# The predictors a recipe's blueprint gives, as the input matrix.
+recipe_inputs <- function(predictors, arg) {
+  predictors <- as.data.frame(predictors)
+  bad <- !vapply(predictors, function(col) is.numeric(col) || is.logical(col), logical(1))
+  if (any(bad)) {
+    abort("`x` (the recipe) must turn every predictor numeric, for example with ",
+          "recipes::step_dummy(); `", names(predictors)[which(bad)[1]], "` is ",
+          describe(predictors[[which(bad)[1]]]), ".")
+  }
+  as_data_matrix(predictors, arg, allow_na = TRUE)
+}
+
+# New data as the network's input matrix, coded as the training inputs were.
+# Rows with an NA input stay, as rows of NA (they predict NA); an infinite
+# input is an error. `arg` names the data in errors.
+forge <- function(blueprint, newdata, arg = "newdata") {
+  x <- switch(blueprint$kind,
+              matrix = forge_matrix(blueprint, newdata, arg),
+              formula = forge_formula(blueprint, newdata, arg),
+              recipe = forge_recipe(blueprint, newdata, arg))
+  if (ncol(x) != blueprint$ncol) {
+    abort("`", arg, "` must have ", blueprint$ncol, " column", if (blueprint$ncol > 1) "s",
+          " like the training inputs, not ", ncol(x), ".")
+  }
+  infinite <- is.infinite(x)
+  if (any(infinite)) {
+    col <- which(colSums(infinite) > 0L)[1L]
+    name <- blueprint$names[col]
+    abort("`", arg, "` must not contain Inf (", if (is.null(name)) paste("column", col) else
+      paste0("column `", name, "`"), "); rows with NA predict NA, but an infinite input has no prediction.")
+  }
+  x
+}
+
+forge_matrix <- function(blueprint, newdata, arg) {
+  if (is.list(newdata) && is.data.frame(newdata) && !is.null(blueprint$names)) {
+    newdata <- training_columns(newdata, blueprint$names, arg)
+  }
+  if (isS4(newdata) && inherits(newdata, "Matrix")) newdata <- sparse_as_matrix(newdata)
+  x <- as_data_matrix(newdata, arg, allow_na = TRUE)
+  if (!is.null(blueprint$names) && !is.null(dimnames(x)[[2L]])) {
+    x <- training_columns(x, blueprint$names, arg)
+  }
+  x
+}
+
+forge_formula <- function(blueprint, newdata, arg) {
+  if (is.matrix(newdata) && !is.null(colnames(newdata))) newdata <- as.data.frame(newdata)
+  if (!is.data.frame(newdata)) {
+    abort("`", arg, "` must be a data frame with the training variables, not ", describe(newdata), ".")
+  }
+  terms <- blueprint$terms
+  # A formula may also read variables of its environment; a data frame's
+  # columns come only from the data.
+  vars <- blueprint$columns %||% all.vars(terms)
+  absent <- vars[!vars %in% names(newdata)]
+  if (is.null(blueprint$columns)) {
+    absent <- absent[!vapply(absent, exists, TRUE, envir = environment(terms) %||% baseenv())]
+  }
+  if (length(absent)) {
+    abort("`", arg, "` lacks the training column", if (length(absent) > 1) "s", " ",
+          paste0("`", absent, "`", collapse = ", "), ".")
+  }
+  frame <- tryCatch(
+    stats::model.frame(terms, newdata, na.action = stats::na.pass),
+    error = function(e) abort("`", arg, "` does not hold the training variables: ", conditionMessage(e))
+  )
+  classes <- blueprint$classes
+  categorical <- c("factor", "ordered", "character")
+  for (nm in names(classes)) {
+    want <- unname(classes[nm])
+    have <- stats::.MFclass(frame[[nm]])
+    if (identical(want, have) || (want %in% categorical && have %in% categorical)) next
+    column <- variable_name(nm, newdata)
+    abort("`", arg, "` column `", column, "` must be ", class_words(want), " as in training, not ",
+          describe(frame[[nm]]), ".")
+  }
+  for (nm in names(blueprint$xlevels)) {
+    values <- frame[[nm]]
+    known <- blueprint$xlevels[[nm]]
+    seen <- unique(as.character(values[!is.na(values)]))
+    unseen <- setdiff(seen, known)
+    if (length(unseen)) {
+      abort("`", arg, "` column `", variable_name(nm, newdata), "` has ",
+            if (length(unseen) > 1) "levels " else "level ",
+            paste0('"', unseen, '"', collapse = ", "), " with no training rows (the levels ",
+            "the network was trained on: ", paste0('"', known, '"', collapse = ", "), ").")
+    }
+    frame[[nm]] <- factor(as.character(values), levels = known,
+                          ordered = identical(unname(classes[nm]), "ordered"))
+  }
+  x <- design_matrix(terms, frame, blueprint$contrasts)
+  attr(x, "contrasts") <- NULL
+  rownames(x) <- row.names(newdata)
+  x
+}
+
+# A term such as factor(g) is named by its variable in messages.
+variable_name <- function(term, newdata) {
+  vars <- all.vars(str2lang(term))
+  if (term %in% names(newdata) || length(vars) != 1L) term else vars
+}
+
+class_words <- function(data_class) {
+  switch(data_class, numeric = "numeric", logical = "logical (TRUE/FALSE)",
+         factor = , ordered = , character = "a factor or character",
+         paste0("a numeric matrix (", data_class, ")"))
+}
+
+forge_recipe <- function(blueprint, newdata, arg) {
+  if (!is.data.frame(newdata)) {
+    abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
+  }
+  forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat),
+                     error = function(e) abort("`", arg, "` does not match the training data: ",
+                                               conditionMessage(e)))
+  x <- recipe_inputs(forged$predictors, arg)
+  rownames(x) <- row.names(newdata)
+  x
+}
+
+# The training columns of new data, by name; other columns are ignored.
+training_columns <- function(newdata, names, arg) {
+  have <- colnames(newdata)
+  if (is.null(have)) return(newdata)
+  missing_cols <- setdiff(names, have)
+  if (length(missing_cols)) {
+    abort("`", arg, "` lacks the training column", if (length(missing_cols) > 1) "s", " ",
+          paste0("`", missing_cols, "`", collapse = ", "), ".")
+  }
+  if (identical(have, names)) return(newdata)
+  newdata[, names, drop = FALSE]
+}
+
+# The response in data, as the fit saw it (numeric, a matrix of several
+# outcomes, or a factor), or NULL when the data do not hold it: by the
+# formula's left-hand side or the recipe's outcomes; never for the x/y
+# interface, whose response is not in its data.
+outcome_in <- function(blueprint, data) {
+  if (!is.data.frame(data)) return(NULL)
+  if (blueprint$kind == "recipe") {
+    names <- blueprint$outcome_names
+    if (!length(names) || !all(names %in% names(data))) return(NULL)
+    outcomes <- as.data.frame(data)[names]
+    return(if (length(names) == 1L) outcomes[[1L]] else as.matrix(outcomes))
+  }
+  lhs <- blueprint$outcome
+  if (blueprint$kind != "formula" || is.null(lhs)) return(NULL)
+  if (!all(all.vars(lhs) %in% names(data))) return(NULL)
+  y <- tryCatch(eval(lhs, data, environment(blueprint$terms)), error = function(e) NULL)
+  if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
+  y
+}
+
+# The variables of the training data, by which permutation importance and
+# partial dependence address columns of data: the formula's or the recipe's
+# predictors, the data frame's columns, or a matrix's column names (or
+# numbers).
+blueprint_variables <- function(blueprint) {
+  switch(blueprint$kind,
+         recipe = names(blueprint$hardhat$ptypes$predictors),
+         formula = blueprint$columns %||% all.vars(blueprint$terms),
+         matrix = blueprint$names %||% seq_len(blueprint$ncol))
+}
+
+# A Matrix package matrix (sparse or dense) as a base matrix.
+sparse_as_matrix <- function(x) {
+  if (!requireNamespace("Matrix", quietly = TRUE)) {
+    abort("A Matrix object needs the Matrix package to be read; convert it with as.matrix().")
+  }
+  as.matrix(x)
+}

@@ -1,0 +1,113 @@
+# A fit is built complete, once, by new_mlp_fit(), which checks every field;
+# nothing patches a fit afterwards, and the methods read only the fields it
+# guarantees:
+# * the network: `weights`, `biases` (lists of matrices, one per layer),
+#   `sizes`, `hidden`, `activation`, `output_activation`, `bias` ("column" or
+#   "row"), and for one hidden layer the article's `wh`, `bh`, `wout`, `bout`;
+# * the training: `loss_function`, `optimizer`, `lr`, `epochs`, `batch_size`,
+#   `weight_decay`, `init`, `precision`, `options` (every training option,
+#   resolved), `loss`, `val_loss`, `best_epoch`, `status`, `seconds`;
+# * the data: `n` (training rows, held-out rows excluded), `y` (the targets
+#   of every row as the network saw them, standardized when the response
+#   was), `fitted_raw` (the returned network's raw output on every row, held
+#   out rows included), `output` (the article's training output: for
+#   full-batch "gd", computed before the last update), `held_out`,
+#   `levels`, `ordered`, `logical_response`, `scaling`, `x_names`,
+#   `y_names`, `prior_weights`, `na_action`;
+# * the interface: `blueprint` (see R/blueprint.R), `model` (the model frame
+#   of a formula fit), `interface` and `call`.
+
+fit_interfaces <- c("xy", "formula", "recipe")
+
+# The fit of a trained spec: its fields gathered, then built by
+# new_mlp_fit().
+fit_of <- function(spec, res, design, call) {
+  weights <- res$weights
+  biases <- res$biases
+  o <- ncol(spec$y)
+  # dimnames()[[2]] and dimnames<- are primitives, cheaper than colnames()
+  # and rownames() on the article's tiny network.
+  y_names <- dimnames(spec$y)[[2L]]
+  output <- res$output
+  held <- spec$val$rows
+  if (is.null(held)) {
+    fitted_raw <- res$fitted
+    y <- spec$y
+    dimnames(output) <- dimnames(fitted_raw) <- list(spec$row_names, y_names)
+  } else {
+    # Held-out rows too: the returned network's output on every data row.
+    fitted_raw <- network_output(list(sizes = spec$sizes, activation = spec$activation,
+                                      output_activation = spec$output, weights = weights,
+                                      biases = biases), spec$val$all_x, spec$threads)
+    y <- matrix(0, nrow(fitted_raw), o)
+    y[-held, ] <- spec$y
+    y[held, ] <- spec$val$y
+    dimnames(output) <- list(NULL, y_names)
+    dimnames(fitted_raw) <- dimnames(y) <- list(spec$row_names, y_names)
+    held <- sort(held)
+  }
+  o_opts <- spec$options
+  new_mlp_fit(list(
+    output = output,
+    wh = if (length(weights) == 2L) weights[[1L]],
+    bh = if (length(weights) == 2L) biases[[1L]],
+    wout = if (length(weights) == 2L) weights[[2L]],
+    bout = if (length(weights) == 2L) biases[[2L]],
+    weights = weights, biases = biases,
+    loss = res$loss, val_loss = res$val_loss, best_epoch = res$best_epoch,
+    status = res$status, seconds = res$seconds,
+    sizes = spec$sizes, hidden = spec$hidden, activation = spec$activation,
+    output_activation = spec$output, loss_function = spec$loss, optimizer = spec$optimizer,
+    lr = spec$lr, epochs = spec$epochs, batch_size = spec$batch_size,
+    weight_decay = spec$weight_decay, precision = spec$precision, bias = spec$bias,
+    init = spec$init, options = o_opts,
+    n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
+    levels = spec$levels, ordered = spec$ordered, logical_response = spec$logical_response,
+    scaling = spec$scaling, x_names = dimnames(spec$x)[[2L]], y_names = y_names,
+    prior_weights = spec$prior_weights, na_action = design$na_action,
+    blueprint = design$blueprint, model = design$model, interface = design$interface,
+    call = call
+  ))
+}
+
+# The one constructor of an mlp_fit: checks every field, then sets the
+# class. A failed check is a bug of backprop, not of the caller.
+new_mlp_fit <- function(fields) {
+  must <- function(ok, what) if (!isTRUE(ok)) abort("internal: an mlp_fit's ", what, ".")
+  sizes <- fields$sizes
+  layers <- length(sizes) - 1L
+  must(is.numeric(sizes) && layers >= 1L && all(sizes >= 1), "`sizes` must be the layer sizes")
+  must(is.list(fields$weights) && length(fields$weights) == layers &&
+         length(fields$biases) == layers, "`weights` and `biases` must have one matrix per layer")
+  for (l in seq_len(layers)) {
+    must(identical(dim(fields$weights[[l]]), as.integer(sizes[l + 0:1])),
+         "weights must match `sizes`")
+    must(ncol(fields$biases[[l]]) == sizes[l + 1L] &&
+           nrow(fields$biases[[l]]) %in% c(1L, fields$n), "biases must match `sizes`")
+  }
+  must(length(fields$hidden) == layers - 1L && length(fields$activation) == layers - 1L,
+       "`hidden` and `activation` must have one entry per hidden layer")
+  must(fields$bias %in% c("column", "row"), "`bias` must be \"column\" or \"row\"")
+  must(fields$status %in% c("completed", "early_stopped", "stopped", "interrupted"),
+       "`status` must say how training ended")
+  o <- sizes[layers + 1L]
+  rows <- nrow(fields$y)
+  must(is.matrix(fields$y) && ncol(fields$y) == o && rows == fields$n + length(fields$held_out),
+       "`y` must hold the targets of every row")
+  must(is.matrix(fields$fitted_raw) && identical(dim(fields$fitted_raw), dim(fields$y)),
+       "`fitted_raw` must hold the output of every row")
+  must(is.matrix(fields$output) && nrow(fields$output) == fields$n && ncol(fields$output) == o,
+       "`output` must hold the training rows' output")
+  must(is.null(fields$levels) || length(fields$levels) == o, "`levels` must name every output")
+  must(is.null(fields$prior_weights) || length(fields$prior_weights) == rows,
+       "`prior_weights` must have one weight per row")
+  must(is.null(fields$na_action) || rows + length(fields$na_action) >= rows,
+       "`na_action` must be the dropped rows")
+  must(is.list(fields$blueprint) && fields$blueprint$ncol == sizes[1L],
+       "`blueprint` must code the inputs")
+  must(fields$interface %in% fit_interfaces, "`interface` must be the interface it came from")
+  must(is.list(fields$options), "`options` must hold the training options")
+  if (fields$interface == "formula") must(is.data.frame(fields$model), "`model` must be its model frame")
+  class(fields) <- "mlp_fit"
+  fields
+}
