@@ -78,7 +78,11 @@ mold_model_frame <- function(frame, arg) {
   classes <- attr(terms, "dataClasses")
   response <- attr(terms, "response")
   xterms <- stats::delete.response(terms)
-  predictors <- setdiff(names(classes), if (response > 0L) names(frame)[response])
+  # The predictors are the variables of the terms without the response;
+  # dataClasses also lists the model frame's "(weights)".
+  variables <- vapply(as.list(attr(xterms, "variables"))[-1L],
+                      function(v) paste(deparse(v, width.cutoff = 500L), collapse = ""), "")
+  predictors <- intersect(names(classes), variables)
   for (nm in predictors) {
     if (identical(unname(classes[nm]), "other")) {
       check_variable_type(frame[[nm]], paste0("`", arg, "` variable `", nm, "`"))

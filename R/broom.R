@@ -22,7 +22,9 @@ generics::augment
 #' @param x An `mlp_fit`.
 #' @param data For `augment()`: a data frame, usually the training data,
 #'   with the training variables (and the response, for residuals). Left
-#'   out, the fit's model frame (formula fits) with its fitted values.
+#'   out, the training rows: the fit's model frame (formula fits), or for
+#'   the x/y and recipe interfaces, which keep no copy of their data, the
+#'   fitted values and residuals alone.
 #' @param newdata For `augment()`: new data to predict, as for
 #'   [predict.mlp_fit()]; used instead of `data` when given.
 #' @param ... Not used: any other argument is an error.
@@ -100,14 +102,14 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
     out <- rows
     pred <- predict(x, newdata = rows, type = type)
     truth <- outcome_in(x$blueprint, rows)
-  } else if (x$interface == "formula") {
-    # The model frame and its fitted values, row for row.
-    out <- x$model
+  } else {
+    # The training rows: a formula fit's model frame, else (the x/y and
+    # recipe interfaces keep no copy of their data) the fitted values
+    # alone, row for row.
+    out <- if (x$interface == "formula") x$model else
+      data.frame(row.names = rownames(x$fitted_raw) %||% seq_len(nrow(x$fitted_raw)))
     pred <- to_response(x, x$fitted_raw, type)
     truth <- training_targets(x)
-  } else {
-    abort("`data` is needed: a fit of the ", interface_name(x), " keeps no copy of its ",
-          "training data. Give the training data as `data` or new rows as `newdata`.")
   }
   out <- tibble::as_tibble(as.data.frame(out, stringsAsFactors = FALSE), .name_repair = "minimal")
   if (!is.null(x$levels)) {

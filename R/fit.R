@@ -33,7 +33,9 @@ fit_of <- function(spec, res, design, call) {
   if (is.null(held)) {
     fitted_raw <- res$fitted
     y <- spec$y
-    dimnames(output) <- dimnames(fitted_raw) <- list(spec$row_names, y_names)
+    if (!is.null(y_names) || !is.null(spec$row_names)) {
+      dimnames(output) <- dimnames(fitted_raw) <- list(spec$row_names, y_names)
+    }
   } else {
     # Held-out rows too: the returned network's output on every data row.
     fitted_raw <- network_output(list(sizes = spec$sizes, activation = spec$activation,

@@ -38,8 +38,9 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
   target <- as_target(Y, nrow(x))
   given <- check_given(list(hidden = hidden, activation = activation, output = output, loss = loss,
                             bias = if (!missing(bias)) bias, init = init,
-                            weight_decay = weight_decay, l1 = l1, huber_delta = huber_delta,
-                            tau = tau), "mlp_gradcheck()")
+                            weight_decay = weight_decay, l1 = l1,
+                            huber_delta = if (identical(loss, "huber")) huber_delta,
+                            tau = if (identical(loss, "quantile")) tau), "mlp_gradcheck()")
   spec <- training_spec(x, target, c(given, list(epochs = 0, optimizer = "gd", threads = 1,
                                                  verbose = FALSE)))
   # theta: the parameters in the core's order, W1, b1, W2, b2, ...

@@ -98,8 +98,8 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   }
   x <- forge(object$blueprint, newdata, arg)
   complete <- !is.na(rowSums(x))
-  raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)],
-                dimnames = list(rownames(x), object$y_names))
+  raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)])
+  if (!is.null(rownames(x)) || !is.null(object$y_names)) dimnames(raw) <- list(rownames(x), object$y_names)
   if (any(complete)) {
     xc <- if (all(complete)) x else x[complete, , drop = FALSE]
     if (!is.null(object$scaling)) xc <- apply_stats(xc, object$scaling$x)

@@ -167,9 +167,12 @@ option_table <- list(
   callback = option_row(NULL, check_callback),
   callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1)),
   threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1)),
-  precision = option_row("double", choice_of(c("double", "single")),
-                         applies = for_optimizers(first_order_optimizers, "a first-order `optimizer`"),
-                         label = "precision"),
+  precision = option_row("double", choice_of(c("double", "single")), applies = function(name, o) {
+    if (!(o$optimizer %in% first_order_optimizers)) {
+      paste0("`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"",
+             o$optimizer, "\"` trains in double precision.")
+    }
+  }, label = "precision"),
   verbose = option_row(NULL, check_flag)
 )
 

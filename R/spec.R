@@ -50,24 +50,20 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
           "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
   }
-  if (o$precision == "single" && optimizer %in% c("lm", "lbfgs")) {
-    abort("`precision = \"single\"` applies to the first-order optimizers; ",
-          "`optimizer = \"", optimizer, "\"` trains in double precision.")
-  }
 
   prior_weights <- weights
   weights <- check_weights(weights, n = nrow(x))
+  if (classification && !is.null(o$class_weights)) {
+    weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
+  }
   # Scaling statistics: from a previous fit when continuing it, else
-  # computed, weighted by the observation weights (a weight of k counts as
-  # k rows).
+  # computed, weighted by the observation (and class) weights: a weight of
+  # k counts as k rows.
   scaling <- NULL
   if (continuing) {
     scaling <- init$scaling
   } else if (o$scale) {
     scaling <- list(x = column_stats(x, weights), y = if (output == "linear") column_stats(y, weights))
-  }
-  if (classification && !is.null(o$class_weights)) {
-    weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
   }
   row_names <- dimnames(x)[[1L]]
 

@@ -100,16 +100,24 @@ test_that("augment() gives a classifier's class and probabilities", {
   expect_false(".resid" %in% names(augment(fit)))
 })
 
-test_that("augment() of an x/y fit needs data, and the article's row layout augments its rows", {
+test_that("augment() of an x/y fit gives its fitted values, and a row-layout fit augments no data", {
   set.seed(8)
   fit <- backprop(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg)
-  expect_snapshot(augment(fit), error = TRUE)
+  # Without data: the training rows' fitted values and residuals alone.
+  bare <- augment(fit)
+  expect_named(bare, c(".fitted", ".resid"))
+  expect_equal(bare$.fitted, unname(fitted(fit)[, 1]))
+  expect_equal(bare$.resid, unname(residuals(fit)[, 1]))
   au <- augment(fit, data = mtcars[, c("wt", "hp")])
   expect_equal(au$.fitted, unname(fitted(fit)[, 1]))
   expect_false(".resid" %in% names(au))
+  # Its biases belong to its training rows: data are predicted, or refused,
+  # as predict() does, whatever their number of rows (defect 6 of issue 23).
   row_fit <- article_fit(bias = "row")
-  au <- augment(row_fit, data = as.data.frame(article_X))
-  expect_equal(au$.fitted, c(row_fit$output))
+  expect_arg_error(augment(row_fit, data = as.data.frame(article_X)),
+                   "biases belong to the training rows")
+  expect_arg_error(augment(row_fit, data = as.data.frame(article_X[c(3, 1, 2), ])),
+                   "biases belong to the training rows")
   expect_arg_error(augment(fit, data = 1:3), "`data` must be a data frame")
 })
 

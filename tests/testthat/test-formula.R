@@ -83,7 +83,7 @@ test_that("character and factor(g) predictors are coded from the training levels
     expect_equal(predict(fit, new)[, 1], new$x + c(a = 0, b = 1, c = 2)[new$g], tolerance = 0.1,
                  ignore_attr = TRUE)
     expect_arg_error(predict(fit, data.frame(x = 0, g = c("a", "c", "zzz"))),
-                     "`newdata` column `g` has level \"zzz\" not seen in training \\(its levels: \"a\", \"b\", \"c\"\\)")
+                     "`newdata` column `g` has level \"zzz\" with no training rows \\(the levels the network was trained on: \"a\", \"b\", \"c\"\\)")
   }
   # Factors with other level orders map by label.
   fit <- small_fit(y ~ x + g, train)

@@ -29,7 +29,7 @@ test_that("non-numeric data are refused", {
   expect_arg_error(mlp_train(factor(c("a", "b", "c")), Y), "`X` must be .* not a factor")
   expect_arg_error(mlp_train(list(1, 2, 3), Y), "`X` must be .* not a list")
   expect_arg_error(mlp_train(data.frame(a = 1:3, b = I(list(1, 2, 3))), Y),
-                   "`X` must have numeric columns only; column `b` is a list")
+                   "`X` column `b` must be numeric, logical, a factor or character, not a list")
   expect_arg_error(mlp_train(X, c("1", "1", "0")), "`Y` must be numeric or a factor")
   expect_arg_error(mlp_train(X, list(1, 1, 0)), "`Y` must be .* not a list")
   expect_arg_error(mlp_train(X, matrix(1+0i, 3, 1)), "`Y` must be .* not a complex matrix")
@@ -47,7 +47,7 @@ test_that("shapes must agree and be non-empty", {
 })
 
 test_that("hidden, epochs and lr are checked", {
-  expect_arg_error(mlp_train(X, Y, hidden = 0), "`hidden` must be a positive whole number")
+  expect_arg_error(mlp_train(X, Y, hidden = c(3, 0)), "`hidden` must be a positive whole number")
   expect_arg_error(mlp_train(X, Y, hidden = 2.5), "`hidden` must be a positive whole number .* not 2.5")
   expect_arg_error(mlp_train(X, Y, hidden = -1), "`hidden` must be a positive whole number")
   expect_arg_error(mlp_train(X, Y, hidden = NA), "`hidden` must be a positive whole number")

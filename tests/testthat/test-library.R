@@ -63,7 +63,7 @@ test_that("the x/y and formula interfaces agree, factor predictors are dummy-cod
   expect_equal(predict(f1, new), predict(f2, new), ignore_attr = TRUE)
   expect_arg_error(predict(f2, data.frame(a = 0.4)), "`newdata` lacks the training column `g`")
   expect_arg_error(predict(f2, new_data = data.frame(a = 0.4, g = "z")),
-                   "`new_data` column `g` has level \"z\" not seen in training")
+                   "`new_data` column `g` has level \"z\" with no training rows")
 })
 
 test_that("scale = TRUE keeps the statistics and predict applies them", {
@@ -170,7 +170,8 @@ test_that("predict() refuses new rows for a row-bias fit and explains why", {
   set.seed(1)
   fit <- mlp_train(article_X, article_Y, epochs = 10, bias = "row")
   expect_arg_error(predict(fit, article_X), "biases belong to the training rows.*fit\\$output.*bias = \"column\"")
-  expect_equal(predict(fit), fit$output)
+  # Without new data: the fitted values, the returned weights' outputs.
+  expect_equal(predict(fit), fitted(fit))
   expect_arg_error(predict(fit, type = "class"), "`type = \"class\"` needs a classifier")
 })
 
@@ -180,12 +181,15 @@ test_that("coef, fitted, summary and print describe the fit", {
   expect_length(coef(fit), 12 + 3 + 3 + 1)
   expect_equal(unname(coef(fit)[1:12]), c(fit$wh))
   expect_equal(names(coef(fit))[13], "layer1.b[1]")
-  expect_equal(fitted(fit), fit$output)
+  # fitted() is the returned network's output, as predict() gives it; the
+  # article's `output` is the last epoch's, before its update.
+  expect_equal(fitted(fit), predict(fit, article_X), tolerance = 1e-15)
+  expect_false(isTRUE(all.equal(fitted(fit), fit$output, tolerance = 1e-12)))
   s <- summary(fit)
   expect_s3_class(s, "summary.mlp_fit")
   expect_equal(s$epochs_run, 10)
   expect_equal(s$layers$parameters, c(0, 15, 4))
-  expect_output(print(s), "On the 3 training rows")
+  expect_output(print(s), "On the 3 rows")
 })
 
 test_that("plot() draws loss curves and the network on any device", {
@@ -212,7 +216,7 @@ test_that("bad library arguments are errors that name the argument", {
                    "`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`")
   expect_arg_error(mlp_train(d$x, d$y, optimizer = "adam", batch_size = 21),
                    "`batch_size` \\(21\\) must not exceed the number of training rows \\(20\\)")
-  expect_arg_error(mlp_train(d$x, d$y, optimizer = "gd", batch_size = 5), "`batch_size` applies to")
+  expect_arg_error(mlp_train(d$x, d$y, optimizer = "gd", batch_size = 5), "`batch_size` needs a minibatch `optimizer`")
   for (bad in list(0, 1, -0.2, 1.5, "a")) {
     expect_arg_error(mlp_train(d$x, d$y, validation = bad), "`validation`")
   }

@@ -63,12 +63,12 @@ test_that("dropout is reproducible from set.seed(), trains and is off in predict
   expect_identical(plain$weights, none$weights)
   # The fit's output and predict() use the whole network.
   expect_equal(unname(a$output), unname(predict(a, d$x)), tolerance = 1e-12)
-  expect_equal(a$dropout, 0.3)
+  expect_equal(a$options$dropout, 0.3)
   # One rate per hidden layer, full batch too.
   set.seed(1)
   deep <- mlp_train(d$x, d$y, hidden = c(8, 8), activation = "tanh", output = "linear",
                     loss = "mse", optimizer = "gd", lr = 0.005, epochs = 20, dropout = c(0.5, 0))
-  expect_equal(deep$dropout, c(0.5, 0))
+  expect_equal(deep$options$dropout, c(0.5, 0))
   expect_true(all(is.finite(deep$loss)))
 })
 
@@ -267,18 +267,32 @@ test_that("every hidden activation computes its R transcription", {
   }
 })
 
-test_that("the defaults' fast path gives the fields the checks give", {
-  plain <- backprop:::default_options
-  attr(plain, "defaults") <- NULL
-  expect_identical(plain, backprop:::options_object())
-  expect_identical(backprop:::training_options(), backprop:::default_options)
-  for (loss in backprop:::loss_functions) {
-    for (hidden in list(3, c(4, 2))) {
-      for (optimizer in c("gd", "adam", "lm", "lbfgs")) {
-        spec <- list(hidden = hidden, loss = loss, optimizer = optimizer, epochs = 5)
-        expect_identical(backprop:::option_fields(backprop:::default_options, spec),
-                         backprop:::option_fields(plain, spec))
-      }
+test_that("the option table's defaults pass its own checks and make the article's fit", {
+  table <- backprop:::option_table
+  for (name in names(table)) {
+    default <- table[[name]]$default
+    if (!is.null(default)) {
+      expect_identical(table[[name]]$check(default, name), default, label = name)
     }
   }
+  # NULL is "not given": the article's defaults, whatever the interface.
+  set.seed(42)
+  plain <- mlp_train(article_X, article_Y)
+  set.seed(42)
+  nulls <- do.call(mlp_train, c(list(article_X, article_Y),
+                                stats::setNames(vector("list", length(table)), names(table))))
+  expect_identical(plain$weights, nulls$weights)
+  o <- plain$options
+  expect_identical(o[c("hidden", "epochs", "lr", "bias", "activation", "optimizer", "init")],
+                   list(hidden = 3, epochs = 5000, lr = 0.1, bias = "column",
+                        activation = "sigmoid", optimizer = "gd", init = "article"))
+  # An option that does not apply is an error naming it and what it needs,
+  # unless it asks for nothing (its default).
+  expect_arg_error(mlp_train(article_X, article_Y, momentum = 0.5, optimizer = "adam"),
+                   "`momentum` needs `optimizer = \"sgd\"`")
+  expect_arg_error(mlp_train(article_X, article_Y, tau = 0.2), "`tau` applies to `loss = \"quantile\"`")
+  expect_arg_error(mlp_train(article_X, article_Y, huber_delta = 2, loss = "mse"),
+                   "`huber_delta` applies to `loss = \"huber\"`")
+  expect_no_error(mlp_train(article_X, article_Y, epochs = 1, dropout = 0, optimizer = "lbfgs"))
+  expect_arg_error(mlp_train(article_X, article_Y, foo = 1), "mlp_train\\(\\) got `foo`")
 })

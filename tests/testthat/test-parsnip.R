@@ -67,9 +67,9 @@ test_that("penalty and mixture become weight decay and L1, other engine argument
     parsnip::set_mode("regression")
   set.seed(2)
   fit <- parsnip::fit(spec, mpg ~ wt + hp + qsec, data = mtcars)$fit
-  expect_equal(c(fit$weight_decay, fit$l1), c(0.075, 0.025))
+  expect_equal(c(fit$weight_decay, fit$options$l1), c(0.075, 0.025))
   expect_equal(c(fit$hidden, fit$epochs, fit$lr, fit$batch_size), c(3, 30, 0.01, 8))
-  expect_equal(fit$dropout, 0.1)
+  expect_equal(fit$options$dropout, 0.1)
   expect_equal(fit$activation, "relu")
   expect_equal(fit$optimizer, "adam")
   spec <- parsnip::mlp() |> parsnip::set_engine("backprop", mixture = 2) |> parsnip::set_mode("regression")
