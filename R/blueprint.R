@@ -177,7 +177,17 @@ mold_recipe <- function(recipe, data, weights) {
   if (ncol(outcomes) == 0L) abort("`x` (the recipe) must have an outcome role.")
   y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(NULL, names(outcomes)))
-  x <- recipe_inputs(processed$predictors, "x")
+  # The recipe's steps see the rows as they are; the network needs every
+  # input, as the x/y interface does (impute with the recipe's steps).
+  x <- recipe_inputs(processed$predictors, "x (after the recipe's steps)", allow_na = FALSE)
+  if (nrow(x) == nrow(data)) rownames(x) <- row.names(data)
+  # The levels of the original factor and character predictors that had
+  # training rows: forge() refuses the others, as for the formula interface.
+  originals <- names(processed$blueprint$ptypes$predictors)
+  xlevels <- lapply(data[intersect(originals, names(data))], function(col) {
+    if (is.factor(col)) levels(droplevels(col)) else if (is.character(col)) sort(unique(col[!is.na(col)]))
+  })
+  xlevels <- xlevels[!vapply(xlevels, is.null, logical(1))]
   case_weights <- processed$extras$roles$case_weights
   if (!is.null(case_weights) && ncol(case_weights) > 0L) {
     if (!is.null(weights)) {
@@ -187,12 +197,12 @@ mold_recipe <- function(recipe, data, weights) {
     weights <- as.double(unclass(case_weights[[1L]]))
   }
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
-                    ncol = ncol(x), outcome_names = names(outcomes))
+                    ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels)
   list(x = x, y = y, weights = weights, blueprint = blueprint)
 }
 
 # The predictors a recipe's blueprint gives, as the input matrix.
-recipe_inputs <- function(predictors, arg) {
+recipe_inputs <- function(predictors, arg, allow_na = TRUE) {
   predictors <- as.data.frame(predictors)
   bad <- !vapply(predictors, function(col) is.numeric(col) || is.logical(col), logical(1))
   if (any(bad)) {
@@ -200,7 +210,7 @@ recipe_inputs <- function(predictors, arg) {
           "recipes::step_dummy(); `", names(predictors)[which(bad)[1]], "` is ",
           describe(predictors[[which(bad)[1]]]), ".")
   }
-  as_data_matrix(predictors, arg, allow_na = TRUE)
+  as_data_matrix(predictors, arg, allow_na = allow_na)
 }
 
 # New data as the network's input matrix, coded as the training inputs were.
@@ -271,14 +281,7 @@ forge_formula <- function(blueprint, newdata, arg) {
   for (nm in names(blueprint$xlevels)) {
     values <- frame[[nm]]
     known <- blueprint$xlevels[[nm]]
-    seen <- unique(as.character(values[!is.na(values)]))
-    unseen <- setdiff(seen, known)
-    if (length(unseen)) {
-      abort("`", arg, "` column `", variable_name(nm, newdata), "` has ",
-            if (length(unseen) > 1) "levels " else "level ",
-            paste0('"', unseen, '"', collapse = ", "), " with no training rows (the levels ",
-            "the network was trained on: ", paste0('"', known, '"', collapse = ", "), ").")
-    }
+    check_levels(values, known, variable_name(nm, newdata), arg)
     frame[[nm]] <- factor(as.character(values), levels = known,
                           ordered = identical(unname(classes[nm]), "ordered"))
   }
@@ -286,6 +289,18 @@ forge_formula <- function(blueprint, newdata, arg) {
   attr(x, "contrasts") <- NULL
   rownames(x) <- row.names(newdata)
   x
+}
+
+# A level of new data that had no training rows is an error, as in lm():
+# the network never learnt what it means.
+check_levels <- function(values, known, column, arg) {
+  seen <- unique(as.character(values[!is.na(values)]))
+  unseen <- setdiff(seen, known)
+  if (length(unseen)) {
+    abort("`", arg, "` column `", column, "` has ", if (length(unseen) > 1) "levels " else "level ",
+          paste0('"', unseen, '"', collapse = ", "), " with no training rows (the levels ",
+          "the network was trained on: ", paste0('"', known, '"', collapse = ", "), ").")
+  }
 }
 
 # A term such as factor(g) is named by its variable in messages.
@@ -303,6 +318,9 @@ class_words <- function(data_class) {
 forge_recipe <- function(blueprint, newdata, arg) {
   if (!is.data.frame(newdata)) {
     abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
+  }
+  for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
+    check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
   forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat),
                      error = function(e) abort("`", arg, "` does not match the training data: ",

@@ -13,7 +13,9 @@
 #   out rows included), `output` (the article's training output: for
 #   full-batch "gd", computed before the last update), `held_out`,
 #   `levels`, `ordered`, `logical_response`, `scaling`, `x_names`,
-#   `y_names`, `prior_weights`, `na_action`;
+#   `y_names`, `prior_weights`, `na_action`, and for a row-bias network the
+#   training rows' inputs, `row_inputs` (as the network saw them), which
+#   are all it can predict;
 # * the interface: `blueprint` (see R/blueprint.R), `model` (the model frame
 #   of a formula fit), `interface` and `call`.
 
@@ -63,6 +65,8 @@ fit_of <- function(spec, res, design, call) {
     lr = spec$lr, epochs = spec$epochs, batch_size = spec$batch_size,
     weight_decay = spec$weight_decay, precision = spec$precision, bias = spec$bias,
     init = spec$init, options = o_opts,
+    # A row-bias network can predict only its training rows: their inputs.
+    row_inputs = if (spec$bias == "row") unname(spec$x),
     n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
     levels = spec$levels, ordered = spec$ordered, logical_response = spec$logical_response,
     scaling = spec$scaling, x_names = dimnames(spec$x)[[2L]], y_names = y_names,
@@ -108,6 +112,8 @@ new_mlp_fit <- function(fields) {
   must(is.list(fields$blueprint) && fields$blueprint$ncol == sizes[1L],
        "`blueprint` must code the inputs")
   must(fields$interface %in% fit_interfaces, "`interface` must be the interface it came from")
+  must(fields$bias == "column" || identical(dim(fields$row_inputs), as.integer(c(fields$n, sizes[1L]))),
+       "`row_inputs` must hold a row-bias network's training inputs")
   must(is.list(fields$options), "`options` must hold the training options")
   if (fields$interface == "formula") must(is.data.frame(fields$model), "`model` must be its model frame")
   class(fields) <- "mlp_fit"

@@ -90,13 +90,21 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   if (missing(newdata) || is.null(newdata)) {
     return(to_response(object, stats::napredict(object$na_action, object$fitted_raw), type))
   }
+  x <- forge(object$blueprint, newdata, arg)
   if (object$bias == "row") {
+    # Per-row biases belong to the training rows: their own inputs, in their
+    # order, predict the fitted values; nothing else can be predicted.
+    xs <- if (is.null(object$scaling)) x else apply_stats(x, object$scaling$x)
+    if (identical(unname(xs), unname(object$row_inputs))) {
+      raw <- object$fitted_raw
+      if (!is.null(rownames(x))) rownames(raw) <- rownames(x)
+      return(to_response(object, raw, type))
+    }
     abort("`", arg, "` cannot be predicted by a network trained with `bias = \"row\"`: ",
           "its biases belong to the training rows, one per row, and do not apply ",
-          "to new rows. Its training output is in `fit$output`; train with ",
-          "`bias = \"column\"` to predict new data.")
+          "to new rows (only the training rows, in their order, are predicted). Its training ",
+          "output is in `fit$output`; train with `bias = \"column\"` to predict new data.")
   }
-  x <- forge(object$blueprint, newdata, arg)
   complete <- !is.na(rowSums(x))
   raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)])
   if (!is.null(rownames(x)) || !is.null(object$y_names)) dimnames(raw) <- list(rownames(x), object$y_names)

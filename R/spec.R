@@ -87,11 +87,11 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
   batches <- spec_batches(o, nrow(held$x), sizes)
-  # Gradient descent sums the gradient over rows: its weights are taken as
-  # they are, so that a weight of k is k copies of the row; the other
-  # optimizers average, over weights rescaled to mean 1.
+  # Gradient descent and Levenberg-Marquardt sum over rows: their weights
+  # are taken as they are, so that a weight of k is k copies of the row; the
+  # other optimizers average, over weights rescaled to mean 1.
   train_weights <- held$weights
-  if (!is.null(train_weights) && optimizer != "gd") {
+  if (!is.null(train_weights) && !(optimizer %in% c("gd", "lm"))) {
     train_weights <- train_weights * (length(train_weights) / sum(train_weights))
   }
 
@@ -286,17 +286,21 @@ check_activation <- function(activation, layers) {
   rep_len(activation, layers)
 }
 
-# Column means and standard deviations; with weights, as if each row were
-# repeated as often as its weight says.
+# Column means and standard deviations (the root mean square deviation,
+# dividing by the rows, not one fewer), weighted as if each row were
+# repeated as often as its weight says: a weight of k is k copies of the
+# row, and weights that are all equal are no weights.
 column_stats <- function(m, weights = NULL) {
-  if (is.null(weights)) {
-    center <- colMeans(m)
-    spread <- apply(m, 2, sd)
-  } else {
-    total <- sum(weights)
-    center <- colSums(m * weights) / total
-    spread <- sqrt(colSums(weights * sweep(m, 2L, center)^2) / max(total - 1, total / 2))
-  }
+  if (is.null(weights)) weights <- rep(1, nrow(m))
+  total <- sum(weights)
+  # A column at a time, in two passes: no copy of m, and no cancellation.
+  moments <- vapply(seq_len(ncol(m)), function(j) {
+    col <- m[, j]
+    center <- sum(weights * col) / total
+    c(center, sqrt(sum(weights * (col - center)^2) / total))
+  }, numeric(2))
+  center <- stats::setNames(moments[1L, ], colnames(m))
+  spread <- stats::setNames(moments[2L, ], colnames(m))
   spread[!is.finite(spread) | spread == 0] <- 1
   list(center = center, scale = spread)
 }

@@ -114,9 +114,11 @@ test_that("augment() of an x/y fit gives its fitted values, and a row-layout fit
   # Its biases belong to its training rows: data are predicted, or refused,
   # as predict() does, whatever their number of rows (defect 6 of issue 23).
   row_fit <- article_fit(bias = "row")
-  expect_arg_error(augment(row_fit, data = as.data.frame(article_X)),
-                   "biases belong to the training rows")
+  au <- augment(row_fit, data = as.data.frame(article_X))
+  expect_equal(au$.fitted, unname(fitted(row_fit)[, 1]))
   expect_arg_error(augment(row_fit, data = as.data.frame(article_X[c(3, 1, 2), ])),
+                   "biases belong to the training rows")
+  expect_arg_error(augment(row_fit, data = as.data.frame(article_X + 1)),
                    "biases belong to the training rows")
   expect_arg_error(augment(fit, data = 1:3), "`data` must be a data frame")
 })

@@ -169,7 +169,11 @@ test_that("weight decay shrinks the weights", {
 test_that("predict() refuses new rows for a row-bias fit and explains why", {
   set.seed(1)
   fit <- mlp_train(article_X, article_Y, epochs = 10, bias = "row")
-  expect_arg_error(predict(fit, article_X), "biases belong to the training rows.*fit\\$output.*bias = \"column\"")
+  expect_arg_error(predict(fit, article_X[c(2, 1, 3), ]),
+                   "biases belong to the training rows.*fit\\$output.*bias = \"column\"")
+  expect_arg_error(predict(fit, article_X[1:2, ]), "biases belong to the training rows")
+  # Its own training rows, in their order, are its fitted values.
+  expect_equal(predict(fit, article_X), fitted(fit))
   # Without new data: the fitted values, the returned weights' outputs.
   expect_equal(predict(fit), fitted(fit))
   expect_arg_error(predict(fit, type = "class"), "`type = \"class\"` needs a classifier")

@@ -1,0 +1,113 @@
+# Regression tests of issue 23's defects in the data path (R/blueprint.R):
+# every interface molds at fit time and forges new data the same way.
+
+mixed_data <- function(n = 40, seed = 2) {
+  withr::with_seed(seed, {
+    d <- data.frame(a = rnorm(n), g = factor(sample(c("u", "v"), n, TRUE), levels = c("u", "v", "w")),
+                    flag = sample(c(TRUE, FALSE), n, TRUE))
+    d$y <- d$a + (d$g == "v") + d$flag + rnorm(n, sd = 0.1)
+    d
+  })
+}
+
+test_that("defect 4: validation = list(x, y) is coded through the formula, by name", {
+  d <- mixed_data(60)
+  train <- d[1:40, ]
+  held <- d[41:60, ]
+  fit_with <- function(vx) {
+    set.seed(1)
+    backprop(y ~ a + g + flag, train, validation = list(x = vx, y = held$y),
+             optimizer = "adam", epochs = 20, patience = 20)
+  }
+  fit <- fit_with(held)
+  # The validation loss is the loss of the fit's own predictions of those rows.
+  scale_y <- fit$scaling$y$scale
+  by_hand <- mean(((predict(fit, held)[, 1] - held$y) / scale_y)^2)
+  expect_equal(fit$val_loss[fit$best_epoch], by_hand, tolerance = 1e-10)
+  # Columns are taken by name, not position.
+  shuffled <- fit_with(held[, c("flag", "y", "g", "a")])
+  expect_equal(shuffled$val_loss, fit$val_loss)
+  expect_arg_error(fit_with(held[, c("a", "flag")]), "`validation\\$x` lacks the training column `g`")
+})
+
+test_that("defect 5: a level with no training rows is an error at predict time", {
+  d <- mixed_data()
+  set.seed(2)
+  fit <- backprop(y ~ a + g, d)
+  # "w" is a level of the factor, but no training row has it.
+  expect_equal(fit$x_names, c("a", "gv"))
+  new <- data.frame(a = 0, g = factor("w", levels = c("u", "v", "w")))
+  expect_arg_error(predict(fit, new), "column `g` has level \"w\" with no training rows")
+  set.seed(2)
+  xy <- backprop(d[c("a", "g")], d$y)
+  expect_arg_error(predict(xy, new), "column `g` has level \"w\" with no training rows")
+})
+
+test_that("defect 7: offset() terms are refused, never dropped", {
+  expect_arg_error(backprop(mpg ~ wt + offset(log(hp)), mtcars),
+                   "`formula` has an offset\\(\\) term; backprop fits no offsets")
+  expect_arg_error(mlp_train(mpg ~ wt + offset(hp), mtcars), "offset\\(\\) term")
+})
+
+test_that("defect 8: a logical given as 0/1 and a Date say what is wrong", {
+  d <- mixed_data()
+  set.seed(3)
+  fit <- backprop(y ~ a + flag, d)
+  new <- data.frame(a = 0.1, flag = 1)
+  expect_arg_error(predict(fit, new),
+                   "`newdata` column `flag` must be logical \\(TRUE/FALSE\\) as in training, not a numeric vector")
+  dated <- data.frame(a = rnorm(10), date = as.Date("2024-01-01") + 0:9)
+  expect_arg_error(backprop(dated, rnorm(10)),
+                   "`x` column `date` is a Date: backprop reads numbers, logicals and factors.*as.numeric")
+  expect_arg_error(backprop(y ~ a + date, cbind(dated, y = rnorm(10))),
+                   "variable `date` is a Date")
+})
+
+test_that("NA and Inf in new data have one outcome through every interface", {
+  d <- mixed_data()
+  set.seed(4)
+  f1 <- backprop(y ~ a + g, d)
+  set.seed(4)
+  f2 <- backprop(d[c("a", "g")], d$y)
+  new <- data.frame(a = c(0.5, NA, 1), g = c("u", "v", NA))
+  p1 <- predict(f1, new)
+  # (The x/y interface's response has no name.)
+  expect_equal(predict(f2, new), p1, ignore_attr = TRUE)
+  expect_equal(unname(is.na(p1[, 1])), c(FALSE, TRUE, TRUE))
+  expect_arg_error(predict(f1, data.frame(a = Inf, g = "u")), "must not contain Inf")
+  expect_arg_error(predict(f2, data.frame(a = Inf, g = "u")), "must not contain Inf")
+  xm <- as.matrix(d["a"])
+  set.seed(4)
+  f3 <- backprop(xm, d$y)
+  expect_arg_error(predict(f3, matrix(Inf, dimnames = list(NULL, "a"))), "must not contain Inf")
+  expect_true(is.na(predict(f3, matrix(NA_real_, dimnames = list(NULL, "a")))[1, 1]))
+})
+
+test_that("defect 10: a recipe's case_weights column gives the observation weights", {
+  need_packages("recipes", "hardhat")
+  cars <- mtcars[c("mpg", "wt", "hp")]
+  cars$w <- hardhat::frequency_weights(mtcars$cyl)
+  rec <- recipes::recipe(mpg ~ ., data = cars)
+  set.seed(5)
+  weighted <- backprop(rec, cars)
+  set.seed(5)
+  direct <- backprop(mpg ~ wt + hp, mtcars, weights = mtcars$cyl)
+  expect_equal(weighted$prior_weights, mtcars$cyl)
+  expect_equal(unname(predict(weighted, cars)), unname(predict(direct, mtcars)), tolerance = 1e-12)
+  expect_arg_error(backprop(rec, cars, weights = rep(1, 32)), "both give weights; give one")
+})
+
+test_that("defect 11: parsnip keeps interactions and poly() terms", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 4) |> parsnip::set_engine("backprop") |>
+    parsnip::set_mode("regression")
+  for (form in list(mpg ~ wt * hp, mpg ~ poly(hp, 2) + wt)) {
+    set.seed(6)
+    via <- parsnip::fit(spec, form, data = mtcars)
+    set.seed(6)
+    direct <- backprop(form, mtcars, hidden = 4)
+    expect_equal(via$fit$x_names, direct$x_names)
+    expect_equal(predict(via, mtcars[1:5, ])$.pred, unname(predict(direct, mtcars[1:5, ])[, 1]),
+                 tolerance = 1e-12)
+  }
+})
