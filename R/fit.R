@@ -77,45 +77,45 @@ fit_of <- function(spec, res, design, call) {
 }
 
 # The one constructor of an mlp_fit: checks every field, then sets the
-# class. A failed check is a bug of backprop, not of the caller.
+# class. A failed check is a bug of backprop, not of the caller. (The checks
+# are written with primitives: they run on every fit, the article's tiny
+# one included.)
 new_mlp_fit <- function(fields) {
-  must <- function(ok, what) if (!isTRUE(ok)) abort("internal: an mlp_fit's ", what, ".")
   sizes <- fields$sizes
   layers <- length(sizes) - 1L
-  must(is.numeric(sizes) && layers >= 1L && all(sizes >= 1), "`sizes` must be the layer sizes")
-  must(is.list(fields$weights) && length(fields$weights) == layers &&
-         length(fields$biases) == layers, "`weights` and `biases` must have one matrix per layer")
-  for (l in seq_len(layers)) {
-    must(identical(dim(fields$weights[[l]]), as.integer(sizes[l + 0:1])),
-         "weights must match `sizes`")
-    must(ncol(fields$biases[[l]]) == sizes[l + 1L] &&
-           nrow(fields$biases[[l]]) %in% c(1L, fields$n), "biases must match `sizes`")
-  }
-  must(length(fields$hidden) == layers - 1L && length(fields$activation) == layers - 1L,
-       "`hidden` and `activation` must have one entry per hidden layer")
-  must(fields$bias %in% c("column", "row"), "`bias` must be \"column\" or \"row\"")
-  must(fields$status %in% c("completed", "early_stopped", "stopped", "interrupted"),
-       "`status` must say how training ended")
+  n <- fields$n
   o <- sizes[layers + 1L]
-  rows <- nrow(fields$y)
-  must(is.matrix(fields$y) && ncol(fields$y) == o && rows == fields$n + length(fields$held_out),
-       "`y` must hold the targets of every row")
-  must(is.matrix(fields$fitted_raw) && identical(dim(fields$fitted_raw), dim(fields$y)),
-       "`fitted_raw` must hold the output of every row")
-  must(is.matrix(fields$output) && nrow(fields$output) == fields$n && ncol(fields$output) == o,
-       "`output` must hold the training rows' output")
-  must(is.null(fields$levels) || length(fields$levels) == o, "`levels` must name every output")
-  must(is.null(fields$prior_weights) || length(fields$prior_weights) == rows,
-       "`prior_weights` must have one weight per row")
-  must(is.null(fields$na_action) || rows + length(fields$na_action) >= rows,
-       "`na_action` must be the dropped rows")
-  must(is.list(fields$blueprint) && fields$blueprint$ncol == sizes[1L],
-       "`blueprint` must code the inputs")
-  must(fields$interface %in% fit_interfaces, "`interface` must be the interface it came from")
-  must(fields$bias == "column" || identical(dim(fields$row_inputs), as.integer(c(fields$n, sizes[1L]))),
-       "`row_inputs` must hold a row-bias network's training inputs")
-  must(is.list(fields$options), "`options` must hold the training options")
-  if (fields$interface == "formula") must(is.data.frame(fields$model), "`model` must be its model frame")
+  weights <- fields$weights
+  biases <- fields$biases
+  shapes_ok <- is.list(weights) && length(weights) == layers && length(biases) == layers
+  if (shapes_ok) {
+    for (l in seq_len(layers)) {
+      w <- dim(weights[[l]])
+      b <- dim(biases[[l]])
+      shapes_ok <- shapes_ok && length(w) == 2L && w[1L] == sizes[l] && w[2L] == sizes[l + 1L] &&
+        length(b) == 2L && b[2L] == sizes[l + 1L] && (b[1L] == 1L || b[1L] == n)
+    }
+  }
+  rows <- dim(fields$y)[1L]
+  kept <- c(
+    sizes = is.numeric(sizes) && layers >= 1L && all(sizes >= 1),
+    `weights and biases` = shapes_ok,
+    `hidden and activation` = length(fields$hidden) == layers - 1L &&
+      length(fields$activation) == layers - 1L,
+    bias = identical(fields$bias, "column") || identical(fields$bias, "row"),
+    status = any(fields$status == c("completed", "early_stopped", "stopped", "interrupted")),
+    y = is.matrix(fields$y) && dim(fields$y)[2L] == o && rows == n + length(fields$held_out),
+    fitted_raw = identical(dim(fields$fitted_raw), dim(fields$y)),
+    output = identical(dim(fields$output), c(as.integer(n), as.integer(o))),
+    levels = is.null(fields$levels) || length(fields$levels) == o,
+    prior_weights = is.null(fields$prior_weights) || length(fields$prior_weights) == rows,
+    blueprint = is.list(fields$blueprint) && fields$blueprint$ncol == sizes[1L],
+    interface = any(fields$interface == fit_interfaces),
+    options = is.list(fields$options),
+    model = fields$interface != "formula" || is.data.frame(fields$model),
+    row_inputs = fields$bias == "column" || identical(dim(fields$row_inputs), as.integer(c(n, sizes[1L])))
+  )
+  if (!all(kept)) abort("internal: an mlp_fit's `", names(kept)[!kept][1L], "` is not valid.")
   class(fields) <- "mlp_fit"
   fields
 }

@@ -60,9 +60,16 @@ n_params <- function(fit) {
 #'   other.
 #' @return A matrix with one row per row of `newdata` (a factor or logical
 #'   vector for `type = "class"`).
-#' @details A network trained with `bias = "row"` (the article's R program)
+#' @details New data enter through the fit's one data path, whatever the
+#'   interface: columns are matched by name, their types checked against
+#'   training (a logical stays logical), factor levels coded with the
+#'   training levels (a level with no training rows is an error, as in
+#'   [stats::lm()]); a row with an `NA` input predicts `NA`, and an infinite
+#'   input is an error.
+#'
+#'   A network trained with `bias = "row"` (the article's R program)
 #'   has one bias per *training row*; such biases do not apply to new rows, so
-#'   predicting new data from it is an error. Its training output is in
+#'   it predicts its own training rows (in their order) and nothing else. Its training output is in
 #'   `fit$output`; train with `bias = "column"` to predict new data.
 #' @examples
 #' set.seed(1)

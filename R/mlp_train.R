@@ -30,7 +30,9 @@
 #' `output` is the network's output on the training rows. For full-batch
 #' `"gd"` without validation it is the forward pass of the last epoch, computed
 #' before that epoch's update, exactly as the article prints it; otherwise it
-#' is the output of the returned weights.
+#' is the output of the returned weights. `fitted()`, `residuals()`,
+#' `summary()` and `augment()` always use the returned weights' output, as
+#' `predict()` gives it.
 #'
 #' @section Speed:
 #' The matrix products run in backprop's Rust engine (the `gemm` crate, with
@@ -57,16 +59,32 @@
 #' middle of an epoch), with `status = "interrupted"`, the losses of the
 #' completed epochs, and a warning.
 #'
-#' @param X Inputs: a numeric matrix, a data frame of numeric columns, or a
-#'   numeric vector (one input). Integer and logical data are converted; a
-#'   data frame's factor and character columns are dummy-coded as the
-#'   formula method codes them.
+#' @section Arguments left out:
+#' Every training argument defaults to `NULL`, which means "not given": it
+#' then takes the article's value (`hidden = 3`, `epochs = 5000`,
+#' `bias = "column"`, `activation = "sigmoid"`, `optimizer = "gd"`,
+#' `momentum = 0.9`, `nesterov = FALSE`, `weight_decay = 0`, `scale = FALSE`,
+#' `dropout = 0`, `l1 = 0`, `lr_schedule = "constant"`, `huber_delta = 1`,
+#' `tau = 0.5`, `callback_every = 1`, `precision = "double"`), or the value
+#' the other arguments imply (the learning rate of the optimizer, the start
+#' of the activation, the output and loss of the response). An argument
+#' given for an optimizer or loss that does not use it (`momentum` with
+#' `"adam"`, `tau` without the quantile loss) is an error, unless it is its
+#' default. A continued fit (`init = fit`) keeps its architecture,
+#' activations, loss and scaling unless they are given.
+#'
+#' @param X Inputs: a numeric matrix (a sparse `Matrix` is read as the
+#'   dense matrix it is), a data frame, or a numeric vector (one input).
+#'   Integer data are converted; a data frame's columns are taken by name,
+#'   its factor, character and logical columns coded as the formula method
+#'   codes them (a level with no training rows is dropped, so new data with
+#'   it are refused). Dates are refused: give them as numbers.
 #' @param Y Targets: a numeric matrix or vector with one row per row of `X`,
 #'   or a factor (classification: one-hot targets, softmax output and
 #'   cross-entropy loss by default).
 #' @param hidden Units per hidden layer: one number per hidden layer, e.g.
-#'   `c(64, 32)`.
-#' @param epochs Passes over the training data.
+#'   `c(64, 32)`; 0 for none (a linear or logistic model). Default 3.
+#' @param epochs Passes over the training data. Default 5000.
 #' @param lr Learning rate; `NULL` takes the optimizer's default (see below).
 #' @param bias Bias layout: `"column"` (one bias per unit, the NumPy program)
 #'   or `"row"` (one bias per training row and unit, the R program). Only
@@ -149,7 +167,9 @@
 #'   continues. An error in the callback stops training and is reported.
 #' @param callback_every Call `callback` after every this many epochs.
 #' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
-#'   `list(x =, y =)`. The validation loss is kept per epoch, and the weights of
+#'   `list(x =, y =)` with `x` in the form of the training inputs (coded by
+#'   name, as `predict()` codes new data); for the formula interface also a
+#'   data frame holding the response. The validation loss is kept per epoch, and the weights of
 #'   the epoch with the lowest validation loss are returned.
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).
@@ -159,13 +179,17 @@
 #'   same statistics and returns predictions in the response's units.
 #' @param weights Observation weights: `NULL` (every row counts once) or one
 #'   non-negative number per row, which multiplies that row's loss in every
-#'   loss and optimizer (and in the validation loss). They are rescaled to
-#'   average 1 over the rows, so they set the rows' relative importance and
-#'   leave the learning rate and the penalties' strength as they are. For the
-#'   formula method, a column of `data` or an expression evaluated in it, as
-#'   in [stats::lm()].
+#'   loss and optimizer (and in the validation loss). A weight of k counts
+#'   the row k times: in the standardization of `scale = TRUE`, and in the
+#'   loss, so that for the full-batch optimizers it equals repeating the row
+#'   k times (`"gd"` and `"lm"`, which sum over rows, take the weights as
+#'   they are; the others average over them, as weights rescaled to mean 1).
+#'   For the formula method, a column of `data` or an expression evaluated
+#'   in it, as in [stats::lm()].
 #' @param threads Threads for training: default
-#'   `getOption("backprop.threads")`, else all cores. A batch of at least 256
+#'   `getOption("backprop.threads")`, else all physical cores; never more than
+#'   the machine's logical cores (a larger number is capped), and the
+#'   process keeps one team of threads, whatever the numbers asked for. A batch of at least 256
 #'   rows is split into shards of at least 128 rows, passed forward and
 #'   backward at once, and large matrix products into bands; how depends on
 #'   the batch alone, so every thread count gives the same result. Between

@@ -189,10 +189,9 @@ check_given <- function(given, fun = "mlp_train()", hint = "see ?mlp_train for i
   }
   unknown <- nm[!nm %in% option_names]
   if (length(unknown)) abort(fun, " got `", unknown[1], "` it does not know; ", hint, ".")
-  for (name in nm) {
-    if (!is.null(given[[name]])) given[[name]] <- option_table[[name]]$check(given[[name]], name)
-  }
-  given[!vapply(given, is.null, logical(1))]
+  given <- given[!vapply(given, is.null, NA)]
+  for (name in names(given)) given[[name]] <- option_table[[name]]$check(given[[name]], name)
+  given
 }
 
 # The options of a fit: the defaults (the table's, overridden by `defaults`,

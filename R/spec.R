@@ -24,13 +24,14 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   loss <- o$loss
   output <- o$output
   optimizer <- o$optimizer
-  if (loss == "cross_entropy" && !(output %in% c("sigmoid", "softmax"))) {
+  # (== rather than %in% on these single strings: this runs on every fit.)
+  if (loss == "cross_entropy" && output != "sigmoid" && output != "softmax") {
     abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"", output, "\".")
   }
   if (loss == "poisson" && output != "exp") {
     abort("`loss = \"poisson\"` needs `output = \"exp\"` (the log link), not \"", output, "\".")
   }
-  if (output == "softmax" && loss %in% c("mae", "huber", "quantile")) {
+  if (output == "softmax" && any(loss == c("mae", "huber", "quantile"))) {
     abort("`loss = \"", loss, "\"` needs an elementwise `output` (\"linear\", \"sigmoid\" or ",
           "\"exp\"), not \"softmax\"; use loss = \"cross_entropy\" for classes.")
   }
@@ -46,7 +47,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
     abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
   }
-  if (optimizer == "lm" && (!(loss %in% c("sse", "mse")) || output == "softmax")) {
+  if (optimizer == "lm" && ((loss != "sse" && loss != "mse") || output == "softmax")) {
     abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
           "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
   }
@@ -91,7 +92,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   # are taken as they are, so that a weight of k is k copies of the row; the
   # other optimizers average, over weights rescaled to mean 1.
   train_weights <- held$weights
-  if (!is.null(train_weights) && !(optimizer %in% c("gd", "lm"))) {
+  if (!is.null(train_weights) && optimizer != "gd" && optimizer != "lm") {
     train_weights <- train_weights * (length(train_weights) / sum(train_weights))
   }
 
@@ -231,7 +232,7 @@ validation_rows <- function(validation, blueprint, target) {
 # dropout's masks) drawn from R's RNG. A batch size given larger than the
 # training rows is an error; backprop()'s rule asks for at most the rows.
 spec_batches <- function(o, n_train, sizes) {
-  minibatch <- o$optimizer %in% minibatch_optimizers
+  minibatch <- any(o$optimizer == minibatch_optimizers)
   batch_size <- o$batch_size
   if (!minibatch) {
     batch_size <- n_train
