@@ -393,7 +393,7 @@ enum Method {
 impl<'a> SecondOrder<'a> {
     pub fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<'a, f64>) -> SecondOrder<'a> {
         let method = match cfg.optimizer {
-            Optimizer::Lm => Method::Lm(LevenbergMarquardt::new(arch, data.rows)),
+            Optimizer::Lm => Method::Lm(LevenbergMarquardt::new(arch, data.rows, cfg.weight_decay)),
             Optimizer::Lbfgs => Method::Lbfgs(Lbfgs::new(arch.n_params())),
             other => unreachable!("{:?} is not a second-order method", other),
         };
@@ -407,7 +407,7 @@ impl<T: Real> Epochs<T> for SecondOrder<'_> {
         let params = T::as_f64_mut(params).expect("second-order methods train in f64");
         let (net, data, cfg, ws) = (&self.net, self.data, &self.cfg, &mut self.ws);
         let iteration = match &mut self.method {
-            Method::Lm(lm) => lm.iterate(net, params, data, cfg.weight_decay, ws, cfg.threads),
+            Method::Lm(lm) => lm.iterate(net, params, data, ws, cfg.threads),
             Method::Lbfgs(opt) => opt.iterate(net, params, data, cfg.loss, &cfg.penalty(), ws, cfg.threads),
         };
         let (sum, converged) = match iteration {
