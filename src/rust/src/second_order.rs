@@ -17,6 +17,8 @@ pub enum Iteration {
     Step(f64),
     /// No step improves the objective any more: a minimum has been reached.
     Converged(f64),
+    /// Asked to stop within the iteration: the parameters are as they were.
+    Interrupted,
 }
 
 /// The objective minimised by both methods and its gradient, left in
@@ -203,6 +205,9 @@ impl Asker<'_> {
     }
 }
 
+/// How often an iteration asks whether to stop, at most.
+const ASK_EVERY: Duration = Duration::from_millis(10);
+
 /// Multiply-adds between two asks within a large product (a few
 /// milliseconds of one core).
 const WORK_PER_ASK: usize = 1 << 25;
@@ -248,6 +253,7 @@ pub struct LevenbergMarquardt {
     biases: Vec<Range<usize>>,
     sse: f64,
     started: bool,
+    ask_every: Duration,
 }
 
 const MU_MAX: f64 = 1e12;
@@ -297,12 +303,18 @@ impl LevenbergMarquardt {
             biases: (0..arch.layers()).map(|l| arch.biases(l)).collect(),
             sse: f64::INFINITY,
             started: false,
+            ask_every: ASK_EVERY,
         }
     }
 
     /// True when steps are solved in the residuals' space (m x m).
     pub fn solves_by_residuals(&self) -> bool {
         self.by_residuals
+    }
+
+    /// Asks whether to stop at most once per `every` (tests ask at every chance).
+    pub fn ask_every(&mut self, every: Duration) {
+        self.ask_every = every;
     }
 
     /// Σ(output − y)² + decay·‖w‖² at `params`, leaving the residuals in `residual`.
@@ -490,14 +502,21 @@ impl LevenbergMarquardt {
     }
 
     /// One iteration: the Jacobian at `params`, then steps of growing
-    /// damping until one lowers the objective.
-    pub fn iterate(&mut self, net: &Network, params: &mut [f64], data: Dataset, ws: &mut Workspace, threads: usize) -> Iteration {
-        // Nothing asks to stop yet.
-        let mut never = || false;
-        let mut asker = Asker { every: Duration::MAX, last: Instant::now(), ask: &mut never };
+    /// damping until one lowers the objective. `ask` is called now and then
+    /// (on this thread, at most every few milliseconds of work); when it
+    /// returns true the iteration stops, leaving `params` as they were, and
+    /// returns [`Iteration::Interrupted`].
+    pub fn iterate(&mut self, net: &Network, params: &mut [f64], data: Dataset, ws: &mut Workspace, threads: usize, ask: &mut dyn FnMut() -> bool) -> Iteration {
+        let mu = self.mu;
+        let mut asker = Asker { every: self.ask_every, last: Instant::now(), ask };
         match self.try_iterate(net, params, data, ws, threads, &mut asker) {
             Ok(iteration) => iteration,
-            Err(Stopped) => unreachable!("nothing asks to stop"),
+            Err(Stopped) => {
+                // The workspace may hold a trial: the next iteration starts afresh.
+                self.mu = mu;
+                self.started = false;
+                Iteration::Interrupted
+            }
         }
     }
 
@@ -708,7 +727,7 @@ mod tests {
         let data = Dataset::new(&x, &y, ROWS);
         let mut last = f64::INFINITY;
         for _ in 0..200 {
-            match lm.iterate(&net, &mut p, data, &mut ws, 1) {
+            match lm.iterate(&net, &mut p, data, &mut ws, 1, &mut || false) {
                 Iteration::Step(s) => {
                     assert!(s <= last);
                     last = s;
@@ -717,6 +736,7 @@ mod tests {
                     last = s;
                     break;
                 }
+                Iteration::Interrupted => unreachable!(),
             }
         }
         assert!(last / (ROWS as f64) < 1e-5, "sse {}", last);
@@ -803,7 +823,7 @@ mod tests {
             let mut p = self.params.clone();
             let mut path = Vec::new();
             for _ in 0..iterations {
-                let it = lm.iterate(&net, &mut p, self.data(), &mut ws, threads);
+                let it = lm.iterate(&net, &mut p, self.data(), &mut ws, threads, &mut never());
                 path.push(p.clone());
                 if !matches!(it, Iteration::Step(_)) {
                     break;
@@ -875,6 +895,45 @@ mod tests {
         }
     }
 
+    /// Stopped at any of its asks, an iteration leaves the parameters as
+    /// they were, and the next one goes on as if it had not been stopped.
+    #[test]
+    fn an_interrupted_iteration_leaves_the_parameters_alone() {
+        // 300 rows: two chunks of the Jacobian; 441 parameters: several
+        // panels of either factorisation.
+        let pb = Problem::new(vec![20, 20, 1], 300, false, 40);
+        for system in [LmSystem::Params, LmSystem::Residuals] {
+            let net = Network::new(&pb.arch);
+            let mut ws = Workspace::new(&net, pb.rows);
+            let uninterrupted = pb.fit(0.01, system, 2, 1);
+            // How many asks one iteration makes (the second, from a started state).
+            let count_asks = |stop_at: usize| {
+                let mut lm = LevenbergMarquardt::with_system(&pb.arch, pb.rows, 0.01, system);
+                lm.ask_every(Duration::ZERO);
+                let mut p = pb.params.clone();
+                assert!(matches!(lm.iterate(&net, &mut p, pb.data(), &mut Workspace::new(&net, pb.rows), 1, &mut never()), Iteration::Step(_)));
+                let before = p.clone();
+                let mut asks = 0;
+                let it = lm.iterate(&net, &mut p, pb.data(), &mut Workspace::new(&net, pb.rows), 1, &mut || {
+                    asks += 1;
+                    asks == stop_at
+                });
+                (it, before, p, lm, asks)
+            };
+            let (_, _, _, _, asks) = count_asks(0);
+            assert!(asks >= 6, "{:?}: only {} asks", system, asks);
+            for stop_at in 1..=asks {
+                let (it, before, mut p, mut lm, _) = count_asks(stop_at);
+                assert!(matches!(it, Iteration::Interrupted), "{:?} stop at {}", system, stop_at);
+                assert!(p == before, "{:?} stop at {}: the parameters moved", system, stop_at);
+                // Resumed, the iteration ends where the uninterrupted one did.
+                let it = lm.iterate(&net, &mut p, pb.data(), &mut ws, 1, &mut never());
+                assert!(matches!(it, Iteration::Step(_)));
+                assert!(p == uninterrupted[1], "{:?} stop at {}: resumed differently", system, stop_at);
+            }
+        }
+    }
+
     #[test]
     fn lbfgs_fits_a_sine() {
         let (x, y) = sine_data();
@@ -891,6 +950,7 @@ mod tests {
                     last = s;
                     break;
                 }
+                Iteration::Interrupted => unreachable!(),
             }
         }
         assert!(last / (ROWS as f64) < 1e-4, "mse {}", last / (ROWS as f64));
