@@ -419,7 +419,8 @@ pub fn read_spec<'a>(x: &'a Robj, y: &'a Robj, spec: &'a List, params: &List) ->
         watch: false,
         patience: field(&spec, "patience")?.real().map(|p| p as usize),
         seed: real(&spec, "seed")? as u64,
-        threads: count(&spec, "threads")?.max(1),
+        // At most the machine's cores (see parallel::max_threads).
+        threads: crate::parallel::clamp_threads(count(&spec, "threads")?),
     };
     // Absent means double.
     let single = field(&spec, "precision").ok().and_then(|p| p.text()).is_some_and(|p| p == "single");

@@ -393,7 +393,7 @@ enum Method {
 impl<'a> SecondOrder<'a> {
     pub fn new(arch: &Architecture, cfg: &TrainConfig, data: Dataset<'a, f64>) -> SecondOrder<'a> {
         let method = match cfg.optimizer {
-            Optimizer::Lm => Method::Lm(LevenbergMarquardt::new(arch, data.rows)),
+            Optimizer::Lm => Method::Lm(LevenbergMarquardt::new(arch, data.rows, cfg.weight_decay)),
             Optimizer::Lbfgs => Method::Lbfgs(Lbfgs::new(arch.n_params())),
             other => unreachable!("{:?} is not a second-order method", other),
         };
@@ -403,16 +403,23 @@ impl<'a> SecondOrder<'a> {
 }
 
 impl<T: Real> Epochs<T> for SecondOrder<'_> {
-    fn run(&mut self, params: &mut [T], _first: usize, sums: &mut [f64], _callback: &mut dyn FnMut(&Progress) -> Control) -> Ran {
+    fn run(&mut self, params: &mut [T], first: usize, sums: &mut [f64], callback: &mut dyn FnMut(&Progress) -> Control) -> Ran {
         let params = T::as_f64_mut(params).expect("second-order methods train in f64");
         let (net, data, cfg, ws) = (&self.net, self.data, &self.cfg, &mut self.ws);
+        // Within a long iteration the callback is asked, as between
+        // minibatches, whether to stop (on this thread: it may poll R).
+        let mut ask = || {
+            let within = Progress { epoch: first, epochs: cfg.epochs, loss: f64::NAN, val_loss: f64::NAN, epoch_done: false, params: None };
+            callback(&within) == Control::Stop
+        };
         let iteration = match &mut self.method {
-            Method::Lm(lm) => lm.iterate(net, params, data, cfg.weight_decay, ws, cfg.threads),
+            Method::Lm(lm) => lm.iterate(net, params, data, ws, cfg.threads, &mut ask),
             Method::Lbfgs(opt) => opt.iterate(net, params, data, cfg.loss, &cfg.penalty(), ws, cfg.threads),
         };
         let (sum, converged) = match iteration {
             Iteration::Step(sum) => (sum, false),
             Iteration::Converged(sum) => (sum, true),
+            Iteration::Interrupted => return Ran { epochs: 0, interrupted: true, converged: false },
         };
         sums[0] = sum;
         Ran { epochs: 1, interrupted: false, converged }
@@ -500,6 +507,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A stop asked for within a Levenberg-Marquardt iteration ends it
+    /// uncounted, with the parameters as they were; the next run goes on.
+    #[test]
+    fn a_stop_within_a_second_order_iteration_leaves_the_parameters() {
+        let (n, d) = (300, 20);
+        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37) % 23) as f64 / 23.0 - 0.5).collect();
+        let y: Vec<f64> = (0..n).map(|i| ((i * 11) % 7) as f64 / 7.0).collect();
+        let arch = Architecture::new(vec![d, 20, 1], vec![Activation::Tanh, Activation::Linear], BiasLayout::Column, n).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 13) % 17) as f64 / 17.0 - 0.5).collect();
+        let cfg = TrainConfig::new(Loss::Mse, Optimizer::Lm, 0.0, 5, n);
+        let mut engine = SecondOrder::new(&arch, &cfg, Dataset::new(&x, &y, n));
+        if let Method::Lm(lm) = &mut engine.method {
+            lm.ask_every(std::time::Duration::ZERO);
+        }
+        let (mut p, mut sums) = (start.clone(), [0.0]);
+        let mut asked = 0;
+        let ran = engine.run(&mut p, 1, &mut sums, &mut |pr| {
+            assert!(!pr.epoch_done && pr.epoch == 1 && pr.params.is_none());
+            asked += 1;
+            Control::Stop
+        });
+        assert_eq!(ran, Ran { epochs: 0, interrupted: true, converged: false });
+        assert_eq!(asked, 1);
+        assert!(p == start);
+        let ran = engine.run(&mut p, 1, &mut sums, &mut |_| Control::Continue);
+        assert_eq!(ran, Ran::epochs(1));
+        assert!(p != start && sums[0].is_finite());
     }
 
     #[test]

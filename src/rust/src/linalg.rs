@@ -38,6 +38,16 @@ impl<'a, T: Real> Operand<'a, T> {
     pub fn t(self) -> Self {
         Operand { transposed: !self.transposed, ..self }
     }
+    /// Rows `row..row + rows` and columns `col..col + cols` of the block as
+    /// used in the product (so of its transpose when it is read transposed).
+    pub fn block(self, row: usize, rows: usize, col: usize, cols: usize) -> Self {
+        let (used_rows, used_cols) = self.shape();
+        assert!(row + rows <= used_rows && col + cols <= used_cols, "block out of bounds");
+        let (first_row, first_col, stored_rows, stored_cols) =
+            if self.transposed { (col, row, cols, rows) } else { (row, col, rows, cols) };
+        let start = (first_row + first_col * self.ld).min(self.data.len());
+        Operand { data: &self.data[start..], rows: stored_rows, cols: stored_cols, ld: self.ld, transposed: self.transposed }
+    }
     /// Shape as used in the product.
     fn shape(&self) -> (usize, usize) {
         if self.transposed {
@@ -115,6 +125,56 @@ pub fn matmul<T: Real>(c: &mut [T], a: Operand<T>, b: Operand<T>, accumulate: bo
         };
     };
     crate::parallel::for_each_part(threads, bands, &band);
+}
+
+/// Columns per block of [`gram_lower`].
+const GRAM_BLOCK: usize = 64;
+
+/// The lower triangle of `c = a · aᵀ` (`c += a · aᵀ` when `accumulate`),
+/// with `c` column-major `n x n` for `a` `n x k` as used: the symmetric
+/// product at half the cost of [`matmul`]. Entries above the diagonal are
+/// left as they were, except within the diagonal blocks. The columns are done
+/// in blocks fixed by the shape alone, each by one worker, so the result does
+/// not depend on `threads`.
+pub fn gram_lower<T: Real>(c: &mut [T], a: Operand<T>, accumulate: bool, threads: usize) {
+    let (n, k) = a.shape();
+    assert!(a.data.len() >= a.span() && a.ld >= a.rows, "operand out of bounds");
+    assert!(c.len() >= n * n, "destination too small");
+    let (a_rs, a_cs) = a.strides();
+    if n == 0 || (k == 0 && accumulate) {
+        return;
+    }
+    if k == 0 || n * n * k <= SMALL_PRODUCT {
+        let (a_rs, a_cs) = (a_rs as usize, a_cs as usize);
+        for j in 0..n {
+            for i in j..n {
+                let mut s = T::ZERO;
+                for l in 0..k {
+                    s += a.data[i * a_rs + l * a_cs] * a.data[j * a_rs + l * a_cs];
+                }
+                let cij = &mut c[i + j * n];
+                *cij = if accumulate { *cij + s } else { s };
+            }
+        }
+        return;
+    }
+    // aᵀ is a read with its strides swapped.
+    let block = Block { c: c.as_mut_ptr(), ldc: n, a: a.data.as_ptr(), a_rs, a_cs, b: a.data.as_ptr(), b_rs: a_cs, b_cs: a_rs, k, accumulate };
+    let blocks = n.div_ceil(GRAM_BLOCK);
+    // Block b: rows j0..n of columns j0..j0 + width, from rows j0.. of a
+    // times (rows j0..j0 + width of a)ᵀ.
+    let part = |b: usize| {
+        let j0 = b * GRAM_BLOCK;
+        let width = GRAM_BLOCK.min(n - j0);
+        // SAFETY: the asserts above bound every index; blocks are disjoint
+        // runs of columns of c.
+        unsafe { block.part(j0, n - j0, j0, width) };
+    };
+    if blocks < 2 || n * n * k / 2 < PARALLEL_PRODUCT {
+        (0..blocks).for_each(part);
+    } else {
+        crate::parallel::for_each_part(threads, blocks, &part);
+    }
 }
 
 /// The most columns per band of a large product whose result has few rows.
@@ -303,6 +363,43 @@ mod tests {
             (c, w)
         };
         assert!(short(1) == short(2), "column-banded product differs");
+    }
+
+    #[test]
+    fn gram_lower_is_the_lower_triangle_of_the_product() {
+        // Tiny (loops), single-threaded gemm blocks and parallel blocks;
+        // a read plainly, transposed, and as a block of a larger matrix.
+        for &(n, k) in &[(1, 1), (3, 5), (70, 9), (130, 300), (300, 100)] {
+            let (rows, cols) = (n + 3, k + 2);
+            let big: Vec<f64> = (0..rows * cols).map(|v| ((v * 7919) % 1000) as f64 / 1000.0 - 0.5).collect();
+            let a = Operand::new(&big, rows, cols).block(2, n, 1, k);
+            let stored: Vec<f64> = (0..k).flat_map(|l| (0..n).map(move |i| (i, l))).map(|(i, l)| big[(2 + i) + (1 + l) * rows]).collect();
+            let at_store: Vec<f64> = (0..n).flat_map(|i| (0..k).map(move |l| (i, l))).map(|(i, l)| stored[i + l * n]).collect();
+            let want = naive(&stored, n, k, false, &stored, n, k, true);
+            for (op, threads) in [(a, 1), (a, 2), (Operand::new(&at_store, k, n).t(), 2)] {
+                let mut c = vec![7.0; n * n];
+                gram_lower(&mut c, op, false, threads);
+                let mut twice = c.clone();
+                gram_lower(&mut twice, op, true, threads);
+                for j in 0..n {
+                    for i in j..n {
+                        assert!((c[i + j * n] - want[i + j * n]).abs() < 1e-12, "n {} k {}", n, k);
+                        assert!((twice[i + j * n] - 2.0 * want[i + j * n]).abs() < 1e-12);
+                    }
+                    for i in 0..j.min(n) {
+                        if j / GRAM_BLOCK != i / GRAM_BLOCK || n * n * k <= SMALL_PRODUCT {
+                            assert_eq!(c[i + j * n], 7.0, "above the diagonal blocks");
+                        }
+                    }
+                }
+            }
+            let run = |threads| {
+                let mut c = vec![0.0; n * n];
+                gram_lower(&mut c, a, false, threads);
+                c
+            };
+            assert!(run(1) == run(2));
+        }
     }
 
     #[test]

@@ -9,15 +9,21 @@
 //! spin for a while after each job instead, and sleep only when no job has
 //! come for [`SPIN`].
 //!
-//! Each thread count has its own team, made on first use and kept; its
-//! helpers are `threads - 1` threads, the caller being the last. A team runs
-//! one job at a time: a job started while it is busy (from within one of its
-//! jobs, say) runs on the calling thread alone.
+//! The process has one team, made on first use. Its helpers are numbered
+//! from 1, and a job for `threads` threads is helped by helpers 1 to
+//! `threads - 1` alone, the caller being the last; the others sleep. A job
+//! for more threads than the team has helpers first adds helpers to it, up
+//! to one less than the machine's cores ([`max_threads`]): the process never
+//! has more helpers than that, however many thread counts it is asked for,
+//! and none is ever dropped, so there is nothing to tear down or join while
+//! a job runs. A team runs one job at a time: a job started while it is busy
+//! (from within one of its jobs, say) runs on the calling thread alone.
+//! Which thread runs a part never changes what the part computes: the
+//! callers split their work by its shape, not by the thread count.
 
 use std::any::Any;
-use std::collections::HashMap;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
@@ -29,6 +35,25 @@ const SPIN_HARD: Duration = Duration::from_micros(20);
 
 /// The most parts one job hands out (they are counted in 16 bits).
 const MAX_PARTS: usize = 0xFFFF;
+
+/// The most helpers a team has (a job's helpers are counted in 8 bits).
+const MAX_HELPERS: usize = 0xFF;
+
+/// Generations are counted in 24 bits.
+const GENERATIONS: u64 = 0xFF_FFFF;
+
+/// The most threads any call uses: the machine's cores, as
+/// [`std::thread::available_parallelism`] counts them (which heeds the
+/// process's CPU affinity and quota), at least 1.
+pub fn max_threads() -> usize {
+    static MAX: OnceLock<usize> = OnceLock::new();
+    *MAX.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_HELPERS + 1))
+}
+
+/// `threads` clamped to `1..=max_threads()`.
+pub fn clamp_threads(threads: usize) -> usize {
+    threads.clamp(1, max_threads())
+}
 
 /// A job: `parts` calls of `f`, on the caller's stack while it runs.
 struct Job<'a> {
@@ -49,18 +74,30 @@ impl Job<'_> {
 }
 
 struct Team {
-    /// The current job's generation (high 32 bits), its part count (16
-    /// bits) and its next unclaimed part (low 16 bits), so that a part is
-    /// claimed only from the job that is current.
+    /// The current job's generation (high 24 bits), the helpers that may
+    /// take part in it (numbers 1 to this, 8 bits), its part count (16 bits)
+    /// and its next unclaimed part (low 16 bits), so that a part is claimed
+    /// only from the job that is current.
     work: AtomicU64,
     /// The current job (valid while one of its parts is unclaimed or running).
     job: AtomicPtr<Job<'static>>,
-    /// Helpers asleep, or about to sleep, on `wake`.
-    sleepers: AtomicUsize,
+    /// Per helper number: asleep, or about to sleep, on `wake`.
+    asleep: Box<[AtomicBool]>,
     sleep: Mutex<()>,
     wake: Condvar,
     /// Held by the caller while its job runs.
     busy: Mutex<()>,
+    /// Helpers started, numbered 1 to this; only grows, under `grow`.
+    helpers: AtomicUsize,
+    grow: Mutex<()>,
+    /// The most helpers.
+    cap: usize,
+    /// The helpers' threads are named `{name}-{number}`.
+    name: &'static str,
+    /// Helpers whose thread has not ended.
+    live: AtomicUsize,
+    /// Set by [`Team::close`]: each helper ends when it next waits for a job.
+    closing: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -68,24 +105,69 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn generation(work: u64) -> u64 {
-    work >> 32
+    work >> 40
+}
+
+/// The helpers that may take part in the job of `work`: numbers 1 to this.
+fn allowed(work: u64) -> usize {
+    ((work >> 32) & 0xFF) as usize
 }
 
 impl Team {
-    fn new(threads: usize) -> Option<Arc<Team>> {
-        let team = Arc::new(Team {
+    /// A team without helpers yet, that will have at most `cap` of them.
+    fn new(cap: usize, name: &'static str) -> Arc<Team> {
+        let cap = cap.min(MAX_HELPERS);
+        Arc::new(Team {
             work: AtomicU64::new(0),
             job: AtomicPtr::new(std::ptr::null_mut()),
-            sleepers: AtomicUsize::new(0),
+            asleep: (0..=cap).map(|_| AtomicBool::new(false)).collect(),
             sleep: Mutex::new(()),
             wake: Condvar::new(),
             busy: Mutex::new(()),
-        });
-        for k in 1..threads {
-            let helper = team.clone();
-            std::thread::Builder::new().name(format!("backprop-{}", k)).spawn(move || helper.serve()).ok()?;
+            helpers: AtomicUsize::new(0),
+            grow: Mutex::new(()),
+            cap,
+            name,
+            live: AtomicUsize::new(0),
+            closing: AtomicBool::new(false),
+        })
+    }
+
+    /// Makes sure the team has `wanted` helpers (at most its cap), starting
+    /// those it lacks; returns how many of them a job may use (fewer when a
+    /// thread could not be started). Allocates nothing when it has them.
+    fn ensure(self: &Arc<Self>, wanted: usize) -> usize {
+        let wanted = wanted.min(self.cap);
+        let have = self.helpers.load(Ordering::Acquire);
+        if have >= wanted {
+            return wanted;
         }
-        Some(team)
+        let _grow = lock(&self.grow);
+        let mut have = self.helpers.load(Ordering::Acquire);
+        while have < wanted && !self.closing.load(Ordering::Acquire) {
+            let number = have + 1;
+            let helper = self.clone();
+            self.live.fetch_add(1, Ordering::SeqCst);
+            let started = std::thread::Builder::new().name(format!("{}-{}", self.name, number)).spawn(move || helper.serve(number));
+            if started.is_err() {
+                self.live.fetch_sub(1, Ordering::SeqCst);
+                break;
+            }
+            // Detached: a helper ends on its own (see close).
+            have = number;
+            self.helpers.store(have, Ordering::Release);
+        }
+        have.min(wanted)
+    }
+
+    /// Asks every helper to end: each does once it has finished the parts
+    /// it claimed and waits for a job. Waits for nothing itself, so that it
+    /// may be called while a job runs; jobs run after it run on their caller.
+    #[cfg_attr(not(test), allow(dead_code))]
+    fn close(&self) {
+        self.closing.store(true, Ordering::SeqCst);
+        let _guard = lock(&self.sleep);
+        self.wake.notify_all();
     }
 
     /// Claims the next part of generation `gen`'s job, if any is left.
@@ -113,23 +195,32 @@ impl Team {
         }
     }
 
-    /// A helper's life: wait for a job newer than the last one seen, help with it.
-    fn serve(&self) {
-        let mut seen = 0;
-        loop {
-            let work = self.next_job(seen);
+    /// Helper `number`'s life: wait for a job newer than the last one seen
+    /// that it may take part in, help with it; end when the team closes.
+    fn serve(&self, number: usize) {
+        let mut seen = generation(self.work.load(Ordering::Acquire));
+        while let Some(work) = self.next_job(number, seen) {
             seen = generation(work);
             self.take_parts(seen);
         }
+        self.live.fetch_sub(1, Ordering::SeqCst);
     }
 
-    /// Waits for a generation other than `seen`: awake for [`SPIN`], then asleep.
-    fn next_job(&self, seen: u64) -> u64 {
+    /// Waits for a job for helper `number` of a generation other than
+    /// `seen`: awake for [`SPIN`], then asleep. None when the team closes.
+    fn next_job(&self, number: usize, mut seen: u64) -> Option<u64> {
         let start = Instant::now();
         loop {
             let work = self.work.load(Ordering::Acquire);
             if generation(work) != seen {
-                return work;
+                if number <= allowed(work) {
+                    return Some(work);
+                }
+                // A job for fewer helpers: wait for the next one.
+                seen = generation(work);
+            }
+            if self.closing.load(Ordering::Acquire) {
+                return None;
             }
             let waited = start.elapsed();
             if waited < SPIN_HARD {
@@ -140,35 +231,44 @@ impl Team {
                 break;
             }
         }
-        // The caller publishes a job, then looks for sleepers; a helper
-        // counts itself a sleeper, then looks for a job, under the lock the
-        // caller takes to wake it: one of the two sees the other.
-        self.sleepers.fetch_add(1, Ordering::SeqCst);
+        // The caller publishes a job, then looks for sleepers among the
+        // helpers it allows; a helper marks itself asleep, then looks for a
+        // job, under the lock the caller takes to wake it: one of the two
+        // sees the other.
+        self.asleep[number].store(true, Ordering::SeqCst);
         let mut guard = lock(&self.sleep);
-        loop {
+        let found = loop {
             let work = self.work.load(Ordering::SeqCst);
             if generation(work) != seen {
-                self.sleepers.fetch_sub(1, Ordering::SeqCst);
-                return work;
+                if number <= allowed(work) {
+                    break Some(work);
+                }
+                seen = generation(work);
+            }
+            if self.closing.load(Ordering::SeqCst) {
+                break None;
             }
             guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
-        }
+        };
+        self.asleep[number].store(false, Ordering::SeqCst);
+        found
     }
 
-    /// Runs `f(0..parts)` with the helpers (`parts` <= [`MAX_PARTS`]).
-    fn run(&self, parts: usize, f: &(dyn Fn(usize) + Sync)) {
-        debug_assert!(parts <= MAX_PARTS);
+    /// Runs `f(0..parts)` with helpers 1 to `helpers` (`parts` <=
+    /// [`MAX_PARTS`], `helpers` <= the team's).
+    fn run(&self, parts: usize, helpers: usize, f: &(dyn Fn(usize) + Sync)) {
+        debug_assert!(parts <= MAX_PARTS && helpers <= self.cap);
         let job = Job { f, done: AtomicUsize::new(0), panic: Mutex::new(None) };
         // The lifetime is erased for the pointer only: helpers use the job
         // while this call waits for them.
         self.job.store(&job as *const Job as *mut Job<'static>, Ordering::Release);
-        let gen = (generation(self.work.load(Ordering::Relaxed)) + 1) & 0xFFFF_FFFF;
-        self.work.store(gen << 32 | (parts as u64) << 16, Ordering::SeqCst);
+        let gen = (generation(self.work.load(Ordering::Relaxed)) + 1) & GENERATIONS;
+        self.work.store(gen << 40 | (helpers as u64) << 32 | (parts as u64) << 16, Ordering::SeqCst);
         // Correctness never waits on a helper: the caller claims every part
         // no helper takes. So a wake-up may be skipped when the lock is
         // held (a helper about to sleep, or, in a process forked from this
         // one, a helper that no longer exists): it costs that job its help.
-        if self.sleepers.load(Ordering::SeqCst) > 0 {
+        if self.asleep[1..=helpers].iter().any(|a| a.load(Ordering::SeqCst)) {
             if let Ok(_guard) = self.sleep.try_lock() {
                 self.wake.notify_all();
             }
@@ -189,37 +289,53 @@ impl Team {
     }
 }
 
-fn team(threads: usize) -> Option<Arc<Team>> {
-    static TEAMS: OnceLock<Mutex<HashMap<usize, Arc<Team>>>> = OnceLock::new();
-    let mut teams = lock(TEAMS.get_or_init(|| Mutex::new(HashMap::new())));
-    if let Some(t) = teams.get(&threads) {
-        return Some(t.clone());
-    }
-    let t = Team::new(threads)?;
-    teams.insert(threads, t.clone());
-    Some(t)
+/// The process's team: at most one helper fewer than [`max_threads`].
+fn team() -> &'static Arc<Team> {
+    static TEAM: OnceLock<Arc<Team>> = OnceLock::new();
+    TEAM.get_or_init(|| Team::new(max_threads() - 1, "backprop"))
 }
 
 /// Calls `f(part)` for every part in `0..parts`, spread over `threads`
-/// workers (the calling thread one of them); parts go to whichever worker
-/// is free. Allocates nothing once the team exists: it runs inside the
-/// epoch loop.
+/// workers (the calling thread one of them, and at most [`max_threads`]);
+/// parts go to whichever worker is free. A panic in a part reaches the
+/// caller once every part has run. Allocates nothing once the team has its
+/// helpers: it runs inside the epoch loop.
 pub fn for_each_part(threads: usize, parts: usize, f: &(impl Fn(usize) + Sync)) {
-    let serial = || (0..parts).for_each(f);
     if threads <= 1 || parts <= 1 {
-        return serial();
+        return (0..parts).for_each(f);
     }
-    let Some(team) = team(threads) else { return serial() };
+    run_on(team(), threads, parts, f);
+}
+
+fn run_on(team: &Arc<Team>, threads: usize, parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    let helpers = team.ensure(threads - 1);
+    if helpers == 0 {
+        return (0..parts).for_each(f);
+    }
     let _busy = match team.busy.try_lock() {
         Ok(guard) => guard,
         Err(TryLockError::Poisoned(e)) => e.into_inner(),
-        Err(TryLockError::WouldBlock) => return serial(),
+        Err(TryLockError::WouldBlock) => return in_place(parts, f),
     };
     if parts <= MAX_PARTS {
-        team.run(parts, f);
+        team.run(parts, helpers, f);
     } else {
         let per = parts.div_ceil(MAX_PARTS);
-        team.run(parts.div_ceil(per), &|p| (p * per..((p + 1) * per).min(parts)).for_each(f));
+        team.run(parts.div_ceil(per), helpers, &|p| (p * per..((p + 1) * per).min(parts)).for_each(f));
+    }
+}
+
+/// Runs every part on the calling thread, raising the first panic after
+/// the last part, as a team's job does.
+fn in_place(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    let mut first_panic = None;
+    for i in 0..parts {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(i))) {
+            first_panic.get_or_insert(payload);
+        }
+    }
+    if let Some(payload) = first_panic {
+        resume_unwind(payload);
     }
 }
 
@@ -340,8 +456,8 @@ mod tests {
 
     #[test]
     fn a_panic_in_a_part_reaches_the_caller_after_every_part() {
-        // A thread count no other test uses, so that its team is free (a
-        // busy team's job runs in place, where a panic ends it at once).
+        // Whether the team is free or busy with another test's job (then
+        // the job runs in place), every part runs before the panic is raised.
         let done = AtomicUsize::new(0);
         let result = catch_unwind(AssertUnwindSafe(|| {
             for_each_part(7, 16, &|p| {
@@ -360,6 +476,113 @@ mod tests {
         });
         assert_eq!(hits.load(Ordering::Relaxed), 16);
         assert_eq!(in_halves(true, || 1, || 2), (1, 2));
+    }
+
+    /// Waits up to five seconds for `done`.
+    fn eventually(done: impl Fn() -> bool) -> bool {
+        let start = Instant::now();
+        while !done() {
+            if start.elapsed() > Duration::from_secs(5) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
+    /// Every part of a job on `team` for `threads` threads runs once; the
+    /// names of the threads that ran parts.
+    fn names_of_workers(team: &Arc<Team>, threads: usize, parts: usize) -> Vec<String> {
+        let hits: Vec<AtomicUsize> = (0..parts).map(|_| AtomicUsize::new(0)).collect();
+        let names = Mutex::new(Vec::new());
+        run_on(team, threads, parts, &|p| {
+            hits[p].fetch_add(1, Ordering::Relaxed);
+            // Long enough parts for the helpers to join in.
+            std::thread::sleep(Duration::from_micros(200));
+            let name = std::thread::current().name().unwrap_or("").to_string();
+            let mut names = lock(&names);
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        });
+        assert!(hits.iter().all(|h| h.load(Ordering::Relaxed) == 1), "threads {}", threads);
+        names.into_inner().unwrap()
+    }
+
+    /// Asked for 2 to 30 threads in turn, a team of cap 5 grows to 5
+    /// helpers and no further; a job uses helpers 1 to threads - 1 only.
+    /// Closed while a job runs, the team finishes the job, its helpers end,
+    /// and later jobs run on their caller.
+    #[test]
+    fn a_team_grows_to_its_cap_and_its_helpers_end_when_it_closes() {
+        let team = Team::new(5, "test-grow");
+        for threads in 2..=30 {
+            let names = names_of_workers(&team, threads, 40);
+            let helpers = (threads - 1).min(5);
+            assert_eq!(team.helpers.load(Ordering::SeqCst), helpers);
+            assert!(team.live.load(Ordering::SeqCst) <= 5);
+            for name in names.iter().filter(|n| n.starts_with("test-grow-")) {
+                let number: usize = name["test-grow-".len()..].parse().unwrap();
+                assert!(number >= 1 && number <= helpers, "threads {}: helper {} took part", threads, number);
+            }
+        }
+        // Back to 2 threads on the grown team: helper 1 alone helps.
+        for _ in 0..5 {
+            let names = names_of_workers(&team, 2, 40);
+            assert!(names.iter().all(|n| !n.starts_with("test-grow-") || n == "test-grow-1"), "{:?}", names);
+        }
+        assert_eq!(team.live.load(Ordering::SeqCst), 5);
+        // Close while another thread runs a job on the team.
+        let started = AtomicBool::new(false);
+        let count = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                run_on(&team, 6, 24, &|_| {
+                    started.store(true, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(5));
+                    count.fetch_add(1, Ordering::SeqCst);
+                })
+            });
+            assert!(eventually(|| started.load(Ordering::SeqCst)));
+            team.close();
+        });
+        assert_eq!(count.load(Ordering::SeqCst), 24);
+        assert!(eventually(|| team.live.load(Ordering::SeqCst) == 0), "helpers still running");
+        // No helper is left: the caller runs every part, and none is started.
+        let names = names_of_workers(&team, 4, 10);
+        assert_eq!(names.len(), 1);
+        assert_eq!(team.live.load(Ordering::SeqCst), 0);
+    }
+
+    /// The process's team: asked for 2 to 30 threads, it never has more
+    /// helpers than the machine has cores less one (the caller), counted by
+    /// the team and, on Linux, among the process's threads.
+    #[test]
+    fn thread_counts_two_to_thirty_start_at_most_the_cores() {
+        let cap = max_threads() - 1;
+        #[cfg(target_os = "linux")]
+        let helper_threads = || {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                // Helpers' names: "backprop-" and their number, at most 255
+                // (the test binary's main thread is "backprop-" and 6 hex digits).
+                .filter(|name| name.strip_prefix("backprop-").map(str::trim_end).is_some_and(|n| n.len() <= 3 && n.parse::<usize>().is_ok()))
+                .count()
+        };
+        for threads in 2..=30 {
+            let hits = AtomicUsize::new(0);
+            for_each_part(threads, 64, &|_| {
+                hits.fetch_add(1, Ordering::Relaxed);
+            });
+            assert_eq!(hits.load(Ordering::Relaxed), 64);
+            assert!(team().live.load(Ordering::SeqCst) <= cap, "threads {}", threads);
+            assert!(team().helpers.load(Ordering::SeqCst) <= cap);
+            #[cfg(target_os = "linux")]
+            assert!(helper_threads() <= cap, "threads {}: {} helper threads, cores {}", threads, helper_threads(), cap + 1);
+        }
+        assert_eq!(clamp_threads(0), 1);
+        assert_eq!(clamp_threads(1_000_000), max_threads());
     }
 
     #[test]
