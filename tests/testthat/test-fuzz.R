@@ -45,6 +45,90 @@ fuzz_calls <- function(n_calls, seed) {
     precision = list("double", "single", "half", NA, 32, c("single", "double"), "%d")
   )
   outcome <- character(n_calls)
+  # Breaches of the invariants by valid results, one line each: a key that
+  # groups them, then the call and details.
+  violations <- character(0)
+  note <- function(i, key, detail = "") {
+    violations <<- c(violations, paste0(key, " | call ", i, ": ", substr(detail, 1, 300)))
+  }
+  # Invariant 1 (fitted() is predict() on the training x, where new data can
+  # be predicted) and invariant 6 (the methods work) on a valid fit. R's RNG
+  # is restored afterwards, so the calls drawn after it are as before.
+  check_fit <- function(fit, train_x, i) {
+    seed <- get(".Random.seed", envir = globalenv())
+    on.exit(assign(".Random.seed", seed, envir = globalenv()))
+    attempt <- function(expr) tryCatch(suppressWarnings(expr), error = function(e) e)
+    failed <- function(res) inherits(res, "error")
+    where <- paste0("optimizer ", fit$optimizer, ", bias ", fit$bias, ", precision ", fit$precision,
+                    ", epochs run ", length(fit$loss), if (!is.null(fit$held_out)) ", validation fraction",
+                    ", x a ", if (is.data.frame(train_x)) "data frame" else if (is.matrix(train_x)) "matrix" else "vector",
+                    ";")
+    type <- if (is.null(fit$levels)) "response" else "prob"
+    fv <- attempt(fitted(fit))
+    if (failed(fv)) return(note(i, "inv1: fitted() failed", conditionMessage(fv)))
+    if (fit$bias == "row") {
+      p <- attempt(predict(fit, type = type))
+      if (failed(p) || !isTRUE(all.equal(p, fv, tolerance = 1e-8))) {
+        note(i, "inv1: predict(fit) differs from fitted() (bias row)", where)
+      }
+      if (!inherits(attempt(predict(fit, train_x)), "backprop_error")) {
+        note(i, "inv1: predict(fit, newdata) of a bias = \"row\" fit is not backprop's error", where)
+      }
+    } else {
+      p <- attempt(predict(fit, train_x, type = type))
+      if (failed(p)) {
+        note(i, "inv1: predict(fit, training x) failed", paste(where, conditionMessage(p)))
+      } else {
+        # Values, row names and column names (a NULL dimnames and
+        # list(NULL, NULL) are the same names).
+        same <- all.equal(unname(fv), unname(p), tolerance = 1e-8)
+        if (!identical(rownames(fv), rownames(p))) same <- c(if (!isTRUE(same)) same, "row names differ")
+        if (!identical(colnames(fv), colnames(p))) same <- c(if (!isTRUE(same)) same, "column names differ")
+        if (!isTRUE(same)) {
+          names_of <- function(m) paste0("(", paste(lengths(dimnames(m)), collapse = ","), ")")
+          note(i, paste0("inv1: fitted() differs from predict(fit, training x) (optimizer ", fit$optimizer,
+                         if (!is.null(fit$held_out)) ", validation fraction", ")"),
+               paste(where, paste(same, collapse = "; "), "; row and column names of fitted()",
+                     names_of(fv), "and predict()", names_of(p)))
+        }
+      }
+    }
+    method <- function(name, expr) {
+      res <- attempt(expr)
+      if (failed(res)) note(i, paste0("inv6: ", name, " failed"), paste(where, conditionMessage(res)))
+      res
+    }
+    method("print(summary())", utils::capture.output(print(summary(fit))))
+    method("print()", utils::capture.output(print(fit)))
+    grDevices::pdf(NULL)
+    if (length(fit$loss)) {
+      method("plot()", plot(fit))
+    } else if (!inherits(attempt(plot(fit)), "backprop_error")) {
+      note(i, "inv6: plot() of a fit with no epoch is not backprop's error", where)
+    }
+    method("plot(type = \"network\")", plot(fit, type = "network"))
+    grDevices::dev.off()
+    td <- method("tidy()", tidy(fit))
+    cf <- method("coef()", coef(fit))
+    if (!failed(td) && !failed(cf) && nrow(td) != length(cf)) {
+      note(i, "inv6: tidy() rows differ from length(coef())", paste(nrow(td), length(cf)))
+    }
+    method("glance()", glance(fit))
+    method("nobs()", nobs(fit))
+    data <- if (is.null(dim(train_x))) as.matrix(train_x) else train_x
+    method("augment(fit, data = training x)", augment(fit, data = data))
+    method("augment(fit) without data", augment(fit))
+    method("update()", update(fit))
+    file <- tempfile(fileext = ".rds")
+    back <- method("saveRDS() and readRDS()", { saveRDS(fit, file); readRDS(file) })
+    unlink(file)
+    if (!failed(back) && fit$bias == "column") {
+      a <- attempt(predict(back, train_x))
+      b <- attempt(predict(fit, train_x))
+      if (!identical(a, b)) note(i, "inv6: predict() after readRDS() differs", where)
+    }
+    invisible()
+  }
   for (i in seq_len(n_calls)) {
     args <- list(X = pick(xs), Y = pick(ys))
     for (name in sample(names(values), sample(0:6, 1))) args[name] <- list(pick(values[[name]]))
@@ -56,6 +140,7 @@ fuzz_calls <- function(n_calls, seed) {
           do.call(backprop, args[setdiff(names(args), "bias")])
         }
         stopifnot(inherits(fit, "mlp_fit"), all(is.finite(unlist(fit$weights))))
+        check_fit(fit, args[[1L]], i)
         utils::capture.output(print(fit), print(summary(fit)))
         coef(fit)
         fitted(fit)
@@ -106,18 +191,28 @@ fuzz_calls <- function(n_calls, seed) {
     })
     outcome[i] <- result
   }
-  outcome
+  list(outcome = outcome, violations = violations)
 }
 
 test_that("1200 malformed argument combinations end in errors or valid results, never a crash", {
   skip_if_not_installed("callr")
-  outcome <- callr::r(fuzz_calls, list(n_calls = 1200, seed = 20261129))
+  res <- callr::r(fuzz_calls, list(n_calls = 1200, seed = 20261129))
+  outcome <- res$outcome
   expect_length(outcome, 1200)
   expect_gt(sum(outcome == "backprop_error"), 600)
   expect_gt(sum(outcome == "result"), 20)
   # Errors that do not come from backprop's own checks are listed for review.
   others <- unique(outcome[startsWith(outcome, "other error")])
   expect_true(length(others) == 0, label = paste(head(others, 10), collapse = "\n"))
+  # Every valid result satisfies invariant 1 (fitted() is predict() on the
+  # training x) and invariant 6 (the methods work): breaches are listed by
+  # kind, with a count and the first call of each.
+  keys <- sub(" \\| .*", "", res$violations)
+  first <- res$violations[!duplicated(keys)]
+  counts <- table(keys)[unique(keys)]
+  expect_true(length(res$violations) == 0,
+              label = paste0("invariant breaches by valid results:\n",
+                             paste0(counts, " x ", first, collapse = "\n")))
 })
 
 test_that("no message from Rust reaches R's printf with a percent sign in it", {
