@@ -120,21 +120,12 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
         return Err(r_error(format!("the callback failed: {}", msg)));
     }
     // The returned weights' outputs on the training rows, in double
-    // precision as predict() computes them: what fitted() reports. For
-    // every optimizer but "gd" that is the training output itself.
-    let fitted = if matches!(spec.cfg.optimizer, optimizer::Optimizer::Gd) || spec.single {
-        let net = Network::new(&spec.arch);
-        let mut ws = Workspace::new(&net, n.clamp(1, 4096));
-        let mut fitted = vec![0.0; n * o];
-        layers::predict(&net, &flat, spec.x, n, &mut fitted, &mut ws, spec.cfg.threads);
-        fitted
-    } else {
-        history.output[..n * o].to_vec()
-    };
+    // precision as predict() computes them: what fitted() reports.
+    let fitted = history.fitted.as_deref().unwrap_or(&history.output[..n * o]);
     let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at", "seconds", "fitted"]);
     put_params(&mut out, 0, &spec.arch, &flat);
     out.put_reals(2, &history.output[..n * o], Some((n, o)));
-    out.put_reals(9, &fitted, Some((n, o)));
+    out.put_reals(9, fitted, Some((n, o)));
     out.put_reals(3, &history.loss, None);
     out.put_reals(4, &history.val_loss, None);
     out.put_reals(5, &[history.best_epoch as f64], None);

@@ -146,6 +146,10 @@ pub struct History {
     pub val_loss: Vec<f64>,
     /// Network outputs for the training rows (see [`train`]).
     pub output: Vec<f64>,
+    /// The returned parameters' outputs for the training rows, in double
+    /// precision as `predict` computes them, where they differ from
+    /// `output` (None: they are `output`).
+    pub fitted: Option<Vec<f64>>,
     /// 1-based epoch whose parameters were returned (0: the initial ones).
     pub best_epoch: usize,
     pub status: Status,
@@ -155,8 +159,9 @@ pub struct History {
 ///
 /// `History::output` follows the article for full-batch "gd" without
 /// validation: the forward pass of the last epoch, computed before that
-/// epoch's update. In every other case (other optimizers included, on full
-/// batches too) it is the forward pass of the returned parameters.
+/// epoch's update; `History::fitted` then holds the returned parameters'
+/// outputs. In every other case (other optimizers included, on full
+/// batches too) `output` is the forward pass of the returned parameters.
 pub fn train<T: Real>(
     arch: &Architecture,
     params: &mut [T],
@@ -187,6 +192,7 @@ pub fn train<T: Real>(
         loss: Vec::with_capacity(cfg.epochs.min(1 << 16)),
         val_loss: Vec::with_capacity(if validation.is_some() { cfg.epochs.min(1 << 16) } else { 0 }),
         output: vec![0.0; n * o],
+        fitted: None,
         best_epoch: 0,
         status: Status::Completed,
     };
@@ -275,10 +281,15 @@ pub fn train<T: Real>(
     // Only full-batch "gd" reports the article's output (the last forward
     // pass, before the update); the others report their returned weights'.
     let article_output = matches!(cfg.optimizer, Optimizer::Gd);
-    if restored || history.loss.is_empty() || !article_output || !engine.last_output(&mut history.output) {
-        let mut out = vec![T::ZERO; n * o];
-        let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
-        predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
+    let article = !restored && !history.loss.is_empty() && article_output && engine.last_output(&mut history.output);
+    let mut out = vec![T::ZERO; n * o];
+    let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
+    predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
+    if article {
+        let mut fitted = vec![0.0; n * o];
+        copy_to_f64(&mut fitted, &out);
+        history.fitted = Some(fitted);
+    } else {
         copy_to_f64(&mut history.output, &out);
     }
     history
@@ -299,8 +310,15 @@ pub fn train_in_single(
     let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.w.map(f32s), v.rows));
     let val32 = val32.as_ref().map(|(x, y, w, rows)| Dataset::new(x.as_slice(), y.as_slice(), *rows).weighted(w.as_deref()));
     let mut p32 = f32s(params);
-    let history = train(arch, &mut p32, Dataset::new(&x32, &y32, data.rows).weighted(w32.as_deref()), val32, cfg, callback);
+    let mut history = train(arch, &mut p32, Dataset::new(&x32, &y32, data.rows).weighted(w32.as_deref()), val32, cfg, callback);
     params.iter_mut().zip(&p32).for_each(|(d, &s)| *d = s as f64);
+    // The returned (f64) parameters' outputs in f64, as predict() computes
+    // them: the f32 training output differs from them.
+    let plain = Network::new(arch);
+    let mut fitted = vec![0.0; data.rows * arch.outputs()];
+    let mut ws = Workspace::new(&plain, data.rows.clamp(1, 4096));
+    predict(&plain, params, data.x, data.rows, &mut fitted, &mut ws, cfg.threads);
+    history.fitted = Some(fitted);
     history
 }
 
@@ -401,6 +419,39 @@ mod tests {
         assert_eq!(h.loss.len(), 5000);
         assert!(h.loss[4999] < h.loss[0]);
         assert_eq!(h.status, Status::Completed);
+    }
+
+    /// With the article's output (the last pass, before the update),
+    /// `fitted` holds the returned parameters' outputs as predict computes
+    /// them; otherwise the output is those and `fitted` is None. Single
+    /// precision's `fitted` is the f64 prediction from the returned weights.
+    #[test]
+    fn fitted_holds_the_returned_parameters_outputs() {
+        let arch = Architecture::new(vec![4, 3, 1], vec![Activation::Sigmoid; 2], BiasLayout::Column, 3).unwrap();
+        let start: Vec<f64> = (0..arch.n_params()).map(|i| (i as f64 * 0.37).sin()).collect();
+        let predicted = |p: &[f64]| {
+            let net = Network::new(&arch);
+            let mut ws = Workspace::new(&net, 3);
+            let mut out = vec![0.0; 3];
+            predict(&net, p, &X, 3, &mut out, &mut ws, 1);
+            out
+        };
+        let data = Dataset::new(&X, &Y, 3);
+        let mut p = start.clone();
+        let h = train(&arch, &mut p, data, None, &article_config(20), &mut |_| Control::Continue);
+        assert_eq!(h.fitted.as_deref(), Some(&predicted(&p)[..]));
+        assert_ne!(h.output, predicted(&p));
+        let mut cfg = article_config(20);
+        cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+        let mut p = start.clone();
+        let h = train(&arch, &mut p, data, None, &cfg, &mut |_| Control::Continue);
+        assert!(h.fitted.is_none());
+        assert_eq!(h.output, predicted(&p));
+        for cfg in [article_config(20), cfg] {
+            let mut p = start.clone();
+            let h = train_in_single(&arch, &mut p, data, None, &cfg, &mut |_| Control::Continue);
+            assert_eq!(h.fitted.as_deref(), Some(&predicted(&p)[..]));
+        }
     }
 
     #[test]
