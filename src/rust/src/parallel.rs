@@ -17,7 +17,9 @@
 //! has more helpers than that, however many thread counts it is asked for,
 //! and none is ever dropped, so there is nothing to tear down or join while
 //! a job runs. A team runs one job at a time: a job started while it is busy
-//! (from within one of its jobs, say) runs on the calling thread alone.
+//! (from within one of its jobs, say) runs on the calling thread alone, as
+//! does a job for one thread or one part; wherever its parts run, a panic in
+//! one reaches the caller after the last.
 //! Which thread runs a part never changes what the part computes: the
 //! callers split their work by its shape, not by the thread count.
 
@@ -62,15 +64,35 @@ struct Job<'a> {
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-impl Job<'_> {
-    /// Runs part `i`, keeping a panic to be raised by the caller once every
-    /// part is done (the parts borrow from the caller's stack).
+impl<'a> Job<'a> {
+    fn new(f: &'a (dyn Fn(usize) + Sync)) -> Job<'a> {
+        Job { f, done: AtomicUsize::new(0), panic: Mutex::new(None) }
+    }
+
+    /// Runs part `i`, keeping the first panic to be raised by the caller
+    /// once every part is done (the parts borrow from the caller's stack).
     fn run_part(&self, i: usize) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| (self.f)(i))) {
             lock(&self.panic).get_or_insert(payload);
         }
         self.done.fetch_add(1, Ordering::Release);
     }
+
+    /// Raises the first panic of a part, once every part has run.
+    fn finish(self) {
+        let payload = self.panic.into_inner().unwrap_or_else(|e| e.into_inner());
+        if let Some(payload) = payload {
+            resume_unwind(payload);
+        }
+    }
+}
+
+/// Runs every part on the calling thread, as a job, so that a panic reaches
+/// the caller after the last part, as it does from a team's job.
+fn in_place(parts: usize, f: &(dyn Fn(usize) + Sync)) {
+    let job = Job::new(f);
+    (0..parts).for_each(|i| job.run_part(i));
+    job.finish();
 }
 
 struct Team {
@@ -258,7 +280,7 @@ impl Team {
     /// [`MAX_PARTS`], `helpers` <= the team's).
     fn run(&self, parts: usize, helpers: usize, f: &(dyn Fn(usize) + Sync)) {
         debug_assert!(parts <= MAX_PARTS && helpers <= self.cap);
-        let job = Job { f, done: AtomicUsize::new(0), panic: Mutex::new(None) };
+        let job = Job::new(f);
         // The lifetime is erased for the pointer only: helpers use the job
         // while this call waits for them.
         self.job.store(&job as *const Job as *mut Job<'static>, Ordering::Release);
@@ -282,10 +304,7 @@ impl Team {
                 std::thread::yield_now();
             }
         }
-        let payload = lock(&job.panic).take();
-        if let Some(payload) = payload {
-            resume_unwind(payload);
-        }
+        job.finish();
     }
 }
 
@@ -298,11 +317,11 @@ fn team() -> &'static Arc<Team> {
 /// Calls `f(part)` for every part in `0..parts`, spread over `threads`
 /// workers (the calling thread one of them, and at most [`max_threads`]);
 /// parts go to whichever worker is free. A panic in a part reaches the
-/// caller once every part has run. Allocates nothing once the team has its
-/// helpers: it runs inside the epoch loop.
+/// caller once every part has run, whichever thread runs them. Allocates
+/// nothing once the team has its helpers: it runs inside the epoch loop.
 pub fn for_each_part(threads: usize, parts: usize, f: &(impl Fn(usize) + Sync)) {
     if threads <= 1 || parts <= 1 {
-        return (0..parts).for_each(f);
+        return in_place(parts, f);
     }
     run_on(team(), threads, parts, f);
 }
@@ -310,7 +329,7 @@ pub fn for_each_part(threads: usize, parts: usize, f: &(impl Fn(usize) + Sync)) 
 fn run_on(team: &Arc<Team>, threads: usize, parts: usize, f: &(dyn Fn(usize) + Sync)) {
     let helpers = team.ensure(threads - 1);
     if helpers == 0 {
-        return (0..parts).for_each(f);
+        return in_place(parts, f);
     }
     let _busy = match team.busy.try_lock() {
         Ok(guard) => guard,
@@ -322,20 +341,6 @@ fn run_on(team: &Arc<Team>, threads: usize, parts: usize, f: &(dyn Fn(usize) + S
     } else {
         let per = parts.div_ceil(MAX_PARTS);
         team.run(parts.div_ceil(per), helpers, &|p| (p * per..((p + 1) * per).min(parts)).for_each(f));
-    }
-}
-
-/// Runs every part on the calling thread, raising the first panic after
-/// the last part, as a team's job does.
-fn in_place(parts: usize, f: &(dyn Fn(usize) + Sync)) {
-    let mut first_panic = None;
-    for i in 0..parts {
-        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| f(i))) {
-            first_panic.get_or_insert(payload);
-        }
-    }
-    if let Some(payload) = first_panic {
-        resume_unwind(payload);
     }
 }
 
@@ -457,18 +462,27 @@ mod tests {
     #[test]
     fn a_panic_in_a_part_reaches_the_caller_after_every_part() {
         // Whether the team is free or busy with another test's job (then
-        // the job runs in place), every part runs before the panic is raised.
-        let done = AtomicUsize::new(0);
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            for_each_part(7, 16, &|p| {
+        // the job runs in place), on one thread or on a team without
+        // helpers, every part runs before the panic is raised.
+        let no_helpers = Team::new(0, "test-none");
+        for threads in [1, 7, 0] {
+            let done = AtomicUsize::new(0);
+            let part = |p: usize| {
                 if p == 5 {
                     panic!("part five fails");
                 }
                 done.fetch_add(1, Ordering::Relaxed);
-            })
-        }));
-        assert!(result.is_err());
-        assert_eq!(done.load(Ordering::Relaxed), 15);
+            };
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                if threads == 0 {
+                    run_on(&no_helpers, 4, 16, &part)
+                } else {
+                    for_each_part(threads, 16, &part)
+                }
+            }));
+            assert!(result.is_err(), "threads {}", threads);
+            assert_eq!(done.load(Ordering::Relaxed), 15, "threads {}", threads);
+        }
         // The team still works.
         let hits = AtomicUsize::new(0);
         for_each_part(7, 16, &|_| {
