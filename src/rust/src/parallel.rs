@@ -16,10 +16,11 @@
 //! to one less than the machine's cores ([`max_threads`]): the process never
 //! has more helpers than that, however many thread counts it is asked for,
 //! and none is ever dropped, so there is nothing to tear down or join while
-//! a job runs. A team runs one job at a time: a job started while it is busy
-//! (from within one of its jobs, say) runs on the calling thread alone, as
-//! does a job for one thread or one part; wherever its parts run, a panic in
-//! one reaches the caller after the last.
+//! a job runs (a thread that cannot be started is not tried again). A team
+//! runs one job at a time: a job started while it is busy (from within one
+//! of its jobs, say) runs on the calling thread alone, as does a job for
+//! one thread or one part; wherever its parts run, a panic in one reaches
+//! the caller after the last.
 //! Which thread runs a part never changes what the part computes: the
 //! callers split their work by its shape, not by the thread count.
 
@@ -107,13 +108,13 @@ struct Team {
     asleep: Box<[AtomicBool]>,
     sleep: Mutex<()>,
     wake: Condvar,
-    /// Held by the caller while its job runs.
+    /// Held by the caller while its job runs, and while it adds helpers.
     busy: Mutex<()>,
-    /// Helpers started, numbered 1 to this; only grows, under `grow`.
+    /// Helpers started, numbered 1 to this; only grows, under `busy`.
     helpers: AtomicUsize,
-    grow: Mutex<()>,
-    /// The most helpers.
-    cap: usize,
+    /// The most helpers: the cap, lowered to the helpers there are when a
+    /// thread cannot be started, so that it is not tried again.
+    limit: AtomicUsize,
     /// The helpers' threads are named `{name}-{number}`.
     name: &'static str,
     /// Helpers whose thread has not ended.
@@ -147,25 +148,22 @@ impl Team {
             wake: Condvar::new(),
             busy: Mutex::new(()),
             helpers: AtomicUsize::new(0),
-            grow: Mutex::new(()),
-            cap,
+            limit: AtomicUsize::new(cap),
             name,
             live: AtomicUsize::new(0),
             closing: AtomicBool::new(false),
         })
     }
 
-    /// Makes sure the team has `wanted` helpers (at most its cap), starting
-    /// those it lacks; returns how many of them a job may use (fewer when a
-    /// thread could not be started). Allocates nothing when it has them.
+    /// Makes sure the team has `wanted` helpers (at most its limit),
+    /// starting those it lacks; returns how many of them a job may use
+    /// (fewer when a thread could not be started: then the limit is lowered
+    /// to the helpers there are, and no thread is tried again). Called with
+    /// `busy` held, by the one thread that may add helpers. Allocates
+    /// nothing when it has them.
     fn ensure(self: &Arc<Self>, wanted: usize) -> usize {
-        let wanted = wanted.min(self.cap);
-        let have = self.helpers.load(Ordering::Acquire);
-        if have >= wanted {
-            return wanted;
-        }
-        let _grow = lock(&self.grow);
-        let mut have = self.helpers.load(Ordering::Acquire);
+        let wanted = wanted.min(self.limit.load(Ordering::Relaxed));
+        let mut have = self.helpers.load(Ordering::Relaxed);
         while have < wanted && !self.closing.load(Ordering::Acquire) {
             let number = have + 1;
             let helper = self.clone();
@@ -173,11 +171,12 @@ impl Team {
             let started = std::thread::Builder::new().name(format!("{}-{}", self.name, number)).spawn(move || helper.serve(number));
             if started.is_err() {
                 self.live.fetch_sub(1, Ordering::SeqCst);
+                self.limit.store(have, Ordering::Relaxed);
                 break;
             }
             // Detached: a helper ends on its own (see close).
             have = number;
-            self.helpers.store(have, Ordering::Release);
+            self.helpers.store(have, Ordering::Relaxed);
         }
         have.min(wanted)
     }
@@ -277,9 +276,9 @@ impl Team {
     }
 
     /// Runs `f(0..parts)` with helpers 1 to `helpers` (`parts` <=
-    /// [`MAX_PARTS`], `helpers` <= the team's).
+    /// [`MAX_PARTS`], `helpers` <= the team's), `busy` held.
     fn run(&self, parts: usize, helpers: usize, f: &(dyn Fn(usize) + Sync)) {
-        debug_assert!(parts <= MAX_PARTS && helpers <= self.cap);
+        debug_assert!(parts <= MAX_PARTS && helpers <= self.helpers.load(Ordering::Relaxed));
         let job = Job::new(f);
         // The lifetime is erased for the pointer only: helpers use the job
         // while this call waits for them.
@@ -327,15 +326,16 @@ pub fn for_each_part(threads: usize, parts: usize, f: &(impl Fn(usize) + Sync)) 
 }
 
 fn run_on(team: &Arc<Team>, threads: usize, parts: usize, f: &(dyn Fn(usize) + Sync)) {
-    let helpers = team.ensure(threads - 1);
-    if helpers == 0 {
-        return in_place(parts, f);
-    }
+    // Busy first: a call that will run in place starts no helper.
     let _busy = match team.busy.try_lock() {
         Ok(guard) => guard,
         Err(TryLockError::Poisoned(e)) => e.into_inner(),
         Err(TryLockError::WouldBlock) => return in_place(parts, f),
     };
+    let helpers = team.ensure(threads - 1);
+    if helpers == 0 {
+        return in_place(parts, f);
+    }
     if parts <= MAX_PARTS {
         team.run(parts, helpers, f);
     } else {
