@@ -118,8 +118,10 @@ struct Team {
     /// The helpers' threads are named `{name}-{number}`.
     name: &'static str,
     /// Helpers whose thread has not ended.
+    #[cfg(test)]
     live: AtomicUsize,
     /// Set by [`Team::close`]: each helper ends when it next waits for a job.
+    #[cfg(test)]
     closing: AtomicBool,
 }
 
@@ -150,7 +152,9 @@ impl Team {
             helpers: AtomicUsize::new(0),
             limit: AtomicUsize::new(cap),
             name,
+            #[cfg(test)]
             live: AtomicUsize::new(0),
+            #[cfg(test)]
             closing: AtomicBool::new(false),
         })
     }
@@ -164,17 +168,19 @@ impl Team {
     fn ensure(self: &Arc<Self>, wanted: usize) -> usize {
         let wanted = wanted.min(self.limit.load(Ordering::Relaxed));
         let mut have = self.helpers.load(Ordering::Relaxed);
-        while have < wanted && !self.closing.load(Ordering::Acquire) {
+        while have < wanted && !self.closed() {
             let number = have + 1;
             let helper = self.clone();
+            #[cfg(test)]
             self.live.fetch_add(1, Ordering::SeqCst);
             let started = std::thread::Builder::new().name(format!("{}-{}", self.name, number)).spawn(move || helper.serve(number));
             if started.is_err() {
+                #[cfg(test)]
                 self.live.fetch_sub(1, Ordering::SeqCst);
                 self.limit.store(have, Ordering::Relaxed);
                 break;
             }
-            // Detached: a helper ends on its own (see close).
+            // Detached: a helper never ends (but in tests, see close).
             have = number;
             self.helpers.store(have, Ordering::Relaxed);
         }
@@ -184,11 +190,24 @@ impl Team {
     /// Asks every helper to end: each does once it has finished the parts
     /// it claimed and waits for a job. Waits for nothing itself, so that it
     /// may be called while a job runs; jobs run after it run on their caller.
-    #[cfg_attr(not(test), allow(dead_code))]
+    #[cfg(test)]
     fn close(&self) {
         self.closing.store(true, Ordering::SeqCst);
         let _guard = lock(&self.sleep);
         self.wake.notify_all();
+    }
+
+    /// True once the team is closed.
+    #[cfg(test)]
+    fn closed(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Only tests close a team.
+    #[cfg(not(test))]
+    #[inline(always)]
+    fn closed(&self) -> bool {
+        false
     }
 
     /// Claims the next part of generation `gen`'s job, if any is left.
@@ -224,11 +243,13 @@ impl Team {
             seen = generation(work);
             self.take_parts(seen);
         }
+        #[cfg(test)]
         self.live.fetch_sub(1, Ordering::SeqCst);
     }
 
     /// Waits for a job for helper `number` of a generation other than
-    /// `seen`: awake for [`SPIN`], then asleep. None when the team closes.
+    /// `seen`: awake for [`SPIN`], then asleep. None when the team closes
+    /// (in tests; see [`Team::close`]).
     fn next_job(&self, number: usize, mut seen: u64) -> Option<u64> {
         let start = Instant::now();
         loop {
@@ -240,7 +261,7 @@ impl Team {
                 // A job for fewer helpers: wait for the next one.
                 seen = generation(work);
             }
-            if self.closing.load(Ordering::Acquire) {
+            if self.closed() {
                 return None;
             }
             let waited = start.elapsed();
@@ -266,7 +287,7 @@ impl Team {
                 }
                 seen = generation(work);
             }
-            if self.closing.load(Ordering::SeqCst) {
+            if self.closed() {
                 break None;
             }
             guard = self.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
