@@ -201,9 +201,12 @@ impl<'a, T: Real> Passes<'a, T> {
         };
         let count = shards.len();
         let x_rows = minibatch.as_ref().and_then(|mb| mb.x_rows.as_deref());
-        // Workers left over when there are fewer shards than threads help
-        // within the shards' products.
-        let inner = (cfg.threads / count).max(1);
+        // One shard runs on this thread (a single part is not handed to
+        // the team), so its products and activations use every thread. Two
+        // or more are the team's job, and a parallel call made within a
+        // running job runs on its thread alone: each shard's passes then
+        // run on one thread.
+        let inner = if count == 1 { cfg.threads } else { 1 };
         let pass = |s: usize, shard: &mut Shard<T>| {
             let range = shard_range(rows, count, s);
             shard.rows = range.len();
