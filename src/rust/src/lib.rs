@@ -147,7 +147,7 @@ fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     let mut out = vec![0.0; n * arch.outputs()];
     let net = Network::new(&arch);
     let mut ws = Workspace::new(&net, n.clamp(1, 4096));
-    layers::predict(&net, &flat, xs, n, &mut out, &mut ws, parallel::clamp_threads(threads.max(1.0) as usize));
+    layers::predict(&net, &flat, xs, n, &mut out, &mut ws, parallel::clamp_threads(threads as usize));
     Ok(new_matrix(&out, n, arch.outputs()))
 }
 
@@ -223,7 +223,7 @@ fn gemm_rate_(n: f64, threads: f64, reps: f64) -> f64 {
     let mut best = f64::INFINITY;
     for _ in 0..(reps.max(1.0) as usize) {
         let t = Instant::now();
-        linalg::matmul(&mut c, linalg::Operand::new(&a, n, n), linalg::Operand::new(&b, n, n), false, parallel::clamp_threads(threads.max(1.0) as usize));
+        linalg::matmul(&mut c, linalg::Operand::new(&a, n, n), linalg::Operand::new(&b, n, n), false, parallel::clamp_threads(threads as usize));
         best = best.min(t.elapsed().as_secs_f64());
     }
     2.0 * (n as f64).powi(3) / best / 1e9
