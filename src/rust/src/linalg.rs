@@ -49,7 +49,7 @@ impl<'a, T: Real> Operand<'a, T> {
         Operand { data: &self.data[start..], rows: stored_rows, cols: stored_cols, ld: self.ld, transposed: self.transposed }
     }
     /// Shape as used in the product.
-    fn shape(&self) -> (usize, usize) {
+    pub(crate) fn shape(&self) -> (usize, usize) {
         if self.transposed {
             (self.cols, self.rows)
         } else {

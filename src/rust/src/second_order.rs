@@ -166,12 +166,11 @@ impl Lbfgs {
     }
 }
 
-/// Which linear system gives a Levenberg–Marquardt step.
+/// Which linear system gives a Levenberg–Marquardt step, for tests that
+/// compare the two ([`LevenbergMarquardt::new`] solves the smaller).
+#[cfg(test)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LmSystem {
-    /// The smaller of the two: [`LmSystem::Residuals`] when there are fewer
-    /// residuals (rows x outputs) than parameters, else [`LmSystem::Params`].
-    Auto,
+enum LmSystem {
     /// The p x p normal equations, built a chunk of rows at a time.
     Params,
     /// The m x m system in the residuals' space (m = rows x outputs), from
@@ -262,21 +261,23 @@ const LM_CHUNK: usize = 256;
 
 impl LevenbergMarquardt {
     /// For `rows` training rows and penalty `decay` on the weights, solving
-    /// the smaller system.
+    /// the smaller system: the m x m one when there are fewer residuals
+    /// (rows x outputs) than parameters, else the p x p one.
     pub fn new(arch: &Architecture, rows: usize, decay: f64) -> LevenbergMarquardt {
-        Self::with_system(arch, rows, decay, LmSystem::Auto)
+        Self::solving(arch, rows, decay, rows * arch.outputs() < arch.n_params())
     }
 
-    pub fn with_system(arch: &Architecture, rows: usize, decay: f64, system: LmSystem) -> LevenbergMarquardt {
+    #[cfg(test)]
+    fn with_system(arch: &Architecture, rows: usize, decay: f64, system: LmSystem) -> LevenbergMarquardt {
+        Self::solving(arch, rows, decay, system == LmSystem::Residuals)
+    }
+
+    /// Solving the m x m system when `by_residuals`, else the p x p one.
+    fn solving(arch: &Architecture, rows: usize, decay: f64, by_residuals: bool) -> LevenbergMarquardt {
         let p = arch.n_params();
         let chunk = LM_CHUNK.min(rows.max(1));
         let o = arch.outputs();
         let m = rows * o;
-        let by_residuals = match system {
-            LmSystem::Auto => m < p,
-            LmSystem::Params => false,
-            LmSystem::Residuals => true,
-        };
         let (jac, gram, chunk_residual, gradient) = if by_residuals { (m * p, m * m, 0, 0) } else { (chunk * o * p, p * p, chunk * o, p) };
         let with_decay = |len: usize| if decay != 0.0 { len } else { 0 };
         let side = if by_residuals { m } else { p };
@@ -308,12 +309,14 @@ impl LevenbergMarquardt {
     }
 
     /// True when steps are solved in the residuals' space (m x m).
-    pub fn solves_by_residuals(&self) -> bool {
+    #[cfg(test)]
+    fn solves_by_residuals(&self) -> bool {
         self.by_residuals
     }
 
     /// Asks whether to stop at most once per `every` (tests ask at every chance).
-    pub fn ask_every(&mut self, every: Duration) {
+    #[cfg(test)]
+    pub(crate) fn ask_every(&mut self, every: Duration) {
         self.ask_every = every;
     }
 
@@ -567,7 +570,7 @@ impl LevenbergMarquardt {
 /// [`gram_lower`] of `a` (n x k as used) in pieces of its columns, asking
 /// between them whether to stop. The pieces depend on the shape alone.
 fn gram_in_pieces(c: &mut [f64], a: Operand, accumulate: bool, threads: usize, asker: &mut Asker) -> Result<(), Stopped> {
-    let (n, k) = if a.transposed { (a.cols, a.rows) } else { (a.rows, a.cols) };
+    let (n, k) = a.shape();
     let width = (WORK_PER_ASK / (n * n / 2).max(1)).max(64);
     let mut k0 = 0;
     loop {
@@ -661,7 +664,8 @@ fn cholesky_substitute(l: &[f64], n: usize, b: &[f64], x: &mut [f64]) {
 /// Solves `a · x = b` for symmetric positive definite `a` (column-major p x p,
 /// lower triangle read, overwritten by its Cholesky factor). False when `a`
 /// is not positive definite.
-pub fn cholesky_solve(a: &mut [f64], b: &[f64], x: &mut [f64], p: usize) -> bool {
+#[cfg(test)]
+fn cholesky_solve(a: &mut [f64], b: &[f64], x: &mut [f64], p: usize) -> bool {
     let mut panel = vec![0.0; p * CHOLESKY_BLOCK.min(p)];
     let mut never = || false;
     let mut asker = Asker { every: Duration::MAX, last: Instant::now(), ask: &mut never };
