@@ -238,7 +238,8 @@ pub struct LevenbergMarquardt {
     system: Vec<f64>,
     /// p x p: Jᵀr + D·w.
     gradient: Vec<f64>,
-    /// m x m: J_w·w (with decay), the right-hand side and the solution.
+    /// m x m: J_w·w and the right-hand side (with decay: without, the
+    /// right-hand side is `residual`), and the solution.
     jw: Vec<f64>,
     rhs: Vec<f64>,
     solution: Vec<f64>,
@@ -294,7 +295,7 @@ impl LevenbergMarquardt {
             system: vec![0.0; gram],
             gradient: vec![0.0; gradient],
             jw: vec![0.0; if by_residuals { with_decay(m) } else { 0 }],
-            rhs: vec![0.0; if by_residuals { m } else { 0 }],
+            rhs: vec![0.0; if by_residuals { with_decay(m) } else { 0 }],
             solution: vec![0.0; if by_residuals { m } else { 0 }],
             step: vec![0.0; p],
             trial: vec![0.0; p],
@@ -475,11 +476,11 @@ impl LevenbergMarquardt {
     fn step_by_residuals(&mut self, params: &[f64], threads: usize, asker: &mut Asker) -> Result<bool, Stopped> {
         let (m, p) = (self.residual.len(), self.step.len());
         let (mu, decay) = (self.mu, self.decay);
-        let c = if decay == 0.0 { 1.0 } else { mu / (mu + decay) };
-        let shrink = if decay == 0.0 { 0.0 } else { decay / (mu + decay) };
+        // Without decay c = 1 and shrink = 0: the system is JJᵀ + μI (there
+        // is no J_b·J_bᵀ apart), and the right-hand side the residuals.
+        let (c, shrink) = (mu / (mu + decay), decay / (mu + decay));
         if decay == 0.0 {
             self.system.copy_from_slice(&self.gram);
-            self.rhs.copy_from_slice(&self.residual);
         } else {
             for ((s, &gw), &gb) in self.system.iter_mut().zip(&self.gram).zip(&self.gram_b) {
                 *s = c * gw + gb;
@@ -494,12 +495,11 @@ impl LevenbergMarquardt {
         if !cholesky(&mut self.system, m, &mut self.panel, threads, asker)? {
             return Ok(false);
         }
-        cholesky_substitute(&self.system, m, &self.rhs, &mut self.solution);
+        let rhs = if decay == 0.0 { &self.residual } else { &self.rhs };
+        cholesky_substitute(&self.system, m, rhs, &mut self.solution);
         matmul(&mut self.step, Operand::new(&self.jac, m, p).t(), Operand::new(&self.solution, m, 1), false, threads);
-        if decay != 0.0 {
-            for i in self.weights.iter().flat_map(|r| r.clone()) {
-                self.step[i] = c * self.step[i] + shrink * params[i];
-            }
+        for i in self.weights.iter().flat_map(|r| r.clone()) {
+            self.step[i] = c * self.step[i] + shrink * params[i];
         }
         Ok(true)
     }
