@@ -50,72 +50,74 @@ fit_of <- function(spec, res, design, call) {
     dimnames(fitted_raw) <- dimnames(y) <- list(spec$row_names, y_names)
     held <- sort(held)
   }
-  o_opts <- spec$options
-  new_mlp_fit(list(
-    output = output,
-    wh = if (length(weights) == 2L) weights[[1L]],
-    bh = if (length(weights) == 2L) biases[[1L]],
-    wout = if (length(weights) == 2L) weights[[2L]],
-    bout = if (length(weights) == 2L) biases[[2L]],
-    weights = weights, biases = biases,
-    loss = res$loss, val_loss = res$val_loss, best_epoch = res$best_epoch,
-    status = res$status, seconds = res$seconds,
-    sizes = spec$sizes, hidden = spec$hidden, activation = spec$activation,
-    output_activation = spec$output, loss_function = spec$loss, optimizer = spec$optimizer,
-    lr = spec$lr, epochs = spec$epochs, batch_size = spec$batch_size,
-    weight_decay = spec$weight_decay, precision = spec$precision, bias = spec$bias,
-    init = spec$init, options = o_opts,
-    # A row-bias network can predict only its training rows: their inputs.
-    row_inputs = if (spec$bias == "row") unname(spec$x),
-    n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
-    levels = spec$levels, ordered = spec$ordered, logical_response = spec$logical_response,
-    scaling = spec$scaling, x_names = dimnames(spec$x)[[2L]], y_names = y_names,
-    prior_weights = spec$prior_weights, na_action = design$na_action,
-    blueprint = design$blueprint, model = design$model, interface = design$interface,
-    call = call
+  one_hidden <- length(weights) == 2L
+  # The spec's fields the fit keeps, taken in one subset: `$` scans a long
+  # list's names once per look-up, which costs more than the subset.
+  settings <- spec[fit_settings]
+  names(settings) <- names(fit_settings)
+  new_mlp_fit(c(
+    list(output = output,
+         wh = if (one_hidden) weights[[1L]], bh = if (one_hidden) biases[[1L]],
+         wout = if (one_hidden) weights[[2L]], bout = if (one_hidden) biases[[2L]],
+         weights = weights, biases = biases),
+    res[fit_results], settings,
+    list(# A row-bias network can predict only its training rows: their inputs.
+         row_inputs = if (settings$bias == "row") unname(spec$x),
+         n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
+         x_names = dimnames(spec$x)[[2L]], y_names = y_names,
+         na_action = design$na_action, blueprint = design$blueprint, model = design$model,
+         interface = design$interface, call = call)
   ))
 }
 
+# The fit's names of the spec's fields it keeps, and the trainer's results.
+fit_settings <- c(sizes = "sizes", hidden = "hidden", activation = "activation",
+                  output_activation = "output", loss_function = "loss", optimizer = "optimizer",
+                  lr = "lr", epochs = "epochs", batch_size = "batch_size",
+                  weight_decay = "weight_decay", precision = "precision", bias = "bias",
+                  init = "init", options = "options", levels = "levels", ordered = "ordered",
+                  logical_response = "logical_response", scaling = "scaling",
+                  prior_weights = "prior_weights")
+fit_results <- c("loss", "val_loss", "best_epoch", "status", "seconds")
+
 # The one constructor of an mlp_fit: checks every field, then sets the
 # class. A failed check is a bug of backprop, not of the caller. (The checks
-# are written with primitives: they run on every fit, the article's tiny
-# one included.)
+# are few vectorized expressions of primitives: they run on every fit, the
+# article's tiny one included, where each R operation counts.)
 new_mlp_fit <- function(fields) {
-  sizes <- fields$sizes
+  sizes <- fields[["sizes"]]
   layers <- length(sizes) - 1L
-  n <- fields$n
+  n <- fields[["n"]]
   o <- sizes[layers + 1L]
-  weights <- fields$weights
-  biases <- fields$biases
-  shapes_ok <- is.list(weights) && length(weights) == layers && length(biases) == layers
-  if (shapes_ok) {
-    for (l in seq_len(layers)) {
-      w <- dim(weights[[l]])
-      b <- dim(biases[[l]])
-      shapes_ok <- shapes_ok && length(w) == 2L && w[1L] == sizes[l] && w[2L] == sizes[l + 1L] &&
-        length(b) == 2L && b[2L] == sizes[l + 1L] && (b[1L] == 1L || b[1L] == n)
-    }
+  rows <- n + length(fields[["held_out"]])
+  bias <- fields[["bias"]]
+  bias_rows <- if (bias == "row") n else 1
+  weights <- fields[["weights"]]
+  biases <- fields[["biases"]]
+  shapes_ok <- length(weights) == layers && length(biases) == layers
+  for (l in seq_len(layers)) {
+    w <- dim(weights[[l]])
+    b <- dim(biases[[l]])
+    shapes_ok <- shapes_ok && length(w) == 2L && length(b) == 2L &&
+      all(c(w, b) == c(sizes[l], sizes[l + 1L], bias_rows, sizes[l + 1L]))
   }
-  rows <- dim(fields$y)[1L]
+  data_dims <- c(dim(fields[["y"]]), dim(fields[["fitted_raw"]]), dim(fields[["output"]]))
+  prior_weights <- fields[["prior_weights"]]
+  interface <- fields[["interface"]]
   kept <- c(
-    sizes = is.numeric(sizes) && layers >= 1L && all(sizes >= 1),
-    `weights and biases` = shapes_ok,
-    `hidden and activation` = length(fields$hidden) == layers - 1L &&
-      length(fields$activation) == layers - 1L,
-    bias = identical(fields$bias, "column") || identical(fields$bias, "row"),
-    status = any(fields$status == c("completed", "early_stopped", "stopped", "interrupted")),
-    y = is.matrix(fields$y) && dim(fields$y)[2L] == o && rows == n + length(fields$held_out),
-    fitted_raw = identical(dim(fields$fitted_raw), dim(fields$y)),
-    output = identical(dim(fields$output), c(as.integer(n), as.integer(o))),
-    levels = is.null(fields$levels) || length(fields$levels) == o,
-    prior_weights = is.null(fields$prior_weights) || length(fields$prior_weights) == rows,
-    blueprint = is.list(fields$blueprint) && fields$blueprint$ncol == sizes[1L],
-    interface = any(fields$interface == fit_interfaces),
-    options = is.list(fields$options),
-    model = fields$interface != "formula" || is.data.frame(fields$model),
-    row_inputs = fields$bias == "column" || identical(dim(fields$row_inputs), as.integer(c(n, sizes[1L])))
+    network = layers >= 1L && all(sizes >= 1) && any(bias == c("column", "row")) && shapes_ok &&
+      length(fields[["hidden"]]) == layers - 1L && length(fields[["activation"]]) == layers - 1L,
+    # Targets and outputs of every row; the article's output of the training rows.
+    data = length(data_dims) == 6L && all(data_dims == c(rows, o, rows, o, n, o)) &&
+      (is.null(fields[["levels"]]) || length(fields[["levels"]]) == o) &&
+      (is.null(prior_weights) || length(prior_weights) == rows),
+    training = any(fields[["status"]] == c("completed", "early_stopped", "stopped", "interrupted")) &&
+      is.list(fields[["options"]]),
+    interface = any(interface == fit_interfaces) && fields[["blueprint"]][["ncol"]] == sizes[1L] &&
+      (interface != "formula" || is.data.frame(fields[["model"]])),
+    row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L]))
   )
-  if (!all(kept)) abort("internal: an mlp_fit's `", names(kept)[!kept][1L], "` is not valid.")
+  if (!all(kept)) abort("internal: an mlp_fit's ", names(kept)[!kept][1L], " fields are not valid.")
   class(fields) <- "mlp_fit"
   fields
 }

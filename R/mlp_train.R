@@ -249,11 +249,14 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
                               precision = NULL, verbose = NULL, ...) {
   check_dots(list(...))
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
-  given <- check_given(as.list(environment())[option_names])
+  # The options given: those the call names (the others are NULL).
+  call <- match.call()
+  supplied <- names(call)
+  given <- check_given(mget(supplied[supplied %in% option_names], environment()))
   molded <- mold_xy(X, "X")
   design <- list(x = molded$x, y = Y, weights = weights, blueprint = molded$blueprint,
                  interface = "xy")
-  fit <- fit_design(design, given, NULL, call_as(match.call(), "mlp_train"))
+  fit <- fit_design(design, given, NULL, call_as(call, "mlp_train"))
   warn_if_wrong_tool(fit)
   fit
 }
@@ -311,24 +314,25 @@ as_target <- function(Y, n, logical_classes = FALSE) {
 # mlp_train() keeps the article's defaults, which suit the article's problem
 # and few others: it says so when a fit shows it was the wrong tool.
 warn_if_wrong_tool <- function(fit) {
-  if (fit$status == "interrupted") return(invisible())
-  y <- fit$y
-  out <- fit$output
-  output <- fit$output_activation
+  # ([[ rather than $: exact look-ups in the fit's long list of fields.)
+  if (fit[["status"]] == "interrupted") return(invisible())
+  y <- fit[["y"]]
+  out <- fit[["output"]]
+  output <- fit[["output_activation"]]
   fix <- NULL
-  if (is.null(fit$levels) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
+  if (is.null(fit[["levels"]]) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
     fix <- c(fix, paste0("`Y` lies outside [0, 1], the range of the sigmoid output, so the ",
                          "network cannot fit it; use output = \"linear\" with scale = TRUE, ",
                          "or backprop(), which does both"))
   }
-  losses <- fit$loss
+  losses <- fit[["loss"]]
   k <- length(losses)
   if (k >= 2L && !(losses[k] < losses[1L])) {
     fix <- c(fix, paste0("the training loss did not fall over ", k, " epochs (",
                          format(signif(losses[1L], 4)), " to ", format(signif(losses[k], 4)),
                          "); try a smaller `lr`, scale = TRUE, or backprop()"))
   }
-  if (nrow(out) >= 2L && output != "linear") {
+  if (dim(out)[1L] >= 2L && output != "linear") {
     low <- min(out)
     high <- max(out)
     spread_y <- max(y) - min(y)

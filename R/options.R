@@ -18,7 +18,9 @@ default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, adamw = 0.001, rmsprop = 0.0
 
 # One row of the table. `check(value, arg)` returns the value normalized or
 # calls abort(); `applies(options)` returns NULL when the option applies to
-# the resolved options, else the sentence that says what it needs; `label`
+# the resolved options, else the sentence that says what it needs; `field`
+# is the Rust spec's field that takes the resolved value as it is (NULL: the
+# core reads it transformed, see option_fields(), or not at all); `label`
 # names it in print() and summary() (NULL: never listed there).
 option_row <- function(default, check, applies = NULL, field = NULL, label = NULL) {
   list(default = default, check = check, applies = applies, field = field, label = label)
@@ -118,15 +120,15 @@ check_init_arg <- function(x, arg) {
 }
 
 option_table <- list(
-  hidden = option_row(3, function(x, arg) check_hidden(x), label = NULL),
-  epochs = option_row(5000, function(x, arg) check_count(x, arg)),
-  lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0)),
+  hidden = option_row(3, function(x, arg) check_hidden(x)),
+  epochs = option_row(5000, function(x, arg) check_count(x, arg), field = "epochs"),
+  lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0), field = "lr"),
   bias = option_row("column", choice_of(c("column", "row"))),
   init = option_row(NULL, check_init_arg),
   activation = option_row("sigmoid", check_activation_names),
-  output = option_row(NULL, choice_of(output_activations)),
-  loss = option_row(NULL, choice_of(loss_functions)),
-  optimizer = option_row("gd", choice_of(optimizers)),
+  output = option_row(NULL, choice_of(output_activations), field = "output"),
+  loss = option_row(NULL, choice_of(loss_functions), field = "loss"),
+  optimizer = option_row("gd", choice_of(optimizers), field = "optimizer"),
   batch_size = option_row(NULL, function(x, arg) check_count(x, arg, min = 1),
                           applies = for_optimizers(minibatch_optimizers,
                                                    "a minibatch `optimizer` (\"sgd\", \"adam\", \"adamw\" or \"rmsprop\")")),
@@ -134,17 +136,17 @@ option_table <- list(
     x <- check_number(x, arg, lower = 0, upper = 1, open = FALSE)
     if (x == 1) abort("`momentum` must be below 1, not 1.")
     x
-  }, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"), field = "momentum", label = "momentum"),
+  }, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"), label = "momentum", field = "momentum"),
   nesterov = option_row(FALSE, check_flag, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"),
-                        field = "nesterov", label = "nesterov"),
+                        label = "nesterov", field = "nesterov"),
   weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
-                            field = "weight_decay", label = "weight decay"),
+                            label = "weight decay", field = "weight_decay"),
   validation = option_row(NULL, check_validation_arg),
   patience = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."
-  }),
+  }, field = "patience"),
   scale = option_row(FALSE, check_flag),
-  dropout = option_row(0, check_rates, applies = first_order_only, field = "dropout", label = "dropout"),
+  dropout = option_row(0, check_rates, applies = first_order_only, label = "dropout"),
   l1 = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                   applies = function(name, o) {
                     if (o$optimizer == "lm") {
@@ -152,32 +154,46 @@ option_table <- list(
                              "with an L2 penalty only; use \"lbfgs\" or \"adam\".")
                     }
                   }, field = "l1", label = "l1"),
-  lr_schedule = option_row("constant", check_schedule, applies = first_order_only,
-                           field = "lr_schedule", label = "lr schedule"),
+  lr_schedule = option_row("constant", check_schedule, applies = first_order_only, label = "lr schedule"),
   clip_norm = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
-                         applies = first_order_only, field = "clip_norm",
-                         label = "gradient norm clipped to"),
+                         applies = first_order_only,
+                         label = "gradient norm clipped to", field = "clip_norm"),
   class_weights = option_row(NULL, check_class_weights, applies = function(name, o) {
     if (!o$classification) "`class_weights` applies to classification (a factor response); this response is numeric."
-  }, field = "class_weights", label = "class weights"),
+  }, label = "class weights"),
   huber_delta = option_row(1, function(x, arg) check_number(x, arg, lower = 0),
-                           applies = for_loss("huber"), field = "huber_delta", label = "huber delta"),
+                           applies = for_loss("huber"), label = "huber delta"),
   tau = option_row(0.5, function(x, arg) check_number(x, arg, lower = 0, upper = 1),
-                   applies = for_loss("quantile"), field = "tau", label = "quantile"),
-  callback = option_row(NULL, check_callback),
-  callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1)),
-  threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1)),
+                   applies = for_loss("quantile"), label = "quantile"),
+  callback = option_row(NULL, check_callback, field = "callback"),
+  callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), field = "callback_every"),
+  threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), field = "threads"),
   precision = option_row("double", choice_of(c("double", "single")), applies = function(name, o) {
     if (!(o$optimizer %in% first_order_optimizers)) {
       paste0("`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"",
              o$optimizer, "\"` trains in double precision.")
     }
-  }, label = "precision"),
-  verbose = option_row(NULL, check_flag)
+  }, label = "precision", field = "precision"),
+  verbose = option_row(NULL, check_flag, field = "verbose")
 )
+
+# The table's functions are made when the package is installed, before R
+# compiles its functions, and so are not compiled with them: compiled here,
+# or the JIT would compile them in the first fit of every session.
+option_table <- lapply(option_table, function(row) {
+  for (f in c("check", "applies")) {
+    if (is.function(row[[f]])) row[[f]] <- compiler::cmpfun(row[[f]])
+  }
+  row
+})
 
 option_names <- names(option_table)
 option_defaults <- lapply(option_table, `[[`, "default")
+# Which options apply only to some fits (those with an `applies` rule).
+option_applies <- !vapply(lapply(option_table, `[[`, "applies"), is.null, NA)
+# The Rust spec's fields that take an option as it is, named by option.
+option_spec_fields <- unlist(lapply(option_table, `[[`, "field"))
+option_spec_renamed <- !identical(names(option_spec_fields), unname(option_spec_fields))
 
 # The options given (a named list; NULL entries are not given), checked one
 # by one. An unknown name is an error naming it; `fun` and `hint` say whose
@@ -187,11 +203,16 @@ check_given <- function(given, fun = "mlp_train()", hint = "see ?mlp_train for i
   if (length(given) && (is.null(nm) || !all(nzchar(nm)))) {
     abort(fun, " got an unnamed argument it does not know; ", hint, ".")
   }
-  unknown <- nm[!nm %in% option_names]
-  if (length(unknown)) abort(fun, " got `", unknown[1], "` it does not know; ", hint, ".")
-  given <- given[!vapply(given, is.null, NA)]
-  for (name in names(given)) given[[name]] <- option_table[[name]]$check(given[[name]], name)
-  given
+  # A loop over the few names given: cheaper than vectorized calls such as
+  # vapply(), which call a function per element.
+  checked <- list()
+  for (name in nm) {
+    row <- option_table[[name]]
+    if (is.null(row)) abort(fun, " got `", name, "` it does not know; ", hint, ".")
+    value <- given[[name]]
+    if (!is.null(value)) checked[[name]] <- row[["check"]](value, name)
+  }
+  checked
 }
 
 # The options of a fit: the defaults (the table's, overridden by `defaults`,
@@ -202,24 +223,25 @@ resolve_options <- function(given, defaults = NULL, classification = FALSE) {
   o <- option_defaults
   if (length(defaults)) o[names(defaults)] <- defaults
   if (length(given)) o[names(given)] <- given
-  o$classification <- classification
-  if (is.null(o$loss)) {
-    o$loss <- if (classification) "cross_entropy" else "sse"
+  # The implied ones. (A given `threads` was checked with the other options.
+  # Plain ifs rather than %||%: this runs on every fit, and each closure
+  # call costs.)
+  o[["classification"]] <- classification
+  if (is.null(o[["loss"]])) o[["loss"]] <- if (classification) "cross_entropy" else "sse"
+  if (is.null(o[["output"]])) {
+    o[["output"]] <- if (o[["loss"]] == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
   }
-  if (is.null(o$output)) {
-    o$output <- if (o$loss == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
-  }
-  if (is.null(o$lr)) o$lr <- default_lr[[o$optimizer]]
-  if (is.null(o$init)) o$init <- default_init(o$activation)
-  if (is.null(o$verbose)) o$verbose <- interactive()
-  o$threads <- resolve_threads(o$threads)
+  if (is.null(o[["lr"]])) o[["lr"]] <- default_lr[[o[["optimizer"]]]]
+  if (is.null(o[["init"]])) o[["init"]] <- default_init(o[["activation"]])
+  if (is.null(o[["verbose"]])) o[["verbose"]] <- interactive()
+  threads <- o[["threads"]]
+  o[["threads"]] <- if (is.null(threads)) resolve_threads(NULL) else cap_threads(threads)
   # An option the user gave that does not apply to the fit is an error,
   # never silently dropped. (A value equal to its default, such as
   # `dropout = 0`, asks for nothing.)
-  for (name in names(given)) {
-    applies <- option_table[[name]]$applies
-    if (!is.null(applies) && !identical(given[[name]], option_table[[name]]$default)) {
-      why <- applies(name, o)
+  for (name in names(given)[option_applies[names(given)]]) {
+    if (!identical(given[[name]], option_table[[name]]$default)) {
+      why <- option_table[[name]]$applies(name, o)
       if (!is.null(why)) abort(why)
     }
   }
@@ -245,29 +267,37 @@ training_summary <- function(options) {
   out
 }
 
-# The spec's fields of the options, checked against the resolved network;
-# `layers` is the number of hidden layers.
+# The spec's fields of the options: those the Rust core reads as they are
+# (`field` in the table), and those it reads transformed: dropout once per
+# hidden layer (`layers`), the schedule's name and its factors, and the
+# loss's parameter.
 option_fields <- function(o, layers) {
-  if (!(length(o$dropout) %in% c(1L, layers)) && layers > 0L) {
-    abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
-          length(o$dropout), " times.")
+  fields <- o[names(option_spec_fields)]
+  if (option_spec_renamed) names(fields) <- option_spec_fields
+  dropout <- o$dropout
+  if (length(dropout) != layers) {
+    if (length(dropout) != 1L && layers > 0L) {
+      abort("`dropout` must be given once or once per hidden layer (", layers, "), not ",
+            length(dropout), " times.")
+    }
+    dropout <- rep_len(dropout, layers)
   }
-  dropout <- rep_len(o$dropout, layers)
+  schedule <- o$lr_schedule
   factors <- NULL
-  if (is.function(o$lr_schedule)) {
+  if (is.function(schedule)) {
     factors <- vapply(seq_len(o$epochs), function(e) {
-      f <- o$lr_schedule(e)
+      f <- schedule(e)
       if (!is.numeric(f) || length(f) != 1L || is.na(f) || !is.finite(f) || f < 0) {
         abort("`lr_schedule` must return one finite non-negative number per epoch; at epoch ",
               e, " it returned ", show_value(f), ".")
       }
       as.double(f)
     }, numeric(1))
+    schedule <- "function"
   }
-  list(dropout = dropout, l1 = o$l1, clip_norm = o$clip_norm,
-       lr_schedule = if (is.function(o$lr_schedule)) "function" else o$lr_schedule,
-       lr_factors = factors, loss_param = switch(o$loss, huber = o$huber_delta, quantile = o$tau, 0),
-       callback_every = o$callback_every)
+  loss <- o$loss
+  c(fields, list(dropout = dropout, lr_schedule = schedule, lr_factors = factors,
+                 loss_param = if (loss == "huber") o$huber_delta else if (loss == "quantile") o$tau else 0))
 }
 
 # Observation weights times the weight of each row's class; NULL when

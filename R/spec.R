@@ -53,7 +53,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   }
 
   prior_weights <- weights
-  weights <- check_weights(weights, n = nrow(x))
+  if (!is.null(weights)) weights <- check_weights(weights, n = nrow(x))
   if (classification && !is.null(o$class_weights)) {
     weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
   }
@@ -80,10 +80,12 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     x <- apply_stats(x, scaling$x)
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
   }
-  check_magnitude(x, "X", o$precision)
-  check_magnitude(y, "Y", o$precision)
+  limit <- if (o$precision == "single") 1e18 else 1e150
+  if (max(x) > limit || -min(x) > limit) too_large(x, "X", o$precision)
+  if (max(y) > limit || -min(y) > limit) too_large(y, "Y", o$precision)
 
-  held <- spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)
+  held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
+    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
@@ -98,36 +100,29 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
 
   # The Rust entry points read the spec itself: its architecture (sizes,
   # activation, output, bias) and settings, as doubles and strings.
-  spec <- list(
+  c(list(
     x = held$x, y = held$y, val = held$val, weights = train_weights,
     val_weights = held$val$weights, prior_weights = prior_weights, row_names = row_names,
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
-    output = output, loss = loss, optimizer = optimizer, lr = o$lr, epochs = o$epochs,
-    batch_size = as.numeric(batches$batch_size), momentum = o$momentum,
-    nesterov = o$nesterov, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, rho = 0.9,
-    weight_decay = o$weight_decay, patience = o$patience, bias = bias,
-    init = start$init, params = start$params, seed = batches$seed, threads = o$threads,
-    precision = o$precision, verbose = o$verbose, callback = o$callback,
+    batch_size = as.numeric(batches$batch_size), beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8,
+    rho = 0.9, bias = bias, init = start$init, params = start$params, seed = batches$seed,
     options = o
-  )
-  c(spec, option_fields(o, length(start$hidden)))
+  ), option_fields(o, length(start$hidden)))
 }
 
-# Refuses data whose size the network's arithmetic cannot hold (after
-# scaling): squares of values past 1e150 overflow in double precision, and
-# single precision holds no value past 3.4e38.
-check_magnitude <- function(m, arg, precision) {
-  limit <- if (precision == "single") 1e18 else 1e150
+# The error for data whose size the network's arithmetic cannot hold
+# (after scaling; training_spec() compares with the limits): squares of
+# values past 1e150 overflow in double precision, and single precision holds
+# no value past 3.4e38, so its squares need values below 1e18.
+too_large <- function(m, arg, precision) {
   big <- max(max(m), -min(m))
-  if (big > limit) {
-    abort("`", arg, "` holds values as large as ", format(signif(big, 3)), ", too large for ",
-          if (precision == "single") "single precision" else "the network's arithmetic",
-          " (their squares overflow): rescale it",
-          if (precision == "single") ", or use precision = \"double\"" else "",
-          if (arg == "X") ", or standardize it with scale = TRUE" else "", ".")
-  }
+  abort("`", arg, "` holds values as large as ", format(signif(big, 3)), ", too large for ",
+        if (precision == "single") "single precision" else "the network's arithmetic",
+        " (their squares overflow): rescale it",
+        if (precision == "single") ", or use precision = \"double\"" else "",
+        if (arg == "X") ", or standardize it with scale = TRUE" else "", ".")
 }
 
 # The starting weights and the network they make: drawn by `init` (a name),
@@ -160,11 +155,10 @@ spec_start <- function(o, given, n, inputs, outputs) {
        sizes = sizes, bias = bias)
 }
 
-# Validation rows: none, a fraction held out of the training rows (drawn
-# from R's RNG), or given rows, coded by the fit's blueprint and scaled as
-# the training rows are.
+# Validation rows (training_spec() calls it when there are some): a
+# fraction held out of the training rows (drawn from R's RNG), or given
+# rows, coded by the fit's blueprint and scaled as the training rows are.
 spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint) {
-  if (is.null(validation)) return(list(x = x, y = y, weights = weights, val = NULL))
   if (bias == "row") {
     abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
           "apply to held-out rows.")
@@ -277,9 +271,10 @@ check_weights <- function(weights, n) {
   weights
 }
 
+# The activations, one per hidden layer. Their names were checked with the
+# options (the option table's check_activation_names()); here their number.
 check_activation <- function(activation, layers) {
-  if (!is.character(activation) || !(length(activation) %in% c(1L, layers)) ||
-      anyNA(activation) || !all(activation %in% hidden_activations)) {
+  if (length(activation) != 1L && length(activation) != layers) {
     abort("`activation` must be one of ", paste0('"', hidden_activations, '"', collapse = ", "),
           ", given once or once per hidden layer (", layers, "); not ",
           show_value(activation), ".")
@@ -321,9 +316,12 @@ undo_stats <- function(m, stats) {
 # wait for one another, and the results do not depend on the count).
 resolve_threads <- function(threads) {
   if (is.null(threads)) threads <- getOption("backprop.threads") %||% default_threads()
-  threads <- check_count(threads, "threads", min = 1)
-  min(threads, max_threads())
+  cap_threads(check_count(threads, "threads", min = 1))
 }
+
+# A checked thread count, capped. (One thread needs no cap, nor the parallel
+# package loaded to count cores.)
+cap_threads <- function(threads) if (threads > 1) min(threads, max_threads()) else threads
 
 # The physical cores (the default thread count) and the logical cores (the
 # cap), each counted once per session: detectCores() takes milliseconds.
