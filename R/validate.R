@@ -160,12 +160,19 @@ format_bytes <- function(b) {
   paste(format(signif(b / 1024^(i - 1), 3)), units[i])
 }
 
-# Levenberg-Marquardt keeps the (n * outputs) x parameters Jacobian.
+# Levenberg-Marquardt's memory, refused before it is allocated. The core
+# (second_order.rs) solves the smaller system: with fewer residuals m
+# (rows x outputs) than parameters p, the whole m x p Jacobian and three
+# m x m matrices; else 256-row chunks of the Jacobian and two p x p
+# matrices; both with a 64-column panel for the Cholesky factorization.
 check_lm_size <- function(n, sizes) {
   fan_in <- sizes[-length(sizes)]
   fan_out <- sizes[-1]
   p <- sum((fan_in + 1) * fan_out)
-  bytes <- 8 * (n * sizes[length(sizes)] * (p + 1) + 2 * p^2)
+  o <- sizes[length(sizes)]
+  m <- as.numeric(n) * o
+  bytes <- if (m < p) 8 * (m * (p + 65) + 3 * m^2) else
+    8 * (min(n, 256) * o * (p + 1) + 2 * p^2 + 64 * p)
   limit <- min(memory_limit() / 2, getOption("backprop.lm_max_bytes", 4 * 1024^3))
   if (bytes > limit) {
     abort("`optimizer = \"lm\"` would need ", format_bytes(bytes), " for its Jacobian (",

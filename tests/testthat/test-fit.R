@@ -121,3 +121,15 @@ test_that("defect 14: recipe fits name their outputs and their errors name the r
   expect_arg_error(formula(fit), "recipe interface")
   expect_named(augment(fit), c(".fitted", ".resid"))
 })
+
+test_that("defect 9: LM's memory is counted for the system it solves", {
+  # 200 rows, 1981 parameters: the 200 x 200 system, not 1981 x 1981.
+  expect_equal(backprop:::check_lm_size(200, c(20, 90, 1)), 8 * (200 * (1981 + 65) + 3 * 200^2))
+  # More rows than parameters: 256-row chunks of the Jacobian.
+  expect_equal(backprop:::check_lm_size(5000, c(10, 16, 1)),
+               8 * (256 * 194 + 2 * 193^2 + 64 * 193))
+  withr::local_options(backprop.lm_max_bytes = 1e5)
+  x <- matrix(runif(400), 200)
+  expect_arg_error(mlp_train(x, x[, 1], hidden = 90, optimizer = "lm", output = "linear", loss = "mse"),
+                   "`optimizer = \"lm\"` would need .* more than")
+})
