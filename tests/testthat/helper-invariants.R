@@ -364,3 +364,12 @@ inv_check_methods <- function(f, lab, seed) {
     if (!inherits(p, "error")) expect_identical(p, p0, label = paste(lab, "predict() after readRDS()"))
   }
 }
+
+# One case's predictions of its new rows (probabilities for a classifier),
+# unnamed; NULL after a failure that inv_try() has reported under `lab`.
+inv_fit_predict <- function(interface, gd, optimizer, seed, lab, what) {
+  fit <- inv_try(suppressWarnings(inv_fit(interface, gd, optimizer, 3, seed = seed)), lab, what)
+  if (is.null(fit)) return(NULL)
+  type <- if (inv_is_classifier(fit$model)) "prob" else "response"
+  inv_try(unname(predict(fit$model, fit$new, type = type)), lab, paste("predict() after", what))
+}

@@ -324,22 +324,14 @@ test_that("invariant 3: renaming the columns at fit and predict time changes no 
       if (!is.null(pkg) && !inv_has(pkg)) next
       gd <- inv_group_data(outcome, seed = 31, validation = "frac")
       base_lab <- paste0("[", interface, " outcome=", outcome, " optimizer=", optimizer, " original names]")
-      base <- inv_try(suppressWarnings(inv_fit(interface, gd, optimizer, 3, seed = 31)), base_lab, "the fit")
-      if (is.null(base)) next
-      cls <- inv_is_classifier(base$model)
-      base_pred <- inv_try(unname(predict(base$model, base$new, type = if (cls) "prob" else "response")),
-                           base_lab, "predict()")
+      base_pred <- inv_fit_predict(interface, gd, optimizer, 31, base_lab, "the fit")
       if (is.null(base_pred)) next
       for (map_name in names(maps)) {
         # Non-syntactic names are for backprop's own interfaces.
         if (map_name == "non_syntactic" && interface %in% c("backprop_recipe", "parsnip_fit", "parsnip_fit_xy")) next
         lab <- paste0("[", interface, " outcome=", outcome, " optimizer=", optimizer, " names=", map_name, "]")
-        gr <- inv_rename(gd, maps[[map_name]])
-        fit <- inv_try(suppressWarnings(inv_fit(interface, gr, optimizer, 3, seed = 31)), lab,
-                       "the fit with renamed columns")
-        if (is.null(fit)) next
-        p <- inv_try(unname(predict(fit$model, fit$new, type = if (cls) "prob" else "response")), lab,
-                     "predict() with renamed columns")
+        p <- inv_fit_predict(interface, inv_rename(gd, maps[[map_name]]), optimizer, 31, lab,
+                             "the fit with renamed columns")
         if (is.null(p)) next
         expect_equal(p, base_pred, tolerance = 1e-10, label = paste(lab, "predictions after renaming"))
       }
@@ -368,19 +360,12 @@ test_that("invariant 3: with scale = TRUE, the units of numeric inputs change no
       gd <- inv_group_data(outcome, seed = 41, weights = optimizer == "gd")
       base_lab <- paste0("[", interface, " outcome=", outcome, " optimizer=", optimizer,
                          " weights=", optimizer == "gd", " original units]")
-      base <- inv_try(suppressWarnings(inv_fit(interface, gd, optimizer, 3, seed = 41)), base_lab, "the fit")
-      if (is.null(base)) next
-      cls <- inv_is_classifier(base$model)
-      base_pred <- inv_try(unname(predict(base$model, base$new, type = if (cls) "prob" else "response")),
-                           base_lab, "predict()")
+      base_pred <- inv_fit_predict(interface, gd, optimizer, 41, base_lab, "the fit")
       if (is.null(base_pred)) next
       for (tr in names(transforms)) {
         lab <- paste0("[", interface, " outcome=", outcome, " optimizer=", optimizer,
                       " weights=", optimizer == "gd", " inputs ", tr, "]")
-        fit <- inv_try(suppressWarnings(inv_fit(interface, inv_transform(gd, transforms[[tr]]),
-                                                optimizer, 3, seed = 41)), lab, "the fit")
-        if (is.null(fit)) next
-        p <- inv_try(unname(predict(fit$model, fit$new, type = if (cls) "prob" else "response")), lab, "predict()")
+        p <- inv_fit_predict(interface, inv_transform(gd, transforms[[tr]]), optimizer, 41, lab, "the fit")
         if (is.null(p)) next
         expect_equal(p, base_pred, tolerance = 1e-6, label = paste(lab, "predictions"),
                      expected.label = "predictions in the original units")
