@@ -180,9 +180,10 @@ option_table <- list(
 # The table's functions are made when the package is installed, before R
 # compiles its functions, and so are not compiled with them: compiled here,
 # or the JIT would compile them in the first fit of every session.
+#' @importFrom compiler cmpfun
 option_table <- lapply(option_table, function(row) {
   for (f in c("check", "applies")) {
-    if (is.function(row[[f]])) row[[f]] <- compiler::cmpfun(row[[f]])
+    if (is.function(row[[f]])) row[[f]] <- cmpfun(row[[f]])
   }
   row
 })
