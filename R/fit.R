@@ -16,6 +16,9 @@
 #   `y_names`, `prior_weights`, `na_action`, and for a row-bias network the
 #   training rows' inputs, `row_inputs` (as the network saw them), which
 #   are all it can predict;
+# * the search: `starts` (with restarts, each start's penalized training
+#   objective and the one kept) and `selection` (backprop()'s candidates
+#   and their scores, see R/select.R), each NULL when there was none;
 # * the interface: `blueprint` (see R/blueprint.R), `model` (the model frame
 #   of a formula fit), `interface` and `call`.
 
@@ -23,7 +26,7 @@ fit_interfaces <- c("xy", "formula", "recipe")
 
 # The fit of a trained spec: its fields gathered, then built by
 # new_mlp_fit().
-fit_of <- function(spec, res, design, call) {
+fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL) {
   weights <- res$weights
   biases <- res$biases
   o <- ncol(spec$y)
@@ -66,7 +69,7 @@ fit_of <- function(spec, res, design, call) {
          n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
          x_names = dimnames(spec$x)[[2L]], y_names = y_names,
          na_action = design$na_action, blueprint = design$blueprint, model = design$model,
-         interface = design$interface, call = call)
+         interface = design$interface, starts = starts, selection = selection, call = call)
   ))
 }
 
@@ -115,7 +118,10 @@ new_mlp_fit <- function(fields) {
       is.list(fields[["options"]]),
     interface = any(interface == fit_interfaces) && fields[["blueprint"]][["ncol"]] == sizes[1L] &&
       (interface != "formula" || is.data.frame(fields[["model"]])),
-    row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L]))
+    row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L])),
+    search = (is.null(starts <- fields[["starts"]]) ||
+                length(starts$objective) >= 2L && starts$kept %in% seq_along(starts$objective)) &&
+      (is.null(selection <- fields[["selection"]]) || is.data.frame(selection$table))
   )
   if (!all(kept)) abort("internal: an mlp_fit's ", names(kept)[!kept][1L], " fields are not valid.")
   class(fields) <- "mlp_fit"

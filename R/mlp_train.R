@@ -173,6 +173,14 @@
 #'   the epoch with the lowest validation loss are returned.
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).
+#' @param restarts Train from this many starting points (default 1) and keep
+#'   the network with the lowest penalized training objective: the mean loss
+#'   over the training rows plus the weight penalty, as the optimizers
+#'   minimise it. Every start is drawn from R's RNG by `init`, one after the
+#'   other, so `set.seed()` fixes them all. Worth it for the second-order
+#'   optimizers on small data (`"lm"`, `"lbfgs"`), whose local minima differ
+#'   from start to start; `summary()` lists each start's objective. A start
+#'   that diverges is skipped while another one does not.
 #' @param scale If `TRUE`, standardize the inputs (and a numeric response
 #'   fed to a linear output; targets of a sigmoid or softmax output are left
 #'   as they are, since those outputs lie in (0, 1)); `predict()` applies the
@@ -212,7 +220,11 @@
 #'     squared errors); `val_loss`: the validation loss of every epoch;
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
 #'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
-#'     training time), and the settings used.
+#'     training time), and the settings used;
+#'   * `starts`: with `restarts` above 1, the penalized training objective
+#'     of every start, and which one was kept (`NULL` otherwise);
+#'   * `selection`: for [backprop()], the candidates it compared and their
+#'     scores (`NULL` otherwise).
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples
 #' # The article's example
@@ -242,7 +254,7 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
                               init = NULL, activation = NULL, output = NULL, loss = NULL,
                               optimizer = NULL, batch_size = NULL, momentum = NULL,
                               nesterov = NULL, weight_decay = NULL, validation = NULL,
-                              patience = NULL, scale = NULL, weights = NULL, dropout = NULL,
+                              patience = NULL, restarts = NULL, scale = NULL, weights = NULL, dropout = NULL,
                               l1 = NULL, lr_schedule = NULL, clip_norm = NULL,
                               class_weights = NULL, huber_delta = NULL, tau = NULL,
                               callback = NULL, callback_every = NULL, threads = NULL,

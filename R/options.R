@@ -141,6 +141,11 @@ option_table <- list(
                         label = "nesterov", field = "nesterov"),
   weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                             label = "weight decay", field = "weight_decay"),
+  restarts = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
+    if (!is.character(o$init)) {
+      "`restarts` needs starting weights drawn by `init` (a name), not given ones."
+    }
+  }, label = "restarts"),
   validation = option_row(NULL, check_validation_arg),
   patience = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."

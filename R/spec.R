@@ -340,18 +340,36 @@ max_threads <- function() core_count("logical")
 
 # Runs the Rust trainer on a spec and builds the fit, complete, from the
 # spec, the result, the design it came from and the call.
-run_training <- function(spec, design, call) {
-  progress <- if (spec$verbose) progress_reporter(spec$epochs, environment()) else NULL
-  watcher <- NULL
+run_training <- function(spec, design, call, selection = NULL) {
+  starts <- spec$options$restarts
+  progress <- if (spec$verbose) progress_reporter(spec$epochs * starts, environment()) else NULL
+  failed <- watcher <- NULL
   if (!is.null(spec[["callback"]])) {
     failed <- new.env(parent = emptyenv())
     watcher <- callback_watcher(spec[["callback"]], spec, failed)
   }
-  res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, progress, watcher)
-  if (!is.null(progress)) progress(NULL, NULL)
-  if (!is.null(watcher) && !is.null(failed$error)) {
-    abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
+  objectives <- rep(NA_real_, starts)
+  best <- NULL
+  for (s in seq_len(starts)) {
+    if (s > 1L) spec <- redraw_start(spec)
+    shown <- if (!is.null(progress) && s > 1L) {
+      offset <- (s - 1) * spec$epochs
+      function(epoch, loss) progress(epoch + offset, loss)
+    } else progress
+    res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, shown, watcher)
+    if (!is.null(failed) && !is.null(failed$error)) {
+      if (!is.null(progress)) progress(NULL, NULL)
+      abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
+    }
+    if (starts > 1L && res$status != "diverged") {
+      objectives[s] <- start_objective(spec, res)
+      if (is.null(best) || objectives[s] < objectives[best]) best <- s
+    }
+    if (s == 1L || identical(best, s)) kept <- res
+    if (res$status == "interrupted") break
   }
+  if (!is.null(progress)) progress(NULL, NULL)
+  res <- kept
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
           "stopped being finite. Try a smaller `lr` (it was ", spec$lr, ")",
@@ -360,9 +378,26 @@ run_training <- function(spec, design, call) {
   }
   if (res$status == "interrupted") {
     warning("Training was interrupted after epoch ", length(res$loss),
-            "; returning the network as it was then.", call. = FALSE)
+            if (starts > 1L) paste0(" of start ", s, " of ", starts), "; returning the network",
+            if (starts > 1L) " of the best start so far" else " as it was then", ".", call. = FALSE)
   }
-  fit_of(spec, res, design, call)
+  fit_of(spec, res, design, call,
+         starts = if (starts > 1L) list(objective = objectives, kept = best %||% 1L),
+         selection = selection)
+}
+
+# The next start of a fit with restarts: new starting weights drawn by the
+# fit's `init` from R's RNG, and a new seed for the minibatches' shuffle.
+redraw_start <- function(spec) {
+  spec$params <- draw_params(spec$init, spec$sizes, spec$bias, nrow(spec$x))
+  if (spec$seed != 0) spec$seed <- as.numeric(sample.int(.Machine$integer.max, 1L))
+  spec
+}
+
+# The penalized training objective of a trained start, as the optimizers
+# minimise it: the mean loss over the training rows plus the weight penalty.
+start_objective <- function(spec, res) {
+  objective_(spec$x, spec$y, spec, list(weights = res$weights, biases = res$biases))$value
 }
 
 # A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes

@@ -1,0 +1,76 @@
+# Training a spec (R/spec.R): restarts.
+
+# The penalized training objective of a fit's weights on (x, y), computed
+# by the core for the options `...`.
+fit_objective <- function(fit, x, y, ...) {
+  spec <- backprop:::training_spec(x, backprop:::as_target(y, nrow(x)),
+                                   backprop:::check_given(list(...)))
+  backprop:::start_objective(spec, list(weights = fit$weights, biases = fit$biases))
+}
+
+test_that("restarts keep the start with the lowest penalized objective", {
+  set.seed(1)
+  x <- matrix(runif(120, -2, 2), 60)
+  y <- sin(2 * x[, 1]) * x[, 2]
+  args <- list(hidden = 5, activation = "tanh", output = "linear", loss = "mse",
+               optimizer = "lbfgs", epochs = 40, weight_decay = 0.01, threads = 1)
+  set.seed(7)
+  best <- do.call(mlp_train, c(list(x, y, restarts = 3), args))
+  # The same three starts, one fit each: R's RNG draws them one after another.
+  set.seed(7)
+  each <- lapply(1:3, function(i) do.call(mlp_train, c(list(x, y), args)))
+  objectives <- vapply(each, function(f) do.call(fit_objective, c(list(f, x, y), args)), 0)
+  expect_equal(best$starts$objective, objectives, tolerance = 1e-12)
+  expect_equal(best$starts$kept, which.min(objectives))
+  expect_equal(best$weights, each[[which.min(objectives)]]$weights)
+  expect_equal(best$loss, each[[which.min(objectives)]]$loss)
+  expect_output(print(summary(best)), "starts: kept [123] of 3 by the penalized training objective")
+})
+
+test_that("restarts = 1 is the fit without restarts, the article's exactly", {
+  set.seed(42)
+  plain <- mlp_train(article_X, article_Y, bias = "row")
+  set.seed(42)
+  one <- mlp_train(article_X, article_Y, bias = "row", restarts = 1)
+  expect_identical(one$output, plain$output)
+  expect_identical(one$wout, plain$wout)
+  expect_null(one$starts)
+  # Minibatch restarts draw their shuffles too, and are reproducible.
+  set.seed(3)
+  a <- mlp_train(article_X, article_Y, optimizer = "adam", batch_size = 2, epochs = 30, restarts = 2)
+  set.seed(3)
+  b <- mlp_train(article_X, article_Y, optimizer = "adam", batch_size = 2, epochs = 30, restarts = 2)
+  expect_identical(a$weights, b$weights)
+  expect_length(a$starts$objective, 2)
+})
+
+test_that("restarts need drawn starts", {
+  set.seed(1)
+  fit <- mlp_train(article_X, article_Y, epochs = 5)
+  expect_arg_error(mlp_train(article_X, article_Y, init = fit, restarts = 2),
+                   "`restarts` needs starting weights drawn by `init`")
+  expect_arg_error(mlp_train(article_X, article_Y, restarts = 0), "`restarts`")
+  expect_arg_error(mlp_train(article_X, article_Y, restarts = 1.5), "`restarts`")
+})
+
+test_that("restarts escape the local minima of the LM setting on NNbenchmark's mIshigami", {
+  # nnet users restart by hand; k starts keep the best by the objective, so
+  # the objective of 5 starts is never above that of the first of them.
+  set.seed(5)
+  x <- matrix(runif(600, -pi, pi), 200)
+  y <- sin(x[, 1]) + 7 * sin(x[, 2])^2 + 0.1 * x[, 3]^4 * sin(x[, 1])
+  args <- list(hidden = 10, activation = "tanh", output = "linear", loss = "mse", optimizer = "lm",
+               epochs = 60, scale = TRUE, threads = 1)
+  set.seed(9)
+  first <- do.call(mlp_train, c(list(x, y), args))
+  set.seed(9)
+  five <- do.call(mlp_train, c(list(x, y, restarts = 5), args))
+  expect_equal(five$starts$objective[1], do.call(fit_objective, c(list(first, x, y), args)),
+               tolerance = 1e-12)
+  expect_equal(five$starts$kept, which.min(five$starts$objective))
+  # Without weight decay the objective is the mean squared error of the
+  # standardized response, so the kept start fits best.
+  mse <- mean(residuals(five)^2) / five$scaling$y$scale^2
+  expect_equal(five$starts$objective[five$starts$kept], mse, tolerance = 1e-10)
+  expect_lte(mean(residuals(five)^2), mean(residuals(first)^2))
+})
