@@ -18,28 +18,77 @@
 #'   and the cross-entropy; `predict(type = "class")` gives the class (with
 #'   the factor's levels, every one of them, ordered if the factor is) and
 #'   `type = "prob"` the probabilities.
-#' * **Size of the data decides the training.** With at most
-#'   `r format(small_rows, big.mark = ",", scientific = FALSE)` training rows, the network has one hidden layer of
-#'   `r small_hidden` tanh units and is trained full batch by L-BFGS, a
-#'   second-order method, for up to `r small_epochs` iterations, with weight
-#'   decay `r small_decay` (on the mean loss) and no validation split:
-#'   second-order methods win on small data (the NNbenchmark study), and
-#'   the weight decay keeps the fit smooth where early stopping would have
-#'   few rows to watch. With more rows, it has
-#'   one hidden layer of `r large_hidden` relu units trained by Adam
-#'   (learning rate 0.001, minibatches of `r large_batch` rows, weight decay
-#'   `r large_decay`) for up to `r large_epochs` epochs, holding out
-#'   `r large_validation * 100` in 100 of the rows for early stopping
-#'   (patience `r large_patience` epochs): the weights of the epoch with the
-#'   lowest validation loss are returned.
+#' * **The shape of the data decides the network and its training.** The
+#'   hidden layer has `r rule_constants$units_per_class` tanh units per
+#'   class, and at least `r rule_constants$units`. Then, by the work a pass
+#'   over the data costs:
+#'   - data with at most
+#'     `r format(rule_constants$lbfgs_rows, big.mark = ",")` rows whose rows
+#'     times parameters stay below
+#'     `r format(rule_constants$lbfgs_work, scientific = TRUE)` (and any
+#'     numeric response whose network is small for its rows, see below) are
+#'     fitted full batch by L-BFGS, a second-order method, for up to
+#'     `r rule_constants$lbfgs_epochs` iterations, with a weight decay
+#'     selected among `r paste(rule_constants$decays, collapse = ", ")`
+#'     (on the mean loss; `r rule_constants$decay` without selection);
+#'   - larger data get `r rule_constants$adam_units` relu units (or the
+#'     units per class, if more), trained by Adam (learning rate
+#'     `r rule_constants$adam_lr`, minibatches of
+#'     `r rule_constants$adam_batch` rows, weight decay
+#'     `r format(rule_constants$adam_decay)`) for up to
+#'     `r rule_constants$adam_epochs` epochs, holding out
+#'     `r rule_constants$adam_validation * 100` in 100 of the rows for early
+#'     stopping (patience `r rule_constants$adam_patience` epochs): the
+#'     weights of the epoch with the lowest validation loss are returned.
+#'
+#'   Second-order methods win on small data (the NNbenchmark study); Adam
+#'   reaches a good network in less work once a full pass over the data is
+#'   expensive.
+#' * **A numeric response on a small network** (rows times squared
+#'   parameters at most
+#'   `r format(rule_constants$lm_work, scientific = TRUE)`) has three
+#'   candidates: Levenberg-Marquardt with the weak decay
+#'   `r format(rule_constants$lm_decay)`, for as many steps as a fixed
+#'   amount of work allows (between `r rule_constants$lm_epochs[1]` and
+#'   `r rule_constants$lm_epochs[2]`), which follows smooth functions with
+#'   little noise closely, and L-BFGS with the decays
+#'   `r paste(rule_constants$lm_lbfgs_decays, collapse = ", ")`, which win
+#'   on noisy data. Selection (below) tells which the data are. (With more
+#'   than `r format(rule_constants$lbfgs_rows, big.mark = ",")` rows, so
+#'   many per parameter that noise averages out, LM alone.)
+#' * **Restarts.** With at most `r rule_constants$restart_rows` rows, LM and
+#'   L-BFGS train from `r rule_constants$restarts` starts and keep the one
+#'   with the lowest penalized training objective, which escapes the poor
+#'   local minima small networks fall into.
 #' * **Starting weights** are scaled to the activation: Glorot's uniform
 #'   start (`"xavier"`) for tanh units, He's normal start for relu-like
 #'   units.
-#' * Every argument given explicitly overrides its default; the others keep
-#'   the rule's choice. [backprop_defaults()] shows the choice for a given
-#'   data size.
-#' The rule was chosen by measurement on public data sets (in the package's
-#' `bench/` folder).
+#' * Every argument given explicitly overrides its default and is removed
+#'   from the selection; the others keep the rule's choice.
+#'   [backprop_defaults()] shows the choice and the candidates for a data
+#'   shape (rows, inputs, classes).
+#'
+#' The rule's constants were chosen on a corpus of 48 public data sets and
+#' judged leave-one-dataset-out (the constants chosen without the data set
+#' they are scored on); the package's `bench/` folder has the scripts and
+#' the figures.
+#'
+#' @section Selection:
+#' When the rule has several candidates and `select = TRUE`, backprop()
+#' judges each by its loss (the cross-entropy, or the mean squared error of
+#' the standardized response, without the penalty) on rows it was not
+#' trained on: by `r rule_constants$cv_folds`-fold cross-validation with
+#' at most `r rule_constants$cv_rows` rows, otherwise on one held-out part of
+#' `r rule_constants$holdout * 100` in 100 rows. The search trains on at
+#' most `r format(rule_constants$search_rows, big.mark = ",")` rows (a
+#' random sample of larger data), so its cost is a few fits of that size
+#' whatever the data; the winner is then refitted on every row. Every
+#' candidate starts from the same state of R's random number generator, so
+#' `set.seed()` makes the whole search, and the fit, the same for any
+#' `threads`. The progress bar (`verbose = TRUE`) shows the candidates;
+#' `print()` names the method and `summary()` lists the candidates with
+#' their scores; `fit$selection` holds them. `select = FALSE` switches the
+#' search off.
 #'
 #' @param x A data frame or matrix of predictors, or a `recipes::recipe()`.
 #' @param formula A formula such as `y ~ .` or `y ~ x1 + log(x2)`.
@@ -49,10 +98,13 @@
 #'   matrix, a factor or a logical vector, one row per row of `x`.
 #' @param weights,subset,na.action As in [mlp_train()] (`weights` for every
 #'   interface, `subset` and `na.action` for the formula).
+#' @param select If `TRUE` (the default), compare the rule's candidate
+#'   settings (see "Selection") and fit the best; `FALSE` fits the rule's
+#'   settings for the data's shape without comparing.
 #' @param ... Arguments of [mlp_train()], with its meanings: `hidden`,
 #'   `epochs`, `lr`, `activation`, `optimizer`, `batch_size`,
-#'   `weight_decay`, `validation`, `patience`, `init` (each left out, or
-#'   `NULL`, takes the rule's choice above); `scale` (default `TRUE`:
+#'   `weight_decay`, `validation`, `patience`, `init`, `restarts` (each
+#'   left out, or `NULL`, takes the rule's choice above); `scale` (default `TRUE`:
 #'   standardize the inputs and a numeric response); `output`, `loss`,
 #'   `momentum`, `nesterov`, `threads`, `precision`, `verbose`, and the
 #'   training options `dropout`, `l1`, `lr_schedule`, `clip_norm`,
@@ -80,88 +132,190 @@ backprop <- function(x, ...) {
 
 #' @rdname backprop
 #' @export
-backprop.formula <- function(formula, data, weights, subset, na.action = stats::na.omit, ...) {
+backprop.formula <- function(formula, data, weights, subset, na.action = stats::na.omit,
+                             select = TRUE, ...) {
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame holding the variables of the formula.")
   }
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_formula(match.call(), "formula", parent.frame())
   design$interface <- "formula"
-  backprop_fit(design, given, call_as(match.call(), "backprop"))
+  backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
 #' @rdname backprop
 #' @export
-backprop.default <- function(x, y, weights = NULL, ...) {
+backprop.default <- function(x, y, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
   molded <- mold_xy(x, "x")
   design <- list(x = molded$x, y = y, weights = weights, blueprint = molded$blueprint,
                  interface = "xy")
-  backprop_fit(design, given, call_as(match.call(), "backprop"))
+  backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
 #' @rdname backprop
 #' @export
-backprop.recipe <- function(x, data, weights = NULL, ...) {
+backprop.recipe <- function(x, data, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_recipe(x, data, weights)
   design$interface <- "recipe"
-  backprop_fit(design, given, call_as(match.call(), "backprop"))
+  backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
-# The rule's settings (see "What backprop() does by default"), kept here
-# once: the documentation reads them too.
-small_rows <- 10000
-small_hidden <- 10
-small_epochs <- 150
-small_decay <- 0.01
-large_hidden <- 100
-large_batch <- 200
-large_epochs <- 200
-large_decay <- 1e-4
-large_validation <- 0.1
-large_patience <- 10
+# The rule's constants (see "What backprop() does by default"), kept here
+# once: backprop_defaults() and the documentation read them. bench/rule.R
+# chooses them by leave-one-dataset-out on the corpus of bench/data.
+rule_constants <- list(
+  units = 10,              # the smallest hidden layer
+  units_per_class = 3,     # and at least this many hidden units per class
+  lm_work = 2e8,           # a Levenberg-Marquardt candidate for a numeric response
+                           #   while rows x parameters^2 (its work per step) stays below this,
+  lm_decay = 1e-5,         #   with this weight decay, against L-BFGS with these:
+  lm_lbfgs_decays = c(1e-3, 1e-2, 1e-1),
+  lm_budget = 2.6e9,       #   and as many steps as this work allows, within
+  lm_epochs = c(20, 100),  #   these bounds
+  lbfgs_work = 5e6,        # L-BFGS while rows x parameters stays below this
+  lbfgs_rows = 10000,      #   and the rows below this
+  lbfgs_epochs = 300,
+  decays = c(1e-5, 1e-2, 1e-1), # the candidates' weight decays
+  decay = 0.01,            # the decay without selection
+  restart_rows = 1000,     # restarts of LM and L-BFGS up to this many rows
+  restarts = 3,
+  cv_rows = 300,           # cross-validation up to this many rows, one held-out part beyond
+  cv_folds = 3,
+  holdout = 0.25,
+  search_rows = 4000,      # the search fits at most this many rows
+  adam_units = 100,
+  adam_batch = 512,
+  adam_lr = 0.002,
+  adam_epochs = 200,
+  adam_decay = 1e-4,
+  adam_validation = 0.1,
+  adam_patience = 10
+)
 
-#' The settings backprop() chooses for a data size
+#' The settings backprop() chooses for a data shape
+#'
+#' Shows [backprop()]'s rule (see "What backprop() does by default" there)
+#' for data of a given shape: the settings it uses when selection is off or
+#' decided, and the candidates it compares otherwise.
 #'
 #' @param rows Training rows.
-#' @return A named list of [mlp_train()] arguments: `hidden`, `activation`,
+#' @param inputs Input columns, after factors are coded as dummy columns.
+#' @param classes Classes of a factor response; 0 for a numeric one.
+#' @return A named list of [mlp_train()] arguments (`hidden`, `activation`,
 #'   `optimizer`, `epochs`, `lr`, `batch_size`, `weight_decay`,
-#'   `validation`, `patience` and `init`.
+#'   `validation`, `patience`, `init` and `restarts`), then `candidates`: a
+#'   list of the settings selection compares (each a list of arguments that
+#'   replace the ones above), and `selection`: how it judges them (`folds`,
+#'   the folds of cross-validation, 1 for one held-out part; `holdout`, that
+#'   part's share of the rows; `validation`, TRUE when the candidates are
+#'   judged on the validation rows instead).
 #' @examples
-#' str(backprop_defaults(150))
-#' str(backprop_defaults(20000))
+#' str(backprop_defaults(150, inputs = 4, classes = 3))
+#' str(backprop_defaults(20000, inputs = 30))
 #' @export
-backprop_defaults <- function(rows) {
+backprop_defaults <- function(rows, inputs = 1, classes = 0) {
   rows <- check_count(rows, "rows", min = 1)
-  if (rows <= small_rows) {
-    list(hidden = small_hidden, activation = "tanh",
-         optimizer = "lbfgs",
-         epochs = small_epochs, lr = NULL, batch_size = NULL, weight_decay = small_decay,
-         validation = NULL, patience = NULL, init = "xavier")
+  inputs <- check_count(inputs, "inputs", min = 1)
+  classes <- check_count(classes, "classes")
+  if (classes == 1) abort("`classes` must be 0 (a numeric response) or at least 2, not 1.")
+  k <- rule_constants
+  units <- max(k$units, k$units_per_class * classes)
+  params <- units * (inputs + 1) + max(classes, 1) * (units + 1)
+  restarts <- if (rows <= k$restart_rows) k$restarts else 1
+  plan <- list(folds = if (rows <= k$cv_rows) k$cv_folds else 1, holdout = k$holdout,
+               rows = k$search_rows, validation = FALSE)
+  lm_fits <- classes == 0 && rows * params^2 <= k$lm_work
+  if (lm_fits || rows * params <= k$lbfgs_work && rows <= k$lbfgs_rows) {
+    settings <- list(hidden = units, activation = "tanh", optimizer = "lbfgs",
+                     epochs = k$lbfgs_epochs, lr = NULL, batch_size = NULL,
+                     weight_decay = k$decay, validation = NULL, patience = NULL,
+                     init = "xavier", restarts = restarts)
+    candidates <- lapply(k$decays, function(d) list(weight_decay = d))
+    if (lm_fits) {
+      # A numeric response and a network small for its rows: LM with a
+      # weak decay (smooth functions, little noise) against L-BFGS with
+      # the stronger ones (noisy data).
+      steps <- floor(k$lm_budget / (rows * params^2))
+      lm <- list(optimizer = "lm", epochs = min(max(steps, k$lm_epochs[1]), k$lm_epochs[2]),
+                 weight_decay = k$lm_decay)
+      # (Past L-BFGS's rows, LM alone: with so many rows per parameter,
+      # noise averages out.)
+      strong <- if (rows <= k$lbfgs_rows) k$lm_lbfgs_decays
+      candidates <- c(list(lm), lapply(strong, function(d) {
+        list(optimizer = "lbfgs", epochs = k$lbfgs_epochs, weight_decay = d)
+      }))
+      if (length(candidates) == 1L) {
+        settings[names(lm)] <- lm
+        candidates <- list()
+      }
+    }
   } else {
-    list(hidden = large_hidden, activation = "relu", optimizer = "adam",
-         epochs = large_epochs, lr = 0.001, batch_size = large_batch,
-         weight_decay = large_decay, validation = large_validation,
-         patience = large_patience, init = "he")
+    settings <- list(hidden = max(k$adam_units, units), activation = "relu", optimizer = "adam",
+                     epochs = k$adam_epochs, lr = k$adam_lr, batch_size = k$adam_batch,
+                     weight_decay = k$adam_decay, validation = k$adam_validation,
+                     patience = k$adam_patience, init = "he", restarts = 1)
+    candidates <- list()
+    plan$validation <- TRUE
   }
+  c(settings, list(candidates = candidates, selection = plan))
 }
 
-# The bridge from a design to the fit: the rule's settings are the defaults
-# of the options not given, then mlp_train()'s spec and training.
-backprop_fit <- function(design, given, call) {
-  rows <- nrow(design$x)
-  rule <- function(target) rule_defaults(rows, given, !is.null(target$levels))
-  fit_design(design, given, rule, call, logical_classes = TRUE)
+# The bridge from a design to the fit: the rule's settings for the data's
+# shape are the defaults of the options not given; with `select`, the
+# candidates that the given options leave open are compared first (see
+# R/select.R); then mlp_train()'s spec and training.
+backprop_fit <- function(design, given, call, select = TRUE) {
+  select <- check_flag(select, "select")
+  target <- as_target(design$y, nrow(design$x), logical_classes = TRUE)
+  classification <- !is.null(target$levels)
+  shape <- backprop_defaults(nrow(design$x), ncol(design$x),
+                             if (classification) length(target$levels) else 0)
+  rule <- rule_defaults(shape, nrow(design$x), given, classification)
+  # Given starting weights fix the network: nothing is left to select.
+  fresh <- is.null(given$init) || is.character(given$init)
+  candidates <- if (select && fresh) search_candidates(shape$candidates, given)
+  # Levenberg-Marquardt minimises squared errors with an L2 penalty: not a
+  # candidate for a given loss, output or L1 penalty it cannot take.
+  if ((!is.null(given$loss) && !any(given$loss == c("mse", "sse"))) ||
+      (!is.null(given$output) && !any(given$output == c("linear", "sigmoid"))) ||
+      (!is.null(given$l1) && given$l1 != 0)) {
+    candidates <- Filter(function(cand) !identical(cand$optimizer, "lm"), candidates)
+  }
+  chosen <- NULL
+  if (length(candidates) > 1L) {
+    chosen <- select_settings(design, target, given, rule, candidates, shape$selection)
+    rule[names(chosen$winner)] <- chosen$winner
+    if (!is.null(chosen$kept)) {
+      return(fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record))
+    }
+  }
+  spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint)
+  run_training(spec, design, call, selection = chosen$record)
 }
 
-# The defaults backprop() gives the options: the rule for the data's size,
+# The defaults backprop() gives the options: the rule for the data's shape,
 # standardized inputs and response, and the response's output and loss. A
 # chosen optimizer takes its own batch and learning rate unless given.
-rule_defaults <- function(rows, given, classification) {
-  rule <- backprop_defaults(rows)
+rule_defaults <- function(shape, rows, given, classification) {
+  rule <- shape[setdiff(names(shape), c("candidates", "selection"))]
   rule$init <- NULL # follows the activation, given or not
+  # A fit continued keeps the optimizer and weight decay it was trained
+  # (or selected) with, unless they are given.
+  if (inherits(given$init, "mlp_fit")) {
+    rule$optimizer <- given$init$optimizer
+    rule$weight_decay <- given$init$weight_decay
+    rule["lr"] <- list(if (uses_lr(rule$optimizer)) given$init$lr)
+    rule["batch_size"] <- list(if (any(rule$optimizer == minibatch_optimizers)) given$init$batch_size)
+  }
+  # Restarts pay for the second-order optimizers; given starting weights
+  # (or a fit to continue) are one start.
+  optimizer <- given$optimizer %||% rule$optimizer
+  if (!any(optimizer == c("lm", "lbfgs")) || !is.null(given$init) && !is.character(given$init)) {
+    rule$restarts <- 1
+  }
   if (!is.null(given$optimizer) && given$optimizer != rule$optimizer) {
     rule["batch_size"] <- list(NULL)
     rule["lr"] <- list(NULL)

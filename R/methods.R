@@ -25,6 +25,10 @@ print.mlp_fit <- function(x, digits = 4, ...) {
     cat("\n")
   }
   if (x$status != "completed") cat("  status: ", x$status, "\n", sep = "")
+  if (!is.null(x$selection)) {
+    cat("  selected by ", x$selection$method, " among ", nrow(x$selection$table),
+        " candidates (see summary())\n", sep = "")
+  }
   shapes <- vapply(seq_along(x$weights), function(l) {
     paste0("W", l, " ", nrow(x$weights[[l]]), "x", ncol(x$weights[[l]]),
            ", b", l, " ", nrow(x$biases[[l]]), "x", ncol(x$biases[[l]]))
@@ -307,6 +311,8 @@ summary.mlp_fit <- function(object, ...) {
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
+    starts = object$starts,
+    selection = object$selection,
     n = nrow(object$y),
     fit = fit_stats
   ), class = "summary.mlp_fit")
@@ -328,6 +334,24 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
   if (!is.na(x$val_loss_best)) {
     cat("best validation loss: ", format(signif(x$val_loss_best, digits)), " at epoch ",
         x$best_epoch, "\n", sep = "")
+  }
+  if (!is.null(x$starts)) {
+    cat("starts: kept ", x$starts$kept, " of ", length(x$starts$objective),
+        " by the penalized training objective (",
+        paste(format(signif(x$starts$objective, digits)), collapse = ", "), ")\n", sep = "")
+  }
+  if (!is.null(x$selection)) {
+    sel <- x$selection
+    cat("\nSelection by ", sel$method, " (score: the held-out loss; ",
+        if (sel$refitted) "the chosen one refitted on every row" else "the chosen one kept as fitted",
+        "):\n", sep = "")
+    table <- sel$table
+    # Each setting as it would be typed (0.01, not 1e-02 beside 1e-05).
+    settings <- setdiff(names(table), c("score", "chosen"))
+    table[settings] <- lapply(table[settings], function(col) vapply(col, format, ""))
+    table$score <- signif(table$score, digits)
+    table$chosen <- ifelse(table$chosen, "*", "")
+    print(table, row.names = FALSE)
   }
   cat("\nOn the ", x$n, " rows", if (x$held_out) paste0(" (", x$held_out, " of them held out for validation)"),
       ":\n", sep = "")

@@ -25,10 +25,13 @@
 #' engine argument: `set_engine("backprop", mixture = 0.5)`, tunable with
 #' `tune()`. Any other [backprop()] argument is an engine argument too, as
 #' `set_engine("backprop", optimizer = "adam", batch_size = 64)`. An
-#' argument left out takes [backprop()]'s choice for the data's size
-#' ([backprop_defaults()]). On data small enough for the L-BFGS default,
-#' `learn_rate` is L-BFGS's first step, and `dropout` needs a first-order
-#' optimizer: `set_engine("backprop", optimizer = "adam")`.
+#' argument left out takes [backprop()]'s choice for the data's shape
+#' ([backprop_defaults()]); with `penalty` left out, [backprop()] selects
+#' the weight decay itself (`set_engine("backprop", select = FALSE)` turns
+#' that off). On small data, where the default optimizer is second order
+#' (Levenberg-Marquardt or L-BFGS), `learn_rate` is its first step, and
+#' `dropout` needs a first-order optimizer:
+#' `set_engine("backprop", optimizer = "adam")`.
 #'
 #' Predictions are of type `"numeric"` (regression, in the response's
 #' units), `"class"` and `"prob"`. Case weights (`case_weights` in

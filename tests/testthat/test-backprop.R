@@ -31,15 +31,42 @@ test_that("a numeric response is standardized inside and predicted in its units"
   expect_warning(mlp_train(y ~ ., d[1:50, ], epochs = 20), "outside \\[0, 1\\].*backprop\\(\\)")
 })
 
-test_that("the defaults' rule follows the number of rows, and given arguments win", {
-  small <- backprop_defaults(500)
+test_that("the defaults' rule follows the data's shape, and given arguments win", {
+  k <- backprop:::rule_constants
+  # A small numeric response: L-BFGS, restarts, and LM with a weak decay
+  # against L-BFGS with stronger ones.
+  small <- backprop_defaults(500, inputs = 3)
   expect_equal(small$optimizer, "lbfgs")
+  expect_equal(small$hidden, k$units)
+  expect_equal(small$restarts, k$restarts)
   expect_null(small$validation)
-  large <- backprop_defaults(50000)
+  expect_equal(vapply(small$candidates, `[[`, "", "optimizer"),
+               c("lm", rep("lbfgs", length(k$lm_lbfgs_decays))))
+  expect_equal(vapply(small$candidates, `[[`, 0, "weight_decay"), c(k$lm_decay, k$lm_lbfgs_decays))
+  expect_equal(small$selection$folds, 1)
+  expect_equal(backprop_defaults(100, inputs = 3)$selection$folds, k$cv_folds)
+  # Many rows per parameter: LM alone, with fewer steps as each costs more.
+  many_rows <- backprop_defaults(20000, inputs = 6)
+  expect_equal(many_rows$optimizer, "lm")
+  expect_length(many_rows$candidates, 0)
+  expect_equal(many_rows$epochs, k$lm_epochs[1])
+  expect_equal(small$candidates[[1]]$epochs, k$lm_epochs[2])
+  # Classes set the units; classification never takes LM.
+  many <- backprop_defaults(2000, inputs = 20, classes = 11)
+  expect_equal(many$hidden, 11 * k$units_per_class)
+  expect_equal(many$optimizer, "lbfgs")
+  expect_equal(many$restarts, 1)
+  expect_equal(vapply(many$candidates, `[[`, 0, "weight_decay"), k$decays)
+  expect_null(many$candidates[[1]]$optimizer)
+  # Much work per pass: Adam with early stopping, nothing to select.
+  large <- backprop_defaults(8000, inputs = 16, classes = 26)
   expect_equal(large$optimizer, "adam")
   expect_equal(large$activation, "relu")
   expect_equal(large$init, "he")
+  expect_equal(large$hidden, max(k$adam_units, 26 * k$units_per_class))
   expect_gt(large$validation, 0)
+  expect_length(large$candidates, 0)
+
   set.seed(3)
   fit <- backprop(mpg ~ wt + hp, mtcars, hidden = 4, optimizer = "adam", epochs = 30)
   expect_equal(fit$sizes, c(2, 4, 1))
@@ -50,19 +77,24 @@ test_that("the defaults' rule follows the number of rows, and given arguments wi
   expect_equal(fit$init, "he")
   expect_arg_error(backprop(mpg ~ ., mtcars, colour = "red"), "backprop\\(\\) got `colour` it does not know")
   expect_arg_error(backprop_defaults(0), "`rows`")
+  expect_arg_error(backprop_defaults(10, classes = 1), "`classes` must be 0 .* or at least 2, not 1")
+  expect_arg_error(backprop_defaults(10, inputs = 0), "`inputs`")
 })
 
 test_that("the Adam branch early-stops on a validation split and restores the best epoch", {
   set.seed(4)
   n <- 12000
   x <- matrix(rnorm(n * 3), n)
-  y <- factor(ifelse(x[, 1] + x[, 2]^2 + rnorm(n, sd = 0.3) > 1, "yes", "no"))
+  # 26 classes: enough work per pass for the rule to take Adam.
+  y <- cut(x[, 1] + 0.5 * x[, 2] + rnorm(n, sd = 0.05), 26, labels = letters)
+  expect_equal(backprop_defaults(n, 3, 26)$optimizer, "adam")
   fit <- backprop(x, y, epochs = 30)
   expect_equal(fit$optimizer, "adam")
+  expect_null(fit$selection)
   expect_equal(fit$n, round(0.9 * n))
   expect_length(fit$held_out, n - fit$n)
   expect_equal(fit$best_epoch, which.min(fit$val_loss))
-  expect_gt(mean(predict(fit, x, type = "class") == y), 0.9)
+  expect_gt(mean(predict(fit, x, type = "class") == y), 0.6)
 })
 
 test_that("x/y, formula and recipe interfaces agree", {

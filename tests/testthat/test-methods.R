@@ -142,5 +142,9 @@ test_that("the network picture names inputs, outputs and layers", {
 test_that("print() and summary() of a backprop() fit", {
   set.seed(1)
   fit <- backprop(Species ~ ., iris, epochs = 20)
-  expect_snapshot(print(fit))
+  expect_snapshot({
+    print(fit)
+    # The candidates of the selection and the starts kept.
+    print(summary(fit))
+  })
 })

@@ -1,0 +1,147 @@
+# backprop()'s selection among the rule's candidates (R/select.R).
+
+# A smooth function without noise, and a response that is noise alone.
+smooth_data <- function(n = 200) {
+  x <- matrix(runif(n * 2, -2, 2), n)
+  list(x = x, y = sin(2 * x[, 1]) + x[, 2]^2)
+}
+
+test_that("selection picks LM's weak decay without noise and a strong decay on noise", {
+  k <- backprop:::rule_constants
+  set.seed(11)
+  d <- smooth_data()
+  fit <- backprop(d$x, d$y, threads = 1)
+  table <- fit$selection$table
+  expect_named(table, c("optimizer", "epochs", "weight_decay", "score", "chosen"))
+  expect_equal(table$weight_decay, c(k$lm_decay, k$lm_lbfgs_decays))
+  expect_equal(fit$optimizer, "lm")
+  expect_equal(fit$weight_decay, k$lm_decay)
+  expect_equal(which(table$chosen), which.min(table$score))
+  set.seed(12)
+  noise <- matrix(rnorm(600), 300)
+  fit <- backprop(noise, rnorm(300), threads = 1)
+  expect_equal(fit$optimizer, "lbfgs")
+  expect_equal(fit$weight_decay, max(k$lm_lbfgs_decays))
+  # A classification: decays for L-BFGS.
+  set.seed(13)
+  cls <- backprop(Species ~ ., iris, threads = 1)
+  expect_named(cls$selection$table, c("weight_decay", "score", "chosen"))
+  expect_equal(cls$selection$table$weight_decay, k$decays)
+})
+
+test_that("the candidates' scores are their losses on the held-out rows", {
+  # One held-out part (more rows than cross-validation takes): each score is
+  # the mean squared error, on the held-out rows, of the candidate trained
+  # on the other rows, with the same start for every candidate.
+  n <- backprop:::rule_constants$cv_rows + 100
+  set.seed(13)
+  x <- matrix(runif(n * 2), n)
+  y <- x[, 1] - x[, 2]^2 + rnorm(n, sd = 0.1)
+  # Observation weights weigh the training rows and the held-out rows alike.
+  w <- rep(c(1, 3, 0, 2), length.out = n)
+  set.seed(14)
+  fit <- backprop(x, y, weights = w, threads = 1)
+  expect_match(fit$selection$method, "percent of the rows held out")
+  # The same draws, by hand: the held-out rows, the search's seed, a fit.
+  set.seed(14)
+  held <- sample.int(n, round(backprop:::rule_constants$holdout * n))
+  seed <- sample.int(.Machine$integer.max, 1L)
+  table <- fit$selection$table
+  for (i in seq_len(nrow(table))) {
+    set.seed(seed)
+    part <- mlp_train(x[-held, ], y[-held], hidden = backprop:::rule_constants$units,
+                      activation = "tanh", optimizer = table$optimizer[i], epochs = table$epochs[i],
+                      weight_decay = table$weight_decay[i], output = "linear", loss = "mse",
+                      scale = TRUE, weights = w[-held], threads = 1)
+    pred <- predict(part, x[held, ])[, 1]
+    # The weighted loss of the standardized response.
+    mse <- weighted.mean(((pred - y[held]) / part$scaling$y$scale)^2, w[held])
+    expect_equal(fit$selection$table$score[i], mse, tolerance = 1e-10)
+  }
+})
+
+test_that("selection is reproducible under set.seed() for any thread count", {
+  d <- smooth_data(150)
+  set.seed(21)
+  one <- backprop(d$x, d$y, threads = 1)
+  set.seed(21)
+  two <- backprop(d$x, d$y, threads = 2)
+  expect_identical(one$selection$table, two$selection$table)
+  expect_identical(one$weights, two$weights)
+  set.seed(21)
+  cls <- backprop(Species ~ ., iris, threads = 1)
+  set.seed(21)
+  again <- backprop(Species ~ ., iris, threads = 2)
+  expect_identical(cls$weights, again$weights)
+})
+
+test_that("given arguments are removed from the search and select = FALSE turns it off", {
+  d <- smooth_data(120)
+  set.seed(31)
+  fit <- backprop(d$x, d$y, hidden = 4, threads = 1)
+  expect_equal(fit$hidden, 4)
+  expect_named(fit$selection$table, c("optimizer", "epochs", "weight_decay", "score", "chosen"))
+  # A given optimizer takes its own epochs: the decays are left to select.
+  set.seed(31)
+  adam <- backprop(d$x, d$y, optimizer = "adam", threads = 1)
+  expect_named(adam$selection$table, c("weight_decay", "score", "chosen"))
+  expect_equal(adam$optimizer, "adam")
+  # A loss LM cannot minimise leaves it out.
+  set.seed(31)
+  huber <- backprop(d$x, d$y, loss = "huber", threads = 1)
+  expect_false("lm" %in% huber$selection$table$optimizer)
+  set.seed(31)
+  fixed <- backprop(d$x, d$y, weight_decay = 0.05, threads = 1)
+  # The decay given, LM against L-BFGS is left.
+  expect_equal(fixed$selection$table$optimizer, c("lm", "lbfgs"))
+  expect_equal(fixed$weight_decay, 0.05)
+  set.seed(31)
+  decided <- backprop(d$x, d$y, weight_decay = 0.05, optimizer = "lbfgs", threads = 1)
+  expect_null(decided$selection)
+  set.seed(31)
+  off <- backprop(d$x, d$y, select = FALSE, threads = 1)
+  expect_null(off$selection)
+  expect_equal(off$weight_decay, backprop:::rule_constants$decay)
+  expect_arg_error(backprop(d$x, d$y, select = NA), "`select` must be TRUE or FALSE")
+  # Given validation rows judge the candidates; the winner is kept as fitted.
+  set.seed(32)
+  val <- backprop(d$x, d$y, validation = 0.25, threads = 1)
+  expect_false(val$selection$refitted)
+  expect_equal(val$selection$method, "the validation rows")
+  expect_equal(min(val$selection$table$score), min(val$val_loss))
+  expect_equal(fitted(val), predict(val, d$x), tolerance = 1e-14, ignore_attr = TRUE)
+})
+
+test_that("a fit chosen by selection is a whole fit: fitted equals predict", {
+  set.seed(41)
+  idx <- sample(nrow(iris), 120)
+  fit <- backprop(Species ~ ., iris[idx, ], threads = 1)
+  expect_false(is.null(fit$selection))
+  expect_equal(fitted(fit), predict(fit, iris[idx, ], type = "prob"), tolerance = 1e-14,
+               ignore_attr = TRUE)
+  expect_output(print(fit), "selected by 3-fold cross-validation among 3 candidates")
+})
+
+test_that("the progress bar shows the search", {
+  skip_if_not_installed("cli")
+  d <- smooth_data(60)
+  withr::local_options(cli.progress_show_after = 0, cli.dynamic = FALSE, cli.width = 200)
+  set.seed(51)
+  shown <- capture.output(fit <- backprop(d$x, d$y, threads = 1, verbose = TRUE), type = "message")
+  expect_true(any(grepl("selecting candidate 1/4 \\(lm, decay 1e-05\\), fold 1/3", shown)))
+})
+
+test_that("a selected fit continues with the optimizer and decay it chose", {
+  d <- smooth_data(100)
+  set.seed(61)
+  fit <- backprop(d$x, d$y, threads = 1)
+  more <- backprop(d$x, d$y, init = fit, epochs = 0, threads = 1)
+  expect_null(more$selection)
+  expect_equal(more$optimizer, fit$optimizer)
+  expect_equal(more$weight_decay, fit$weight_decay)
+  expect_equal(predict(more, d$x), predict(fit, d$x), tolerance = 1e-15)
+  set.seed(62)
+  noisy <- backprop(d$x, d$y + rnorm(100, sd = 2), threads = 1)
+  again <- backprop(d$x, d$y, init = noisy, epochs = 3, threads = 1)
+  expect_equal(again$weight_decay, noisy$weight_decay)
+})
