@@ -63,6 +63,7 @@ test_that("the defaults' rule follows the data's shape, and given arguments win"
   expect_equal(large$optimizer, "adam")
   expect_equal(large$activation, "relu")
   expect_equal(large$init, "he")
+  expect_equal(large$precision, "single")
   expect_equal(large$hidden, max(k$adam_units, 26 * k$units_per_class))
   expect_gt(large$validation, 0)
   expect_length(large$candidates, 0)
