@@ -366,9 +366,11 @@ run_training <- function(spec, design, call, selection = NULL) {
       if (is.null(best) || objectives[s] < objectives[best]) best <- s
     }
     if (s == 1L || identical(best, s)) kept <- res
-    if (res$status == "interrupted") break
+    interrupted <- res$status == "interrupted"
+    if (interrupted) break
   }
   if (!is.null(progress)) progress(NULL, NULL)
+  stopped_at <- length(res$loss)
   res <- kept
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
@@ -376,8 +378,10 @@ run_training <- function(spec, design, call, selection = NULL) {
           if (is.null(spec$scaling)) " or scale = TRUE" else "", ".",
           class = "backprop_diverged")
   }
-  if (res$status == "interrupted") {
-    warning("Training was interrupted after epoch ", length(res$loss),
+  # (An interrupt in a later start keeps the best start so far, which may
+  # be a completed one: the warning says so either way.)
+  if (interrupted) {
+    warning("Training was interrupted after epoch ", stopped_at,
             if (starts > 1L) paste0(" of start ", s, " of ", starts), "; returning the network",
             if (starts > 1L) " of the best start so far" else " as it was then", ".", call. = FALSE)
   }
