@@ -172,10 +172,10 @@ rule_constants <- list(
   units_per_class = 3,     # and at least this many hidden units per class
   lm_work = 2e8,           # a Levenberg-Marquardt candidate for a numeric response
                            #   while rows x parameters^2 (its work per step) stays below this,
-  lm_decay = 1e-5,         #   with this weight decay, against L-BFGS with these:
-  lm_lbfgs_decays = c(1e-3, 1e-2, 1e-1),
+  lm_decay = 1e-5,         #   with this weight decay
   lm_budget = 2.6e9,       #   and as many steps as this work allows, within
-  lm_epochs = c(20, 100),  #   these bounds
+  lm_epochs = c(20, 100),  #   these bounds,
+  lm_lbfgs_decays = c(1e-3, 1e-2, 1e-1), # against L-BFGS with these decays
   lbfgs_work = 5e6,        # L-BFGS while rows x parameters stays below this
   lbfgs_rows = 10000,      #   and the rows below this
   lbfgs_epochs = 300,
