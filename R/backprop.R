@@ -186,7 +186,8 @@ rule_constants <- list(
   cv_rows = 300,           # cross-validation up to this many rows, one held-out part beyond
   cv_folds = 3,
   holdout = 0.25,
-  search_rows = 4000,      # the search fits at most this many rows
+  search_rows = 4000,      # the search fits at most this many rows,
+  select_rows = 10,        #   and needs at least this many (of positive weight)
   adam_units = 100,
   adam_batch = 512,
   adam_lr = 0.002,
@@ -278,9 +279,14 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),
                              if (classification) length(target$levels) else 0)
   rule <- rule_defaults(shape, nrow(design$x), given, classification)
-  # Given starting weights fix the network: nothing is left to select.
-  fresh <- is.null(given$init) || is.character(given$init)
-  candidates <- if (select && fresh) search_candidates(shape$candidates, given)
+  # Nothing to select: given starting weights fix the network; row biases
+  # cannot be scored on held-out rows; zero epochs train nothing; too few
+  # rows (of positive weight) to hold any out.
+  weighted_rows <- if (is.null(design$weights)) nrow(design$x) else sum(design$weights > 0)
+  searchable <- (is.null(given$init) || is.character(given$init)) &&
+    !identical(given$bias, "row") && !identical(given$epochs, 0) &&
+    weighted_rows >= rule_constants$select_rows
+  candidates <- if (select && searchable) search_candidates(shape$candidates, given)
   # Levenberg-Marquardt minimises squared errors with an L2 penalty: not a
   # candidate for a given loss, output or L1 penalty it cannot take.
   if ((!is.null(given$loss) && !any(given$loss == c("mse", "sse"))) ||

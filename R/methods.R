@@ -290,7 +290,9 @@ summary.mlp_fit <- function(object, ...) {
   fit_stats <- if (!is.null(object$levels)) {
     truth <- factor(object$levels[max.col(object$y, ties.method = "first")], levels = object$levels)
     pred <- to_response(object, object$fitted_raw, "class")
-    if (is.logical(pred)) pred <- factor(object$levels[pred + 1L], levels = object$levels)
+    # Plain factors on both sides (an ordered response predicts ordered classes).
+    pred <- factor(if (is.logical(pred)) object$levels[pred + 1L] else as.character(pred),
+                   levels = object$levels)
     list(accuracy = mean(pred == truth), confusion = table(predicted = pred, actual = truth))
   } else {
     y <- training_targets(object)

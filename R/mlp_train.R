@@ -163,8 +163,10 @@
 #'   weights =)`, with the training and validation losses of that epoch
 #'   (`val_loss` is `NA` without validation) and the current weights as
 #'   `list(weights = list(...), biases = list(...))`. Returning `TRUE` stops
-#'   training (`status = "interrupted"`, without a warning); any other value
+#'   training (`status = "stopped"`, without a warning); any other value
 #'   continues. An error in the callback stops training and is reported.
+#'   With `restarts`, epochs count from 1 in each start, and `TRUE` ends
+#'   every start: the best start so far is kept.
 #' @param callback_every Call `callback` after every this many epochs.
 #' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
 #'   `list(x =, y =)` with `x` in the form of the training inputs (coded by

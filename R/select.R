@@ -37,8 +37,10 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   started <- proc.time()[["elapsed"]]
   x <- design$x
   weights <- design$weights
-  # A sample of at most plan$rows rows (drawn from R's RNG) to search on.
-  if (nrow(x) > plan$rows && !isTRUE(plan$validation)) {
+  validated <- !is.null(given$validation %||% rule$validation)
+  # A sample of at most plan$rows rows (drawn from R's RNG) to search on,
+  # unless the winner is kept as fitted, on every training row.
+  if (nrow(x) > plan$rows && !validated) {
     pool <- sort(sample.int(nrow(x), plan$rows))
     x <- x[pool, , drop = FALSE]
     target$y <- target$y[pool, , drop = FALSE]
@@ -51,7 +53,6 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   if (!is.null(target$levels) && !is.null(given$class_weights)) {
     score_weights <- class_row_weights(given$class_weights, target, weights)
   }
-  validated <- !is.null(given$validation %||% rule$validation)
   folds <- if (validated) 1L else min(plan$folds, n)
   fold_of <- if (!validated) {
     if (folds > 1L) sample(rep_len(seq_len(folds), n)) else {
@@ -84,13 +85,21 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
           what = paste0("candidate ", k, "/", length(candidates), " (", candidate_label(candidates[[k]]), ")",
                         if (folds > 1L) paste0(", fold ", f, "/", folds))))
       }
+      if (!validated) {
+        fit_rows <- if (folds > 1L) fold_of != f else fold_of == 0L
+        # A fold whose training rows all weigh 0 cannot be trained: it
+        # counts for nothing.
+        if (!is.null(weights) && sum(weights[fit_rows]) == 0) {
+          losses[f] <- sizes[f] <- 0
+          next
+        }
+        # A given batch size, within the fold's rows.
+        if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(fit_rows))
+      }
       trained <- with_seed(seed, if (validated) {
         spec <- training_spec(x, target, quiet, defaults, weights, design$blueprint)
         list(spec = spec, res = train_spec(spec))
       } else {
-        fit_rows <- if (folds > 1L) fold_of != f else fold_of == 0L
-        # A given batch size, within the fold's rows.
-        if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(fit_rows))
         part <- list(y = target$y[fit_rows, , drop = FALSE], levels = target$levels)
         spec <- training_spec(x[fit_rows, , drop = FALSE], part, quiet, defaults,
                               weights[fit_rows], design$blueprint)
@@ -132,9 +141,11 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
       paste0(round(100 * plan$holdout), " percent of the rows held out")
   # The winner is kept as fitted when it was trained on every training row
   # (and without the user's callback, which the search does not call).
-  list(winner = candidates[[best]], kept = if (validated && is.null(given$callback)) fits[[best]],
-       record = list(method = method, table = table,
-                     refitted = !validated || !is.null(given$callback),
+  # (The search trains without the user's callback and with one start:
+  # given either, the winner is refitted with them.)
+  keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1
+  list(winner = candidates[[best]], kept = if (keep) fits[[best]],
+       record = list(method = method, table = table, refitted = !keep,
                      seconds = proc.time()[["elapsed"]] - started))
 }
 

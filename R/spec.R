@@ -367,7 +367,8 @@ run_training <- function(spec, design, call, selection = NULL) {
     }
     if (s == 1L || identical(best, s)) kept <- res
     interrupted <- res$status == "interrupted"
-    if (interrupted) break
+    # An interrupt, or the callback asking to stop, ends every start.
+    if (interrupted || res$status == "stopped") break
   }
   if (!is.null(progress)) progress(NULL, NULL)
   stopped_at <- length(res$loss)

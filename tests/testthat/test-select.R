@@ -145,3 +145,58 @@ test_that("a selected fit continues with the optimizer and decay it chose", {
   again <- backprop(d$x, d$y, init = noisy, epochs = 3, threads = 1)
   expect_equal(again$weight_decay, noisy$weight_decay)
 })
+
+test_that("the search's edge cases: validation on many rows, zero weights, row biases, no epochs", {
+  # Given validation rows on more than the search's rows: the winner is
+  # kept as fitted, so it is trained on every training row (no sample).
+  set.seed(71)
+  n <- backprop:::rule_constants$search_rows + 500
+  d <- data.frame(a = rnorm(n), b = rnorm(n))
+  d$y <- d$a + rnorm(n)
+  fit <- backprop(y ~ ., d, validation = 0.2, epochs = 5, threads = 1)
+  expect_false(fit$selection$refitted)
+  expect_equal(fit$n + length(fit$held_out), n)
+  expect_equal(NROW(fitted(fit)), n)
+  # A given restarts is honoured: the winner is refitted with it.
+  small <- d[1:300, ]
+  set.seed(72)
+  again <- backprop(y ~ ., small, validation = 0.2, restarts = 2, epochs = 5, threads = 1)
+  expect_true(again$selection$refitted)
+  expect_length(again$starts$objective, 2)
+  # A fold whose training rows all weigh 0 counts for nothing; too few
+  # weighted rows skip the search.
+  w <- c(rep(1, 12), rep(0, 48))
+  set.seed(73)
+  expect_s3_class(backprop(y ~ ., d[1:60, ], weights = w, threads = 1), "mlp_fit")
+  set.seed(73)
+  one <- backprop(y ~ ., d[1:60, ], weights = c(1, rep(0, 59)), threads = 1)
+  expect_null(one$selection)
+  expect_null(backprop(matrix(1, 1, 1), 2, threads = 1)$selection)
+  # Row biases and zero epochs: nothing to select.
+  set.seed(74)
+  row <- backprop(y ~ ., d[1:30, ], bias = "row", optimizer = "gd", lr = 0.001, epochs = 5, threads = 1)
+  expect_null(row$selection)
+  expect_null(backprop(y ~ ., d[1:30, ], epochs = 0, validation = 0.2, threads = 1)$selection)
+})
+
+test_that("a callback that asks to stop ends every start", {
+  set.seed(81)
+  d <- smooth_data(150)
+  seen <- NULL
+  fit <- backprop(d$x, d$y, threads = 1, callback = function(epoch, ...) {
+    seen <<- c(seen, epoch)
+    epoch >= 5
+  })
+  expect_equal(seen, 1:5)
+  expect_equal(fit$status, "stopped")
+})
+
+test_that("summary() of an ordered response", {
+  set.seed(91)
+  x <- matrix(runif(200), 100)
+  y <- factor(c("lo", "mid", "hi")[1 + (x[, 1] > 0.3) + (x[, 1] > 0.7)], levels = c("lo", "mid", "hi"),
+              ordered = TRUE)
+  s <- summary(backprop(x, y, threads = 1))
+  expect_gt(s$fit$accuracy, 0.8)
+  expect_equal(dimnames(s$fit$confusion)$actual, c("lo", "mid", "hi"))
+})
