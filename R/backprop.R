@@ -83,7 +83,14 @@
 #' `r rule_constants$holdout * 100` in 100 rows. The search trains on at
 #' most `r format(rule_constants$search_rows, big.mark = ",")` rows (a
 #' random sample of larger data), so its cost is a few fits of that size
-#' whatever the data; the winner is then refitted on every row. Every
+#' whatever the data; the winner is then refitted on every row. Given
+#' `validation` rows judge the candidates instead: each trains on every
+#' training row and stops early on them (with `patience`), and the winner
+#' is kept as fitted (refitted only to honour a given `callback` or
+#' `restarts`). Observation and class weights weigh the held-out rows as
+#' they weigh the training rows. There is no search with fewer than
+#' `r rule_constants$select_rows` rows of positive weight, with given
+#' starting weights, with `bias = "row"` or with `epochs = 0`. Every
 #' candidate starts from the same state of R's random number generator, so
 #' `set.seed()` makes the whole search, and the fit, the same for any
 #' `threads`. The progress bar (`verbose = TRUE`) shows the candidates;
