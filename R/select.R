@@ -54,6 +54,8 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
     score_weights <- class_row_weights(given$class_weights, target, weights)
   }
   folds <- if (validated) 1L else min(plan$folds, n)
+  # Each row's fold; with one held-out part, its rows are fold 1 and the
+  # others fold 0, so that fold f trains on the rows not in f either way.
   fold_of <- if (!validated) {
     if (folds > 1L) sample(rep_len(seq_len(folds), n)) else {
       held <- sample.int(n, max(1L, round(plan$holdout * n)))
@@ -86,7 +88,7 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
                         if (folds > 1L) paste0(", fold ", f, "/", folds))))
       }
       if (!validated) {
-        fit_rows <- if (folds > 1L) fold_of != f else fold_of == 0L
+        fit_rows <- fold_of != f
         # A fold whose training rows all weigh 0 cannot be trained: it
         # counts for nothing.
         if (!is.null(weights) && sum(weights[fit_rows]) == 0) {
@@ -139,10 +141,9 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   method <- if (validated) "the validation rows" else if (folds > 1L)
     paste0(folds, "-fold cross-validation") else
       paste0(round(100 * plan$holdout), " percent of the rows held out")
-  # The winner is kept as fitted when it was trained on every training row
-  # (and without the user's callback, which the search does not call).
-  # (The search trains without the user's callback and with one start:
-  # given either, the winner is refitted with them.)
+  # A validated winner was trained on every training row and is kept as
+  # fitted, unless the user gave a callback or restarts, which the search
+  # leaves out: then it is refitted with them.
   keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1
   list(winner = candidates[[best]], kept = if (keep) fits[[best]],
        record = list(method = method, table = table, refitted = !keep,

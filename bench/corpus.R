@@ -17,6 +17,17 @@ corpus_data <- function(name, task) {
   data
 }
 
+# The `k`-th data set of `index` and its `splits` splits, named
+# "<name>_<split>": list(name, task, parts).
+corpus_parts <- function(index, k, splits) {
+  name <- index$name[k]
+  task <- index$task[k]
+  data <- corpus_data(name, task)
+  parts <- lapply(seq_len(splits), function(s) corpus_split(data, k, s))
+  names(parts) <- paste0(name, "_", seq_len(splits))
+  list(name = name, task = task, parts = parts)
+}
+
 # Split `s` of a data set: 30 percent of the rows held out at random (the
 # seed fixed by the set's position and the split), less the held-out rows
 # with a factor level that no training row has, which no model fitted to

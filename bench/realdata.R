@@ -17,11 +17,10 @@ options(width = 180)
 
 rows <- list()
 for (k in seq_len(nrow(index))) {
-  name <- index$name[k]
-  task <- index$task[k]
-  data <- corpus_data(name, task)
-  parts <- lapply(seq_len(splits), function(s) corpus_split(data, k, s))
-  names(parts) <- paste0(name, "_", seq_len(splits))
+  set <- corpus_parts(index, k, splits)
+  name <- set$name
+  task <- set$task
+  parts <- set$parts
   sk <- if (nzchar(python)) run_sklearn(parts, task, python, threads)
   for (s in seq_len(splits)) {
     b <- run_backprop(parts[[s]], task, threads)

@@ -37,15 +37,14 @@ constants <- backprop:::rule_constants
 
 results <- list()
 for (k in seq_len(nrow(index))) {
-  name <- index$name[k]
-  task <- index$task[k]
-  data <- corpus_data(name, task)
-  parts <- lapply(seq_len(splits), function(s) corpus_split(data, k, s))
+  set <- corpus_parts(index, k, splits)
+  name <- set$name
+  task <- set$task
+  parts <- set$parts
   if (!is.null(peers) && !any(peers$dataset == name)) {
     # A peers' file without this data set: its peers are unknown (NA).
     peer <- data.frame(dataset = name, split = seq_len(splits), nnet = NA_real_, sklearn = NA_real_)
   } else if (is.null(peers)) {
-    names(parts) <- paste0(name, "_", seq_len(splits))
     sk <- run_sklearn(parts, task, python)
     peer <- data.frame(dataset = name, split = seq_len(splits),
                        nnet = vapply(parts, function(p) run_nnet(p, task)$score, 0),
