@@ -47,7 +47,7 @@ test: ecosystem install test-rust test-r
 # parsnip, tune, workflows, caret, broom and their kin, for the tests of the
 # tidymodels engine, the caret model and the broom verbs.
 ecosystem: deps
-	@if Rscript -e 'q(status = any(!vapply(c("parsnip", "tune", "workflows", "yardstick", "dials", "rsample", "caret", "broom", "modeldata"), requireNamespace, TRUE, quietly = TRUE)))' >/dev/null 2>&1; then \
+	@if Rscript -e 'q(status = any(!vapply(c("parsnip", "tune", "workflows", "yardstick", "dials", "rsample", "caret", "broom", "modeldata", "probably", "DALEX", "ggplot2"), requireNamespace, TRUE, quietly = TRUE)))' >/dev/null 2>&1; then \
 	  echo "the tidymodels, caret and broom packages are installed"; \
 	else \
 	  echo "installing the tidymodels, caret and broom packages"; \

@@ -11,7 +11,8 @@
 wanted <- commandArgs(trailingOnly = TRUE)
 if (length(wanted) == 0L) {
   wanted <- c("parsnip", "tune", "workflows", "yardstick", "dials", "rsample",
-              "recipes", "hardhat", "generics", "broom", "caret", "modeldata")
+              "recipes", "hardhat", "generics", "broom", "caret", "modeldata",
+              "probably", "DALEX")
 }
 repos <- getOption("repos")
 if (is.null(repos) || identical(unname(repos["CRAN"]), "@CRAN@")) {
