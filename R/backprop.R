@@ -281,7 +281,7 @@ backprop_defaults <- function(rows, inputs = 1, classes = 0) {
 # R/select.R); then mlp_train()'s spec and training.
 backprop_fit <- function(design, given, call, select = TRUE) {
   select <- check_flag(select, "select")
-  target <- as_target(design$y, nrow(design$x), logical_classes = TRUE)
+  target <- band_target(as_target(design$y, nrow(design$x), logical_classes = TRUE), given)
   classification <- !is.null(target$levels)
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),
                              if (classification) length(target$levels) else 0)
@@ -310,7 +310,8 @@ backprop_fit <- function(design, given, call, select = TRUE) {
     }
   }
   spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint)
-  run_training(spec, design, call, selection = chosen$record)
+  fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
+           calibration = chosen$calibration)
 }
 
 # The defaults backprop() gives the options: the rule for the data's shape,
@@ -330,7 +331,9 @@ rule_defaults <- function(shape, rows, given, classification) {
   # Restarts pay for the second-order optimizers; given starting weights
   # (or a fit to continue) are one start.
   optimizer <- given$optimizer %||% rule$optimizer
-  if (!any(optimizer == c("lm", "lbfgs")) || !is.null(given$init) && !is.character(given$init)) {
+  # An ensemble's members are a start each.
+  if (!any(optimizer == c("lm", "lbfgs")) || !is.null(given$init) && !is.character(given$init) ||
+      (given$ensemble %||% 1) > 1) {
     rule$restarts <- 1
   }
   if (!is.null(given$optimizer) && given$optimizer != rule$optimizer) {

@@ -119,7 +119,8 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
   }
   names <- if (ncol(pred) == 1L) "" else paste0("_", colnames(pred) %||% seq_len(ncol(pred)))
   for (k in seq_len(ncol(pred))) out[[paste0(".fitted", names[k])]] <- unname(pred[, k])
-  if (is.numeric(truth)) {
+  # (A quantile band's two bounds have no residuals.)
+  if (is.numeric(truth) && NCOL(truth) == ncol(pred)) {
     truth <- as.matrix(truth)
     for (k in seq_len(ncol(pred))) out[[paste0(".resid", names[k])]] <- unname(truth[, k] - pred[, k])
   }

@@ -19,6 +19,9 @@
 # * the search: `starts` (with restarts, each start's penalized training
 #   objective and the one kept) and `selection` (backprop()'s candidates
 #   and their scores, see R/select.R), each NULL when there was none;
+# * uncertainty: `members` (an ensemble's networks, list(weights, biases)
+#   each; NULL for one network) and `calibration` (the conformal
+#   calibration, see R/conformal.R; NULL when the fit has none);
 # * the interface: `blueprint` (see R/blueprint.R), `model` (the model frame
 #   of a formula fit), `interface` and `call`.
 
@@ -26,7 +29,8 @@ fit_interfaces <- c("xy", "formula", "recipe")
 
 # The fit of a trained spec: its fields gathered, then built by
 # new_mlp_fit().
-fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL) {
+fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL, members = NULL,
+                   calibration = NULL) {
   weights <- res$weights
   biases <- res$biases
   o <- ncol(spec$y)
@@ -35,6 +39,16 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL) {
   y_names <- dimnames(spec$y)[[2L]]
   output <- res$output
   held <- spec$val$rows
+  # The network (or ensemble) as predict() reads it.
+  network <- list(sizes = spec$sizes, activation = spec$activation,
+                  output_activation = spec$output, weights = weights, biases = biases,
+                  members = members)
+  if (is.null(calibration) && !is.null(spec$val) && spec$options$conformal != "none") {
+    # Split conformal on the validation rows, by the returned network.
+    raw <- network_output(network, spec$val$x, spec$threads)
+    calibration <- new_calibration("split", "the validation rows", list(
+      calibration_fold(NULL, raw, spec$val$y, spec$val$weights)))
+  }
   if (is.null(held)) {
     fitted_raw <- res$fitted
     y <- spec$y
@@ -43,9 +57,7 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL) {
     }
   } else {
     # Held-out rows too: the returned network's output on every data row.
-    fitted_raw <- network_output(list(sizes = spec$sizes, activation = spec$activation,
-                                      output_activation = spec$output, weights = weights,
-                                      biases = biases), spec$val$all_x, spec$threads)
+    fitted_raw <- network_output(network, spec$val$all_x, spec$threads)
     y <- matrix(0, nrow(fitted_raw), o)
     y[-held, ] <- spec$y
     y[held, ] <- spec$val$y
@@ -69,7 +81,8 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL) {
          n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
          x_names = dimnames(spec$x)[[2L]], y_names = y_names,
          na_action = design$na_action, blueprint = design$blueprint, model = design$model,
-         interface = design$interface, starts = starts, selection = selection, call = call)
+         interface = design$interface, starts = starts, selection = selection,
+         members = members, calibration = calibration, call = call)
   ))
 }
 
@@ -121,7 +134,12 @@ new_mlp_fit <- function(fields) {
     row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L])),
     search = (is.null(starts <- fields[["starts"]]) ||
                 length(starts$objective) >= 2L && starts$kept %in% seq_along(starts$objective)) &&
-      (is.null(selection <- fields[["selection"]]) || is.data.frame(selection$table))
+      (is.null(selection <- fields[["selection"]]) || is.data.frame(selection$table)),
+    members = is.null(members <- fields[["members"]]) ||
+      length(members) >= 1L && identical(dim(members[[1L]]$weights[[1L]]), dim(weights[[1L]])),
+    calibration = is.null(cal <- fields[["calibration"]]) ||
+      any(cal$method == c("split", "oob", "cv+")) && length(cal$folds) >= 1L &&
+      all(vapply(cal$folds, function(f) all(dim(f$raw) == dim(f$y)) && ncol(f$raw) == o, NA))
   )
   if (!all(kept)) abort("internal: an mlp_fit's ", names(kept)[!kept][1L], " fields are not valid.")
   class(fields) <- "mlp_fit"

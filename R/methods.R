@@ -25,6 +25,10 @@ print.mlp_fit <- function(x, digits = 4, ...) {
     cat("\n")
   }
   if (x$status != "completed") cat("  status: ", x$status, "\n", sep = "")
+  if (!is.null(x$calibration)) {
+    cat("  intervals and sets: ", x$calibration$method, " conformal on ", x$calibration$source,
+        "\n", sep = "")
+  }
   if (!is.null(x$selection)) {
     cat("  selected by ", x$selection$method, " among ", nrow(x$selection$table),
         " candidates (see summary())\n", sep = "")
@@ -57,13 +61,23 @@ n_params <- function(fit) {
 #'   (classifiers only); `"class"`: the predicted class (classifiers only), a
 #'   factor with the response's levels (ordered if the response was), or
 #'   `TRUE`/`FALSE` for a logical response; `"raw"`: the network's output as
-#'   it is (standardized units when the response was standardized).
+#'   it is (standardized units when the response was standardized);
+#'   `"pred_int"`: conformal prediction intervals for a numeric response;
+#'   `"set"`: conformal prediction sets of classes for a classifier;
+#'   `"sd"`: the standard deviation of an ensemble's members' predictions
+#'   (see `ensemble` in [mlp_train()]).
+#' @param level The coverage of `type = "pred_int"` and `type = "set"`: the
+#'   probability, over new rows drawn as the calibration rows were, that the
+#'   interval or set holds the row's true response.
 #' @param threads Threads for the matrix products (see [mlp_train()]).
 #' @param ... Not used: any other argument is an error.
 #' @param new_data The tidymodels spelling of `newdata`; give one or the
 #'   other.
 #' @return A matrix with one row per row of `newdata` (a factor or logical
-#'   vector for `type = "class"`).
+#'   vector for `type = "class"`): for `"pred_int"` the columns `lower` and
+#'   `upper` (`<output>_lower`, `<output>_upper` for several outputs); for
+#'   `"set"` a logical matrix, one column per class, `TRUE` for the classes
+#'   in the row's set.
 #' @details New data enter through the fit's one data path, whatever the
 #'   interface: columns are matched by name, their types checked against
 #'   training (a logical stays logical), factor levels coded with the
@@ -75,17 +89,49 @@ n_params <- function(fit) {
 #'   has one bias per *training row*; such biases do not apply to new rows, so
 #'   it predicts its own training rows (in their order) and nothing else. Its training output is in
 #'   `fit$output`; train with `bias = "column"` to predict new data.
+#'
+#' @section How sure is the network?:
+#' Intervals and sets are *conformal*: calibrated on rows the network was
+#' not trained on, they hold the true response with probability at least
+#' `level` (and at most about `level + 1/(n + 1)` for n calibration rows)
+#' whenever new rows are exchangeable with the calibration rows, whatever
+#' the network. The fit's `calibration` (see `conformal` in
+#' [mlp_train()], and `summary()`) says which rows:
+#' * `"split"`: the validation rows; an interval is the prediction plus and
+#'   minus a quantile of the absolute residuals there;
+#' * `"oob"`: a bootstrap ensemble's out-of-bag rows, likewise;
+#' * `"cv+"`: K folds, each predicted by a network trained without it
+#'   (Barber et al., 2021): the bounds are quantiles, over the calibration
+#'   rows, of each fold network's prediction at the new row minus (plus)
+#'   that row's absolute residual. These are the refits of `conformal =
+#'   "cv"`, or the folds [backprop()]'s search trained anyway.
+#'
+#' Sets are adaptive (APS; Romano, Sesia and Candes, 2020): a class enters
+#' in the order of its probability until the classes taken hold enough
+#' probability, so that uncertain rows get larger sets. A uniform draw per
+#' row, from R's RNG (`set.seed()` fixes it), makes the coverage exact
+#' rather than conservative; a set may be empty when even the likeliest
+#' class is not needed to reach `level`. Observation weights do not weigh
+#' the calibration rows (rows of weight 0 are left out). Too few
+#' calibration rows for a `level` give infinite bounds, with a warning.
 #' @examples
 #' set.seed(1)
 #' idx <- sample(nrow(iris), 100)
 #' fit <- backprop(Species ~ ., iris[idx, ], threads = 1)
 #' table(predict(fit, iris[-idx, ], type = "class"), iris$Species[-idx])
 #' head(predict(fit, iris[-idx, ], type = "prob"))
+#' # Sets of classes that hold the true one 90 percent of the time
+#' head(predict(fit, iris[-idx, ], type = "set", level = 0.9))
+#'
+#' # Intervals for a numeric response: 5-fold CV+ refits
+#' fit <- backprop(mpg ~ wt + hp, mtcars[1:25, ], conformal = "cv", threads = 1)
+#' predict(fit, mtcars[26:32, ], type = "pred_int", level = 0.8)
 #' @export
-predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class", "raw"),
-                            threads = NULL, ..., new_data) {
+predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class", "raw",
+                                                     "pred_int", "set", "sd"),
+                            level = 0.9, threads = NULL, ..., new_data) {
   check_dots(list(...), "predict()",
-             "its arguments are `newdata` (or `new_data`), `type` and `threads`")
+             "its arguments are `newdata` (or `new_data`), `type`, `level` and `threads`")
   if (!missing(new_data)) {
     if (!missing(newdata)) abort("Give `newdata` or `new_data`, not both.")
     newdata <- new_data
@@ -93,12 +139,32 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   } else {
     arg <- "newdata"
   }
-  type <- if (missing(type)) "response" else check_choice(type, c("response", "prob", "class", "raw"), "type")
-  if (type %in% c("class", "prob") && is.null(object$levels)) {
+  type <- if (missing(type)) "response" else
+    check_choice(type, c("response", "prob", "class", "raw", "pred_int", "set", "sd"), "type")
+  if (type %in% c("class", "prob", "set") && is.null(object$levels)) {
     abort("`type = \"", type, "\"` needs a classifier (a factor response); this network ",
-          "is a regression.")
+          "is a regression.", if (type == "set") " Use `type = \"pred_int\"` for intervals.")
+  }
+  if (type == "pred_int" && !is.null(object$levels)) {
+    abort("`type = \"pred_int\"` is for a numeric response; this network is a classifier. ",
+          "Use `type = \"set\"` for prediction sets of classes.")
+  }
+  if (type == "sd" && is.null(object$members)) {
+    abort("`type = \"sd\"` is the spread of an ensemble's members; this fit is one network. ",
+          "Fit with `ensemble` (such as `ensemble = 5`).")
+  }
+  uncertain <- type %in% c("pred_int", "set")
+  if (uncertain) {
+    level <- check_level(level)
+    cal <- fit_calibration(object, type)
+  } else if (!missing(level)) {
+    abort("`level` applies to `type = \"pred_int\"` and `type = \"set\"`, not \"", type, "\".")
   }
   if (missing(newdata) || is.null(newdata)) {
+    if (uncertain || type == "sd") {
+      abort("`type = \"", type, "\"` needs `", arg, "`: give the rows to predict (the training ",
+            "rows' own outputs were fitted to them).")
+    }
     return(to_response(object, stats::napredict(object$na_action, object$fitted_raw), type))
   }
   x <- forge(object$blueprint, newdata, arg)
@@ -121,8 +187,11 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   if (!is.null(rownames(x)) || !is.null(object$y_names)) dimnames(raw) <- list(rownames(x), object$y_names)
   if (any(complete)) {
     xc <- if (all(complete)) x else x[complete, , drop = FALSE]
+    x_input <- xc
+    threads <- resolve_threads(threads)
     if (!is.null(object$scaling)) xc <- apply_stats(xc, object$scaling$x)
-    out <- network_output(object, xc, resolve_threads(threads))
+    if (type == "sd") return(member_spread(object, xc, complete, raw, threads))
+    out <- network_output(object, xc, threads)
     bad <- !is.finite(rowSums(out))
     if (any(bad)) {
       warning(sum(bad), " row", if (sum(bad) > 1) "s", " of `", arg, "` gave non-finite ",
@@ -131,15 +200,50 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     }
     raw[complete, ] <- out
   }
-  to_response(object, raw, type)
+  if (!uncertain) return(to_response(object, raw, type))
+  # Intervals and sets: each calibration fold's network predicts the
+  # complete rows; incomplete rows get NA.
+  out <- matrix(if (type == "set") NA else NA_real_, nrow(raw),
+                if (type == "set") length(object$levels) else if (is_band(object)) 2L else 2L * ncol(raw))
+  rownames(out) <- rownames(raw)
+  if (any(complete)) {
+    own <- to_response(object, raw[complete, , drop = FALSE], "response")
+    preds <- fold_predictions(object, cal, x_input, own, threads)
+    bounds <- if (type == "pred_int") conformal_interval(object, cal, preds, level) else
+      conformal_set(object, cal, preds, level)
+    out[complete, ] <- bounds
+    colnames(out) <- colnames(bounds)
+  }
+  out
+}
+
+# The spread (standard deviation) of an ensemble's members' predictions, in
+# the response's units (class probabilities for a classifier).
+member_spread <- function(object, xc, complete, raw, threads) {
+  each <- lapply(member_outputs(object, xc, threads), function(m) to_response(object, m, "response"))
+  mean <- Reduce(`+`, each) / length(each)
+  spread <- sqrt(Reduce(`+`, lapply(each, function(m) (m - mean)^2)) / (length(each) - 1))
+  raw[complete, ] <- spread
+  if (!is.null(object$levels)) colnames(raw) <- object$levels
+  raw
 }
 
 # The network's raw output for inputs already scaled as in training.
+# An ensemble's is its members' average.
 network_output <- function(object, x, threads) {
   arch <- list(sizes = as.numeric(object$sizes),
                activation = object$activation, output = object$output_activation,
                bias = "column")
-  predict_(x, arch, list(weights = object$weights, biases = object$biases), threads)
+  members <- object$members
+  if (is.null(members)) return(predict_(x, arch, list(weights = object$weights, biases = object$biases), threads))
+  Reduce(`+`, member_outputs(object, x, threads, arch)) / length(members)
+}
+
+# Every member's raw output, a list of matrices.
+member_outputs <- function(object, x, threads, arch = list(
+  sizes = as.numeric(object$sizes), activation = object$activation,
+  output = object$output_activation, bias = "column")) {
+  lapply(object$members, function(m) predict_(x, arch, m, threads))
 }
 
 # The network's raw output in the units the user asked for.
@@ -157,7 +261,21 @@ to_response <- function(object, raw, type) {
     return(raw)
   }
   if (!is.null(object$scaling$y)) raw <- undo_stats(raw, object$scaling$y)
+  if (is_band(object)) raw <- band_bounds(object, raw)
   raw
+}
+
+# Whether a fit is a quantile band (see band_target()).
+is_band <- function(object) {
+  identical(object$loss_function, "quantile") && length(object$options$tau) == 2L
+}
+
+# A band's two outputs in the response's units as its bounds: the lower
+# quantile (the negated second output), then the upper.
+band_bounds <- function(object, m) {
+  out <- cbind(-m[, 2L], m[, 1L])
+  dimnames(out) <- list(rownames(m), paste0("q", format(object$options$tau)))
+  out
 }
 
 #' @export
@@ -168,6 +286,10 @@ fitted.mlp_fit <- function(object, ...) {
 #' @export
 residuals.mlp_fit <- function(object, ...) {
   if (!is.null(object$levels)) abort("`object` is a classifier; residuals are for regression.")
+  if (is_band(object)) {
+    abort("`object` is a quantile band: it fits two bounds, not one value, and so has no ",
+          "residuals. Compare the response with `fitted(object)`, its lower and upper bounds.")
+  }
   out <- training_targets(object) - to_response(object, object$fitted_raw, "response")
   stats::naresid(object$na_action, out)
 }
@@ -177,6 +299,7 @@ residuals.mlp_fit <- function(object, ...) {
 training_targets <- function(object) {
   y <- object$y
   if (!is.null(object$scaling$y)) y <- undo_stats(y, object$scaling$y)
+  if (is_band(object)) y <- y[, 1L, drop = FALSE]
   y
 }
 
@@ -297,9 +420,14 @@ summary.mlp_fit <- function(object, ...) {
   } else {
     y <- training_targets(object)
     f <- to_response(object, object$fitted_raw, "response")
-    rmse <- sqrt(colMeans((y - f)^2))
-    r2 <- 1 - colSums((y - f)^2) / colSums(sweep(y, 2, colMeans(y))^2)
-    list(rmse = rmse, r_squared = r2)
+    if (is_band(object)) {
+      # A band's fit is how often it holds the response.
+      list(inside = mean(y[, 1L] >= f[, 1L] & y[, 1L] <= f[, 2L]), levels = object$options$tau)
+    } else {
+      rmse <- sqrt(colMeans((y - f)^2))
+      r2 <- 1 - colSums((y - f)^2) / colSums(sweep(y, 2, colMeans(y))^2)
+      list(rmse = rmse, r_squared = r2)
+    }
   }
   structure(list(
     layers = layers,
@@ -315,6 +443,9 @@ summary.mlp_fit <- function(object, ...) {
     status = object$status,
     starts = object$starts,
     selection = object$selection,
+    calibration = if (!is.null(cal <- object$calibration)) {
+      list(method = cal$method, source = cal$source, rows = cal$rows, folds = length(cal$folds))
+    },
     n = nrow(object$y),
     fit = fit_stats
   ), class = "summary.mlp_fit")
@@ -355,11 +486,18 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
     table$chosen <- ifelse(table$chosen, "*", "")
     print(table, row.names = FALSE)
   }
+  cal <- x$calibration
+  cat("intervals and sets: ", if (is.null(cal)) "not calibrated (see `conformal` in ?mlp_train)" else
+    paste0(cal$method, " conformal, on ", cal$source, " (", cal$rows, " rows",
+           if (cal$folds > 1L) paste0(", ", cal$folds, " networks"), ")"), "\n", sep = "")
   cat("\nOn the ", x$n, " rows", if (x$held_out) paste0(" (", x$held_out, " of them held out for validation)"),
       ":\n", sep = "")
   if (!is.null(x$fit$accuracy)) {
     cat("accuracy ", format(signif(x$fit$accuracy, digits)), "\n", sep = "")
     print(x$fit$confusion)
+  } else if (!is.null(x$fit$inside)) {
+    cat("the band from quantile ", x$fit$levels[1L], " to ", x$fit$levels[2L], " holds ",
+        format(signif(100 * x$fit$inside, digits)), " percent of them\n", sep = "")
   } else {
     print(data.frame(RMSE = signif(x$fit$rmse, digits), R2 = signif(x$fit$r_squared, digits),
                      row.names = names(x$fit$rmse) %||% paste0("y", seq_along(x$fit$rmse))))

@@ -183,6 +183,25 @@
 #'   optimizers on small data (`"lm"`, `"lbfgs"`), whose local minima differ
 #'   from start to start; `summary()` lists each start's objective. A start
 #'   that diverges is skipped while another one does not.
+#' @param ensemble Train this many networks (default 1), each from its own
+#'   start drawn from R's RNG, one after the other on the fit's threads, and
+#'   average their outputs: `predict()` returns the average (the mean class
+#'   probabilities of a classifier), and `predict(type = "sd")` the spread
+#'   of the members' predictions. `fit$weights` are the first member's;
+#'   `fit$members` holds them all.
+#' @param bootstrap With `ensemble`, train each member on a bootstrap
+#'   sample of the rows (as observation weights that count how often a row
+#'   is drawn). The rows a member never saw calibrate the conformal
+#'   intervals and sets ("out of bag").
+#' @param conformal How `predict(type = "pred_int")` and `predict(type =
+#'   "set")` are calibrated: on rows the network was not trained on.
+#'   `"auto"` (the default) uses what the fit has without more training:
+#'   its `validation` rows, else a bootstrap ensemble's out-of-bag rows,
+#'   else the folds of [backprop()]'s search; a fit with none of them is
+#'   not calibrated. `"split"`: on the validation rows (split conformal).
+#'   `"cv"`: CV+, by `conformal_folds` refits of the network, each without
+#'   one fold of the rows, after the fit. `"none"`: not calibrated.
+#' @param conformal_folds The folds of `conformal = "cv"` (default 5).
 #' @param scale If `TRUE`, standardize the inputs (and a numeric response
 #'   fed to a linear output; targets of a sigmoid or softmax output are left
 #'   as they are, since those outputs lie in (0, 1)); `predict()` applies the
@@ -227,6 +246,9 @@
 #'     of every start, and which one was kept (`NULL` otherwise);
 #'   * `selection`: for [backprop()], the candidates it compared and their
 #'     scores (`NULL` otherwise).
+#'   * `members`: with `ensemble`, every member's `weights` and `biases`;
+#'   * `calibration`: the rows and networks of the conformal calibration
+#'     (see `conformal`), or `NULL`.
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples
 #' # The article's example
@@ -256,7 +278,9 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
                               init = NULL, activation = NULL, output = NULL, loss = NULL,
                               optimizer = NULL, batch_size = NULL, momentum = NULL,
                               nesterov = NULL, weight_decay = NULL, validation = NULL,
-                              patience = NULL, restarts = NULL, scale = NULL, weights = NULL, dropout = NULL,
+                              patience = NULL, restarts = NULL, ensemble = NULL,
+                              bootstrap = NULL, conformal = NULL, conformal_folds = NULL,
+                              scale = NULL, weights = NULL, dropout = NULL,
                               l1 = NULL, lr_schedule = NULL, clip_norm = NULL,
                               class_weights = NULL, huber_delta = NULL, tau = NULL,
                               callback = NULL, callback_every = NULL, threads = NULL,
@@ -280,10 +304,10 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
 # `defaults` (a list, or a function of the targets that returns one), the
 # network trained and the fit built.
 fit_design <- function(design, given, defaults, call, logical_classes = FALSE) {
-  target <- as_target(design$y, nrow(design$x), logical_classes)
+  target <- band_target(as_target(design$y, nrow(design$x), logical_classes), given)
   if (is.function(defaults)) defaults <- defaults(target)
   spec <- training_spec(design$x, target, given, defaults, design$weights, design$blueprint)
-  run_training(spec, design, call)
+  fit_spec(spec, design, target, given, defaults, call)
 }
 
 # An unknown argument (one of `dots`, a list of a function's `...`) is an
@@ -323,6 +347,26 @@ as_target <- function(Y, n, logical_classes = FALSE) {
     return(list(y = y, levels = levels(Y), ordered = is.ordered(Y), logical = logical_response))
   }
   list(y = as_data_matrix(Y, "Y", rows = n), levels = NULL)
+}
+
+# The targets of a quantile band (`loss = "quantile"`, `tau = c(a, 1 - a)`):
+# the response and its negation, both fitted at level 1 - a. The pinball
+# loss of level t on (y, output) equals that of level 1 - t on (-y,
+# -output), so the negated second output is the response's quantile a: one
+# network, one level in the core, two bounds.
+band_target <- function(target, given) {
+  if (!identical(given$loss, "quantile") || length(given$tau) != 2L) return(target)
+  y <- target$y
+  if (!is.null(target$levels) || ncol(y) != 1L) {
+    abort("`tau = c(", given$tau[1L], ", ", given$tau[2L], ")` fits the bounds of a band for one ",
+          "numeric response; `Y` has ", if (is.null(target$levels)) paste(ncol(y), "columns") else
+            "classes", ".")
+  }
+  name <- colnames(y) %||% "y"
+  target$y <- cbind(y, -y)
+  colnames(target$y) <- c(name, paste0("-", name))
+  target$band <- given$tau
+  target
 }
 
 # mlp_train() keeps the article's defaults, which suit the article's problem

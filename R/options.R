@@ -52,6 +52,19 @@ check_flag <- function(x, arg) {
   }
   x
 }
+# A quantile level in (0, 1), or a pair c(a, 1 - a) of levels below and
+# above the median: the lower and upper bounds of a quantile band.
+check_tau <- function(x, arg) {
+  if (is.numeric(x) && length(x) == 2L && !anyNA(x) && all(x > 0 & x < 1) && x[1L] < x[2L] &&
+      abs(x[1L] + x[2L] - 1) < 1e-9) {
+    return(as.double(x))
+  }
+  if (!is.numeric(x) || length(x) != 1L) {
+    abort("`", arg, "` must be one level in (0, 1), or a pair c(a, 1 - a) with a < 0.5 for ",
+          "the bounds of a quantile band (such as c(0.05, 0.95)), not ", show_value(x), ".")
+  }
+  check_number(x, arg, lower = 0, upper = 1)
+}
 choice_of <- function(choices) {
   force(choices)
   function(x, arg) check_choice(x, choices, arg)
@@ -146,6 +159,28 @@ option_table <- list(
       "`restarts` needs starting weights drawn by `init` (a name), not given ones."
     }
   }, label = "restarts"),
+  ensemble = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
+    if (!is.character(o$init)) {
+      "`ensemble` needs starting weights drawn by `init` (a name), not given ones."
+    } else if (o$restarts > 1) {
+      "`ensemble` and `restarts` do not combine: each member is one start. Give one of them."
+    } else if (o$bias == "row") {
+      "`ensemble` needs `bias = \"column\"`: per-row biases belong to one network."
+    }
+  }, label = "ensemble of"),
+  bootstrap = option_row(FALSE, check_flag, applies = function(name, o) {
+    if (o$ensemble < 2) "`bootstrap` trains an ensemble's members on bootstrap samples: give `ensemble` of 2 or more."
+  }, label = "bootstrap samples"),
+  conformal = option_row("auto", choice_of(conformal_methods), applies = function(name, o) {
+    if (o$bias == "row") {
+      "`conformal` needs `bias = \"column\"`: per-row biases predict no held-out rows."
+    } else if (o$conformal == "split" && is.null(o$validation)) {
+      "`conformal = \"split\"` calibrates on the validation rows: give `validation` too."
+    }
+  }, label = "conformal"),
+  conformal_folds = option_row(5, function(x, arg) check_count(x, arg, min = 2), applies = function(name, o) {
+    if (o$conformal != "cv") "`conformal_folds` applies to `conformal = \"cv\"`."
+  }, label = "conformal folds"),
   validation = option_row(NULL, check_validation_arg),
   patience = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."
@@ -168,8 +203,7 @@ option_table <- list(
   }, label = "class weights"),
   huber_delta = option_row(1, function(x, arg) check_number(x, arg, lower = 0),
                            applies = for_loss("huber"), label = "huber delta"),
-  tau = option_row(0.5, function(x, arg) check_number(x, arg, lower = 0, upper = 1),
-                   applies = for_loss("quantile"), label = "quantile"),
+  tau = option_row(0.5, check_tau, applies = for_loss("quantile"), label = "quantile"),
   callback = option_row(NULL, check_callback, field = "callback"),
   callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), field = "callback_every"),
   threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), field = "threads"),
@@ -303,7 +337,10 @@ option_fields <- function(o, layers) {
   }
   loss <- o$loss
   c(fields, list(dropout = dropout, lr_schedule = schedule, lr_factors = factors,
-                 loss_param = if (loss == "huber") o$huber_delta else if (loss == "quantile") o$tau else 0))
+                 # A band's lower bound is the upper one of the negated
+                 # response (see band_target()).
+                 loss_param = if (loss == "huber") o$huber_delta else
+                   if (loss == "quantile") o$tau[length(o$tau)] else 0))
 }
 
 # Observation weights times the weight of each row's class; NULL when

@@ -34,7 +34,10 @@
 #' `set_engine("backprop", optimizer = "adam")`.
 #'
 #' Predictions are of type `"numeric"` (regression, in the response's
-#' units), `"class"` and `"prob"`. Case weights (`case_weights` in
+#' units), `"pred_int"` (regression: conformal intervals, `.pred_lower` and
+#' `.pred_upper`, at parsnip's `level`; see [predict.mlp_fit()] and
+#' `conformal` in [mlp_train()], an engine argument), `"class"` and
+#' `"prob"`. Case weights (`case_weights` in
 #' workflows and tune) are observation weights. Factor predictors are
 #' dummy-coded by backprop itself, so a recipe needs no `step_dummy()`;
 #' inputs are standardized by [backprop()]. The engine takes parsnip's
@@ -120,6 +123,10 @@ register_parsnip_engine <- function() {
   parsnip::set_pred(model = "mlp", eng = "backprop", mode = "regression", type = "numeric",
                     value = list(pre = NULL, post = parsnip_numeric, func = c(fun = "predict"),
                                  args = predict_call("response")))
+  # Conformal intervals: parsnip passes `level` (see predict.mlp_fit()).
+  parsnip::set_pred(model = "mlp", eng = "backprop", mode = "regression", type = "pred_int",
+                    value = list(pre = NULL, post = parsnip_interval, func = c(fun = "predict"),
+                                 args = c(predict_call("pred_int"), list(level = quote(level)))))
   parsnip::set_pred(model = "mlp", eng = "backprop", mode = "classification", type = "class",
                     value = list(pre = NULL, post = NULL, func = c(fun = "predict"),
                                  args = predict_call("class")))
@@ -132,7 +139,21 @@ register_parsnip_engine <- function() {
 # One output: a vector, as parsnip's numeric predictions are; several: a
 # tibble named by the outcomes.
 parsnip_numeric <- function(results, object) {
+  if (is_band(object$fit)) {
+    abort("This network is a quantile band: it predicts two bounds, not one value. ",
+          "Use predict(type = \"pred_int\") for its calibrated interval, or fit a ",
+          "single `tau`.")
+  }
   if (ncol(results) == 1L) return(unname(results[, 1L]))
+  tibble::as_tibble(as.data.frame(results))
+}
+
+# Bounds as parsnip names them: `.pred_lower` and `.pred_upper`, and per
+# outcome for several.
+parsnip_interval <- function(results, object) {
+  names <- colnames(results)
+  colnames(results) <- if (ncol(results) == 2L) c(".pred_lower", ".pred_upper") else
+    paste0(".pred_", sub("_(lower|upper)$", "_\\1", names))
   tibble::as_tibble(as.data.frame(results))
 }
 

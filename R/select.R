@@ -73,8 +73,17 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   quiet$verbose <- FALSE
   quiet$restarts <- 1
   quiet$callback <- NULL
+  # One network per candidate and fold: the ensemble and the refits of the
+  # conformal calibration are the winner's alone.
+  quiet$ensemble <- NULL
+  quiet$bootstrap <- NULL
+  quiet$conformal_folds <- NULL
+  if (identical(quiet$conformal, "cv")) quiet$conformal <- "none"
   scores <- numeric(length(candidates))
   fits <- vector("list", length(candidates))
+  # The held-out folds of each candidate, a conformal calibration for the
+  # winner.
+  calibrations <- vector("list", length(candidates))
   step <- 0
   for (k in seq_along(candidates)) {
     defaults <- rule
@@ -126,6 +135,8 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         held <- trained$held
         losses[f] <- held_out_loss(trained$spec, trained$res, x[held, , drop = FALSE],
                                    target$y[held, , drop = FALSE], score_weights[held])
+        calibrations[[k]][[f]] <- held_out_fold(trained$spec, trained$res, x[held, , drop = FALSE],
+                                                target$y[held, , drop = FALSE], weights[held])
         sizes[f] <- if (is.null(score_weights)) sum(held) else sum(score_weights[held])
       }
     }
@@ -144,8 +155,13 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   # A validated winner was trained on every training row and is kept as
   # fitted, unless the user gave a callback or restarts, which the search
   # leaves out: then it is refitted with them.
-  keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1
-  list(winner = candidates[[best]], kept = if (keep) fits[[best]],
+  keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1 &&
+    (given$ensemble %||% 1) == 1 && !identical(given$conformal, "cv")
+  calibration <- if (!validated) {
+    new_calibration(if (folds > 1L) "cv+" else "split", paste0("the search's ", method),
+                    Filter(Negate(is.null), calibrations[[best]]))
+  }
+  list(winner = candidates[[best]], kept = if (keep) fits[[best]], calibration = calibration,
        record = list(method = method, table = table, refitted = !keep,
                      seconds = proc.time()[["elapsed"]] - started))
 }

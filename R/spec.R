@@ -35,6 +35,10 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     abort("`loss = \"", loss, "\"` needs an elementwise `output` (\"linear\", \"sigmoid\" or ",
           "\"exp\"), not \"softmax\"; use loss = \"cross_entropy\" for classes.")
   }
+  if (!is.null(target$band) && output != "linear") {
+    abort("A quantile band (`tau = c(a, 1 - a)`) needs `output = \"linear\"`: its lower bound is ",
+          "fitted as the upper bound of the negated response.")
+  }
   if (loss == "poisson" && any(y < 0)) {
     abort("`loss = \"poisson\"` needs counts (targets >= 0); `Y` has negative values.")
   }
@@ -102,6 +106,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   # activation, output, bias) and settings, as doubles and strings.
   c(list(
     x = held$x, y = held$y, val = held$val, weights = train_weights,
+    prior_train_weights = held$weights,
     val_weights = held$val$weights, prior_weights = prior_weights, row_names = row_names,
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
@@ -213,7 +218,8 @@ validation_rows <- function(validation, blueprint, target) {
     }
     as_target(factor(values, levels = target$levels), nrow(x))$y
   } else {
-    as_data_matrix(vy, "validation$y", rows = nrow(x), rows_arg = "validation$x")
+    v <- as_data_matrix(vy, "validation$y", rows = nrow(x), rows_arg = "validation$x")
+    if (!is.null(target$band) && ncol(v) == 1L) cbind(v, -v) else v
   }
   if (ncol(y) != ncol(target$y)) {
     abort("`validation$y` must have ", ncol(target$y), " column", if (ncol(target$y) > 1) "s",
@@ -338,11 +344,32 @@ core_count <- local({
 default_threads <- function() core_count("physical")
 max_threads <- function() core_count("logical")
 
+# From a resolved spec to the fit: with `conformal = "cv"`, the refits of
+# the calibration first (R/conformal.R), then the network itself. Under
+# "auto", the search's folds (`calibration`) calibrate only a fit that has
+# neither validation rows nor a bootstrap ensemble's out-of-bag rows, which
+# calibrate the returned network itself.
+fit_spec <- function(spec, design, target, given, defaults, call, selection = NULL,
+                     calibration = NULL) {
+  conformal <- spec$options$conformal
+  if (conformal == "cv") {
+    calibration <- cv_calibration(design, target, given, defaults, spec$options$conformal_folds)
+  } else if (conformal != "auto" || !is.null(spec$val) || isTRUE(spec$options$bootstrap)) {
+    calibration <- NULL
+  }
+  run_training(spec, design, call, selection, calibration)
+}
+
 # Runs the Rust trainer on a spec and builds the fit, complete, from the
-# spec, the result, the design it came from and the call.
-run_training <- function(spec, design, call, selection = NULL) {
+# spec, the result, the design it came from and the call. `calibration` is
+# a conformal calibration made before (the search's folds, or the refits of
+# conformal = "cv"); the fit's own held-out or out-of-bag rows make one
+# here when there is none.
+run_training <- function(spec, design, call, selection = NULL, calibration = NULL) {
   starts <- spec$options$restarts
-  progress <- if (spec$verbose) progress_reporter(spec$epochs * starts, environment()) else NULL
+  members <- spec$options$ensemble
+  runs <- max(starts, members)
+  progress <- if (spec$verbose) progress_reporter(spec$epochs * runs, environment()) else NULL
   failed <- watcher <- NULL
   if (!is.null(spec[["callback"]])) {
     failed <- new.env(parent = emptyenv())
@@ -350,8 +377,16 @@ run_training <- function(spec, design, call, selection = NULL) {
   }
   objectives <- rep(NA_real_, starts)
   best <- NULL
-  for (s in seq_len(starts)) {
-    if (s > 1L) spec <- redraw_start(spec)
+  trained <- list()
+  bags <- list()
+  first <- spec
+  for (s in seq_len(runs)) {
+    if (s > 1L) spec <- redraw_start(first)
+    if (isTRUE(spec$options$bootstrap)) {
+      bag <- bootstrap_counts(nrow(first$x))
+      bags[[s]] <- bag
+      spec$weights <- bootstrap_weights(first, bag)
+    }
     shown <- if (!is.null(progress) && s > 1L) {
       offset <- (s - 1) * spec$epochs
       function(epoch, loss) progress(epoch + offset, loss)
@@ -366,15 +401,21 @@ run_training <- function(spec, design, call, selection = NULL) {
       if (is.null(best) || objectives[s] < objectives[best]) best <- s
     }
     if (s == 1L || identical(best, s)) kept <- res
+    if (members > 1L) {
+      if (res$status == "diverged") break
+      trained[[s]] <- res
+    }
     interrupted <- res$status == "interrupted"
     # An interrupt, or the callback asking to stop, ends every start.
     if (interrupted || res$status == "stopped") break
   }
   if (!is.null(progress)) progress(NULL, NULL)
   stopped_at <- length(res$loss)
+  if (members > 1L && res$status == "diverged") kept <- res
   res <- kept
   if (res$status == "diverged") {
-    abort("Training diverged at epoch ", res$diverged_at, ": the loss or the weights ",
+    abort("Training diverged at epoch ", res$diverged_at, if (members > 1L)
+            paste0(" of ensemble member ", s), ": the loss or the weights ",
           "stopped being finite. Try a smaller `lr` (it was ", spec$lr, ")",
           if (is.null(spec$scaling)) " or scale = TRUE" else "", ".",
           class = "backprop_diverged")
@@ -382,13 +423,57 @@ run_training <- function(spec, design, call, selection = NULL) {
   # (An interrupt in a later start keeps the best start so far, which may
   # be a completed one: the warning says so either way.)
   if (interrupted) {
+    what <- if (members > 1L) "ensemble member" else "start"
     warning("Training was interrupted after epoch ", stopped_at,
-            if (starts > 1L) paste0(" of start ", s, " of ", starts), "; returning the network",
-            if (starts > 1L) " of the best start so far" else " as it was then", ".", call. = FALSE)
+            if (runs > 1L) paste0(" of ", what, " ", s, " of ", runs), "; returning ",
+            if (members > 1L) paste0("the ", length(trained), " member", if (length(trained) > 1L) "s",
+                                     " trained so far") else
+              if (starts > 1L) "the network of the best start so far" else "the network as it was then",
+            ".", call. = FALSE)
   }
-  fit_of(spec, res, design, call,
+  ensemble <- NULL
+  if (members > 1L) {
+    ensemble <- lapply(trained, function(r) list(weights = r$weights, biases = r$biases))
+    # The ensemble's output on the training rows: the members' average.
+    res$fitted <- Reduce(`+`, lapply(trained, `[[`, "fitted")) / length(trained)
+    if (is.null(calibration) && length(bags) == length(trained) && spec$options$conformal == "auto" &&
+        is.null(spec$val)) {
+      calibration <- oob_calibration(first, trained, bags)
+    }
+  }
+  fit_of(first, res, design, call,
          starts = if (starts > 1L) list(objective = objectives, kept = best %||% 1L),
-         selection = selection)
+         selection = selection, members = ensemble, calibration = calibration)
+}
+
+# How often each of n rows is drawn in a bootstrap sample (from R's RNG).
+bootstrap_counts <- function(n) tabulate(sample.int(n, n, replace = TRUE), n)
+
+# A spec's training weights for one bootstrap sample: its weights (1 when
+# none) times the counts, rescaled to mean 1 for the optimizers that average
+# over rows, as training_spec() rescales them.
+bootstrap_weights <- function(spec, counts) {
+  w <- counts * (spec$prior_train_weights %||% 1)
+  if (spec$optimizer != "gd" && spec$optimizer != "lm") w <- w * (length(w) / sum(w))
+  w
+}
+
+# The out-of-bag calibration of a bootstrap ensemble: each training row
+# predicted by the members whose sample did not hold it (rows every member
+# saw are left out).
+oob_calibration <- function(spec, trained, bags) {
+  total <- 0
+  seen_by <- 0
+  for (m in seq_along(trained)) {
+    out <- bags[[m]] == 0
+    total <- total + trained[[m]]$fitted * out
+    seen_by <- seen_by + out
+  }
+  rows <- seen_by > 0
+  raw <- total[rows, , drop = FALSE] / seen_by[rows]
+  weights <- spec$prior_train_weights
+  new_calibration("oob", "the out-of-bag rows", list(calibration_fold(
+    NULL, raw, spec$y[rows, , drop = FALSE], if (!is.null(weights)) weights[rows])))
 }
 
 # The next start of a fit with restarts: new starting weights drawn by the

@@ -152,3 +152,33 @@ test_that("mixture and activation are tunable engine arguments", {
   act <- params$object[[which(params$id == "activation")]]
   expect_true(all(dials::value_seq(act, 10) %in% backprop:::hidden_activations))
 })
+
+test_that("the engine's conformal intervals reach parsnip and workflows", {
+  need_packages(c("parsnip", "workflows"))
+  spec <- parsnip::mlp(hidden_units = 4, penalty = 0.01, epochs = 50) |>
+    parsnip::set_engine("backprop", conformal = "cv", conformal_folds = 4, threads = 1,
+                        verbose = FALSE) |>
+    parsnip::set_mode("regression")
+  set.seed(1)
+  fit <- parsnip::fit(spec, mpg ~ wt + hp, data = mtcars[1:26, ])
+  pi <- predict(fit, mtcars[27:32, ], type = "pred_int", level = 0.8)
+  expect_named(pi, c(".pred_lower", ".pred_upper"))
+  direct <- predict(fit$fit, mtcars[27:32, ], type = "pred_int", level = 0.8)
+  expect_equal(pi$.pred_lower, unname(direct[, "lower"]))
+  expect_equal(pi$.pred_upper, unname(direct[, "upper"]))
+  expect_true(all(pi$.pred_lower < predict(fit, mtcars[27:32, ])$.pred))
+  # Through a workflow, the same.
+  set.seed(1)
+  wf <- workflows::workflow(mpg ~ wt + hp, spec) |> parsnip::fit(mtcars[1:26, ])
+  expect_equal(predict(wf, mtcars[27:32, ], type = "pred_int", level = 0.8), pi)
+  # A quantile band has no single numeric prediction to give.
+  band <- parsnip::mlp(hidden_units = 4, epochs = 50) |>
+    parsnip::set_engine("backprop", loss = "quantile", tau = c(0.1, 0.9), validation = 0.3,
+                        threads = 1, verbose = FALSE) |>
+    parsnip::set_mode("regression")
+  set.seed(2)
+  band_fit <- parsnip::fit(band, mpg ~ wt + hp, data = mtcars)
+  expect_error(predict(band_fit, mtcars[1:2, ]), "quantile band")
+  expect_named(predict(band_fit, mtcars[1:2, ], type = "pred_int", level = 0.8),
+               c(".pred_lower", ".pred_upper"))
+})

@@ -1,0 +1,154 @@
+# How sure is the network? The coverage of predict()'s conformal intervals
+# (type = "pred_int") and sets (type = "set") on rows no fit saw, on the
+# corpus of bench/data/realdata (see bench/corpus.R), split 70/30 at random
+# BENCH_SPLITS times (default 3), at the levels 80, 90 and 95 percent; then
+# the width and time of the intervals against probably::int_conformal_cv()
+# around the same network in a workflow.
+#
+# Calibrations compared (each a backprop() fit on the training rows):
+# * auto: the defaults, calibrated by what the fit has (the search's folds,
+#   or the validation rows of the large-data rule);
+# * cv: conformal = "cv", CV+ over 5 refits;
+# * cqr: loss = "quantile", tau = c(0.05, 0.95), conformalized (auto);
+# * oob: ensemble = 5, bootstrap = TRUE, out of bag;
+# BENCH_COVERAGE_ROWS (default 6000) bounds the training rows of the data
+# sets that cv and oob, which train five times more, run on. BENCH_PARTS
+# (default "coverage,probably") says which of the two parts run.
+source(file.path("bench", "common.R"))
+source(file.path("bench", "corpus.R"))
+splits <- as.integer(Sys.getenv("BENCH_SPLITS", "3"))
+max_rows <- as.integer(Sys.getenv("BENCH_COVERAGE_ROWS", "6000"))
+threads <- 2L
+levels <- c(0.8, 0.9, 0.95)
+index <- corpus_index()
+parts <- strsplit(Sys.getenv("BENCH_PARTS", "coverage,probably"), ",")[[1]]
+options(width = 160)
+
+# Coverage (and width or set size) of one fit on a split's held-out rows.
+interval_rows <- function(fit, split, task, method, dataset, s) {
+  out <- list()
+  for (level in levels) {
+    if (task == "regression") {
+      pi <- predict(fit, split$test, type = "pred_int", level = level)
+      y <- split$test$y
+      inside <- y >= pi[, "lower"] & y <= pi[, "upper"]
+      size <- mean(pi[, "upper"] - pi[, "lower"]) / stats::sd(split$train$y)
+    } else {
+      sets <- predict(fit, split$test, type = "set", level = level)
+      truth <- match(as.character(split$test$y), colnames(sets))
+      inside <- sets[cbind(seq_along(truth), truth)]
+      size <- mean(rowSums(sets))
+    }
+    out[[length(out) + 1L]] <- data.frame(dataset = dataset, task = task, split = s,
+                                          method = method, level = level,
+                                          coverage = mean(inside), size = size,
+                                          rows = nrow(split$train),
+                                          calibration = fit$calibration$method)
+  }
+  do.call(rbind, out)
+}
+
+methods <- list(
+  auto = list(),
+  cv = list(conformal = "cv"),
+  cqr = list(loss = "quantile", tau = c(0.05, 0.95)),
+  oob = list(ensemble = 5, bootstrap = TRUE)
+)
+
+if ("coverage" %in% parts) {
+rule("coverage of conformal intervals and sets")
+rows <- list()
+for (k in seq_len(nrow(index))) {
+  set <- corpus_parts(index, k, splits)
+  for (s in seq_len(splits)) {
+    split <- set$parts[[s]]
+    for (m in names(methods)) {
+      if (m == "cqr" && set$task != "regression") next
+      if (m %in% c("cv", "oob") && nrow(split$train) > max_rows) next
+      set.seed(split$seed)
+      fit <- do.call(backprop, c(list(y ~ ., split$train, threads = threads, verbose = FALSE),
+                                 methods[[m]]))
+      rows[[length(rows) + 1L]] <- interval_rows(fit, split, set$task, m, set$name, s)
+    }
+  }
+  cat(set$name, "")
+}
+cat("\n")
+res <- do.call(rbind, rows)
+out <- Sys.getenv("BENCH_OUT", "")
+if (nzchar(out)) utils::write.csv(res, out, row.names = FALSE)
+
+# Per data set, the mean over its splits; then per method and level: the
+# data sets, the mean coverage, and how many data sets lie within 2 points
+# of the level (a split's test rows alone put a binomial error of a point
+# or more on each).
+per_set <- stats::aggregate(cbind(coverage, size) ~ dataset + task + method + level, res, mean)
+summary_rows <- lapply(split(per_set, list(per_set$task, per_set$method, per_set$level), drop = TRUE),
+                       function(d) {
+  data.frame(task = d$task[1], method = d$method[1], level = d$level[1], sets = nrow(d),
+             coverage = round(mean(d$coverage), 4),
+             within_2pts = sum(abs(d$coverage - d$level) <= 0.02),
+             below_2pts = sum(d$coverage < d$level - 0.02),
+             size = round(mean(d$size), 3))
+})
+table <- do.call(rbind, summary_rows)
+table <- table[order(table$task, table$method, table$level), ]
+print(table, row.names = FALSE)
+cat("(size: the mean interval width over the training response's sd, or the mean set size)\n")
+}
+
+# probably::int_conformal_cv() around the same network: a workflow of
+# parsnip's mlp() with the backprop engine, 5-fold resamples that keep
+# their fits, then the intervals; against backprop(conformal = "cv") with
+# the same 5 folds' worth of refits. The same settings on both sides
+# (select = FALSE: the rule's settings without its search).
+have_probably <- all(vapply(c("probably", "workflows", "parsnip", "tune", "rsample"),
+                            requireNamespace, TRUE, quietly = TRUE))
+if (!"probably" %in% parts) {
+} else if (!have_probably) {
+  cat("\nprobably, workflows, parsnip, tune or rsample is missing: no comparison with probably\n")
+} else {
+  rule("intervals against probably::int_conformal_cv (5 folds, level 0.9)")
+  reg <- index[index$task == "regression" & index$rows <= max_rows, ]
+  cmp <- list()
+  for (k in seq_len(nrow(reg))) {
+    set <- corpus_parts(reg, k, 1)
+    split <- set$parts[[1]]
+    set.seed(split$seed)
+    ours <- timed({
+      fit <- backprop(y ~ ., split$train, select = FALSE, conformal = "cv",
+                      threads = threads, verbose = FALSE)
+      predict(fit, split$test, type = "pred_int", level = 0.9)
+    })
+    set.seed(split$seed)
+    theirs <- timed({
+      spec <- parsnip::set_mode(parsnip::set_engine(parsnip::mlp(), "backprop", select = FALSE,
+                                                    threads = threads, verbose = FALSE),
+                                "regression")
+      wf <- workflows::add_model(workflows::add_formula(workflows::workflow(), y ~ .), spec)
+      folds <- rsample::vfold_cv(split$train, v = 5)
+      resamples <- tune::fit_resamples(wf, folds, control = tune::control_resamples(
+        save_pred = TRUE, extract = function(x) x))
+      int <- probably::int_conformal_cv(resamples)
+      predict(int, split$test, level = 0.9)
+    })
+    y <- split$test$y
+    sd_y <- stats::sd(split$train$y)
+    cmp[[k]] <- data.frame(
+      dataset = set$name, rows = nrow(split$train),
+      backprop_cover = mean(y >= ours$value[, "lower"] & y <= ours$value[, "upper"]),
+      probably_cover = mean(y >= theirs$value$.pred_lower & y <= theirs$value$.pred_upper),
+      backprop_width = mean(ours$value[, "upper"] - ours$value[, "lower"]) / sd_y,
+      probably_width = mean(theirs$value$.pred_upper - theirs$value$.pred_lower) / sd_y,
+      backprop_s = ours$seconds, probably_s = theirs$seconds)
+  }
+  cmp <- do.call(rbind, cmp)
+  cmp$width_ratio <- cmp$backprop_width / cmp$probably_width
+  cmp$time_ratio <- cmp$backprop_s / cmp$probably_s
+  print(cmp, digits = 3, row.names = FALSE)
+  cat(sprintf(paste0("\n%d data sets: mean coverage %.3f (backprop) vs %.3f (probably); width ratio ",
+                     "%.3f (geometric mean), no wider on %d; total time %.1f s vs %.1f s (%.2fx)\n"),
+              nrow(cmp), mean(cmp$backprop_cover), mean(cmp$probably_cover),
+              exp(mean(log(cmp$width_ratio))), sum(cmp$width_ratio <= 1),
+              sum(cmp$backprop_s), sum(cmp$probably_s), sum(cmp$backprop_s) / sum(cmp$probably_s)))
+}

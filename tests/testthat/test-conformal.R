@@ -1,0 +1,313 @@
+# Conformal intervals and sets, ensembles and quantile bands (R/conformal.R),
+# against independent transcriptions of their definitions.
+
+# A smooth function with noise whose size grows with x1.
+hetero_data <- function(n, seed) {
+  set.seed(seed)
+  x <- matrix(runif(2 * n, 0, 3), ncol = 2, dimnames = list(NULL, c("x1", "x2")))
+  y <- sin(x[, 1]) + 0.5 * x[, 2] + rnorm(n, sd = 0.05 + 0.3 * x[, 1])
+  list(x = x, y = y)
+}
+
+quick <- list(hidden = 6, activation = "tanh", output = "linear", loss = "mse",
+              optimizer = "lbfgs", epochs = 60, scale = TRUE, threads = 1, verbose = FALSE)
+quick_fit <- function(x, y, ...) do.call(mlp_train, c(list(x, y), utils::modifyList(quick, list(...))))
+
+# The network's output, written out: standardized inputs, tanh hidden
+# units, a linear output in the response's units.
+forward <- function(net, x) {
+  s <- net$scaling
+  xs <- sweep(sweep(x, 2, s$x$center), 2, s$x$scale, "/")
+  h <- tanh(sweep(xs %*% net$weights[[1]], 2, net$biases[[1]], "+"))
+  o <- sweep(h %*% net$weights[[2]], 2, net$biases[[2]], "+")
+  if (is.null(s$y)) o else sweep(sweep(o, 2, s$y$scale, "*"), 2, s$y$center, "+")
+}
+
+test_that("split conformal on validation rows is the prediction plus and minus a residual quantile", {
+  d <- hetero_data(120, 1)
+  set.seed(2)
+  fit <- quick_fit(d$x, d$y, validation = 0.25)
+  expect_identical(fit$calibration$method, "split")
+  held <- fit$held_out
+  res <- sort(abs(d$y[held] - fitted(fit)[held, 1]))
+  new <- hetero_data(15, 3)$x
+  mu <- predict(fit, new)[, 1]
+  for (level in c(0.8, 0.9, 0.95)) {
+    q <- res[ceiling(level * (length(held) + 1))]
+    pi <- predict(fit, new, type = "pred_int", level = level)
+    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
+    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+  }
+})
+
+test_that("CV+ bounds are order statistics of the fold networks' predictions and residuals", {
+  d <- hetero_data(60, 4)
+  set.seed(5)
+  fit <- quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 4)
+  cal <- fit$calibration
+  expect_identical(cal$method, "cv+")
+  expect_length(cal$folds, 4)
+  expect_identical(cal$rows, 60L)
+  new <- hetero_data(9, 6)$x
+  # Each calibration row: its fold network's residual and its prediction at
+  # the new rows.
+  lower_values <- upper_values <- NULL
+  for (f in cal$folds) {
+    net <- f$network
+    s <- net$scaling$y
+    y <- f$y * s$scale + s$center
+    r <- abs(y - (f$raw * s$scale + s$center))[, 1]
+    mu <- forward(net, new)[, 1]
+    lower_values <- cbind(lower_values, outer(mu, r, "-"))
+    upper_values <- cbind(upper_values, outer(mu, r, "+"))
+  }
+  n <- 60
+  for (level in c(0.8, 0.9)) {
+    a <- 1 - level
+    pi <- predict(fit, new, type = "pred_int", level = level)
+    want_lower <- apply(lower_values, 1, function(v) sort(v)[floor(a * (n + 1))])
+    want_upper <- apply(upper_values, 1, function(v) sort(v)[ceiling((1 - a) * (n + 1))])
+    expect_equal(unname(pi[, "lower"]), want_lower, tolerance = 1e-10)
+    expect_equal(unname(pi[, "upper"]), want_upper, tolerance = 1e-10)
+  }
+})
+
+test_that("the fold networks' held-out outputs are their own predictions on their rows", {
+  d <- hetero_data(40, 7)
+  set.seed(8)
+  fit <- quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 3)
+  # Every row is held out once: the folds' rows partition the data, and each
+  # fold's raw output is its network's output on the rows it holds out.
+  ys <- unlist(lapply(fit$calibration$folds, function(f) {
+    s <- f$network$scaling$y
+    f$y[, 1] * s$scale + s$center
+  }))
+  expect_equal(sort(ys), sort(d$y), tolerance = 1e-12)
+  for (f in fit$calibration$folds) {
+    s <- f$network$scaling$y
+    y <- f$y[, 1] * s$scale + s$center
+    rows <- match(round(y, 10), round(d$y, 10))
+    expect_equal(f$raw[, 1] * s$scale + s$center, forward(f$network, d$x[rows, , drop = FALSE])[, 1],
+                 tolerance = 1e-10)
+  }
+})
+
+test_that("intervals cover new rows at the stated level", {
+  d <- hetero_data(3000, 9)
+  train <- 1:1000
+  test <- 1001:3000
+  for (conformal in c("cv", "split")) {
+    set.seed(10)
+    fit <- if (conformal == "cv") quick_fit(d$x[train, ], d$y[train], conformal = "cv") else
+      quick_fit(d$x[train, ], d$y[train], validation = 0.4)
+    for (level in c(0.8, 0.9, 0.95)) {
+      pi <- predict(fit, d$x[test, ], type = "pred_int", level = level)
+      cover <- mean(d$y[test] >= pi[, 1] & d$y[test] <= pi[, 2])
+      # The coverage of one calibration varies with it (a standard error
+      # of 0.015 for 400 rows at 90 percent), and 2000 test rows measure it
+      # to within 0.007.
+      expect_gt(cover, level - 0.045)
+      expect_lt(cover, level + 0.045)
+    }
+  }
+})
+
+test_that("a quantile band's conformal intervals follow the noise", {
+  d <- hetero_data(2400, 11)
+  train <- 1:800
+  test <- 801:2400
+  set.seed(12)
+  fit <- quick_fit(d$x[train, ], d$y[train], loss = "quantile", tau = c(0.05, 0.95),
+                   validation = 0.3, epochs = 150)
+  band <- predict(fit, d$x[test, ])
+  expect_identical(colnames(band), c("q0.05", "q0.95"))
+  expect_true(mean(band[, 1] <= band[, 2]) > 0.99)
+  pi <- predict(fit, d$x[test, ], type = "pred_int", level = 0.9)
+  cover <- mean(d$y[test] >= pi[, 1] & d$y[test] <= pi[, 2])
+  expect_gt(cover, 0.86)
+  expect_lt(cover, 0.94)
+  width <- pi[, 2] - pi[, 1]
+  x1 <- d$x[test, 1]
+  # The noise's sd is 0.05 + 0.3 x1: 0.2 at x1 = 0.5, 0.8 at x1 = 2.5.
+  expect_gt(mean(width[x1 > 2]) / mean(width[x1 < 1]), 2.5)
+  # CQR's scores: the distance outside the band on the validation rows.
+  held <- fit$held_out
+  f <- fitted(fit)[held, ]
+  e <- sort(pmax(f[, 1] - d$y[train][held], d$y[train][held] - f[, 2]))
+  q <- e[ceiling(0.9 * (length(held) + 1))]
+  expect_equal(unname(pi), unname(cbind(band[, 1] - q, band[, 2] + q)), tolerance = 1e-12)
+  # The fitted band is the two quantiles: the pinball loss at 0.95 on y and
+  # on -y (level 0.05 of y) in one network.
+  expect_error(residuals(fit), "quantile band")
+  expect_snapshot(summary(fit)$fit)
+})
+
+test_that("adaptive sets follow their definition, with one uniform draw per row", {
+  set.seed(13)
+  idx <- sample(150, 100)
+  fit <- backprop(Species ~ ., iris[idx, ], validation = 0.3, hidden = 4, weight_decay = 0.01,
+                  optimizer = "lbfgs", epochs = 100, threads = 1, verbose = FALSE)
+  expect_identical(fit$calibration$method, "split")
+  held <- fit$held_out
+  # The calibration rows are the validation rows, in the order they were
+  # drawn: their probabilities are the fit's predictions of those rows.
+  fold <- fit$calibration$folds[[1]]
+  p_held <- fold$raw
+  truth <- max.col(fold$y)
+  by_row <- function(m) m[do.call(order, as.data.frame(m)), ]
+  expect_equal(unname(by_row(p_held)),
+               unname(by_row(predict(fit, iris[idx, ][held, ], type = "prob"))), tolerance = 1e-12)
+  expect_identical(sort(truth), sort(as.integer(iris$Species[idx][held])))
+  p_new <- predict(fit, iris[-idx, ], type = "prob")
+  aps <- function(p, u) t(vapply(seq_len(nrow(p)), function(i) {
+    vapply(seq_len(ncol(p)), function(c) sum(p[i, p[i, ] > p[i, c]]) + u[i] * p[i, c], 0)
+  }, numeric(ncol(p))))
+  for (level in c(0.8, 0.95)) {
+    set.seed(14)
+    sets <- predict(fit, iris[-idx, ], type = "set", level = level)
+    set.seed(14)
+    e <- aps(p_held, stats::runif(length(held)))[cbind(seq_along(truth), truth)]
+    s <- aps(p_new, stats::runif(nrow(p_new)))
+    count_below <- matrix(vapply(s, function(v) sum(e < v), 0), nrow(s))
+    want <- count_below < level * (length(held) + 1)
+    expect_identical(unname(sets), want)
+    expect_identical(colnames(sets), levels(iris$Species))
+  }
+})
+
+test_that("sets cover new rows at the stated level", {
+  set.seed(15)
+  n <- 3000
+  x <- matrix(rnorm(2 * n), ncol = 2)
+  # Three overlapping classes: no classifier is sure of every row.
+  cls <- factor(max.col(cbind(x[, 1], x[, 2], -x[, 1] - x[, 2]) + matrix(rnorm(3 * n), n)),
+                labels = c("a", "b", "c"))
+  train <- 1:600
+  test <- 601:n
+  fit <- backprop(x[train, ], cls[train], conformal = "cv", threads = 1, verbose = FALSE)
+  for (level in c(0.8, 0.9, 0.95)) {
+    sets <- predict(fit, x[test, ], type = "set", level = level)
+    cover <- mean(sets[cbind(seq_along(test), as.integer(cls[test]))])
+    expect_gt(cover, level - 0.03)
+    expect_lt(cover, level + 0.03)
+  }
+})
+
+test_that("backprop()'s search calibrates its fit with the winner's folds", {
+  d <- hetero_data(150, 16)
+  set.seed(17)
+  fit <- backprop(d$x, d$y, threads = 1, verbose = FALSE)
+  cal <- fit$calibration
+  expect_identical(cal$method, "cv+")
+  expect_identical(cal$source, "the search's 3-fold cross-validation")
+  expect_identical(cal$rows, 150L)
+  # Each fold network is the chosen candidate's, on the other folds' rows.
+  chosen <- fit$selection$table[fit$selection$table$chosen, ]
+  expect_length(cal$folds, 3)
+  pi <- predict(fit, d$x[1:5, ], type = "pred_int")
+  expect_true(all(pi[, "lower"] < pi[, "upper"]))
+  # No search, no calibration, unless asked.
+  set.seed(17)
+  plain <- backprop(d$x, d$y, select = FALSE, threads = 1, verbose = FALSE)
+  expect_null(plain$calibration)
+  expect_snapshot(predict(plain, d$x[1:2, ], type = "pred_int"), error = TRUE)
+  set.seed(17)
+  none <- backprop(d$x, d$y, conformal = "none", threads = 1, verbose = FALSE)
+  expect_null(none$calibration)
+})
+
+test_that("an ensemble predicts its members' average, and their spread", {
+  d <- hetero_data(80, 18)
+  set.seed(19)
+  fit <- quick_fit(d$x, d$y, ensemble = 3)
+  expect_length(fit$members, 3)
+  expect_identical(fit$members[[1]]$weights, fit$weights)
+  new <- hetero_data(7, 20)$x
+  each <- vapply(fit$members, function(m) forward(c(m, list(scaling = fit$scaling)), new)[, 1],
+                 numeric(7))
+  expect_equal(unname(predict(fit, new)[, 1]), rowMeans(each), tolerance = 1e-12)
+  expect_equal(unname(predict(fit, new, type = "sd")[, 1]), apply(each, 1, stats::sd),
+               tolerance = 1e-10)
+  # Fitted values are the ensemble's predictions of the training rows.
+  expect_equal(unname(fitted(fit)), unname(predict(fit, d$x)), tolerance = 1e-12)
+  # Members are distinct starts, and set.seed() fixes them all.
+  expect_false(identical(fit$members[[1]]$weights, fit$members[[2]]$weights))
+  set.seed(19)
+  again <- quick_fit(d$x, d$y, ensemble = 3)
+  expect_identical(again$members, fit$members)
+  # The first member is the network one start would train.
+  set.seed(19)
+  one <- quick_fit(d$x, d$y)
+  expect_identical(one$weights, fit$weights)
+})
+
+test_that("a bootstrap ensemble calibrates on its out-of-bag rows", {
+  d <- hetero_data(300, 21)
+  set.seed(22)
+  fit <- quick_fit(d$x, d$y, ensemble = 4, bootstrap = TRUE)
+  cal <- fit$calibration
+  expect_identical(cal$method, "oob")
+  # A row is out of every bag but one with probability about 1 - 0.632^4.
+  expect_gt(cal$rows, 0.7 * 300)
+  expect_lt(cal$rows, 300)
+  pi <- predict(fit, d$x[1:4, ], type = "pred_int", level = 0.9)
+  mu <- predict(fit, d$x[1:4, ])[, 1]
+  expect_equal(unname(pi[, "upper"] - mu), unname(mu - pi[, "lower"]), tolerance = 1e-12)
+  # A member's sample differs from the data: members differ more than
+  # starts alone make them.
+  expect_false(isTRUE(all.equal(fit$members[[1]]$weights, fit$members[[2]]$weights)))
+})
+
+test_that("intervals and sets ignore column order, other rows and the thread count", {
+  d <- hetero_data(90, 23)
+  df <- data.frame(d$x, y = d$y)
+  set.seed(24)
+  fit <- backprop(y ~ ., df, conformal = "cv", conformal_folds = 3, select = FALSE,
+                  threads = 2, verbose = FALSE)
+  new <- data.frame(hetero_data(6, 25)$x)
+  pi <- predict(fit, new, type = "pred_int")
+  expect_equal(predict(fit, new[, 2:1], type = "pred_int"), pi)
+  expect_equal(predict(fit, new[3, ], type = "pred_int"), pi[3, , drop = FALSE])
+  expect_equal(predict(fit, new, type = "pred_int", threads = 1), pi)
+  # A row with a missing input has missing bounds.
+  new$x1[2] <- NA
+  pi_na <- predict(fit, new, type = "pred_int")
+  expect_true(all(is.na(pi_na[2, ])))
+  expect_equal(pi_na[-2, ], pi[-2, ])
+})
+
+test_that("a small calibration warns that its bounds are infinite", {
+  d <- hetero_data(24, 26)
+  set.seed(27)
+  fit <- quick_fit(d$x, d$y, validation = 0.25)
+  expect_snapshot(pi <- predict(fit, d$x[1:2, ], type = "pred_int", level = 0.95))
+  expect_identical(unname(pi[, "upper"]), c(Inf, Inf))
+})
+
+test_that("the uncertainty arguments are checked", {
+  d <- hetero_data(30, 28)
+  fit <- quick_fit(d$x, d$y)
+  cls <- factor(d$y > 1)
+  expect_snapshot(error = TRUE, {
+    predict(fit, d$x, type = "pred_int")
+    predict(fit, d$x, type = "sd")
+    predict(fit, d$x, type = "set")
+    predict(fit, d$x, type = "response", level = 0.9)
+    quick_fit(d$x, d$y, conformal = "split")
+    quick_fit(d$x, d$y, ensemble = 2, restarts = 2)
+    quick_fit(d$x, d$y, bootstrap = TRUE)
+    quick_fit(d$x, d$y, loss = "quantile", tau = c(0.1, 0.8))
+    quick_fit(d$x, cbind(d$y, d$y), loss = "quantile", tau = c(0.1, 0.9))
+    quick_fit(d$x, d$y, output = "sigmoid", loss = "quantile", tau = c(0.1, 0.9))
+    quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 1)
+    quick_fit(d$x, d$y, conformal_folds = 4)
+  })
+  set.seed(29)
+  v <- quick_fit(d$x, d$y, validation = 0.5)
+  expect_snapshot(error = TRUE, {
+    predict(v, d$x, type = "pred_int", level = 1)
+    predict(v, type = "pred_int")
+  })
+  fit_c <- backprop(d$x, cls, select = FALSE, threads = 1, verbose = FALSE)
+  expect_snapshot(predict(fit_c, d$x, type = "pred_int"), error = TRUE)
+})
