@@ -207,3 +207,105 @@ test_that("recipe fits are explained by their original variables", {
   au <- augment(reg, data = test_rows)
   expect_equal(au$.resid, test_rows$y - au$.fitted)
 })
+
+# Workflows and parsnip fits: explained by the raw variables, predicted
+# through their own preprocessing.
+
+regression_spec <- function() {
+  parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("regression")
+}
+
+test_that("a plain-formula workflow's importance is its network's", {
+  need_packages("workflows", "parsnip")
+  set.seed(20)
+  wf <- workflows::workflow(y ~ x1 + x2 + x3 + x4, regression_spec()) |> parsnip::fit(train_rows)
+  net <- workflows::extract_fit_engine(wf)
+  set.seed(21)
+  via_workflow <- mlp_importance(wf, test_rows, repeats = 3)
+  set.seed(21)
+  # parsnip's fit_xy() names the network's response "..y": `y` gives it.
+  via_network <- mlp_importance(net, test_rows, y = test_rows$y, repeats = 3)
+  expect_equal(via_workflow, via_network)
+  expect_equal(via_workflow$variable[1], "x1")
+  expect_equal(attr(via_workflow, "baseline"),
+               sqrt(mean((predict(wf, test_rows)$.pred - test_rows$y)^2)))
+  # The weight-based measures read the network inside.
+  expect_equal(mlp_importance(wf, method = "garson"), mlp_importance(net, method = "garson"))
+  # Partial dependence likewise, its output named by the real response.
+  pd <- mlp_partial(wf, train_rows, "x1", grid = 5)
+  expect_equal(pd$yhat, mlp_partial(net, train_rows, "x1", grid = 5)$yhat)
+  expect_equal(unique(pd$output), "y")
+})
+
+test_that("a recipe workflow is explained by the variable the recipe expands", {
+  need_packages("workflows", "parsnip", "recipes")
+  # x1 reaches the network only as two polynomial columns.
+  rec <- recipes::recipe(y ~ x1 + x2 + x3 + x4, data = train_rows) |>
+    recipes::step_poly(x1, degree = 2)
+  set.seed(22)
+  wf <- workflows::workflow(rec, regression_spec()) |> parsnip::fit(train_rows)
+  expect_false("x1" %in% workflows::extract_fit_engine(wf)$x_names)
+  pd <- mlp_partial(wf, train_rows, "x1", grid = 6)
+  expect_equal(nrow(pd), 6L)
+  expect_true(all(diff(pd$yhat) > 0))
+  # By hand: x1 set in the raw rows, predicted through the recipe.
+  d <- train_rows
+  d$x1 <- pd$value[3]
+  expect_equal(pd$yhat[3], mean(predict(wf, d)$.pred))
+  set.seed(23)
+  imp <- mlp_importance(wf, test_rows, repeats = 3)
+  expect_setequal(imp$variable, c("x1", "x2", "x3", "x4"))
+  expect_equal(imp$variable[1], "x1")
+  expect_snapshot(mlp_importance(wf, test_rows[c("x2", "y")]), error = TRUE)
+})
+
+test_that("a parsnip classifier finds its response by the formula's name", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  set.seed(24)
+  fitted <- parsnip::fit(spec, class ~ x1 + x2 + x3 + x4, data = train_rows)
+  set.seed(25)
+  imp <- mlp_importance(fitted, test_rows, repeats = 3, metric = "error_rate")
+  set.seed(25)
+  expect_equal(imp, mlp_importance(fitted$fit, test_rows, repeats = 3, metric = "error_rate"))
+  expect_equal(imp$variable[1], "x1")
+  pd <- mlp_partial(fitted, train_rows, "x1", grid = c(-1, 1))
+  expect_equal(pd$output, c("no", "yes", "no", "yes"))
+  prob <- predict(fitted, transform(train_rows, x1 = 1), type = "prob")
+  expect_equal(pd$yhat[4], mean(prob$.pred_yes))
+})
+
+test_that("models that are not backprop networks are refused by name", {
+  need_packages("workflows", "parsnip")
+  untrained <- workflows::workflow(y ~ x1, regression_spec())
+  other <- structure(list(fit = lm(y ~ x1, train_rows), spec = list(engine = "lm")),
+                     class = "model_fit")
+  expect_snapshot(error = TRUE, {
+    mlp_importance(untrained, test_rows)
+    mlp_partial(other, train_rows, "x1")
+    mlp_importance(lm(y ~ x1, train_rows), test_rows)
+  })
+})
+
+test_that("a two-class Olden chart shows the second class once, sorted by size", {
+  cls <- fit_classifier()
+  olden <- mlp_importance(cls, method = "olden")
+  chart <- backprop:::importance_chart(olden)$data
+  expect_null(chart$output)
+  expect_setequal(chart$variable, c("x1", "x2", "x3", "x4"))
+  expect_equal(chart$importance,
+               olden$importance[olden$output == "yes"][order(-abs(olden$importance[olden$output == "yes"]))])
+  expect_equal(backprop:::importance_chart(olden)$title, "Variable importance for class \"yes\"")
+  set.seed(31)
+  three <- mlp_importance(backprop(Species ~ ., iris, hidden = 3), method = "olden")
+  chart <- backprop:::importance_chart(three)$data
+  expect_equal(nrow(chart), 12L)
+  # Variables by their largest size over the classes; classes in level order.
+  sizes <- tapply(abs(three$importance), three$variable, max)
+  expect_equal(unique(chart$variable), names(sort(sizes, decreasing = TRUE)))
+  expect_equal(chart$output[1:3], levels(iris$Species))
+})
