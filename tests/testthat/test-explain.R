@@ -291,6 +291,63 @@ test_that("models that are not backprop networks are refused by name", {
   })
 })
 
+# DALEX.
+
+test_that("a DALEX explainer predicts as predict() does and runs DALEX's explanations", {
+  need_packages("DALEX")
+  reg <- fit_regression()
+  explainer <- explain_backprop(reg, test_rows)
+  expect_s3_class(explainer, "explainer")
+  expect_equal(explainer$y, test_rows$y)
+  expect_named(explainer$data, c("x1", "x2", "x3", "x4", "class"))
+  expect_equal(explainer$y_hat, unname(predict(reg, test_rows)[, 1]))
+  expect_equal(DALEX::yhat(reg, test_rows[1:5, ]), unname(predict(reg, test_rows[1:5, ])[, 1]))
+  expect_equal(explainer$model_info$type, "regression")
+  set.seed(26)
+  parts <- DALEX::model_parts(explainer, B = 2, variables = c("x1", "x2", "x3", "x4"))
+  loss <- tapply(parts$dropout_loss, parts$variable, mean)
+  expect_equal(names(which.max(loss[c("x1", "x2", "x3", "x4")])), "x1")
+  profile <- DALEX::model_profile(explainer, variables = "x1", N = 50)
+  curve <- profile$agr_profiles
+  expect_true(all(diff(curve$`_yhat_`[order(curve$`_x_`)]) > 0))
+  # With DALEX loaded, DALEX::explain() finds the yhat() method itself.
+  plain <- DALEX::explain(reg, data = test_rows[1:4], y = test_rows$y, verbose = FALSE)
+  expect_equal(plain$y_hat, explainer$y_hat)
+  expect_equal(plain$model_info$package, "backprop")
+})
+
+test_that("DALEX gets the second class's probability, or the matrix for more classes", {
+  need_packages("DALEX", "workflows", "parsnip")
+  spec <- parsnip::mlp(hidden_units = 3) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  set.seed(27)
+  wf <- workflows::workflow(class ~ x1 + x2, spec) |> parsnip::fit(train_rows)
+  explainer <- explain_backprop(wf, test_rows)
+  expect_equal(explainer$y, as.numeric(test_rows$class == "yes"))
+  expect_equal(explainer$y_hat, predict(wf, test_rows, type = "prob")$.pred_yes)
+  expect_equal(explainer$model_info$type, "classification")
+  expect_equal(explainer$label, "backprop (workflow)")
+  expect_false("class" %in% names(explainer$data))
+  set.seed(28)
+  expect_s3_class(DALEX::model_parts(explainer, B = 1), "model_parts")
+  set.seed(29)
+  iris_fit <- backprop(Species ~ ., iris, hidden = 3)
+  multi <- explain_backprop(iris_fit, iris)
+  expect_equal(multi$model_info$type, "multiclass")
+  expect_equal(multi$y_hat, predict(iris_fit, iris, type = "prob"))
+  expect_identical(multi$y, iris$Species)
+  set.seed(33)
+  xy <- backprop(as.matrix(train_rows[1:2]), train_rows$y, hidden = 2)
+  expect_snapshot(error = TRUE, {
+    explain_backprop(fit_regression(), test_rows[1:4])
+    explain_backprop(xy, as.matrix(test_rows[1:2]))
+    explain_backprop(xy, as.matrix(test_rows[1:2]), y = test_rows$y[-1])
+  })
+  expect_equal(explain_backprop(xy, as.matrix(test_rows[1:2]), y = test_rows$y)$y_hat,
+               unname(predict(xy, as.matrix(test_rows[1:2]))[, 1]))
+})
+
 test_that("a two-class Olden chart shows the second class once, sorted by size", {
   cls <- fit_classifier()
   olden <- mlp_importance(cls, method = "olden")
