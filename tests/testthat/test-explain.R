@@ -348,6 +348,27 @@ test_that("DALEX gets the second class's probability, or the matrix for more cla
                unname(predict(xy, as.matrix(test_rows[1:2]))[, 1]))
 })
 
+# ggplot2.
+
+test_that("autoplot() draws importance sorted, with error bars of the repeats", {
+  need_packages("ggplot2")
+  reg <- fit_regression()
+  set.seed(30)
+  imp <- mlp_importance(reg, test_rows, repeats = 4)
+  p <- ggplot2::autoplot(imp)
+  expect_s3_class(p, "ggplot")
+  bars <- ggplot2::layer_data(p, 1)
+  # The most important variable is the top bar.
+  expect_equal(bars$x[which.max(bars$y)], imp$importance[1])
+  expect_equal(sort(bars$x), sort(imp$importance))
+  errors <- ggplot2::layer_data(p, 2)
+  top <- which.max(errors$y)
+  expect_equal(c(errors$xmin[top], errors$xmax[top]),
+               imp$importance[1] + c(-1, 1) * imp$std_error[1])
+  # Weight-based importance has no error bars.
+  expect_length(ggplot2::autoplot(mlp_importance(reg, method = "garson"))$layers, 1L)
+})
+
 test_that("a two-class Olden chart shows the second class once, sorted by size", {
   cls <- fit_classifier()
   olden <- mlp_importance(cls, method = "olden")
@@ -365,4 +386,31 @@ test_that("a two-class Olden chart shows the second class once, sorted by size",
   sizes <- tapply(abs(three$importance), three$variable, max)
   expect_equal(unique(chart$variable), names(sort(sizes, decreasing = TRUE)))
   expect_equal(chart$output[1:3], levels(iris$Species))
+  need_packages("ggplot2")
+  p <- ggplot2::autoplot(olden)
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), 4L)
+  expect_equal(nrow(ggplot2::layer_data(ggplot2::autoplot(three), 1)), 12L)
+})
+
+test_that("autoplot() draws partial dependence as a line with a rug, or points", {
+  need_packages("ggplot2")
+  reg <- fit_regression()
+  pd <- mlp_partial(reg, train_rows, "x1", grid = 8)
+  expect_equal(attr(pd, "observed"), sort(train_rows$x1))
+  p <- ggplot2::autoplot(pd)
+  expect_s3_class(p$layers[[1]]$geom, "GeomLine")
+  expect_s3_class(p$layers[[2]]$geom, "GeomRug")
+  expect_equal(ggplot2::layer_data(p, 1)$y, pd$yhat)
+  expect_equal(nrow(ggplot2::layer_data(p, 2)), nrow(train_rows))
+  d <- train_rows
+  d$g <- factor(ifelse(d$x1 > 0, "up", "down"))
+  set.seed(32)
+  fit <- backprop(y ~ g + x2, d)
+  p <- ggplot2::autoplot(mlp_partial(fit, d, "g"))
+  expect_s3_class(p$layers[[1]]$geom, "GeomPoint")
+  expect_length(p$layers, 1L)
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), 2L)
+  cls <- fit_classifier()
+  p <- ggplot2::autoplot(mlp_partial(cls, train_rows, "x1", grid = 5))
+  expect_equal(length(unique(ggplot2::layer_data(p, 1)$colour)), 2L)
 })

@@ -174,6 +174,11 @@ test_that("a network of 120 hidden units draws its 30 strongest and says so", {
   grDevices::pdf(NULL, width = 4, height = 3)
   expect_identical(plot(fit, type = "network"), fit)
   grDevices::dev.off()
+  need_packages("ggplot2")
+  p <- ggplot2::autoplot(fit, type = "network")
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), nrow(lay$edges))
+  expect_equal(nrow(ggplot2::layer_data(p, 2)), 6 + 30 + 1)
+  expect_equal(ggplot2::layer_data(p, 3)$label, "+90 more")
 })
 
 test_that("labels are spread so that no two overlap, shrunk when they cannot fit", {
@@ -215,3 +220,21 @@ test_that("outputs are named by the response, its classes, or y", {
   expect_equal(backprop:::network_labels(fitted$fit)$outputs, "mpg")
 })
 
+test_that("autoplot() of a fit draws the losses and labels the best epoch", {
+  need_packages("ggplot2")
+  set.seed(4)
+  fit <- backprop(mpg ~ wt + hp + qsec, mtcars, validation = 0.25, optimizer = "adam",
+                  epochs = 40, select = FALSE)
+  p <- ggplot2::autoplot(fit)
+  expect_s3_class(p, "ggplot")
+  lines <- ggplot2::layer_data(p, 1)
+  expect_equal(nrow(lines), length(fit$loss) + length(fit$val_loss))
+  expect_equal(ggplot2::layer_data(p, 2)$xintercept, fit$best_epoch)
+  expect_equal(ggplot2::layer_data(p, 4)$label, paste("best epoch", fit$best_epoch))
+  set.seed(5)
+  plain <- backprop(mpg ~ wt, mtcars, epochs = 10, select = FALSE, optimizer = "adam")
+  p <- ggplot2::autoplot(plain)
+  expect_length(p$layers, 1L)
+  expect_equal(p$labels$title, "Training loss")
+  expect_snapshot(ggplot2::autoplot(plain, type = "weights"), error = TRUE)
+})
