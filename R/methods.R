@@ -431,11 +431,13 @@ plot_network <- function(fit, max_units = 30) {
   edges <- lay$edges
   graphics::segments(edges$x, edges$y, edges$xend, edges$yend, lwd = 0.3 + lay$max_lwd * edges$size,
                      col = mapply(weight_colour, edges$weight, edges$alpha))
-  node_cex <- if (lay$tallest > 10) 1.6 else 3
+  # Units no wider than the space between them (a circle of cex 1 is about
+  # a tenth of an inch across), so that they do not merge on a small device.
+  per_inch <- diff(graphics::par("usr")[3:4]) / graphics::par("pin")[2]
+  node_cex <- min(if (lay$tallest > 10) 1.6 else 3, 0.9 * (1 / per_inch) / 0.1)
   graphics::points(nodes$x, nodes$y, pch = 21, cex = node_cex, bg = "grey90")
   # Label heights against the space between units: shrunk, and if need be
   # moved apart, so that no two overlap.
-  per_inch <- diff(graphics::par("usr")[3:4]) / graphics::par("pin")[2]
   height <- graphics::par("cin")[2] * label_cex * per_inch
   for (side in list(list(d = inputs, x = 1 - 0.06, adj = 1), list(d = outputs, x = n_layers + 0.06, adj = 0))) {
     placed <- spread_labels(side$d$y, height, lay$ylim[1], lay$ylim[2])
