@@ -10,8 +10,14 @@
 #' and `decay` in 0.1, 0.01, 0.001, ...; `search = "random"` draws `size`
 #' from 1 to 30 and `decay` log-uniformly from 1e-5 to 1.
 #'
+#' `caret::varImp()` of the tuned model gives Garson's relative importance
+#' of each input column (see [mlp_importance()]), scaled by caret to 0 to
+#' 100 unless `scale = FALSE`; it needs networks of one hidden layer, as
+#' this model fits.
+#'
 #' @return A list in caret's format for a custom model (`library`, `type`,
-#'   `parameters`, `grid`, `fit`, `predict`, `prob`, `sort`, `levels`).
+#'   `parameters`, `grid`, `fit`, `predict`, `prob`, `sort`, `levels`,
+#'   `varImp`).
 #' @examples
 #' if (requireNamespace("caret", quietly = TRUE)) {
 #'   set.seed(1)
@@ -50,6 +56,12 @@ backprop_caret <- function() {
     },
     sort = function(x) x[order(x$size, -x$decay), , drop = FALSE],
     levels = function(x) x$levels,
+    # caret asks for importance without data: Garson's weight-based
+    # measure needs none, and is one number per input column.
+    varImp = function(object, ...) {
+      imp <- mlp_importance(object, method = "garson")
+      data.frame(Overall = imp$importance, row.names = imp$variable)
+    },
     tags = c("Neural Network", "L2 Regularization")
   )
 }

@@ -29,10 +29,24 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #' scale the network saw: comparable when the inputs were standardized (as
 #' [backprop()] and `scale = TRUE` do), in the inputs' own units otherwise.
 #'
-#' @param fit An `mlp_fit`.
+#' @section Workflows and parsnip fits:
+#' A fitted workflow, or a parsnip `model_fit`, is explained where
+#' tidymodels users hold it: by the variables of the raw data. Permutation
+#' shuffles a column of `data` as given and predicts through the
+#' workflow's (or parsnip's) `predict()`, so its formula or recipe is
+#' applied to the shuffled rows; a variable a recipe turns into several
+#' columns is shuffled once. The response is found in `data` by the
+#' outcome's name (the workflow's mold, or parsnip's formula). Garson's and
+#' Olden's measures read the network inside
+#' ([workflows::extract_fit_engine()]), so their variables are its input
+#' columns, after the preprocessing.
+#'
+#' @param fit An `mlp_fit`; or a parsnip fit of `mlp()` with the
+#'   `"backprop"` engine, or a fitted workflow holding one (see below).
 #' @param data For `"permutation"`: rows to predict, in the form used for
-#'   training (a data frame for the formula and recipe interfaces), holding
-#'   the response unless `y` is given. Not used by the weight-based methods.
+#'   training (a data frame for the formula and recipe interfaces, and for
+#'   parsnip fits and workflows), holding the response unless `y` is given.
+#'   Not used by the weight-based methods.
 #' @param method `"permutation"`, `"garson"` or `"olden"`.
 #' @param y The response for `data`, when `data` does not hold it (always
 #'   for fits of the x/y interface).
@@ -45,7 +59,7 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #'   and, for permutation, `std_error`; with several outputs, Olden's
 #'   method gives one row per variable and output, with a column `output`. Its attributes `method` and, for
 #'   permutation, `metric` and `baseline` (the error of the unshuffled data)
-#'   say how it was measured. `plot()` draws it.
+#'   say how it was measured. `plot()` and `ggplot2::autoplot()` draw it.
 #' @references Garson, G. D. (1991). Interpreting neural-network connection
 #'   weights. *AI Expert*, 6(4), 46-51.
 #'
@@ -61,37 +75,158 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #' imp
 #' plot(imp)
 #' mlp_importance(fit, method = "olden")
+#'
+#' # A workflow is explained by the variables of its raw data.
+#' if (requireNamespace("workflows", quietly = TRUE) &&
+#'     requireNamespace("recipes", quietly = TRUE)) {
+#'   rec <- recipes::recipe(mpg ~ wt + hp + qsec, data = mtcars) |>
+#'     recipes::step_log(hp)
+#'   spec <- parsnip::mlp(hidden_units = 3) |>
+#'     parsnip::set_engine("backprop", threads = 1) |>
+#'     parsnip::set_mode("regression")
+#'   wf <- parsnip::fit(workflows::workflow(rec, spec), mtcars[idx, ])
+#'   mlp_importance(wf, mtcars[-idx, ], repeats = 5)
+#' }
 #' @export
 mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson", "olden"),
                            y = NULL, repeats = 10, metric = NULL) {
-  check_fit(fit, "fit")
+  target <- explain_target(fit, "fit")
   method <- check_choice(method[1], importance_methods, "method")
   if (method == "permutation") {
-    out <- permutation_importance(fit, data, y, check_count(repeats, "repeats", min = 1), metric)
+    out <- permutation_importance(target, data, y, check_count(repeats, "repeats", min = 1), metric)
   } else {
-    out <- weight_importance(fit, method)
+    out <- weight_importance(target$mlp, method)
   }
   measured <- attributes(out)[c("metric", "baseline")]
   # Olden's measure is signed: its size ranks the inputs.
   out <- out[order(-if (method == "olden") abs(out$importance) else out$importance), , drop = FALSE]
   rownames(out) <- NULL
   structure(out, class = c("mlp_importance", "data.frame"), method = method,
-            metric = measured$metric, baseline = measured$baseline)
+            metric = measured$metric, baseline = measured$baseline, levels = target$levels)
 }
 
-check_fit <- function(fit, arg) {
-  if (!inherits(fit, "mlp_fit")) {
-    abort("`", arg, "` must be a network from mlp_train() or backprop(), not ", describe(fit), ".")
+# What the explanations need of a model, however it was fitted: the network
+# (`mlp`), predictions of rows of raw data (`predict(rows, type)`, a
+# matrix with a column per output), the raw variables to shuffle or vary
+# (`variables(data)`), the response in raw data (`truth(data)`, NULL when
+# absent) and the outputs' names. A workflow or parsnip fit predicts
+# through its own preprocessing (formula, recipe), so the explanations are
+# of the variables the user holds, not of the network's input columns.
+explain_target <- function(model, arg) {
+  if (inherits(model, "mlp_fit")) {
+    return(list(
+      kind = "mlp_fit", model = model, mlp = model, levels = model$levels,
+      outputs = model$levels %||% network_labels(model)$outputs,
+      outcomes = outcome_names(model$blueprint),
+      predict = function(rows, type) predict(model, newdata = rows, type = type),
+      variables = function(data) fit_variables(model, data),
+      truth = function(data) outcome_in(model$blueprint, data)
+    ))
   }
+  if (inherits(model, "workflow")) return(workflow_target(model, arg))
+  if (inherits(model, "model_fit")) return(parsnip_target(model, arg))
+  abort("`", arg, "` must be a network from mlp_train() or backprop(), a parsnip fit of ",
+        "mlp() with engine \"backprop\", or a fitted workflow holding one; not ",
+        if (is.object(model)) paste0("an object of class ", class(model)[1L]) else describe(model), ".")
 }
 
-permutation_importance <- function(fit, data, y, repeats, metric) {
+# The outcome columns a fit's training data had by name (none for the x/y
+# interface).
+outcome_names <- function(blueprint) {
+  switch(blueprint$kind,
+         recipe = blueprint$outcome_names,
+         formula = if (!is.null(blueprint$outcome)) all.vars(blueprint$outcome),
+         NULL)
+}
+
+workflow_target <- function(model, arg) {
+  if (!requireNamespace("workflows", quietly = TRUE)) {
+    abort("`", arg, "` is a workflow: explaining it needs the workflows package; install it ",
+          "with install.packages(\"workflows\").")
+  }
+  if (!workflows::is_trained_workflow(model)) {
+    abort("`", arg, "` is a workflow that has not been fitted: fit it first, as with ",
+          "fit(workflow, data).")
+  }
+  mlp <- engine_network(workflows::extract_fit_parsnip(model), arg)
+  # The mold's ptypes are the raw columns the preprocessor reads, before a
+  # recipe's or formula's transformations.
+  ptypes <- workflows::extract_mold(model)$blueprint$ptypes
+  predictors <- names(ptypes$predictors)
+  outcomes <- names(ptypes$outcomes)
+  tidy_target(model, mlp, predictors, outcomes)
+}
+
+parsnip_target <- function(model, arg) {
+  mlp <- engine_network(model, arg)
+  # parsnip's formula or fit_xy() data keep the raw names; the network's
+  # own formula (`..y ~ .` after fit_xy()) names the predictors.
+  predictors <- blueprint_variables(mlp$blueprint)
+  outcomes <- model$preproc$y_var
+  if (!length(outcomes)) outcomes <- NULL
+  tidy_target(model, mlp, predictors, outcomes)
+}
+
+# The mlp_fit inside a parsnip fit.
+engine_network <- function(parsnip_fit, arg) {
+  if (!inherits(parsnip_fit$fit, "mlp_fit")) {
+    abort("`", arg, "` holds a model of engine \"", parsnip_fit$spec$engine %||% "unknown",
+          "\": only the \"backprop\" engine's networks are explained here.")
+  }
+  parsnip_fit$fit
+}
+
+tidy_target <- function(model, mlp, predictors, outcomes) {
+  levels <- mlp$levels
+  # The response's own name: the network of a parsnip fit_xy() (and so of
+  # every workflow) knows it only as "..y".
+  outputs <- levels %||% if (length(outcomes) == mlp$sizes[length(mlp$sizes)]) outcomes else
+    network_labels(mlp)$outputs
+  if (is.null(levels) && !is.null(outcomes)) mlp$y_names <- outputs
+  list(
+    kind = if (inherits(model, "workflow")) "workflow" else "model_fit",
+    model = model, mlp = mlp, levels = levels, outputs = outputs, outcomes = outcomes,
+    predict = function(rows, type) {
+      if (is.matrix(rows)) rows <- as.data.frame(rows)
+      pred <- stats::predict(model, new_data = rows, type = if (type == "prob") "prob" else "numeric")
+      tidy_prediction(pred, outputs)
+    },
+    variables = function(data) {
+      absent <- setdiff(predictors, colnames(data))
+      if (length(absent)) {
+        abort("`data` lacks the training column", if (length(absent) > 1) "s", " ",
+              paste0("`", absent, "`", collapse = ", "), ".")
+      }
+      predictors
+    },
+    truth = function(data) {
+      if (!is.data.frame(data) || !length(outcomes) || !all(outcomes %in% names(data))) return(NULL)
+      if (length(outcomes) == 1L) data[[outcomes]] else as.matrix(as.data.frame(data)[outcomes])
+    }
+  )
+}
+
+# tidymodels' predictions (`.pred`, `.pred_<class>`) as a matrix with a
+# column per output, as predict.mlp_fit() gives them.
+tidy_prediction <- function(pred, outputs) {
+  pred <- as.data.frame(pred)
+  if (ncol(pred) == 1L) {
+    out <- matrix(pred[[1L]], ncol = 1L)
+  } else {
+    wanted <- paste0(".pred_", outputs)
+    out <- as.matrix(if (all(wanted %in% names(pred))) pred[wanted] else pred)
+  }
+  dimnames(out) <- list(NULL, outputs)
+  out
+}
+
+permutation_importance <- function(target, data, y, repeats, metric) {
   if (is.null(data)) {
     abort("`data` is needed for permutation importance: rows with the response, ",
           "preferably held out from training.")
   }
   check_data_rows(data, "data")
-  truth <- y %||% outcome_in(fit$blueprint, data)
+  truth <- y %||% target$truth(data)
   if (is.null(truth)) {
     abort("`y` is needed: `data` does not hold the response (a fit of the x/y interface ",
           "never finds it there).")
@@ -99,7 +234,7 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
   if (NROW(truth) != NROW(data)) {
     abort("`y` must have one row per row of `data` (", NROW(data), "), not ", NROW(truth), ".")
   }
-  classifier <- !is.null(fit$levels)
+  classifier <- !is.null(target$levels)
   metric <- metric %||% if (classifier) "log_loss" else "rmse"
   metric <- check_choice(metric, importance_metrics, "metric")
   if (classifier != (metric %in% c("log_loss", "error_rate"))) {
@@ -107,13 +242,13 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
           "; this network is ", if (classifier) "a classifier: use \"log_loss\" or \"error_rate\"."
           else "a regression: use \"rmse\" or \"mae\".")
   }
-  variables <- fit_variables(fit, data)
+  variables <- target$variables(data)
   incomplete <- variables[vapply(variables, function(v) anyNA(data_column(data, v)), logical(1))]
   if (length(incomplete)) {
     abort("`data` has NA in ", paste0("`", incomplete, "`", collapse = ", "), ": shuffling would move ",
           "them between rows; remove those rows first, as with stats::na.omit().")
   }
-  error_of <- prediction_error(fit, truth, metric)
+  error_of <- prediction_error(target, truth, metric)
   baseline <- error_of(data)
   n <- NROW(data)
   rises <- vapply(variables, function(v) {
@@ -130,18 +265,19 @@ permutation_importance <- function(fit, data, y, repeats, metric) {
   structure(out, metric = metric, baseline = baseline)
 }
 
-# function(rows) -> the error of the network's predictions of `rows`
+# function(rows) -> the error of the model's predictions of `rows`
 # against `truth`, by `metric`.
-prediction_error <- function(fit, truth, metric) {
-  if (!is.null(fit$levels)) {
+prediction_error <- function(target, truth, metric) {
+  levels <- target$levels
+  if (!is.null(levels)) {
     truth <- as.character(truth)
-    if (anyNA(truth) || !all(truth %in% fit$levels)) {
+    if (anyNA(truth) || !all(truth %in% levels)) {
       abort("The response in `data` (or `y`) must hold the classes of the fit (",
-            paste0('"', fit$levels, '"', collapse = ", "), ") and no NA.")
+            paste0('"', levels, '"', collapse = ", "), ") and no NA.")
     }
-    index <- cbind(seq_along(truth), match(truth, fit$levels))
+    index <- cbind(seq_along(truth), match(truth, levels))
     return(function(rows) {
-      p <- predict(fit, newdata = rows, type = "prob")
+      p <- target$predict(rows, "prob")
       if (metric == "log_loss") -mean(log(pmax(p[index], 1e-15)))
       else mean(max.col(p, ties.method = "first") != index[, 2L])
     })
@@ -149,7 +285,7 @@ prediction_error <- function(fit, truth, metric) {
   truth <- as.matrix(truth)
   if (!is.numeric(truth) || anyNA(truth)) abort("The response in `data` (or `y`) must be numeric with no NA.")
   function(rows) {
-    e <- predict(fit, newdata = rows) - truth
+    e <- target$predict(rows, "response") - truth
     if (metric == "rmse") sqrt(mean(e^2)) else mean(abs(e))
   }
 }
@@ -209,36 +345,76 @@ print.mlp_importance <- function(x, digits = 4, ...) {
 #' @rdname mlp_importance
 #' @param x An `mlp_importance`.
 #' @param ... Graphical parameters for [graphics::barplot()].
+#' @details `plot()` draws the bars sorted, the most important on top, with
+#'   the standard errors of permutation importance as error bars. Olden's
+#'   measure of a classifier with two classes is drawn for the second class
+#'   only: with a softmax of two outputs only the difference of their
+#'   weights moves the prediction, so the first class's bars are (nearly)
+#'   the mirror image of the second's; the table keeps both.
 #' @export
 plot.mlp_importance <- function(x, ...) {
+  chart <- importance_chart(x)
+  d <- chart$data
+  label <- chart$label
+  old <- graphics::par(mar = c(4.5, 4, 2.5, 1))
+  on.exit(graphics::par(old))
+  # The left margin from the names' widths, so that none is clipped.
+  width <- max(graphics::strwidth(d$variable, units = "inches", cex = 1), 0)
+  graphics::par(mai = replace(graphics::par("mai"), 2, width + 0.3))
+  if (is.null(d$output)) {
+    ord <- rev(seq_len(nrow(d)))
+    mids <- graphics::barplot(d$importance[ord], names.arg = d$variable[ord], horiz = TRUE,
+                              las = 1, xlab = label, col = "#0072B2", border = NA,
+                              main = chart$title, ...)
+    if (!is.null(d$std_error) && any(is.finite(d$std_error))) {
+      se <- d$std_error[ord]
+      # Bars too short to draw are left out (arrows() warns of them).
+      ok <- is.finite(se) & se > 0.005 * max(abs(d$importance), se)
+      graphics::arrows(d$importance[ord][ok] - se[ok], mids[ok], d$importance[ord][ok] + se[ok],
+                       mids[ok], angle = 90, code = 3, length = 0.03)
+    }
+  } else {
+    outputs <- unique(d$output)
+    variables <- rev(unique(d$variable))
+    table <- matrix(d$importance[match(paste(rep(outputs, length(variables)),
+                                             rep(variables, each = length(outputs))),
+                                       paste(d$output, d$variable))],
+                    nrow = length(outputs), dimnames = list(outputs, variables))
+    graphics::barplot(table, beside = TRUE, horiz = TRUE, las = 1, xlab = label,
+                      col = grDevices::hcl.colors(length(outputs), "Dark 3"), border = NA,
+                      legend.text = outputs, args.legend = list(bty = "n", cex = 0.8),
+                      main = chart$title, ...)
+  }
+  invisible(x)
+}
+
+# What the importance charts (base and ggplot2) draw: rows sorted, the most
+# important first; a two-class classifier's Olden measure by its second
+# class only (see plot.mlp_importance()).
+importance_chart <- function(x) {
   method <- attr(x, "method")
+  d <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
+  title <- "Variable importance"
+  levels <- attr(x, "levels")
+  if (!is.null(d$output) && length(levels) == 2L && all(d$output %in% levels)) {
+    d <- d[d$output == levels[2L], setdiff(names(d), "output"), drop = FALSE]
+    title <- paste0("Variable importance for class \"", levels[2L], "\"")
+  }
+  size <- if (method == "olden") abs(d$importance) else d$importance
+  if (is.null(d$output)) {
+    d <- d[order(-size), , drop = FALSE]
+  } else {
+    title <- "Variable importance by output"
+    largest <- tapply(size, d$variable, max)
+    outputs <- union(intersect(levels, d$output), unique(d$output))
+    d <- d[order(-largest[d$variable], d$variable, match(d$output, outputs)), , drop = FALSE]
+  }
+  rownames(d) <- NULL
   label <- switch(method,
                   permutation = paste0("rise in ", attr(x, "metric"), " when shuffled"),
                   garson = "Garson's relative importance",
                   olden = "Olden's connection weight")
-  old <- graphics::par(mar = c(4.5, max(4, 0.6 * max(nchar(x$variable))), 2.5, 1))
-  on.exit(graphics::par(old))
-  if (is.null(x$output)) {
-    ord <- rev(seq_len(nrow(x)))
-    mids <- graphics::barplot(x$importance[ord], names.arg = x$variable[ord], horiz = TRUE,
-                              las = 1, xlab = label, col = "#0072B2", border = NA,
-                              main = "Variable importance", ...)
-    if (!is.null(x$std_error) && any(is.finite(x$std_error))) {
-      se <- x$std_error[ord]
-      # Bars too short to draw are left out (arrows() warns of them).
-      ok <- is.finite(se) & se > 0.005 * max(abs(x$importance), se)
-      graphics::arrows(x$importance[ord][ok] - se[ok], mids[ok], x$importance[ord][ok] + se[ok],
-                       mids[ok], angle = 90, code = 3, length = 0.03)
-    }
-  } else {
-    table <- tapply(x$importance, list(x$output, x$variable), identity)
-    outputs <- rownames(table)
-    graphics::barplot(table, beside = TRUE, horiz = TRUE, las = 1, xlab = label,
-                      col = grDevices::hcl.colors(length(outputs), "Dark 3"), border = NA,
-                      legend.text = outputs, args.legend = list(bty = "n", cex = 0.8),
-                      main = "Variable importance by output", ...)
-  }
-  invisible(x)
+  list(data = d, title = title, label = label)
 }
 
 #' Partial dependence of a network's prediction on one variable
@@ -249,9 +425,13 @@ plot.mlp_importance <- function(x, ...) {
 #' observed values (Friedman 2001). A classifier gives one curve per class,
 #' of its probability.
 #'
-#' @param fit An `mlp_fit`.
+#' @param fit An `mlp_fit`; or a parsnip fit of `mlp()` with the
+#'   `"backprop"` engine, or a fitted workflow holding one: their raw
+#'   variables are varied, and predictions made through their `predict()`
+#'   (so a formula or recipe applies), as in [mlp_importance()].
 #' @param data Rows in the form used for training (a data frame for the
-#'   formula and recipe interfaces), usually the training data.
+#'   formula and recipe interfaces, and for parsnip fits and workflows),
+#'   usually the training data.
 #' @param variable The variable's name, or for a matrix without column
 #'   names its column number.
 #' @param grid The number of grid points for a numeric variable, placed at
@@ -260,7 +440,7 @@ plot.mlp_importance <- function(x, ...) {
 #' @return An `mlp_partial` data frame: `value`, `output` (the response's
 #'   name, or the class), and `yhat` (the mean prediction: response units
 #'   for a regression, probability for a classifier), with the attribute
-#'   `variable`. `plot()` draws it.
+#'   `variable`. `plot()` and `ggplot2::autoplot()` draw it.
 #' @references Friedman, J. H. (2001). Greedy function approximation: a
 #'   gradient boosting machine. *Annals of Statistics*, 29(5), 1189-1232.
 #' @seealso [mlp_importance()].
@@ -271,13 +451,13 @@ plot.mlp_importance <- function(x, ...) {
 #' plot(pd)
 #' @export
 mlp_partial <- function(fit, data, variable, grid = 20) {
-  check_fit(fit, "fit")
+  target <- explain_target(fit, "fit")
   if (missing(data)) {
     abort("`data` must be a data frame (or a matrix for a fit of the x/y interface), usually ",
           "the training data.")
   }
   check_data_rows(data, "data", ", usually the training data")
-  variables <- fit_variables(fit, data)
+  variables <- target$variables(data)
   if (missing(variable) || length(variable) != 1L || is.na(variable) ||
       !(variable %in% variables)) {
     abort("`variable` must be one of the training variables: ",
@@ -286,18 +466,27 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
   }
   column <- data_column(data, variable)
   values <- partial_grid(column, grid)
-  output_names <- fit$levels %||% network_labels(fit)$outputs
-  type <- if (is.null(fit$levels)) "response" else "prob"
+  output_names <- target$outputs
+  type <- if (is.null(target$levels)) "response" else "prob"
   means <- lapply(seq_along(values), function(i) {
     changed <- data
     data_column(changed, variable) <- rep(values[i], NROW(changed))
-    colMeans(predict(fit, newdata = changed, type = type), na.rm = TRUE)
+    colMeans(target$predict(changed, type), na.rm = TRUE)
   })
   out <- data.frame(value = rep(values, each = length(output_names)),
                     output = rep(output_names, times = length(values)),
                     yhat = unlist(means, use.names = FALSE), stringsAsFactors = FALSE)
   structure(out, class = c("mlp_partial", "data.frame"), variable = as.character(variable),
-            classifier = !is.null(fit$levels))
+            classifier = !is.null(target$levels), observed = observed_values(column))
+}
+
+# The variable's values in the data, for the rug under a numeric curve: at
+# most 1000 of them (quantiles, so a big data set keeps its shape).
+observed_values <- function(column) {
+  if (!is.numeric(column)) return(NULL)
+  column <- column[is.finite(column)]
+  if (length(column) <= 1000L) return(sort(column))
+  unname(stats::quantile(column, seq(0, 1, length.out = 1000L), type = 1))
 }
 
 # The values at which partial dependence is computed.
@@ -325,6 +514,9 @@ print.mlp_partial <- function(x, digits = 4, ...) {
 #' @rdname mlp_partial
 #' @param x An `mlp_partial`.
 #' @param ... Graphical parameters for [graphics::matplot()].
+#' @details `plot()` draws a line for a numeric variable, with a rug of its
+#'   values in `data` (the attribute `observed`) showing where the curve
+#'   rests on data; points for a factor's levels.
 #' @export
 plot.mlp_partial <- function(x, ...) {
   outputs <- unique(x$output)
@@ -339,6 +531,9 @@ plot.mlp_partial <- function(x, ...) {
                     ylab = if (isTRUE(attr(x, "classifier"))) "mean probability" else "mean prediction",
                     main = paste0("Partial dependence on ", attr(x, "variable")), ...)
   if (!numeric_axis) graphics::axis(1, at = at, labels = as.character(values))
+  if (numeric_axis && length(attr(x, "observed"))) {
+    graphics::rug(attr(x, "observed"), col = grDevices::adjustcolor("black", alpha.f = 0.4))
+  }
   if (length(outputs) > 1L) {
     graphics::legend("topright", legend = outputs, col = colours, lwd = 1.5, bty = "n", cex = 0.8)
   }

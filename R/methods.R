@@ -513,14 +513,22 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
 #'   there is a validation loss; `"network"`: the network diagram, inputs
 #'   and outputs labelled with the variable names (and class levels), line
 #'   width, colour and opacity by weight (blue positive, vermilion negative;
-#'   small weights thin and faded), with a legend.
+#'   small weights thin and faded), with a legend. A layer of more than
+#'   `max_units` units shows the `max_units` with the largest weights out
+#'   of them and notes how many more there are; labels shrink, or move
+#'   apart, rather than overlap, and the margins widen to hold the longest
+#'   name.
+#' @param max_units For `type = "network"`: the most units drawn per
+#'   layer.
 #' @param ... Passed to [graphics::plot()] for `type = "loss"`.
 #' @return `x`, invisibly. Draws on the current device (never opens a new
 #'   one), so it works in knitr and RStudio notebooks.
+#' @seealso `ggplot2::autoplot()` draws the same with ggplot2
+#'   ([autoplot.mlp_fit()]).
 #' @export
-plot.mlp_fit <- function(x, type = c("loss", "network"), ...) {
+plot.mlp_fit <- function(x, type = c("loss", "network"), max_units = 30, ...) {
   type <- check_choice(type[1], c("loss", "network"), "type")
-  if (type == "network") return(invisible(plot_network(x)))
+  if (type == "network") return(invisible(plot_network(x, max_units)))
   if (!length(x$loss)) abort("`x` was trained for 0 epochs: there is no loss curve to plot.")
   curves <- list(training = x$loss)
   if (length(x$val_loss)) curves$validation <- x$val_loss
@@ -540,48 +548,130 @@ plot.mlp_fit <- function(x, type = c("loss", "network"), ...) {
   invisible(x)
 }
 
-plot_network <- function(fit) {
-  sizes <- fit$sizes
-  n_layers <- length(sizes)
-  tallest <- max(sizes)
-  old <- graphics::par(mar = c(1, 1, 2.5, 1))
+# The base-graphics network diagram, drawn from network_layout().
+plot_network <- function(fit, max_units = 30) {
+  lay <- network_layout(fit, max_units)
+  nodes <- lay$nodes
+  n_layers <- length(fit$sizes)
+  inputs <- nodes[nodes$layer == 1L, ]
+  outputs <- nodes[nodes$layer == n_layers, ]
+  # Margins from the labels' widths, so that no name is clipped; names
+  # wider than a third of the figure shrink instead.
+  fin <- graphics::par("fin")
+  label_cex <- if (lay$tallest > 10) 0.7 else 0.85
+  widths <- c(max(graphics::strwidth(inputs$label, units = "inches", cex = 1), 0),
+              max(graphics::strwidth(outputs$label, units = "inches", cex = 1), 0))
+  label_cex <- min(label_cex, (fin[1] / 3) / pmax(widths, 1e-6))
+  old <- graphics::par(mai = c(1.4, widths[1] * label_cex + 0.25, 0.8, widths[2] * label_cex + 0.25))
   on.exit(graphics::par(old))
   graphics::plot.new()
-  # Room on the left and right for the input and output labels.
-  graphics::plot.window(xlim = c(0.2, n_layers + 0.8), ylim = c(-0.6, tallest + 1))
-  ypos <- lapply(sizes, function(k) (tallest + 1) / 2 + (seq_len(k) - (k + 1) / 2) * min(1, tallest / max(k, 1)))
-  wmax <- max(abs(unlist(fit$weights)), .Machine$double.eps)
-  # Many lines: thin and fade the small weights so that the large ones show.
-  lines_drawn <- sum(vapply(fit$weights, length, integer(1)))
-  max_lwd <- if (lines_drawn > 150) 2.5 else 4
-  for (l in seq_along(fit$weights)) {
-    w <- fit$weights[[l]]
-    for (i in seq_len(nrow(w))) for (j in seq_len(ncol(w))) {
-      size <- abs(w[i, j]) / wmax
-      graphics::segments(l, ypos[[l]][i], l + 1, ypos[[l + 1]][j],
-                         lwd = 0.3 + max_lwd * size,
-                         col = weight_colour(w[i, j], alpha = 0.15 + 0.85 * size))
-    }
+  graphics::plot.window(xlim = c(0.9, n_layers + 0.1), ylim = lay$ylim)
+  edges <- lay$edges
+  graphics::segments(edges$x, edges$y, edges$xend, edges$yend, lwd = 0.3 + lay$max_lwd * edges$size,
+                     col = mapply(weight_colour, edges$weight, edges$alpha))
+  # Units no wider than the space between them (a circle of cex 1 is about
+  # a tenth of an inch across), so that they do not merge on a small device.
+  per_inch <- diff(graphics::par("usr")[3:4]) / graphics::par("pin")[2]
+  node_cex <- min(if (lay$tallest > 10) 1.6 else 3, 0.9 * (1 / per_inch) / 0.1)
+  graphics::points(nodes$x, nodes$y, pch = 21, cex = node_cex, bg = "grey90")
+  # Label heights against the space between units: shrunk, and if need be
+  # moved apart, so that no two overlap.
+  height <- graphics::par("cin")[2] * label_cex * per_inch
+  for (side in list(list(d = inputs, x = 1 - 0.06, adj = 1), list(d = outputs, x = n_layers + 0.06, adj = 0))) {
+    placed <- spread_labels(side$d$y, height, lay$ylim[1], lay$ylim[2])
+    graphics::text(rep(side$x, nrow(side$d)), placed$y, side$d$label, adj = c(side$adj, 0.5),
+                   cex = label_cex * placed$scale, xpd = TRUE)
   }
-  cex <- if (tallest > 10) 1.6 else 3
-  for (l in seq_len(n_layers)) {
-    graphics::points(rep(l, sizes[l]), ypos[[l]], pch = 21, cex = cex, bg = "grey90")
+  # Layer names and the units left out in the margins, clear of the units.
+  graphics::mtext(lay$layers, side = 1, at = seq_len(n_layers), line = 0.4, padj = 1, cex = 0.75)
+  if (nrow(lay$more)) {
+    graphics::mtext(lay$more$label, side = 3, at = lay$more$x, line = 0.1, cex = 0.7, col = "grey30")
   }
-  label_cex <- if (tallest > 10) 0.6 else 0.8
-  labels <- network_labels(fit)
-  graphics::text(rep(1 - 0.12, sizes[1]), ypos[[1]], labels$inputs, adj = 1, cex = label_cex, xpd = TRUE)
-  graphics::text(rep(n_layers + 0.12, sizes[n_layers]), ypos[[n_layers]], labels$outputs, adj = 0,
-                 cex = label_cex, xpd = TRUE)
-  graphics::text(seq_len(n_layers), -0.3, labels$layers, cex = 0.75)
-  graphics::legend("topright", inset = c(0, -0.02), bty = "n", cex = 0.7, xpd = TRUE,
+  wmax <- lay$wmax
+  graphics::legend("bottom", inset = c(0, -1.2 / graphics::par("pin")[2]), horiz = TRUE, bty = "n", cex = 0.7, xpd = TRUE,
                    legend = c(paste0("+", format(signif(wmax, 2))), "+ small",
                               paste0("-", format(signif(wmax, 2))), "- small"),
                    col = c(weight_colour(1, 1), weight_colour(1, 0.3),
                            weight_colour(-1, 1), weight_colour(-1, 0.3)),
-                   lwd = c(0.3 + max_lwd, 0.3 + max_lwd * 0.15, 0.3 + max_lwd, 0.3 + max_lwd * 0.15),
-                   title = "weight")
-  graphics::title(paste("Network", paste(sizes, collapse = " - ")))
+                   lwd = 0.3 + lay$max_lwd * c(1, 0.15, 1, 0.15), title = "weight")
+  graphics::title(lay$title, line = 1.6)
   fit
+}
+
+# Where the network diagram (base and ggplot2) puts its units, lines and
+# labels. A layer of more than `max_units` units shows the `max_units` with
+# the largest outgoing weights (incoming, for the output layer) and notes
+# how many it leaves out: a hundred lines from each of a hundred units
+# would be a grey block. Units run top to bottom in their order.
+network_layout <- function(fit, max_units = 30) {
+  max_units <- check_count(max_units, "max_units", min = 2)
+  sizes <- fit$sizes
+  n_layers <- length(sizes)
+  weights <- fit$weights
+  labels <- network_labels(fit)
+  shown <- lapply(seq_len(n_layers), function(l) {
+    k <- sizes[l]
+    if (k <= max_units) return(seq_len(k))
+    strength <- if (l < n_layers) rowSums(abs(weights[[l]])) else colSums(abs(weights[[l - 1L]]))
+    sort(order(-strength)[seq_len(max_units)])
+  })
+  counts <- lengths(shown)
+  tallest <- max(counts)
+  # A small layer spreads over the height of the tallest, one step apart at most.
+  ypos <- lapply(counts, function(k) {
+    (tallest + 1) / 2 + ((k + 1) / 2 - seq_len(k)) * min(1, tallest / max(k, 1))
+  })
+  node_labels <- c(list(labels$inputs), rep(list(NULL), n_layers - 2L), list(labels$outputs))
+  nodes <- do.call(rbind, lapply(seq_len(n_layers), function(l) {
+    data.frame(layer = l, unit = shown[[l]], x = l, y = ypos[[l]],
+               label = if (is.null(node_labels[[l]])) NA_character_ else node_labels[[l]][shown[[l]]],
+               stringsAsFactors = FALSE)
+  }))
+  wmax <- max(abs(unlist(weights)), .Machine$double.eps)
+  edges <- do.call(rbind, lapply(seq_along(weights), function(l) {
+    from <- rep(seq_along(shown[[l]]), times = length(shown[[l + 1L]]))
+    to <- rep(seq_along(shown[[l + 1L]]), each = length(shown[[l]]))
+    w <- weights[[l]][cbind(shown[[l]][from], shown[[l + 1L]][to])]
+    data.frame(layer = l, x = l, y = ypos[[l]][from], xend = l + 1, yend = ypos[[l + 1L]][to],
+               weight = w, size = abs(w) / wmax)
+  }))
+  # Opacity by size; among hundreds of lines the middling ones fade faster,
+  # so that the strong ones stand out of the mass.
+  edges$alpha <- 0.15 + 0.85 * edges$size
+  if (nrow(edges) > 300) edges$alpha <- 0.04 + 0.96 * edges$size^2
+  # Draw the strong lines last, on top of the faint ones.
+  edges <- edges[order(edges$size), , drop = FALSE]
+  rownames(edges) <- NULL
+  hidden_out <- which(counts < sizes)
+  more <- data.frame(layer = hidden_out, x = hidden_out, y = rep(tallest + 0.9, length(hidden_out)),
+                     label = sprintf("+%d more", sizes[hidden_out] - counts[hidden_out]),
+                     stringsAsFactors = FALSE)
+  list(nodes = nodes, edges = edges, more = more, layers = labels$layers,
+       ylim = c(0.5, tallest + 0.5), tallest = tallest, wmax = wmax,
+       # Many lines: thinner, so that the large weights show.
+       max_lwd = if (nrow(edges) > 150) 2.5 else 4,
+       title = paste("Network", paste(sizes, collapse = " - ")))
+}
+
+# Vertical positions for labels of height `height` wanted at `y`: as near
+# to them as they can be with no two overlapping, inside [lower, upper].
+# When they cannot all fit, `scale` (below 1) is how much to shrink them
+# and their height.
+spread_labels <- function(y, height, lower, upper) {
+  n <- length(y)
+  if (!n) return(list(y = numeric(0), scale = 1))
+  scale <- min(1, (upper - lower) / (n * height))
+  h <- height * scale
+  ord <- order(y)
+  z <- pmin(pmax(y[ord], lower + h / 2), upper - h / 2)
+  # Up from the lowest, each at least a height above the one below; then
+  # down from the top, so that the highest stays inside.
+  for (i in seq_len(n)[-1L]) z[i] <- max(z[i], z[i - 1L] + h)
+  z[n] <- min(z[n], upper - h / 2)
+  for (i in rev(seq_len(n - 1L))) z[i] <- min(z[i], z[i + 1L] - h)
+  out <- numeric(n)
+  out[ord] <- z
+  list(y = out, scale = scale)
 }
 
 # The network picture's labels: inputs by variable (dummy columns by
@@ -590,9 +680,18 @@ network_labels <- function(fit) {
   sizes <- fit$sizes
   n_layers <- length(sizes)
   list(inputs = fit$x_names %||% paste0("x", seq_len(sizes[1])),
-       outputs = fit$levels %||% fit$y_names %||% paste0("y", seq_len(sizes[n_layers])),
+       outputs = fit$levels %||% fit$y_names %||% output_names(fit),
        layers = c("input", paste0("hidden ", seq_along(fit$hidden), "\n(", fit$activation, ")"),
                   paste0("output\n(", fit$output_activation, ")")))
+}
+
+# Outputs without a name of their own: the response's name where the
+# data had one, else y (one output) or y1, y2, ...
+output_names <- function(fit) {
+  k <- fit$sizes[length(fit$sizes)]
+  named <- if (!is.null(fit$blueprint)) outcome_names(fit$blueprint)
+  if (length(named) == k) return(named)
+  if (k == 1L) "y" else paste0("y", seq_len(k))
 }
 
 # Blue for a positive weight, vermilion for a negative one (Okabe-Ito).

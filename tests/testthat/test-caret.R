@@ -51,3 +51,19 @@ test_that("caret passes case weights", {
   )
   expect_equal(tuned$finalModel$prior_weights, mtcars$cyl)
 })
+
+test_that("caret's varImp() gives Garson's importance of each input", {
+  need_packages("caret")
+  set.seed(5)
+  tuned <- caret::train(
+    iris[, 1:4], iris$Species, method = backprop_caret(),
+    tuneGrid = data.frame(size = 3, decay = 0.01), trControl = caret::trainControl(method = "none")
+  )
+  imp <- caret::varImp(tuned, scale = FALSE)$importance
+  expect_named(imp, "Overall")
+  expect_setequal(rownames(imp), names(iris)[1:4])
+  garson <- mlp_importance(tuned$finalModel, method = "garson")
+  expect_equal(imp[garson$variable, "Overall"], garson$importance)
+  scaled <- caret::varImp(tuned)$importance
+  expect_equal(range(scaled$Overall), c(0, 100))
+})

@@ -207,3 +207,210 @@ test_that("recipe fits are explained by their original variables", {
   au <- augment(reg, data = test_rows)
   expect_equal(au$.resid, test_rows$y - au$.fitted)
 })
+
+# Workflows and parsnip fits: explained by the raw variables, predicted
+# through their own preprocessing.
+
+regression_spec <- function() {
+  parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("regression")
+}
+
+test_that("a plain-formula workflow's importance is its network's", {
+  need_packages("workflows", "parsnip")
+  set.seed(20)
+  wf <- workflows::workflow(y ~ x1 + x2 + x3 + x4, regression_spec()) |> parsnip::fit(train_rows)
+  net <- workflows::extract_fit_engine(wf)
+  set.seed(21)
+  via_workflow <- mlp_importance(wf, test_rows, repeats = 3)
+  set.seed(21)
+  # parsnip's fit_xy() names the network's response "..y": `y` gives it.
+  via_network <- mlp_importance(net, test_rows, y = test_rows$y, repeats = 3)
+  expect_equal(via_workflow, via_network)
+  expect_equal(via_workflow$variable[1], "x1")
+  expect_equal(attr(via_workflow, "baseline"),
+               sqrt(mean((predict(wf, test_rows)$.pred - test_rows$y)^2)))
+  # The weight-based measures read the network inside.
+  expect_equal(mlp_importance(wf, method = "garson"), mlp_importance(net, method = "garson"))
+  # Partial dependence likewise, its output named by the real response.
+  pd <- mlp_partial(wf, train_rows, "x1", grid = 5)
+  expect_equal(pd$yhat, mlp_partial(net, train_rows, "x1", grid = 5)$yhat)
+  expect_equal(unique(pd$output), "y")
+})
+
+test_that("a recipe workflow is explained by the variable the recipe expands", {
+  need_packages("workflows", "parsnip", "recipes")
+  # x1 reaches the network only as two polynomial columns.
+  rec <- recipes::recipe(y ~ x1 + x2 + x3 + x4, data = train_rows) |>
+    recipes::step_poly(x1, degree = 2)
+  set.seed(22)
+  wf <- workflows::workflow(rec, regression_spec()) |> parsnip::fit(train_rows)
+  expect_false("x1" %in% workflows::extract_fit_engine(wf)$x_names)
+  pd <- mlp_partial(wf, train_rows, "x1", grid = 6)
+  expect_equal(nrow(pd), 6L)
+  expect_true(all(diff(pd$yhat) > 0))
+  # By hand: x1 set in the raw rows, predicted through the recipe.
+  d <- train_rows
+  d$x1 <- pd$value[3]
+  expect_equal(pd$yhat[3], mean(predict(wf, d)$.pred))
+  set.seed(23)
+  imp <- mlp_importance(wf, test_rows, repeats = 3)
+  expect_setequal(imp$variable, c("x1", "x2", "x3", "x4"))
+  expect_equal(imp$variable[1], "x1")
+  expect_snapshot(mlp_importance(wf, test_rows[c("x2", "y")]), error = TRUE)
+})
+
+test_that("a parsnip classifier finds its response by the formula's name", {
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  set.seed(24)
+  fitted <- parsnip::fit(spec, class ~ x1 + x2 + x3 + x4, data = train_rows)
+  set.seed(25)
+  imp <- mlp_importance(fitted, test_rows, repeats = 3, metric = "error_rate")
+  set.seed(25)
+  expect_equal(imp, mlp_importance(fitted$fit, test_rows, repeats = 3, metric = "error_rate"))
+  expect_equal(imp$variable[1], "x1")
+  pd <- mlp_partial(fitted, train_rows, "x1", grid = c(-1, 1))
+  expect_equal(pd$output, c("no", "yes", "no", "yes"))
+  prob <- predict(fitted, transform(train_rows, x1 = 1), type = "prob")
+  expect_equal(pd$yhat[4], mean(prob$.pred_yes))
+})
+
+test_that("models that are not backprop networks are refused by name", {
+  need_packages("workflows", "parsnip")
+  untrained <- workflows::workflow(y ~ x1, regression_spec())
+  other <- structure(list(fit = lm(y ~ x1, train_rows), spec = list(engine = "lm")),
+                     class = "model_fit")
+  expect_snapshot(error = TRUE, {
+    mlp_importance(untrained, test_rows)
+    mlp_partial(other, train_rows, "x1")
+    mlp_importance(lm(y ~ x1, train_rows), test_rows)
+  })
+})
+
+# DALEX.
+
+test_that("a DALEX explainer predicts as predict() does and runs DALEX's explanations", {
+  need_packages("DALEX")
+  reg <- fit_regression()
+  explainer <- explain_backprop(reg, test_rows)
+  expect_s3_class(explainer, "explainer")
+  expect_equal(explainer$y, test_rows$y)
+  expect_named(explainer$data, c("x1", "x2", "x3", "x4", "class"))
+  expect_equal(explainer$y_hat, unname(predict(reg, test_rows)[, 1]))
+  expect_equal(DALEX::yhat(reg, test_rows[1:5, ]), unname(predict(reg, test_rows[1:5, ])[, 1]))
+  expect_equal(explainer$model_info$type, "regression")
+  set.seed(26)
+  parts <- DALEX::model_parts(explainer, B = 2, variables = c("x1", "x2", "x3", "x4"))
+  loss <- tapply(parts$dropout_loss, parts$variable, mean)
+  expect_equal(names(which.max(loss[c("x1", "x2", "x3", "x4")])), "x1")
+  profile <- DALEX::model_profile(explainer, variables = "x1", N = 50)
+  curve <- profile$agr_profiles
+  expect_true(all(diff(curve$`_yhat_`[order(curve$`_x_`)]) > 0))
+  # With DALEX loaded, DALEX::explain() finds the yhat() method itself.
+  plain <- DALEX::explain(reg, data = test_rows[1:4], y = test_rows$y, verbose = FALSE)
+  expect_equal(plain$y_hat, explainer$y_hat)
+  expect_equal(plain$model_info$package, "backprop")
+})
+
+test_that("DALEX gets the second class's probability, or the matrix for more classes", {
+  need_packages("DALEX", "workflows", "parsnip")
+  spec <- parsnip::mlp(hidden_units = 3) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  set.seed(27)
+  wf <- workflows::workflow(class ~ x1 + x2, spec) |> parsnip::fit(train_rows)
+  explainer <- explain_backprop(wf, test_rows)
+  expect_equal(explainer$y, as.numeric(test_rows$class == "yes"))
+  expect_equal(explainer$y_hat, predict(wf, test_rows, type = "prob")$.pred_yes)
+  expect_equal(explainer$model_info$type, "classification")
+  expect_equal(explainer$label, "backprop (workflow)")
+  expect_false("class" %in% names(explainer$data))
+  set.seed(28)
+  expect_s3_class(DALEX::model_parts(explainer, B = 1), "model_parts")
+  set.seed(29)
+  iris_fit <- backprop(Species ~ ., iris, hidden = 3)
+  multi <- explain_backprop(iris_fit, iris)
+  expect_equal(multi$model_info$type, "multiclass")
+  expect_equal(multi$y_hat, predict(iris_fit, iris, type = "prob"))
+  expect_identical(multi$y, iris$Species)
+  set.seed(33)
+  xy <- backprop(as.matrix(train_rows[1:2]), train_rows$y, hidden = 2)
+  expect_snapshot(error = TRUE, {
+    explain_backprop(fit_regression(), test_rows[1:4])
+    explain_backprop(xy, as.matrix(test_rows[1:2]))
+    explain_backprop(xy, as.matrix(test_rows[1:2]), y = test_rows$y[-1])
+  })
+  expect_equal(explain_backprop(xy, as.matrix(test_rows[1:2]), y = test_rows$y)$y_hat,
+               unname(predict(xy, as.matrix(test_rows[1:2]))[, 1]))
+})
+
+# ggplot2.
+
+test_that("autoplot() draws importance sorted, with error bars of the repeats", {
+  need_packages("ggplot2")
+  reg <- fit_regression()
+  set.seed(30)
+  imp <- mlp_importance(reg, test_rows, repeats = 4)
+  p <- ggplot2::autoplot(imp)
+  expect_s3_class(p, "ggplot")
+  bars <- ggplot2::layer_data(p, 1)
+  # The most important variable is the top bar.
+  expect_equal(bars$x[which.max(bars$y)], imp$importance[1])
+  expect_equal(sort(bars$x), sort(imp$importance))
+  errors <- ggplot2::layer_data(p, 2)
+  top <- which.max(errors$y)
+  expect_equal(c(errors$xmin[top], errors$xmax[top]),
+               imp$importance[1] + c(-1, 1) * imp$std_error[1])
+  # Weight-based importance has no error bars.
+  expect_length(ggplot2::autoplot(mlp_importance(reg, method = "garson"))$layers, 1L)
+})
+
+test_that("a two-class Olden chart shows the second class once, sorted by size", {
+  cls <- fit_classifier()
+  olden <- mlp_importance(cls, method = "olden")
+  chart <- backprop:::importance_chart(olden)$data
+  expect_null(chart$output)
+  expect_setequal(chart$variable, c("x1", "x2", "x3", "x4"))
+  expect_equal(chart$importance,
+               olden$importance[olden$output == "yes"][order(-abs(olden$importance[olden$output == "yes"]))])
+  expect_equal(backprop:::importance_chart(olden)$title, "Variable importance for class \"yes\"")
+  set.seed(31)
+  three <- mlp_importance(backprop(Species ~ ., iris, hidden = 3), method = "olden")
+  chart <- backprop:::importance_chart(three)$data
+  expect_equal(nrow(chart), 12L)
+  # Variables by their largest size over the classes; classes in level order.
+  sizes <- tapply(abs(three$importance), three$variable, max)
+  expect_equal(unique(chart$variable), names(sort(sizes, decreasing = TRUE)))
+  expect_equal(chart$output[1:3], levels(iris$Species))
+  need_packages("ggplot2")
+  p <- ggplot2::autoplot(olden)
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), 4L)
+  expect_equal(nrow(ggplot2::layer_data(ggplot2::autoplot(three), 1)), 12L)
+})
+
+test_that("autoplot() draws partial dependence as a line with a rug, or points", {
+  need_packages("ggplot2")
+  reg <- fit_regression()
+  pd <- mlp_partial(reg, train_rows, "x1", grid = 8)
+  expect_equal(attr(pd, "observed"), sort(train_rows$x1))
+  p <- ggplot2::autoplot(pd)
+  expect_s3_class(p$layers[[1]]$geom, "GeomLine")
+  expect_s3_class(p$layers[[2]]$geom, "GeomRug")
+  expect_equal(ggplot2::layer_data(p, 1)$y, pd$yhat)
+  expect_equal(nrow(ggplot2::layer_data(p, 2)), nrow(train_rows))
+  d <- train_rows
+  d$g <- factor(ifelse(d$x1 > 0, "up", "down"))
+  set.seed(32)
+  fit <- backprop(y ~ g + x2, d)
+  p <- ggplot2::autoplot(mlp_partial(fit, d, "g"))
+  expect_s3_class(p$layers[[1]]$geom, "GeomPoint")
+  expect_length(p$layers, 1L)
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), 2L)
+  cls <- fit_classifier()
+  p <- ggplot2::autoplot(mlp_partial(cls, train_rows, "x1", grid = 5))
+  expect_equal(length(unique(ggplot2::layer_data(p, 1)$colour)), 2L)
+})

@@ -148,3 +148,93 @@ test_that("print() and summary() of a backprop() fit", {
     print(summary(fit))
   })
 })
+
+test_that("a network of 120 hidden units draws its 30 strongest and says so", {
+  set.seed(2)
+  d <- data.frame(matrix(rnorm(100 * 6), 100))
+  names(d)[1] <- "a_long_name_for_the_first_input_variable"
+  d$mpg <- d[[1]] + rnorm(100)
+  fit <- backprop(mpg ~ ., d, hidden = 120, epochs = 5, select = FALSE)
+  lay <- backprop:::network_layout(fit)
+  hidden <- lay$nodes[lay$nodes$layer == 2, ]
+  expect_equal(nrow(hidden), 30L)
+  strength <- rowSums(abs(fit$weights[[2]]))
+  expect_setequal(hidden$unit, order(-strength)[1:30])
+  expect_equal(lay$more$label, "+90 more")
+  expect_equal(nrow(lay$edges), 6 * 30 + 30 * 1)
+  # The response by its name, the inputs all shown, first on top.
+  expect_equal(lay$nodes$label[lay$nodes$layer == 3], "mpg")
+  inputs <- lay$nodes[lay$nodes$layer == 1, ]
+  expect_equal(inputs$label, names(d)[1:6])
+  expect_true(all(diff(inputs$y) < 0))
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_identical(plot(fit, type = "network"), fit)
+  # A narrow device: the long name shrinks rather than leaves the figure.
+  grDevices::pdf(NULL, width = 4, height = 3)
+  expect_identical(plot(fit, type = "network"), fit)
+  grDevices::dev.off()
+  need_packages("ggplot2")
+  p <- ggplot2::autoplot(fit, type = "network")
+  expect_equal(nrow(ggplot2::layer_data(p, 1)), nrow(lay$edges))
+  expect_equal(nrow(ggplot2::layer_data(p, 2)), 6 + 30 + 1)
+  expect_equal(ggplot2::layer_data(p, 3)$label, "+90 more")
+})
+
+test_that("labels are spread so that no two overlap, shrunk when they cannot fit", {
+  spread <- backprop:::spread_labels
+  gaps_ok <- function(placed, height) {
+    z <- sort(placed$y)
+    all(diff(z) >= height * placed$scale - 1e-12)
+  }
+  # Thirty labels wanted at nearly the same place: pushed apart, in bounds.
+  y <- c(rep(5, 10), seq(4.9, 5.1, length.out = 20))
+  placed <- spread(y, 0.2, 0, 10)
+  expect_equal(placed$scale, 1)
+  expect_true(gaps_ok(placed, 0.2))
+  expect_true(all(placed$y >= 0.1 & placed$y <= 9.9))
+  # Already apart: left where they are.
+  expect_equal(spread(c(1, 3, 2), 0.5, 0, 10)$y, c(1, 3, 2))
+  # Crowded at the top edge: moved down, the order kept.
+  placed <- spread(c(9.95, 9.9, 9.99), 1, 0, 10)
+  expect_true(gaps_ok(placed, 1))
+  expect_lte(max(placed$y), 9.5)
+  expect_equal(order(placed$y), order(c(9.95, 9.9, 9.99)))
+  # 120 labels in a height for 60: halved, and still apart.
+  placed <- spread(runif(120, 0, 10), 1 / 6, 0, 10)
+  expect_equal(placed$scale, 0.5)
+  expect_true(gaps_ok(placed, 1 / 6))
+  expect_true(all(placed$y >= 0 & placed$y <= 10))
+  expect_equal(spread(numeric(0), 1, 0, 1)$y, numeric(0))
+})
+
+test_that("outputs are named by the response, its classes, or y", {
+  set.seed(3)
+  xy <- backprop(as.matrix(mtcars[c("wt", "hp")]), mtcars$mpg, hidden = 2, epochs = 5, select = FALSE)
+  expect_equal(backprop:::network_labels(xy)$outputs, "y")
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 2, epochs = 5) |>
+    parsnip::set_engine("backprop", select = FALSE) |>
+    parsnip::set_mode("regression")
+  fitted <- parsnip::fit(spec, mpg ~ wt + hp, data = mtcars)
+  expect_equal(backprop:::network_labels(fitted$fit)$outputs, "mpg")
+})
+
+test_that("autoplot() of a fit draws the losses and labels the best epoch", {
+  need_packages("ggplot2")
+  set.seed(4)
+  fit <- backprop(mpg ~ wt + hp + qsec, mtcars, validation = 0.25, optimizer = "adam",
+                  epochs = 40, select = FALSE)
+  p <- ggplot2::autoplot(fit)
+  expect_s3_class(p, "ggplot")
+  lines <- ggplot2::layer_data(p, 1)
+  expect_equal(nrow(lines), length(fit$loss) + length(fit$val_loss))
+  expect_equal(ggplot2::layer_data(p, 2)$xintercept, fit$best_epoch)
+  expect_equal(ggplot2::layer_data(p, 4)$label, paste("best epoch", fit$best_epoch))
+  set.seed(5)
+  plain <- backprop(mpg ~ wt, mtcars, epochs = 10, select = FALSE, optimizer = "adam")
+  p <- ggplot2::autoplot(plain)
+  expect_length(p$layers, 1L)
+  expect_equal(p$labels$title, "Training loss")
+  expect_snapshot(ggplot2::autoplot(plain, type = "weights"), error = TRUE)
+})
