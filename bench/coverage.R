@@ -97,6 +97,32 @@ print(table, row.names = FALSE)
 cat("(size: the mean interval width over the training response's sd, or the mean set size)\n")
 }
 
+# A heteroscedastic case, where the truth is known: y = sin(x1) + x2/2 plus
+# noise of sd 0.05 + 0.3 x1. The quantile band's intervals (CQR) should
+# widen with x1 as the noise does; CV+ intervals around the mean cannot.
+if ("coverage" %in% parts) {
+  rule("interval width against the noise (heteroscedastic synthetic data, level 0.9)")
+  set.seed(1)
+  n <- 6000
+  x <- matrix(runif(2 * n, 0, 3), ncol = 2, dimnames = list(NULL, c("x1", "x2")))
+  noise_sd <- 0.05 + 0.3 * x[, 1]
+  y <- sin(x[, 1]) + 0.5 * x[, 2] + rnorm(n, sd = noise_sd)
+  train <- 1:2000
+  test <- 2001:n
+  bins <- cut(x[test, 1], c(0, 0.75, 1.5, 2.25, 3), include.lowest = TRUE)
+  widths <- list(`true 90% width` = tapply(2 * stats::qnorm(0.95) * noise_sd[test], bins, mean))
+  for (m in c("cv", "cqr")) {
+    set.seed(2)
+    fit <- do.call(backprop, c(list(x[train, ], y[train], threads = threads, verbose = FALSE),
+                               methods[[m]]))
+    pi <- predict(fit, x[test, ], type = "pred_int", level = 0.9)
+    inside <- y[test] >= pi[, 1] & y[test] <= pi[, 2]
+    widths[[paste(m, "width")]] <- tapply(pi[, 2] - pi[, 1], bins, mean)
+    widths[[paste(m, "coverage")]] <- tapply(inside, bins, mean)
+  }
+  print(round(do.call(rbind, widths), 3))
+}
+
 # probably::int_conformal_cv() around the same network: a workflow of
 # parsnip's mlp() with the backprop engine, 5-fold resamples that keep
 # their fits, then the intervals; against backprop(conformal = "cv") with
