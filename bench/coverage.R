@@ -13,7 +13,8 @@
 # * oob: ensemble = 5, bootstrap = TRUE, out of bag;
 # BENCH_COVERAGE_ROWS (default 6000) bounds the training rows of the data
 # sets that cv and oob, which train five times more, run on. BENCH_PARTS
-# (default "coverage,probably") says which of the two parts run.
+# (default "coverage,probably") says which of the two parts run;
+# BENCH_COVERAGE_OUT names a CSV file to keep every split's coverage in.
 source(file.path("bench", "common.R"))
 source(file.path("bench", "corpus.R"))
 splits <- as.integer(Sys.getenv("BENCH_SPLITS", "3"))
@@ -75,7 +76,7 @@ for (k in seq_len(nrow(index))) {
 }
 cat("\n")
 res <- do.call(rbind, rows)
-out <- Sys.getenv("BENCH_OUT", "")
+out <- Sys.getenv("BENCH_COVERAGE_OUT", "")
 if (nzchar(out)) utils::write.csv(res, out, row.names = FALSE)
 
 # Per data set, the mean over its splits; then per method and level: the

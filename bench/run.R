@@ -5,7 +5,7 @@ cat(machine_line(), "\n")
 # variants against them.
 peers <- tempfile("peers", fileext = ".csv")
 Sys.setenv(BENCH_OUT = peers, BENCH_PEERS = peers)
-for (script in c("nnbenchmark.R", "classification.R", "realdata.R", "rule.R", "speed.R",
+for (script in c("nnbenchmark.R", "classification.R", "realdata.R", "rule.R", "coverage.R", "speed.R",
                  "scaling.R", "versions.R")) {
   path <- file.path("bench", script)
   if (file.exists(path)) source(path, local = new.env())
