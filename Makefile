@@ -36,8 +36,16 @@ deps:
 	  echo "installed: $$(R --version | head -n 1)"; \
 	fi
 
+# Installs the package as a user's source package is: R CMD build runs the
+# vignettes (installing the package once more, in a temporary library, to
+# do so), then the tarball is installed, so that vignette(package =
+# "backprop") lists them. (`R CMD INSTALL .` is quicker, vignettes left out.)
+# Built as `make check` builds: without NOT_CRAN, which would keep cargo's
+# target directory in the temporary copy.
 install: deps
-	R CMD INSTALL --no-test-load .
+	tmp=$$(mktemp -d) && cd $$tmp && env -u NOT_CRAN R CMD build --no-manual $(CURDIR) && \
+	  R CMD INSTALL --no-test-load backprop_*.tar.gz; \
+	  status=$$?; rm -rf $$tmp; exit $$status
 
 demo: install
 	Rscript -e 'demo("article", package = "backprop", ask = FALSE)'

@@ -64,6 +64,16 @@
 #' * **Starting weights** are scaled to the activation: Glorot's uniform
 #'   start (`"xavier"`) for tanh units, He's normal start for relu-like
 #'   units.
+#' * **`dropout` or `lr` without an `optimizer`.** L-BFGS and
+#'   Levenberg-Marquardt take neither, so where the rule trains by one of
+#'   them a given `dropout` or `lr` (any value, 0 too, so that the models of
+#'   a tuning grid are all trained alike) switches the rule's network to
+#'   Adam with the settings of larger data above (learning rate, batch,
+#'   epochs, early stopping on `r rule_constants$adam_validation * 100` in
+#'   100 of the rows, single precision); the weight decay is still
+#'   selected, on those validation rows. A message (of class
+#'   `backprop_first_order`) says so once per session; give `optimizer` to
+#'   choose one yourself.
 #' * Every argument given explicitly overrides its default and is removed
 #'   from the selection; the others keep the rule's choice.
 #'   [backprop_defaults()] shows the choice and the candidates for a data
@@ -285,6 +295,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   classification <- !is.null(target$levels)
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),
                              if (classification) length(target$levels) else 0)
+  shape <- first_order_shape(shape, given)
   rule <- rule_defaults(shape, nrow(design$x), given, classification)
   # Nothing to select: given starting weights fix the network; row biases
   # cannot be scored on held-out rows; zero epochs train nothing; too few
@@ -312,6 +323,47 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint)
   fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
            calibration = chosen$calibration)
+}
+
+# `dropout` or a learning rate given without an optimizer, where the rule
+# trains by L-BFGS or Levenberg-Marquardt (which take neither): the rule's
+# network is trained by Adam with the rule's Adam settings instead. Without
+# this, a tuning grid over dropout or learn_rate would fail every model on
+# small data. Any given value switches, 0 too, so that a grid's models are
+# all trained alike. A continued fit keeps its optimizer.
+first_order_shape <- function(shape, given) {
+  asked <- intersect(c("dropout", "lr"), names(given))
+  if (!length(asked) || !is.null(given$optimizer) || inherits(given$init, "mlp_fit") ||
+      any(shape$optimizer == first_order_optimizers)) {
+    return(shape)
+  }
+  k <- rule_constants
+  replaced <- shape$optimizer
+  shape[c("optimizer", "epochs", "lr", "batch_size", "validation", "patience", "restarts",
+          "precision")] <- list("adam", k$adam_epochs, k$adam_lr, k$adam_batch,
+                                k$adam_validation, k$adam_patience, 1, k$adam_precision)
+  # The candidates' optimizers and epochs were second order's; their weight
+  # decays remain, judged on the validation rows as on larger data.
+  shape$candidates <- search_candidates(shape$candidates, list(optimizer = "adam"))
+  shape$selection$validation <- TRUE
+  what <- if (asked[1] == "dropout") "`dropout` needs" else "A learning rate (`lr`, parsnip's `learn_rate`) means"
+  inform_once("first_order", paste0(
+    what, " a first-order optimizer: training by Adam instead of ",
+    c(lbfgs = "L-BFGS", lm = "Levenberg-Marquardt")[[replaced]],
+    ", with the rule's Adam settings (?backprop); give `optimizer` to choose. Shown once per session."
+  ), class = "backprop_first_order")
+  shape
+}
+
+# A message shown once per R session: `key` marks it shown in
+# session_notices. Its class lets callers catch or muffle it.
+session_notices <- new.env(parent = emptyenv())
+inform_once <- function(key, msg, class = NULL) {
+  if (isTRUE(session_notices[[key]])) return(invisible(FALSE))
+  session_notices[[key]] <- TRUE
+  message(structure(class = c(class, "backprop_message", "message", "condition"),
+                    list(message = paste0(msg, "\n"), call = NULL)))
+  invisible(TRUE)
 }
 
 # The defaults backprop() gives the options: the rule for the data's shape,

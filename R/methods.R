@@ -375,6 +375,12 @@ interface_name <- function(fit) {
 #' @param object An `mlp_fit`.
 #' @param ... Unused.
 #' @return A named numeric vector.
+#' @examples
+#' set.seed(1)
+#' fit <- backprop(mpg ~ wt + hp, mtcars, hidden = 2, threads = 1)
+#' coef(fit)
+#' # The first hidden unit's weights from the two inputs, and its bias:
+#' coef(fit)[c("layer1.w[1,1]", "layer1.w[2,1]", "layer1.b[1]")]
 #' @export
 coef.mlp_fit <- function(object, ...) {
   out <- list()
@@ -397,6 +403,12 @@ coef.mlp_fit <- function(object, ...) {
 #'   settings, the loss at the start, end and best epoch, and how well the
 #'   network fits its training rows (RMSE and R-squared per output for a
 #'   regression, accuracy and the confusion table for a classifier).
+#' @examples
+#' set.seed(1)
+#' fit <- backprop(Species ~ ., iris, threads = 1)
+#' # The layers, the training, the candidates compared, and the fit to the
+#' # training rows:
+#' summary(fit)
 #' @export
 summary.mlp_fit <- function(object, ...) {
   layers <- data.frame(
@@ -525,6 +537,15 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
 #'   one), so it works in knitr and RStudio notebooks.
 #' @seealso `ggplot2::autoplot()` draws the same with ggplot2
 #'   ([autoplot.mlp_fit()]).
+#' @examples
+#' set.seed(1)
+#' fit <- backprop(Species ~ ., iris, threads = 1)
+#' plot(fit)                    # the loss per iteration
+#' plot(fit, type = "network")  # the diagram, by weight
+#' # With validation rows, the validation loss and the best epoch too:
+#' fit <- backprop(Species ~ ., iris, optimizer = "adam", validation = 0.2,
+#'                 patience = 20, threads = 1)
+#' plot(fit)
 #' @export
 plot.mlp_fit <- function(x, type = c("loss", "network"), max_units = 30, ...) {
   type <- check_choice(type[1], c("loss", "network"), "type")

@@ -28,10 +28,7 @@
 #' argument left out takes [backprop()]'s choice for the data's shape
 #' ([backprop_defaults()]); with `penalty` left out, [backprop()] selects
 #' the weight decay itself (`set_engine("backprop", select = FALSE)` turns
-#' that off). On small data, where the default optimizer is second order
-#' (Levenberg-Marquardt or L-BFGS), `learn_rate` is its first step, and
-#' `dropout` needs a first-order optimizer:
-#' `set_engine("backprop", optimizer = "adam")`.
+#' that off).
 #'
 #' Predictions are of type `"numeric"` (regression, in the response's
 #' units), `"pred_int"` (regression: conformal intervals, `.pred_lower` and
@@ -43,6 +40,42 @@
 #' inputs are standardized by [backprop()]. The engine takes parsnip's
 #' formula as [backprop()]'s formula method does, so interactions
 #' (`wt * hp`) and terms such as `poly(hp, 2)` are fitted and predicted.
+#'
+#' @section Dropout and learning rate:
+#' On small data [backprop()] trains by a second-order optimizer (L-BFGS or
+#' Levenberg-Marquardt), which takes neither a dropout rate nor a learning
+#' rate. So `dropout` or `learn_rate`, given or tuned without an engine
+#' `optimizer`, switch the fit to Adam with the settings [backprop()] uses
+#' on larger data (its network and weight decay selection stay), and a
+#' message says so once per session. Every value of a tuning grid, 0
+#' included, switches alike, so the grid's models are comparable and none
+#' fails. `set_engine("backprop", optimizer = "rmsprop")` (or any other)
+#' chooses the optimizer instead; a given optimizer takes its own epochs.
+#'
+#' @section Penalty:
+#' `penalty` is [backprop()]'s weight decay as it is: `penalty * w` added
+#' to the gradient of the mean loss, as brulee's `penalty` (torch's
+#' `weight_decay`) is. nnet's `decay` penalizes the summed loss, so it
+#' equals about `penalty` times the training rows. (Levenberg-Marquardt,
+#' a candidate of [backprop()]'s search for a numeric response on a small
+#' network, sums the squared errors as nnet does and takes the decay
+#' against that sum.)
+#'
+#' The engine tunes `penalty` over [penalty_backprop()], \eqn{10^{-5}} to
+#' \eqn{10^{-1}}, rather than dials' `penalty()`, \eqn{10^{-10}} to 1.
+#' On standardized inputs a decay below \eqn{10^{-5}} of the mean loss
+#' is as good as none, so dials' lower half of the range gives one model
+#' many times over, and a decay of 1 pulls a classifier's weights to
+#' zero: constant predictions, at chance accuracy. A default grid over
+#' dials' range spends most of its points on these; the engine's range is
+#' the one [backprop()]'s own selection searches.
+#'
+#' @section Submodels:
+#' `multi_predict()` is not offered: predicting at fewer `epochs` than were
+#' trained would need the weights of every epoch, which the fit does not
+#' keep (and L-BFGS, Levenberg-Marquardt and early stopping make the epoch
+#' count a bound rather than a schedule). Each value of `epochs` in a grid
+#' is its own fit.
 #'
 #' @param formula,data The model formula and its data, as parsnip passes
 #'   them (parsnip turns `fit_xy()`'s predictors and outcome into both).
@@ -63,6 +96,30 @@
 #' @name backprop-engine
 #' @aliases details_mlp_backprop
 NULL
+
+#' The engine's tuning range of `penalty`
+#'
+#' A \pkg{dials} parameter: the weight decay of the backprop engine of
+#' `parsnip::mlp()`, on the log10 scale, over the decays that change a
+#' network on standardized inputs without flattening it (see "Penalty" in
+#' [backprop-engine]). Tuning `penalty` with the engine uses it; give it to
+#' a dials grid function to build a grid yourself.
+#'
+#' @param range The range on the log10 scale: \eqn{10^{-5}} to
+#'   \eqn{10^{-1}} by default.
+#' @return A `quant_param` of \pkg{dials}, as `dials::penalty()`'s.
+#' @examples
+#' if (requireNamespace("dials", quietly = TRUE)) {
+#'   penalty_backprop()
+#'   dials::grid_regular(penalty_backprop(), levels = 3)
+#' }
+#' @export
+penalty_backprop <- function(range = c(-5, -1)) {
+  if (!requireNamespace("dials", quietly = TRUE)) {
+    abort("`penalty_backprop()` needs the dials package: install.packages(\"dials\").")
+  }
+  dials::penalty(range = range)
+}
 
 #' @rdname backprop-engine
 #' @export
@@ -93,7 +150,8 @@ register_parsnip_engine <- function() {
   # Tuning ranges from dials; the bridge takes parsnip's names as they are.
   arguments <- list(
     hidden_units = list(pkg = "dials", fun = "hidden_units"),
-    penalty = list(pkg = "dials", fun = "penalty"),
+    # The decays that matter on the mean loss (see ?penalty_backprop).
+    penalty = list(pkg = "backprop", fun = "penalty_backprop"),
     mixture = list(pkg = "dials", fun = "mixture"),
     dropout = list(pkg = "dials", fun = "dropout"),
     epochs = list(pkg = "dials", fun = "epochs"),

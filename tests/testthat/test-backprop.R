@@ -177,3 +177,40 @@ test_that("backprop() errors name the argument and the fix", {
     backprop(mpg ~ ., mtcars, weights = rep(-1, 32))
   })
 })
+
+test_that("dropout or lr without an optimizer trains the rule's network by Adam", {
+  # The once-per-session flag, cleared so that this test sees the message.
+  notices <- backprop:::session_notices
+  rm(list = ls(notices), envir = notices)
+  k <- backprop:::rule_constants
+  set.seed(11)
+  expect_snapshot(fit <- backprop(Species ~ ., iris, dropout = 0.1, threads = 1))
+  expect_equal(fit$optimizer, "adam")
+  expect_equal(fit$options$dropout, 0.1)
+  expect_equal(c(fit$lr, fit$epochs), c(k$adam_lr, k$adam_epochs))
+  expect_length(fit$held_out, round(k$adam_validation * nrow(iris)))
+  # The rule's network for the shape stays; the decay is still selected, on
+  # the validation rows, among the candidates' decays alone.
+  expect_equal(c(fit$hidden, fit$activation), c(max(k$units, 3 * k$units_per_class), "tanh"))
+  expect_named(fit$selection$table, c("weight_decay", "score", "chosen"))
+  expect_match(fit$selection$method, "validation")
+  expect_gt(mean(predict(fit, iris, type = "class") == iris$Species), 0.9)
+  # Once per session: not again, for dropout = 0 or for a learning rate.
+  expect_no_message(zero <- backprop(Species ~ ., iris, dropout = 0, threads = 1))
+  expect_equal(zero$optimizer, "adam")
+  d <- mtcars
+  expect_no_message(lr <- backprop(mpg ~ wt + hp, d, lr = 0.01, threads = 1, select = FALSE))
+  expect_equal(c(lr$optimizer, lr$lr), c("adam", 0.01))
+  # The message for a learning rate, of its class.
+  rm(list = ls(notices), envir = notices)
+  expect_message(backprop(mpg ~ wt + hp, d, lr = 0.01, epochs = 5, threads = 1),
+                 "learning rate", class = "backprop_first_order")
+  # A given optimizer is kept, and says nothing.
+  rm(list = ls(notices), envir = notices)
+  expect_no_message(given <- backprop(mpg ~ wt + hp, d, lr = 0.5, optimizer = "lbfgs", threads = 1))
+  expect_equal(given$optimizer, "lbfgs")
+  expect_no_message(rms <- backprop(mpg ~ wt + hp, d, dropout = 0.1, optimizer = "rmsprop", threads = 1))
+  expect_equal(rms$optimizer, "rmsprop")
+  # Nor does data whose rule is Adam already.
+  expect_equal(backprop_defaults(20000, 10)$optimizer, "adam")
+})

@@ -181,4 +181,62 @@ test_that("the engine's conformal intervals reach parsnip and workflows", {
   expect_error(predict(band_fit, mtcars[1:2, ]), "quantile band")
   expect_named(predict(band_fit, mtcars[1:2, ], type = "pred_int", level = 0.8),
                c(".pred_lower", ".pred_upper"))
+test_that("the engine is listed by show_engines() and its help is parsnip's details page", {
+  need_packages("parsnip")
+  expect_true("backprop" %in% parsnip::show_engines("mlp")$engine)
+  # parsnip's engine pages are topics details_<model>_<engine>.
+  expect_length(help("details_mlp_backprop", package = "backprop"), 1)
+  expect_length(help("backprop-engine", package = "backprop"), 1)
+})
+
+test_that("tune_grid() over dropout and learn_rate fits every model, saying so once", {
+  need_packages("parsnip", "tune", "rsample", "yardstick")
+  notices <- backprop:::session_notices
+  rm(list = ls(notices), envir = notices)
+  model <- parsnip::mlp(dropout = tune::tune(), learn_rate = tune::tune()) |>
+    parsnip::set_engine("backprop", threads = 1) |>
+    parsnip::set_mode("classification")
+  set.seed(7)
+  folds <- rsample::vfold_cv(iris, v = 2, strata = Species)
+  grid <- expand.grid(dropout = c(0, 0.2), learn_rate = c(0.002, 0.02))
+  shown <- 0
+  tuned <- withCallingHandlers(
+    tune::tune_grid(model, Species ~ ., folds, grid = grid,
+                    metrics = yardstick::metric_set(yardstick::accuracy)),
+    backprop_first_order = function(m) {
+      shown <<- shown + 1
+      invokeRestart("muffleMessage")
+    }
+  )
+  expect_equal(shown, 1)
+  expect_equal(nrow(tune::collect_notes(tuned)), 0)
+  metrics <- tune::collect_metrics(tuned)
+  expect_equal(nrow(metrics), nrow(grid))
+  expect_true(all(metrics$n == 2))
+  expect_gt(max(metrics$mean), 0.9)
+  # The fit trains by Adam, with the grid's dropout and learning rate.
+  set.seed(8)
+  fit <- parsnip::fit(tune::finalize_model(model, data.frame(dropout = 0.2, learn_rate = 0.02)),
+                      Species ~ ., data = iris)$fit
+  expect_equal(c(fit$optimizer, fit$lr, fit$options$dropout), c("adam", 0.02, 0.2))
+})
+
+test_that("penalty is tuned over the engine's range, where no network is flattened", {
+  need_packages("parsnip", "tune", "dials", "hardhat")
+  model <- parsnip::mlp(penalty = tune::tune()) |>
+    parsnip::set_engine("backprop") |>
+    parsnip::set_mode("classification")
+  params <- hardhat::extract_parameter_set_dials(model)
+  penalty <- params$object[[which(params$id == "penalty")]]
+  expect_equal(penalty$range, list(lower = -5, upper = -1))
+  expect_equal(penalty_backprop()$range, penalty$range)
+  expect_equal(dials::grid_regular(penalty, levels = 3)$penalty, c(1e-5, 1e-3, 1e-1))
+  # At the range's top a classifier still separates the classes; dials'
+  # default top, a decay of 1, flattens it to constant probabilities.
+  set.seed(9)
+  top <- backprop(Species ~ ., iris, weight_decay = 0.1, threads = 1)
+  expect_gt(mean(predict(top, iris, type = "class") == iris$Species), 0.9)
+  set.seed(9)
+  flat <- backprop(Species ~ ., iris, weight_decay = 1, threads = 1)
+  expect_lt(max(apply(predict(flat, iris, type = "prob"), 2, sd)), 0.05)
 })
