@@ -2,55 +2,90 @@
 # prediction sets (classification), from held-out rows a network was not
 # trained on.
 #
-# A fit's `calibration` holds one or more *folds*: a network and the rows it
-# did not train on, with its raw output on them and their targets.
+# A fit's `calibration` holds one or more *folds*: rows that a network did
+# not train on, with that network's predictions of them and their
+# responses, both as predict() gives them (the response's units, a band's
+# bounds, class probabilities). A row's *score* says how far its response
+# lies from the prediction: the absolute residual; for a quantile band the
+# distance outside the band, negative inside it (conformalized quantile
+# regression, Romano, Patterson and Candes, 2019); for a classifier the
+# APS score (Romano, Sesia and Candes, 2020).
 # * "split": one fold, the fit's own network (or ensemble) on its
-#   validation rows;
+#   validation rows: split conformal, exact for exchangeable rows;
 # * "oob": one fold, a bootstrap ensemble's out-of-bag rows, each predicted
 #   by the members that did not see it;
-# * "cv+": K folds, each a network trained without its fold's rows (the
+# * "cv": K folds, each predicted by a network trained without it (the
 #   K-fold refits of `conformal = "cv"`, or the folds backprop()'s search
-#   already trained for the winning candidate).
-# Intervals and sets follow CV+ (Barber et al., 2021, "Predictive inference
-# with the jackknife+"; Romano, Sesia and Candes, 2020, for the adaptive
-# sets), of which split conformal is the one-fold case: a new row's bound
-# is an order statistic, over the calibration rows i, of the prediction of
-# i's fold network at the new row shifted by i's score.
+#   trained for the winning candidate);
+# * "cv+": the same refits, kept: CV+ (Barber et al., 2021).
+# All but CV+ centre a new row's interval on the fit's prediction and
+# widen it by a quantile of the pooled scores. CV+ centres each
+# calibration row's term on its own fold network's prediction; it has a
+# finite-sample guarantee, and pays for it with width (see bench/).
 
-conformal_methods <- c("auto", "cv", "split", "none")
+conformal_methods <- c("auto", "cv", "cv+", "split", "none")
 
-# One calibration fold: `network` (NULL for the fit's own network, else
-# list(weights, biases, sizes, activation, output, scaling)), its raw
-# output `raw` on the held-out rows, their targets `y` as that network saw
-# them, and their observation weights (rows of weight 0 are dropped: they
-# are not part of the data the fit describes).
-calibration_fold <- function(network, raw, y, weights = NULL) {
-  keep <- if (is.null(weights)) rep(TRUE, nrow(raw)) else weights > 0
-  list(network = network, raw = raw[keep, , drop = FALSE], y = y[keep, , drop = FALSE])
+# One calibration fold: the predictions `pred` of its held-out rows and
+# their responses `y` (both as predict() gives them), less the rows of
+# weight 0 (not part of the data the fit describes); for CV+, the
+# `network` that made them (list(weights, biases, sizes, activation,
+# output, scaling)), which predicts new rows.
+calibration_fold <- function(pred, y, weights = NULL, network = NULL) {
+  keep <- if (is.null(weights)) rep(TRUE, nrow(pred)) else weights > 0
+  list(pred = pred[keep, , drop = FALSE], y = y[keep, , drop = FALSE], network = network)
 }
 
 # A calibration record: the method, a phrase saying where its rows came
 # from, and the folds.
 new_calibration <- function(method, source, folds) {
-  folds <- Filter(function(f) nrow(f$raw) > 0L, folds)
+  folds <- Filter(function(f) !is.null(f) && nrow(f$pred) > 0L, folds)
   if (!length(folds)) return(NULL)
   list(method = method, source = source, folds = folds,
-       rows = sum(vapply(folds, function(f) nrow(f$raw), 0L)))
+       rows = sum(vapply(folds, function(f) nrow(f$pred), 0L)))
 }
 
-# A trained spec's network as a calibration fold keeps it: enough to
-# predict new rows, scaled as that network's training rows were.
+# Raw outputs or targets of a spec's network (scaled as its training rows
+# were) as predict() gives them: in the response's units, and a quantile
+# band's two outputs as its lower and upper bounds (see band_target()).
+as_response <- function(m, scaling, tau = NULL) {
+  if (!is.null(scaling$y)) m <- undo_stats(m, scaling$y)
+  if (length(tau) == 2L) {
+    m <- cbind(-m[, 2L], m[, 1L])
+    colnames(m) <- paste0("q", format(tau))
+  }
+  m
+}
+
+# The band levels of a spec or fit's options (NULL when not a band).
+band_levels <- function(loss, options) {
+  if (identical(loss, "quantile") && length(options$tau) == 2L) options$tau
+}
+
+# The calibration fold of rows held out of a spec's training, predicted by
+# the spec's network `raw` (scaled), with their targets `y` (scaled as
+# the network saw them) and weights.
+spec_fold <- function(spec, raw, y, weights, network = NULL) {
+  tau <- band_levels(spec$loss, spec$options)
+  y <- as_response(y, spec$scaling, tau)
+  if (!is.null(tau)) y <- y[, 2L, drop = FALSE]
+  calibration_fold(as_response(raw, spec$scaling, tau), y, weights, network)
+}
+
+# The calibration fold of a trained spec's network on held-out rows, their
+# inputs and targets as the design codes them (unscaled); `keep` keeps the
+# network, for CV+.
+held_out_fold <- function(spec, res, x, y, weights, keep = FALSE) {
+  network <- fold_network(spec, res)
+  if (!is.null(spec$scaling$y)) y <- apply_stats(y, spec$scaling$y)
+  spec_fold(spec, fold_raw(network, x, spec$threads), y, weights, if (keep) network)
+}
+
+# A trained spec's network as CV+ keeps it: enough to predict new rows as
+# predict() does.
 fold_network <- function(spec, res) {
   list(weights = res$weights, biases = res$biases, sizes = spec$sizes,
-       activation = spec$activation, output = spec$output, scaling = spec$scaling)
-}
-
-# The calibration fold of a trained spec's network on held-out rows: their
-# inputs and targets as the design codes them, and their weights.
-held_out_fold <- function(spec, res, x, y, weights) {
-  network <- fold_network(spec, res)
-  if (!is.null(network$scaling$y)) y <- apply_stats(y, network$scaling$y)
-  calibration_fold(network, fold_raw(network, x, spec$threads), y, weights)
+       activation = spec$activation, output = spec$output, scaling = spec$scaling,
+       tau = band_levels(spec$loss, spec$options))
 }
 
 # The raw output of a fold's network on unscaled inputs `x`.
@@ -61,16 +96,12 @@ fold_raw <- function(network, x, threads) {
   predict_(x, arch, list(weights = network$weights, biases = network$biases), threads)
 }
 
-# Raw outputs (or targets) of a fold in the response's units.
-fold_units <- function(network, m, fit) {
-  scaling <- if (is.null(network)) fit$scaling else network$scaling
-  if (!is.null(scaling$y)) undo_stats(m, scaling$y) else m
-}
-
 # K-fold refits for CV+ (`conformal = "cv"`): each fold's network trained,
-# with the fit's settings, on the other folds' rows. Folds are drawn from
+# with the fit's settings (its restarts too, which make the fold networks
+# as good as the fit's; an ensemble's refits are one network each), on
+# the other folds' rows. Folds are drawn from
 # R's RNG; the refits run on the fit's threads, one after another.
-cv_calibration <- function(design, target, given, defaults, folds) {
+cv_calibration <- function(design, target, given, defaults, folds, method = "cv") {
   x <- design$x
   n <- nrow(x)
   weights <- design$weights
@@ -78,7 +109,6 @@ cv_calibration <- function(design, target, given, defaults, folds) {
   fold_of <- sample(rep_len(seq_len(folds), n))
   quiet <- given
   quiet$verbose <- FALSE
-  quiet$restarts <- 1
   quiet$ensemble <- 1
   quiet$callback <- NULL
   quiet$conformal <- "none"
@@ -97,7 +127,7 @@ cv_calibration <- function(design, target, given, defaults, folds) {
     part <- list(y = target$y[train, , drop = FALSE], levels = target$levels)
     spec <- training_spec(x[train, , drop = FALSE], part, quiet, defaults, weights[train],
                           design$blueprint)
-    res <- train_spec(spec)
+    res <- best_start(spec)
     if (res$status == "interrupted") {
       if (!is.null(bar)) cli::cli_progress_done(id = bar)
       abort("The conformal calibration was interrupted at fold ", f, " of ", folds,
@@ -110,11 +140,11 @@ cv_calibration <- function(design, target, given, defaults, folds) {
             class = "backprop_diverged")
     }
     out[[f]] <- held_out_fold(spec, res, x[held, , drop = FALSE], target$y[held, , drop = FALSE],
-                              weights[held])
+                              weights[held], keep = method == "cv+")
     if (!is.null(bar)) cli::cli_progress_update(id = bar, set = f)
   }
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
-  new_calibration("cv+", paste0(folds, "-fold refits"), Filter(Negate(is.null), out))
+  new_calibration(method, paste0(folds, "-fold refits"), out)
 }
 
 # The level of a prediction interval or set, checked.
@@ -138,29 +168,31 @@ fit_calibration <- function(object, type) {
   cal
 }
 
-# Each fold's prediction for new rows `x` (unscaled, complete) in the
-# response's units (probabilities for a classifier; a band's bounds): a
-# list of matrices. `own` is the fit's own prediction.
-fold_predictions <- function(object, cal, x, own, threads) {
+# The scores of a calibration: per fold, sorted. `j` is the output (a
+# band has one); a classifier's scores take one uniform draw per row.
+calibration_scores <- function(cal, band, j) {
   lapply(cal$folds, function(f) {
-    if (is.null(f$network)) own else fold_response(object, f$network, fold_raw(f$network, x, threads))
+    if (band) return(sort(pmax(f$pred[, 1L] - f$y[, 1L], f$y[, 1L] - f$pred[, 2L])))
+    sort(abs(f$y[, j] - f$pred[, j]))
   })
 }
 
-# A fold network's raw output as predict() returns it.
-fold_response <- function(object, network, raw) {
-  m <- fold_units(network, raw, object)
-  if (is_band(object)) band_bounds(object, m) else m
+# The centres of new rows' intervals or sets, and the scores against which
+# they are compared: for CV+, each fold network's prediction with its own
+# fold's scores; otherwise the fit's prediction `own` with every score.
+conformal_terms <- function(object, cal, scores, x, own, threads) {
+  if (cal$method != "cv+") return(list(preds = list(own), scores = list(sort(unlist(scores)))))
+  preds <- lapply(cal$folds, function(f) {
+    as_response(fold_raw(f$network, x, threads), f$network$scaling, f$network$tau)
+  })
+  list(preds = preds, scores = scores)
 }
 
 # Conformal prediction intervals: a matrix of lower and upper bounds per
 # output (columns `lower`, `upper`, prefixed by the output's name when
-# there are several). A row's score is how far its response lies outside
-# the fold's prediction: the absolute residual, or for a quantile band the
-# distance outside the band (negative inside it), which makes the
-# intervals conformalized quantile regression (Romano, Patterson and
-# Candes, 2019), as wide as the band says where it says so.
-conformal_interval <- function(object, cal, preds, level) {
+# there are several). The bounds are order statistics, over the
+# calibration rows, of the centre minus (plus) the row's score.
+conformal_interval <- function(object, cal, x, own, level, threads) {
   alpha <- 1 - level
   n <- cal$rows
   r_low <- floor(alpha * (n + 1))
@@ -171,29 +203,24 @@ conformal_interval <- function(object, cal, preds, level) {
             ceiling(level / alpha), " rows (a larger `conformal_folds` or `validation`), ",
             "or ask for a lower `level`.", call. = FALSE)
   }
-  band <- is_band(object)
-  outputs <- if (band) 1L else ncol(preds[[1L]])
-  rows <- nrow(preds[[1L]])
+  band <- !is.null(band_levels(object$loss_function, object$options))
+  outputs <- if (band) 1L else ncol(own)
+  rows <- nrow(own)
   out <- matrix(NA_real_, rows, 2L * outputs)
   for (j in seq_len(outputs)) {
-    # Which columns of a fold's prediction are the output's lower and
-    # upper centres.
-    cols <- if (band) 1:2 else c(j, j)
-    scores <- lapply(cal$folds, function(f) {
-      m <- fold_response(object, f$network, f$raw)
-      y <- fold_units(f$network, f$y, object)[, j]
-      sort(pmax(m[, cols[1L]] - y, y - m[, cols[2L]]))
-    })
-    centres <- lapply(cols, function(col) {
-      centre <- vapply(preds, function(p) p[, col], numeric(rows))
-      dim(centre) <- c(rows, length(preds))
+    terms <- conformal_terms(object, cal, calibration_scores(cal, band, j), x, own, threads)
+    # A band's lower and upper centres are its two bounds; otherwise both
+    # are the output's prediction.
+    centres <- lapply(if (band) 1:2 else c(j, j), function(col) {
+      centre <- vapply(terms$preds, function(p) p[, col], numeric(rows))
+      dim(centre) <- c(rows, length(terms$preds))
       centre
     })
-    out[, 2L * j - 1L] <- if (r_low < 1) -Inf else union_order_stat(centres[[1L]], scores, r_low, -1)
-    out[, 2L * j] <- if (r_up > n) Inf else union_order_stat(centres[[2L]], scores, r_up, 1)
+    out[, 2L * j - 1L] <- if (r_low < 1) -Inf else union_order_stat(centres[[1L]], terms$scores, r_low, -1)
+    out[, 2L * j] <- if (r_up > n) Inf else union_order_stat(centres[[2L]], terms$scores, r_up, 1)
   }
   names <- c("lower", "upper")
-  dimnames(out) <- list(rownames(preds[[1L]]), if (outputs == 1L) names else
+  dimnames(out) <- list(rownames(own), if (outputs == 1L) names else
     paste(rep(object$y_names %||% paste0("y", seq_len(outputs)), each = 2L), names, sep = "_"))
   # Counts and rates (an exp output) are not negative.
   if (identical(object$output_activation, "exp")) out[, c(TRUE, FALSE)] <- pmax(out[, c(TRUE, FALSE)], 0)
@@ -238,24 +265,26 @@ union_order_stat <- function(centre, scores, r, sign) {
 
 # Adaptive prediction sets (APS): a class is in a row's set when its score,
 # the probability of the classes ranked above it plus a uniform share of its
-# own, is below the calibration's threshold. The uniform draws (one per row,
-# from R's RNG) make the coverage exact rather than conservative.
-conformal_set <- function(object, cal, preds, level) {
+# own, is below the calibration's threshold. The uniform draws (one per
+# calibration row, then one per new row, from R's RNG) make the coverage
+# exact rather than conservative.
+conformal_set <- function(object, cal, x, own, level, threads) {
   alpha <- 1 - level
   n <- cal$rows
   scores <- lapply(cal$folds, function(f) {
     class <- max.col(f$y, ties.method = "first")
-    sort(aps_score(f$raw, stats::runif(nrow(f$raw)))[cbind(seq_along(class), class)])
+    sort(aps_score(f$pred, stats::runif(nrow(f$pred)))[cbind(seq_along(class), class)])
   })
-  rows <- nrow(preds[[1L]])
+  terms <- conformal_terms(object, cal, scores, x, own, threads)
+  rows <- nrow(own)
   u <- stats::runif(rows)
   below <- 0
-  for (k in seq_along(preds)) {
-    s <- aps_score(preds[[k]], u)
-    below <- below + matrix(findInterval(s, scores[[k]], left.open = TRUE), rows)
+  for (k in seq_along(terms$preds)) {
+    s <- aps_score(terms$preds[[k]], u)
+    below <- below + matrix(findInterval(s, terms$scores[[k]], left.open = TRUE), rows)
   }
   sets <- below < (1 - alpha) * (n + 1)
-  dimnames(sets) <- list(rownames(preds[[1L]]), object$levels)
+  dimnames(sets) <- list(rownames(own), object$levels)
   sets
 }
 

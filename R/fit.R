@@ -47,7 +47,7 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL, mem
     # Split conformal on the validation rows, by the returned network.
     raw <- network_output(network, spec$val$x, spec$threads)
     calibration <- new_calibration("split", "the validation rows", list(
-      calibration_fold(NULL, raw, spec$val$y, spec$val$weights)))
+      spec_fold(spec, raw, spec$val$y, spec$val$weights)))
   }
   if (is.null(held)) {
     fitted_raw <- res$fitted
@@ -138,8 +138,9 @@ new_mlp_fit <- function(fields) {
     members = is.null(members <- fields[["members"]]) ||
       length(members) >= 1L && identical(dim(members[[1L]]$weights[[1L]]), dim(weights[[1L]])),
     calibration = is.null(cal <- fields[["calibration"]]) ||
-      any(cal$method == c("split", "oob", "cv+")) && length(cal$folds) >= 1L &&
-      all(vapply(cal$folds, function(f) all(dim(f$raw) == dim(f$y)) && ncol(f$raw) == o, NA))
+      any(cal$method == c("split", "oob", "cv", "cv+")) && length(cal$folds) >= 1L &&
+      all(vapply(cal$folds, function(f) nrow(f$pred) == nrow(f$y) && ncol(f$pred) == o &&
+                   (cal$method != "cv+" || !is.null(f$network)), NA))
   )
   if (!all(kept)) abort("internal: an mlp_fit's ", names(kept)[!kept][1L], " fields are not valid.")
   class(fields) <- "mlp_fit"

@@ -92,19 +92,32 @@ n_params <- function(fit) {
 #'
 #' @section How sure is the network?:
 #' Intervals and sets are *conformal*: calibrated on rows the network was
-#' not trained on, they hold the true response with probability at least
-#' `level` (and at most about `level + 1/(n + 1)` for n calibration rows)
-#' whenever new rows are exchangeable with the calibration rows, whatever
-#' the network. The fit's `calibration` (see `conformal` in
-#' [mlp_train()], and `summary()`) says which rows:
-#' * `"split"`: the validation rows; an interval is the prediction plus and
-#'   minus a quantile of the absolute residuals there;
-#' * `"oob"`: a bootstrap ensemble's out-of-bag rows, likewise;
-#' * `"cv+"`: K folds, each predicted by a network trained without it
-#'   (Barber et al., 2021): the bounds are quantiles, over the calibration
-#'   rows, of each fold network's prediction at the new row minus (plus)
-#'   that row's absolute residual. These are the refits of `conformal =
-#'   "cv"`, or the folds [backprop()]'s search trained anyway.
+#' not trained on, predicted by a network that did not see them. A row's
+#' score is how far its response lies from that prediction: its absolute
+#' residual; for a quantile band (`loss = "quantile"`, `tau = c(a, 1 - a)`),
+#' the distance outside the band, negative inside it, which makes the
+#' intervals conformalized quantile regression, wide where the noise is;
+#' for a classifier, the APS score below. A new row's interval is the
+#' fit's prediction widened by the scores' quantile of rank
+#' `ceiling(level * (n + 1))` among the n calibration rows. The fit's
+#' `calibration` (see `conformal` in [mlp_train()], and `summary()`) says
+#' which rows:
+#' * `"split"`: the validation rows, predicted by the fit itself. Split
+#'   conformal: for new rows exchangeable with them, the interval or set
+#'   holds the response with probability at least `level` (and at most
+#'   about `level + 1/(n + 1)`), whatever the network;
+#' * `"oob"`: a bootstrap ensemble's out-of-bag rows, each predicted by the
+#'   members that did not see it;
+#' * `"cv"`: every row of K folds, predicted by a network trained without
+#'   its fold: the refits of `conformal = "cv"`, or the folds
+#'   [backprop()]'s search trained for its winner anyway. As
+#'   `probably::int_conformal_cv()`, without a finite-sample guarantee: a
+#'   fold network, trained on fewer rows, errs as much as the fit or more,
+#'   so the intervals tend to the safe side;
+#' * `"cv+"`: CV+ (Barber et al., 2021), which has the guarantee (at least
+#'   `1 - 2 * (1 - level)`, in practice `level` or more): each calibration
+#'   row's term is centred on its own fold network's prediction at the new
+#'   row. The fold networks' disagreement widens the intervals.
 #'
 #' Sets are adaptive (APS; Romano, Sesia and Candes, 2020): a class enters
 #' in the order of its probability until the classes taken hold enough
@@ -208,9 +221,8 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   rownames(out) <- rownames(raw)
   if (any(complete)) {
     own <- to_response(object, raw[complete, , drop = FALSE], "response")
-    preds <- fold_predictions(object, cal, x_input, own, threads)
-    bounds <- if (type == "pred_int") conformal_interval(object, cal, preds, level) else
-      conformal_set(object, cal, preds, level)
+    bounds <- if (type == "pred_int") conformal_interval(object, cal, x_input, own, level, threads) else
+      conformal_set(object, cal, x_input, own, level, threads)
     out[complete, ] <- bounds
     colnames(out) <- colnames(bounds)
   }
@@ -260,23 +272,11 @@ to_response <- function(object, raw, type) {
     }
     return(raw)
   }
-  if (!is.null(object$scaling$y)) raw <- undo_stats(raw, object$scaling$y)
-  if (is_band(object)) raw <- band_bounds(object, raw)
-  raw
+  as_response(raw, object$scaling, band_levels(object$loss_function, object$options))
 }
 
 # Whether a fit is a quantile band (see band_target()).
-is_band <- function(object) {
-  identical(object$loss_function, "quantile") && length(object$options$tau) == 2L
-}
-
-# A band's two outputs in the response's units as its bounds: the lower
-# quantile (the negated second output), then the upper.
-band_bounds <- function(object, m) {
-  out <- cbind(-m[, 2L], m[, 1L])
-  dimnames(out) <- list(rownames(m), paste0("q", format(object$options$tau)))
-  out
-}
+is_band <- function(object) !is.null(band_levels(object$loss_function, object$options))
 
 #' @export
 fitted.mlp_fit <- function(object, ...) {

@@ -199,9 +199,13 @@
 #'   its `validation` rows, else a bootstrap ensemble's out-of-bag rows,
 #'   else the folds of [backprop()]'s search; a fit with none of them is
 #'   not calibrated. `"split"`: on the validation rows (split conformal).
-#'   `"cv"`: CV+, by `conformal_folds` refits of the network, each without
-#'   one fold of the rows, after the fit. `"none"`: not calibrated.
-#' @param conformal_folds The folds of `conformal = "cv"` (default 5).
+#'   `"cv"`: on every row, predicted by one of `conformal_folds` refits of
+#'   the network, each trained (with the fit's settings and restarts)
+#'   without one fold of the rows. `"cv+"`: the same refits, kept, for
+#'   CV+ intervals and sets (wider; see [predict.mlp_fit()]). `"none"`:
+#'   not calibrated.
+#' @param conformal_folds The folds of `conformal = "cv"` and `"cv+"`
+#'   (default 5).
 #' @param scale If `TRUE`, standardize the inputs (and a numeric response
 #'   fed to a linear output; targets of a sigmoid or softmax output are left
 #'   as they are, since those outputs lie in (0, 1)); `predict()` applies the

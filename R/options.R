@@ -179,7 +179,9 @@ option_table <- list(
     }
   }, label = "conformal"),
   conformal_folds = option_row(5, function(x, arg) check_count(x, arg, min = 2), applies = function(name, o) {
-    if (o$conformal != "cv") "`conformal_folds` applies to `conformal = \"cv\"`."
+    if (o$conformal != "cv" && o$conformal != "cv+") {
+      "`conformal_folds` applies to `conformal = \"cv\"` and `\"cv+\"`."
+    }
   }, label = "conformal folds"),
   validation = option_row(NULL, check_validation_arg),
   patience = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {

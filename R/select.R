@@ -78,7 +78,7 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   quiet$ensemble <- NULL
   quiet$bootstrap <- NULL
   quiet$conformal_folds <- NULL
-  if (identical(quiet$conformal, "cv")) quiet$conformal <- "none"
+  if (any(quiet$conformal == c("cv", "cv+"))) quiet$conformal <- "none"
   scores <- numeric(length(candidates))
   fits <- vector("list", length(candidates))
   # The held-out folds of each candidate, a conformal calibration for the
@@ -156,10 +156,9 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   # fitted, unless the user gave a callback or restarts, which the search
   # leaves out: then it is refitted with them.
   keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1 &&
-    (given$ensemble %||% 1) == 1 && !identical(given$conformal, "cv")
+    (given$ensemble %||% 1) == 1 && !any(given$conformal == c("cv", "cv+"))
   calibration <- if (!validated) {
-    new_calibration(if (folds > 1L) "cv+" else "split", paste0("the search's ", method),
-                    Filter(Negate(is.null), calibrations[[best]]))
+    new_calibration("cv", paste0("the search's ", method), calibrations[[best]])
   }
   list(winner = candidates[[best]], kept = if (keep) fits[[best]], calibration = calibration,
        record = list(method = method, table = table, refitted = !keep,

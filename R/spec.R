@@ -352,8 +352,9 @@ max_threads <- function() core_count("logical")
 fit_spec <- function(spec, design, target, given, defaults, call, selection = NULL,
                      calibration = NULL) {
   conformal <- spec$options$conformal
-  if (conformal == "cv") {
-    calibration <- cv_calibration(design, target, given, defaults, spec$options$conformal_folds)
+  if (conformal == "cv" || conformal == "cv+") {
+    calibration <- cv_calibration(design, target, given, defaults, spec$options$conformal_folds,
+                                  conformal)
   } else if (conformal != "auto" || !is.null(spec$val) || isTRUE(spec$options$bootstrap)) {
     calibration <- NULL
   }
@@ -472,8 +473,8 @@ oob_calibration <- function(spec, trained, bags) {
   rows <- seen_by > 0
   raw <- total[rows, , drop = FALSE] / seen_by[rows]
   weights <- spec$prior_train_weights
-  new_calibration("oob", "the out-of-bag rows", list(calibration_fold(
-    NULL, raw, spec$y[rows, , drop = FALSE], if (!is.null(weights)) weights[rows])))
+  new_calibration("oob", "the out-of-bag rows", list(spec_fold(
+    spec, raw, spec$y[rows, , drop = FALSE], if (!is.null(weights)) weights[rows])))
 }
 
 # The next start of a fit with restarts: new starting weights drawn by the
@@ -482,6 +483,24 @@ redraw_start <- function(spec) {
   spec$params <- draw_params(spec$init, spec$sizes, spec$bias, nrow(spec$x))
   if (spec$seed != 0) spec$seed <- as.numeric(sample.int(.Machine$integer.max, 1L))
   spec
+}
+
+# The best of a spec's restarts, trained quietly (no progress, callback or
+# ensemble): the result with the lowest penalized training objective.
+best_start <- function(spec) {
+  best <- NULL
+  for (s in seq_len(spec$options$restarts)) {
+    if (s > 1L) spec <- redraw_start(spec)
+    res <- train_spec(spec)
+    if (res$status == "interrupted") return(res)
+    if (res$status == "diverged") {
+      if (is.null(best)) best <- res
+      next
+    }
+    res$objective <- start_objective(spec, res)
+    if (is.null(best) || best$status == "diverged" || res$objective < best$objective) best <- res
+  }
+  best
 }
 
 # The penalized training objective of a trained start, as the optimizers

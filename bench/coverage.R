@@ -8,7 +8,8 @@
 # Calibrations compared (each a backprop() fit on the training rows):
 # * auto: the defaults, calibrated by what the fit has (the search's folds,
 #   or the validation rows of the large-data rule);
-# * cv: conformal = "cv", CV+ over 5 refits;
+# * cv: conformal = "cv", 5 refits' out-of-fold residuals around the fit;
+# * cv+: conformal = "cv+", CV+ over the same refits;
 # * cqr: loss = "quantile", tau = c(0.05, 0.95), conformalized (auto);
 # * oob: ensemble = 5, bootstrap = TRUE, out of bag;
 # BENCH_COVERAGE_ROWS (default 6000) bounds the training rows of the data
@@ -52,6 +53,7 @@ interval_rows <- function(fit, split, task, method, dataset, s) {
 methods <- list(
   auto = list(),
   cv = list(conformal = "cv"),
+  `cv+` = list(conformal = "cv+"),
   cqr = list(loss = "quantile", tau = c(0.05, 0.95)),
   oob = list(ensemble = 5, bootstrap = TRUE)
 )
@@ -65,7 +67,7 @@ for (k in seq_len(nrow(index))) {
     split <- set$parts[[s]]
     for (m in names(methods)) {
       if (m == "cqr" && set$task != "regression") next
-      if (m %in% c("cv", "oob") && nrow(split$train) > max_rows) next
+      if (m %in% c("cv", "cv+", "oob") && nrow(split$train) > max_rows) next
       set.seed(split$seed)
       fit <- do.call(backprop, c(list(y ~ ., split$train, threads = threads, verbose = FALSE),
                                  methods[[m]]))
@@ -112,7 +114,7 @@ if ("coverage" %in% parts) {
   test <- 2001:n
   bins <- cut(x[test, 1], c(0, 0.75, 1.5, 2.25, 3), include.lowest = TRUE)
   widths <- list(`true 90% width` = tapply(2 * stats::qnorm(0.95) * noise_sd[test], bins, mean))
-  for (m in c("cv", "cqr")) {
+  for (m in c("cv", "cv+", "cqr")) {
     set.seed(2)
     fit <- do.call(backprop, c(list(x[train, ], y[train], threads = threads, verbose = FALSE),
                                methods[[m]]))

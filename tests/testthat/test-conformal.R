@@ -43,7 +43,7 @@ test_that("split conformal on validation rows is the prediction plus and minus a
 test_that("CV+ bounds are order statistics of the fold networks' predictions and residuals", {
   d <- hetero_data(60, 4)
   set.seed(5)
-  fit <- quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 4)
+  fit <- quick_fit(d$x, d$y, conformal = "cv+", conformal_folds = 4)
   cal <- fit$calibration
   expect_identical(cal$method, "cv+")
   expect_length(cal$folds, 4)
@@ -53,11 +53,8 @@ test_that("CV+ bounds are order statistics of the fold networks' predictions and
   # the new rows.
   lower_values <- upper_values <- NULL
   for (f in cal$folds) {
-    net <- f$network
-    s <- net$scaling$y
-    y <- f$y * s$scale + s$center
-    r <- abs(y - (f$raw * s$scale + s$center))[, 1]
-    mu <- forward(net, new)[, 1]
+    r <- abs(f$y - f$pred)[, 1]
+    mu <- forward(f$network, new)[, 1]
     lower_values <- cbind(lower_values, outer(mu, r, "-"))
     upper_values <- cbind(upper_values, outer(mu, r, "+"))
   }
@@ -72,23 +69,43 @@ test_that("CV+ bounds are order statistics of the fold networks' predictions and
   }
 })
 
-test_that("the fold networks' held-out outputs are their own predictions on their rows", {
+test_that("K-fold calibration widens the fit's prediction by a quantile of out-of-fold residuals", {
+  d <- hetero_data(60, 4)
+  set.seed(5)
+  fit <- quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 4)
+  cal <- fit$calibration
+  expect_identical(cal$method, "cv")
+  expect_identical(cal$source, "4-fold refits")
+  # The refits are the CV+ calibration's, without their networks.
+  set.seed(5)
+  plus <- quick_fit(d$x, d$y, conformal = "cv+", conformal_folds = 4)
+  expect_identical(fit$weights, plus$weights)
+  for (k in 1:4) {
+    expect_null(cal$folds[[k]]$network)
+    expect_identical(cal$folds[[k]]$pred, plus$calibration$folds[[k]]$pred)
+  }
+  r <- sort(unlist(lapply(cal$folds, function(f) abs(f$y - f$pred))))
+  new <- hetero_data(9, 6)$x
+  mu <- predict(fit, new)[, 1]
+  for (level in c(0.8, 0.9)) {
+    q <- r[ceiling(level * 61)]
+    pi <- predict(fit, new, type = "pred_int", level = level)
+    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
+    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+  }
+})
+
+test_that("the fold networks' held-out predictions are their own on their rows", {
   d <- hetero_data(40, 7)
   set.seed(8)
-  fit <- quick_fit(d$x, d$y, conformal = "cv", conformal_folds = 3)
+  fit <- quick_fit(d$x, d$y, conformal = "cv+", conformal_folds = 3)
   # Every row is held out once: the folds' rows partition the data, and each
-  # fold's raw output is its network's output on the rows it holds out.
-  ys <- unlist(lapply(fit$calibration$folds, function(f) {
-    s <- f$network$scaling$y
-    f$y[, 1] * s$scale + s$center
-  }))
+  # fold's predictions are its network's on the rows it holds out.
+  ys <- unlist(lapply(fit$calibration$folds, function(f) f$y[, 1]))
   expect_equal(sort(ys), sort(d$y), tolerance = 1e-12)
   for (f in fit$calibration$folds) {
-    s <- f$network$scaling$y
-    y <- f$y[, 1] * s$scale + s$center
-    rows <- match(round(y, 10), round(d$y, 10))
-    expect_equal(f$raw[, 1] * s$scale + s$center, forward(f$network, d$x[rows, , drop = FALSE])[, 1],
-                 tolerance = 1e-10)
+    rows <- match(round(f$y[, 1], 10), round(d$y, 10))
+    expect_equal(f$pred[, 1], forward(f$network, d$x[rows, , drop = FALSE])[, 1], tolerance = 1e-10)
   }
 })
 
@@ -96,9 +113,9 @@ test_that("intervals cover new rows at the stated level", {
   d <- hetero_data(3000, 9)
   train <- 1:1000
   test <- 1001:3000
-  for (conformal in c("cv", "split")) {
+  for (conformal in c("cv", "cv+", "split")) {
     set.seed(10)
-    fit <- if (conformal == "cv") quick_fit(d$x[train, ], d$y[train], conformal = "cv") else
+    fit <- if (conformal != "split") quick_fit(d$x[train, ], d$y[train], conformal = conformal) else
       quick_fit(d$x[train, ], d$y[train], validation = 0.4)
     for (level in c(0.8, 0.9, 0.95)) {
       pi <- predict(fit, d$x[test, ], type = "pred_int", level = level)
@@ -152,7 +169,7 @@ test_that("adaptive sets follow their definition, with one uniform draw per row"
   # The calibration rows are the validation rows, in the order they were
   # drawn: their probabilities are the fit's predictions of those rows.
   fold <- fit$calibration$folds[[1]]
-  p_held <- fold$raw
+  p_held <- fold$pred
   truth <- max.col(fold$y)
   by_row <- function(m) m[do.call(order, as.data.frame(m)), ]
   expect_equal(unname(by_row(p_held)),
@@ -198,11 +215,9 @@ test_that("backprop()'s search calibrates its fit with the winner's folds", {
   set.seed(17)
   fit <- backprop(d$x, d$y, threads = 1, verbose = FALSE)
   cal <- fit$calibration
-  expect_identical(cal$method, "cv+")
+  expect_identical(cal$method, "cv")
   expect_identical(cal$source, "the search's 3-fold cross-validation")
   expect_identical(cal$rows, 150L)
-  # Each fold network is the chosen candidate's, on the other folds' rows.
-  chosen <- fit$selection$table[fit$selection$table$chosen, ]
   expect_length(cal$folds, 3)
   pi <- predict(fit, d$x[1:5, ], type = "pred_int")
   expect_true(all(pi[, "lower"] < pi[, "upper"]))

@@ -181,6 +181,8 @@ test_that("the engine's conformal intervals reach parsnip and workflows", {
   expect_error(predict(band_fit, mtcars[1:2, ]), "quantile band")
   expect_named(predict(band_fit, mtcars[1:2, ], type = "pred_int", level = 0.8),
                c(".pred_lower", ".pred_upper"))
+})
+
 test_that("the engine is listed by show_engines() and its help is parsnip's details page", {
   need_packages("parsnip")
   expect_true("backprop" %in% parsnip::show_engines("mlp")$engine)
