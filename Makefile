@@ -36,16 +36,17 @@ deps:
 	  echo "installed: $$(R --version | head -n 1)"; \
 	fi
 
-# Installs the package as a user's source package is: R CMD build runs the
-# vignettes (installing the package once more, in a temporary library, to
-# do so), then the tarball is installed, so that vignette(package =
-# "backprop") lists them. (`R CMD INSTALL .` is quicker, vignettes left out.)
-# Built as `make check` builds: without NOT_CRAN, which would keep cargo's
-# target directory in the temporary copy.
+# Installs the package with its vignettes built, so that vignette(package =
+# "backprop") lists them: installed once, the vignettes knitted with that
+# installation into inst/doc, then installed again from the same tree,
+# where cargo finds nothing to rebuild (R CMD build would compile the
+# crate twice, in two temporary copies). inst/doc is removed afterwards.
+# (`R CMD INSTALL .` alone is quicker, vignettes left out.)
 install: deps
-	tmp=$$(mktemp -d) && cd $$tmp && env -u NOT_CRAN R CMD build --no-manual $(CURDIR) && \
-	  R CMD INSTALL --no-test-load backprop_*.tar.gz; \
-	  status=$$?; rm -rf $$tmp; exit $$status
+	R CMD INSTALL --no-test-load .
+	Rscript -e 'tools::buildVignettes(dir = ".", tangle = TRUE)' && mkdir -p inst/doc && \
+	  mv vignettes/*.html vignettes/*.R inst/doc/ && cp vignettes/*.Rmd inst/doc/ && \
+	  R CMD INSTALL --no-test-load .; status=$$?; rm -rf inst/doc vignettes/*.html vignettes/*.R vignettes/.build.timestamp; exit $$status
 
 demo: install
 	Rscript -e 'demo("article", package = "backprop", ask = FALSE)'
