@@ -326,3 +326,25 @@ test_that("the uncertainty arguments are checked", {
   fit_c <- backprop(d$x, cls, select = FALSE, threads = 1, verbose = FALSE)
   expect_snapshot(predict(fit_c, d$x, type = "pred_int"), error = TRUE)
 })
+
+test_that("split conformal intervals equal probably's around the same workflow", {
+  need_packages(c("parsnip", "workflows", "probably"))
+  set.seed(30)
+  idx <- sample(nrow(mtcars))
+  train <- mtcars[idx[1:16], ]
+  cal <- mtcars[idx[17:26], ]
+  test <- mtcars[idx[27:32], ]
+  # The calibration rows are the fit's validation rows, given as data (as
+  # x and y: a workflow hands the engine its outcome as "..y").
+  vars <- c("wt", "hp", "qsec")
+  spec <- parsnip::mlp(hidden_units = 3, penalty = 0.01, epochs = 40) |>
+    parsnip::set_engine("backprop", validation = list(x = cal[vars], y = cal$mpg), threads = 1,
+                        verbose = FALSE) |>
+    parsnip::set_mode("regression")
+  wf <- parsnip::fit(workflows::workflow(mpg ~ wt + hp + qsec, spec), train)
+  expect_identical(workflows::extract_fit_engine(wf)$calibration$method, "split")
+  theirs <- predict(probably::int_conformal_split(wf, cal), test, level = 0.8)
+  ours <- predict(wf, test, type = "pred_int", level = 0.8)
+  expect_equal(ours$.pred_lower, theirs$.pred_lower, tolerance = 1e-12)
+  expect_equal(ours$.pred_upper, theirs$.pred_upper, tolerance = 1e-12)
+})
