@@ -117,6 +117,22 @@ cv_calibration <- function(design, target, given, defaults, folds) {
   new_calibration("cv+", paste0(folds, "-fold refits"), Filter(Negate(is.null), out))
 }
 
+# The rank of the conformal quantile of n calibration scores at `level`:
+# ceiling(level (n + 1)). The product is often an integer in exact
+# arithmetic (n = 99 at 0.9, n = 4 at 0.8) that floating point misses by a
+# hair (1 - 0.8 is 0.19999999999999996), which would move the rank by one;
+# rounding it first keeps the rank exact.
+conformal_rank <- function(level, n) as.integer(ceiling(round(level * (n + 1), 8)))
+
+# The warning for a calibration too small for `level`: the fewest rows that
+# give finite bounds (rank at most n) are ceiling(level / (1 - level)).
+too_few_rows <- function(n, level, what) {
+  needed <- as.integer(ceiling(round(level / (1 - level), 8)))
+  warning("The calibration has ", n, " rows, too few for a ", 100 * level, " percent ",
+          what, ". Calibrate on at least ", needed, " rows (a larger `conformal_folds` or ",
+          "`validation`), or ask for a lower `level`.", call. = FALSE)
+}
+
 # The level of a prediction interval or set, checked.
 check_level <- function(level) {
   if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
@@ -161,16 +177,12 @@ fold_response <- function(object, network, raw) {
 # intervals conformalized quantile regression (Romano, Patterson and
 # Candes, 2019), as wide as the band says where it says so.
 conformal_interval <- function(object, cal, preds, level) {
-  alpha <- 1 - level
   n <- cal$rows
-  r_low <- floor(alpha * (n + 1))
-  r_up <- ceiling((1 - alpha) * (n + 1))
-  if (r_up > n) {
-    warning("The calibration has ", n, " rows, too few for a ", 100 * level, " percent ",
-            "interval: its bounds are infinite. Calibrate on at least ",
-            ceiling(level / alpha), " rows (a larger `conformal_folds` or `validation`), ",
-            "or ask for a lower `level`.", call. = FALSE)
-  }
+  r_up <- conformal_rank(level, n)
+  # The lower bound's rank mirrors the upper's (floor(alpha (n + 1)) in
+  # exact arithmetic), so that split intervals are symmetric.
+  r_low <- n + 1L - r_up
+  if (r_up > n) too_few_rows(n, level, "interval: its bounds are infinite")
   band <- is_band(object)
   outputs <- if (band) 1L else ncol(preds[[1L]])
   rows <- nrow(preds[[1L]])
@@ -241,8 +253,9 @@ union_order_stat <- function(centre, scores, r, sign) {
 # own, is below the calibration's threshold. The uniform draws (one per row,
 # from R's RNG) make the coverage exact rather than conservative.
 conformal_set <- function(object, cal, preds, level) {
-  alpha <- 1 - level
   n <- cal$rows
+  r_up <- conformal_rank(level, n)
+  if (r_up > n) too_few_rows(n, level, "set: every set holds every class")
   scores <- lapply(cal$folds, function(f) {
     class <- max.col(f$y, ties.method = "first")
     sort(aps_score(f$raw, stats::runif(nrow(f$raw)))[cbind(seq_along(class), class)])

@@ -311,3 +311,36 @@ test_that("the uncertainty arguments are checked", {
   fit_c <- backprop(d$x, cls, select = FALSE, threads = 1, verbose = FALSE)
   expect_snapshot(predict(fit_c, d$x, type = "pred_int"), error = TRUE)
 })
+
+test_that("split intervals stay symmetric when level (n + 1) is a whole number", {
+  # 99 validation rows: (n + 1) level is 90 at 0.9 and 80 at 0.8, which
+  # floating point misses by a hair (1 - 0.8 is 0.19999999999999996); the
+  # lower bound took the 79th largest residual instead of the 80th.
+  d <- hetero_data(300, 30)
+  set.seed(31)
+  fit <- quick_fit(d$x, d$y, validation = 0.33)
+  held <- fit$held_out
+  expect_length(held, 99)
+  res <- sort(abs(d$y[held] - fitted(fit)[held, 1]))
+  new <- hetero_data(5, 32)$x
+  mu <- predict(fit, new)[, 1]
+  for (level in c(0.8, 0.9)) {
+    q <- res[round(level * 100)]
+    pi <- predict(fit, new, type = "pred_int", level = level)
+    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
+    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+  }
+})
+
+test_that("a set too small for its level warns, as an interval does", {
+  set.seed(33)
+  idx <- sample(150, 60)
+  fit <- backprop(Species ~ ., iris[idx, ], validation = 0.25, hidden = 3, optimizer = "lbfgs",
+                  epochs = 50, threads = 1, verbose = FALSE)
+  expect_identical(fit$calibration$rows, 15L)
+  expect_warning(sets <- predict(fit, iris[1:3, ], type = "set", level = 0.95),
+                 "15 rows, too few for a 95 percent set")
+  expect_true(all(sets))
+  # 9 rows are enough at 0.9: the 9th of 9 scores.
+  expect_no_warning(predict(fit, iris[1:3, ], type = "set", level = 0.9))
+})
