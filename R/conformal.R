@@ -80,6 +80,9 @@ cv_calibration <- function(design, target, given, defaults, folds) {
   quiet$verbose <- FALSE
   quiet$restarts <- 1
   quiet$ensemble <- 1
+  # One network per fold: no ensemble, so no bootstrap samples either (which
+  # need one, and whose out-of-bag rows the refits do not use).
+  quiet$bootstrap <- NULL
   quiet$callback <- NULL
   quiet$conformal <- "none"
   quiet$conformal_folds <- NULL
@@ -267,7 +270,9 @@ conformal_set <- function(object, cal, preds, level) {
     s <- aps_score(preds[[k]], u)
     below <- below + matrix(findInterval(s, scores[[k]], left.open = TRUE), rows)
   }
-  sets <- below < (1 - alpha) * (n + 1)
+  # (below counts calibration scores, an integer: below < r_up is below <
+  # level (n + 1).)
+  sets <- below < r_up
   dimnames(sets) <- list(rownames(preds[[1L]]), object$levels)
   sets
 }
