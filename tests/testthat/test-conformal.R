@@ -365,3 +365,23 @@ test_that("CV+ refits do not start from a fit trained on their held-out rows", {
   expect_error(backprop(d$x, d$y, init = base, conformal = "cv", threads = 1, verbose = FALSE),
                "`init` is a fit")
 })
+
+test_that("a continued quantile fit keeps its levels, and a band stays a band", {
+  d <- hetero_data(150, 38)
+  set.seed(39)
+  upper <- quick_fit(d$x, d$y, loss = "quantile", tau = 0.9)
+  # Continued without `tau`, it went on at the default 0.5: the median.
+  more <- mlp_train(d$x, d$y, init = upper, optimizer = "lbfgs", epochs = 30, threads = 1,
+                    verbose = FALSE)
+  expect_identical(more$options$tau, 0.9)
+  expect_gt(mean(d$y <= fitted(more)[, 1]), 0.8)
+  set.seed(40)
+  band <- quick_fit(d$x, d$y, loss = "quantile", tau = c(0.1, 0.9), validation = 0.3)
+  # Continued, a band failed: its two outputs met one column of `Y`.
+  set.seed(41)
+  again <- mlp_train(d$x, d$y, init = band, optimizer = "lbfgs", epochs = 30, validation = 0.3,
+                     threads = 1, verbose = FALSE)
+  expect_identical(again$options$tau, c(0.1, 0.9))
+  expect_identical(colnames(fitted(again)), c("q0.1", "q0.9"))
+  expect_identical(colnames(predict(again, d$x[1:2, ], type = "pred_int")), c("lower", "upper"))
+})
