@@ -207,12 +207,20 @@ conformal_interval <- function(object, cal, preds, level) {
     out[, 2L * j - 1L] <- if (r_low < 1) -Inf else union_order_stat(centres[[1L]], scores, r_low, -1)
     out[, 2L * j] <- if (r_up > n) Inf else union_order_stat(centres[[2L]], scores, r_up, 1)
   }
-  names <- c("lower", "upper")
-  dimnames(out) <- list(rownames(preds[[1L]]), if (outputs == 1L) names else
-    paste(rep(object$y_names %||% paste0("y", seq_len(outputs)), each = 2L), names, sep = "_"))
+  dimnames(out) <- list(rownames(preds[[1L]]), interval_columns(object))
   # Counts and rates (an exp output) are not negative.
   if (identical(object$output_activation, "exp")) out[, c(TRUE, FALSE)] <- pmax(out[, c(TRUE, FALSE)], 0)
   out
+}
+
+# The columns of a fit's intervals: `lower`, `upper`, prefixed by the
+# output's name when there are several (a band's two outputs are one
+# interval).
+interval_columns <- function(object) {
+  outputs <- if (is_band(object)) 1L else object$sizes[length(object$sizes)]
+  names <- c("lower", "upper")
+  if (outputs == 1L) return(names)
+  paste(rep(object$y_names %||% paste0("y", seq_len(outputs)), each = 2L), names, sep = "_")
 }
 
 # The r-th smallest, per row, of the values centre[row, k] + sign * s over

@@ -205,14 +205,15 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   # complete rows; incomplete rows get NA.
   out <- matrix(if (type == "set") NA else NA_real_, nrow(raw),
                 if (type == "set") length(object$levels) else if (is_band(object)) 2L else 2L * ncol(raw))
-  rownames(out) <- rownames(raw)
+  # Named whether or not any row is complete: rows with missing inputs
+  # alone still give the columns predict() promises.
+  dimnames(out) <- list(rownames(raw), if (type == "set") object$levels else interval_columns(object))
   if (any(complete)) {
     own <- to_response(object, raw[complete, , drop = FALSE], "response")
     preds <- fold_predictions(object, cal, x_input, own, threads)
     bounds <- if (type == "pred_int") conformal_interval(object, cal, preds, level) else
       conformal_set(object, cal, preds, level)
     out[complete, ] <- bounds
-    colnames(out) <- colnames(bounds)
   }
   out
 }

@@ -385,3 +385,26 @@ test_that("a continued quantile fit keeps its levels, and a band stays a band", 
   expect_identical(colnames(fitted(again)), c("q0.1", "q0.9"))
   expect_identical(colnames(predict(again, d$x[1:2, ], type = "pred_int")), c("lower", "upper"))
 })
+
+test_that("rows with missing inputs alone still give named bounds and sets", {
+  d <- hetero_data(60, 42)
+  df <- data.frame(d$x, y = d$y)
+  set.seed(43)
+  fit <- backprop(y ~ ., df, conformal = "cv", conformal_folds = 3, select = FALSE, threads = 1,
+                  verbose = FALSE)
+  new <- df[1:2, ]
+  new$x1 <- NA_real_
+  # The columns were unnamed when no row was complete.
+  pi <- predict(fit, new, type = "pred_int")
+  expect_identical(colnames(pi), c("lower", "upper"))
+  expect_true(all(is.na(pi)))
+  expect_identical(colnames(predict(fit, df[0, ], type = "pred_int")), c("lower", "upper"))
+  set.seed(44)
+  fc <- backprop(Species ~ ., iris[sample(150, 90), ], validation = 0.3, select = FALSE,
+                 threads = 1, verbose = FALSE)
+  ni <- iris[1:2, ]
+  ni$Sepal.Length <- NA_real_
+  sets <- predict(fc, ni, type = "set")
+  expect_identical(colnames(sets), levels(iris$Species))
+  expect_true(all(is.na(sets)))
+})
