@@ -92,10 +92,14 @@ n_params <- function(fit) {
 #'
 #' @section How sure is the network?:
 #' Intervals and sets are *conformal*: calibrated on rows the network was
-#' not trained on, they hold the true response with probability at least
-#' `level` (and at most about `level + 1/(n + 1)` for n calibration rows)
-#' whenever new rows are exchangeable with the calibration rows, whatever
-#' the network. The fit's `calibration` (see `conformal` in
+#' not trained on. Split conformal holds the true response with probability
+#' at least `level` (and at most about `level + 1/(n + 1)` for n calibration
+#' rows) whenever new rows are exchangeable with the calibration rows,
+#' whatever the network (approximately when the same rows also stopped the
+#' training early). CV+ guarantees only `1 - 2 (1 - level)` in theory; it
+#' is usually near `level`, and above it when the fold networks differ much
+#' from one another (small data, few folds). Out-of-bag calibration has no
+#' finite-sample guarantee, and is usually conservative. The fit's `calibration` (see `conformal` in
 #' [mlp_train()], and `summary()`) says which rows:
 #' * `"split"`: the validation rows; an interval is the prediction plus and
 #'   minus a quantile of the absolute residuals there;
