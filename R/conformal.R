@@ -110,6 +110,9 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
   quiet <- given
   quiet$verbose <- FALSE
   quiet$ensemble <- 1
+  # One network per fold: no ensemble, so no bootstrap samples either (which
+  # need one, and whose out-of-bag rows the refits do not use).
+  quiet$bootstrap <- NULL
   quiet$callback <- NULL
   quiet$conformal <- "none"
   quiet$conformal_folds <- NULL
@@ -145,6 +148,22 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
   }
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
   new_calibration(method, paste0(folds, "-fold refits"), out)
+}
+
+# The rank of the conformal quantile of n calibration scores at `level`:
+# ceiling(level (n + 1)). The product is often an integer in exact
+# arithmetic (n = 99 at 0.9, n = 4 at 0.8) that floating point misses by a
+# hair (1 - 0.8 is 0.19999999999999996), which would move the rank by one;
+# rounding it first keeps the rank exact.
+conformal_rank <- function(level, n) as.integer(ceiling(round(level * (n + 1), 8)))
+
+# The warning for a calibration too small for `level`: the fewest rows that
+# give finite bounds (rank at most n) are ceiling(level / (1 - level)).
+too_few_rows <- function(n, level, what) {
+  needed <- as.integer(ceiling(round(level / (1 - level), 8)))
+  warning("The calibration has ", n, " rows, too few for a ", 100 * level, " percent ",
+          what, ". Calibrate on at least ", needed, " rows (a larger `conformal_folds` or ",
+          "`validation`), or ask for a lower `level`.", call. = FALSE)
 }
 
 # The level of a prediction interval or set, checked.
@@ -193,16 +212,12 @@ conformal_terms <- function(object, cal, scores, x, own, threads) {
 # there are several). The bounds are order statistics, over the
 # calibration rows, of the centre minus (plus) the row's score.
 conformal_interval <- function(object, cal, x, own, level, threads) {
-  alpha <- 1 - level
   n <- cal$rows
-  r_low <- floor(alpha * (n + 1))
-  r_up <- ceiling((1 - alpha) * (n + 1))
-  if (r_up > n) {
-    warning("The calibration has ", n, " rows, too few for a ", 100 * level, " percent ",
-            "interval: its bounds are infinite. Calibrate on at least ",
-            ceiling(level / alpha), " rows (a larger `conformal_folds` or `validation`), ",
-            "or ask for a lower `level`.", call. = FALSE)
-  }
+  r_up <- conformal_rank(level, n)
+  # The lower bound's rank mirrors the upper's (floor(alpha (n + 1)) in
+  # exact arithmetic), so that split intervals are symmetric.
+  r_low <- n + 1L - r_up
+  if (r_up > n) too_few_rows(n, level, "interval: its bounds are infinite")
   band <- !is.null(band_levels(object$loss_function, object$options))
   outputs <- if (band) 1L else ncol(own)
   rows <- nrow(own)
@@ -219,12 +234,20 @@ conformal_interval <- function(object, cal, x, own, level, threads) {
     out[, 2L * j - 1L] <- if (r_low < 1) -Inf else union_order_stat(centres[[1L]], terms$scores, r_low, -1)
     out[, 2L * j] <- if (r_up > n) Inf else union_order_stat(centres[[2L]], terms$scores, r_up, 1)
   }
-  names <- c("lower", "upper")
-  dimnames(out) <- list(rownames(own), if (outputs == 1L) names else
-    paste(rep(object$y_names %||% paste0("y", seq_len(outputs)), each = 2L), names, sep = "_"))
+  dimnames(out) <- list(rownames(own), interval_columns(object))
   # Counts and rates (an exp output) are not negative.
   if (identical(object$output_activation, "exp")) out[, c(TRUE, FALSE)] <- pmax(out[, c(TRUE, FALSE)], 0)
   out
+}
+
+# The columns of a fit's intervals: `lower`, `upper`, prefixed by the
+# output's name when there are several (a band's two outputs are one
+# interval).
+interval_columns <- function(object) {
+  outputs <- if (is_band(object)) 1L else object$sizes[length(object$sizes)]
+  names <- c("lower", "upper")
+  if (outputs == 1L) return(names)
+  paste(rep(object$y_names %||% paste0("y", seq_len(outputs)), each = 2L), names, sep = "_")
 }
 
 # The r-th smallest, per row, of the values centre[row, k] + sign * s over
@@ -269,8 +292,9 @@ union_order_stat <- function(centre, scores, r, sign) {
 # calibration row, then one per new row, from R's RNG) make the coverage
 # exact rather than conservative.
 conformal_set <- function(object, cal, x, own, level, threads) {
-  alpha <- 1 - level
   n <- cal$rows
+  r_up <- conformal_rank(level, n)
+  if (r_up > n) too_few_rows(n, level, "set: every set holds every class")
   scores <- lapply(cal$folds, function(f) {
     class <- max.col(f$y, ties.method = "first")
     sort(aps_score(f$pred, stats::runif(nrow(f$pred)))[cbind(seq_along(class), class)])
@@ -283,7 +307,9 @@ conformal_set <- function(object, cal, x, own, level, threads) {
     s <- aps_score(terms$preds[[k]], u)
     below <- below + matrix(findInterval(s, terms$scores[[k]], left.open = TRUE), rows)
   }
-  sets <- below < (1 - alpha) * (n + 1)
+  # (below counts calibration scores, an integer: below < r_up is below <
+  # level (n + 1).)
+  sets <- below < r_up
   dimnames(sets) <- list(rownames(own), object$levels)
   sets
 }

@@ -218,13 +218,14 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
   # complete rows; incomplete rows get NA.
   out <- matrix(if (type == "set") NA else NA_real_, nrow(raw),
                 if (type == "set") length(object$levels) else if (is_band(object)) 2L else 2L * ncol(raw))
-  rownames(out) <- rownames(raw)
+  # Named whether or not any row is complete: rows with missing inputs
+  # alone still give the columns predict() promises.
+  dimnames(out) <- list(rownames(raw), if (type == "set") object$levels else interval_columns(object))
   if (any(complete)) {
     own <- to_response(object, raw[complete, , drop = FALSE], "response")
     bounds <- if (type == "pred_int") conformal_interval(object, cal, x_input, own, level, threads) else
       conformal_set(object, cal, x_input, own, level, threads)
     out[complete, ] <- bounds
-    colnames(out) <- colnames(bounds)
   }
   out
 }
@@ -501,7 +502,7 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
   cal <- x$calibration
   cat("intervals and sets: ", if (is.null(cal)) "not calibrated (see `conformal` in ?mlp_train)" else
     paste0(cal$method, " conformal, on ", cal$source, " (", cal$rows, " rows",
-           if (cal$folds > 1L) paste0(", ", cal$folds, " networks"), ")"), "\n", sep = "")
+           if (cal$folds > 1L) paste0(", ", cal$folds, " folds"), ")"), "\n", sep = "")
   cat("\nOn the ", x$n, " rows", if (x$held_out) paste0(" (", x$held_out, " of them held out for validation)"),
       ":\n", sep = "")
   if (!is.null(x$fit$accuracy)) {

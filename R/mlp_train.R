@@ -359,17 +359,26 @@ as_target <- function(Y, n, logical_classes = FALSE) {
 # -output), so the negated second output is the response's quantile a: one
 # network, one level in the core, two bounds.
 band_target <- function(target, given) {
-  if (!identical(given$loss, "quantile") || length(given$tau) != 2L) return(target)
+  loss <- given$loss
+  tau <- given$tau
+  init <- given$init
+  # A continued fit keeps its loss and levels unless others are given (as
+  # training_spec() keeps them): a band continued is still a band.
+  if (inherits(init, "mlp_fit")) {
+    if (is.null(loss)) loss <- init$loss_function
+    if (is.null(tau) && identical(loss, init$loss_function)) tau <- init$options$tau
+  }
+  if (!identical(loss, "quantile") || length(tau) != 2L) return(target)
   y <- target$y
   if (!is.null(target$levels) || ncol(y) != 1L) {
-    abort("`tau = c(", given$tau[1L], ", ", given$tau[2L], ")` fits the bounds of a band for one ",
+    abort("`tau = c(", tau[1L], ", ", tau[2L], ")` fits the bounds of a band for one ",
           "numeric response; `Y` has ", if (is.null(target$levels)) paste(ncol(y), "columns") else
             "classes", ".")
   }
   name <- colnames(y) %||% "y"
   target$y <- cbind(y, -y)
   colnames(target$y) <- c(name, paste0("-", name))
-  target$band <- given$tau
+  target$band <- tau
   target
 }
 

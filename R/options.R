@@ -176,6 +176,15 @@ option_table <- list(
       "`conformal` needs `bias = \"column\"`: per-row biases predict no held-out rows."
     } else if (o$conformal == "split" && is.null(o$validation)) {
       "`conformal = \"split\"` calibrates on the validation rows: give `validation` too."
+    } else if (any(o$conformal == c("cv", "cv+")) && inherits(o$init, "mlp_fit")) {
+      # Each refit would start from the given fit, which was trained on the
+      # rows the refit holds out: their residuals would be those of fitted
+      # rows, and the intervals far too narrow.
+      paste0("`conformal = \"", o$conformal, "\"` refits the network without each fold's rows, ",
+             "but `init` is a fit that may have been trained on them. Fit with `conformal = \"",
+             o$conformal, "\"` from ",
+             "a drawn start (without `init`), or calibrate on `validation` rows that `init` ",
+             "was not trained on.")
     }
   }, label = "conformal"),
   conformal_folds = option_row(5, function(x, arg) check_count(x, arg, min = 2), applies = function(name, o) {

@@ -13,11 +13,15 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   init <- given$init
   continuing <- is.list(init) && inherits(init, "mlp_fit")
   if (continuing) {
-    # A continued fit keeps its architecture, activations, loss and scaling
-    # unless the caller gives others.
+    # A continued fit keeps its architecture, activations, loss (with its
+    # parameters: a quantile fit at tau = 0.9 or a band must not go on at
+    # the default tau = 0.5) and scaling unless the caller gives others.
     kept <- list(hidden = init$hidden, activation = init$activation,
                  output = init$output_activation, loss = init$loss_function, bias = init$bias,
                  scale = !is.null(init$scaling))
+    for (name in c("tau", "huber_delta")) {
+      if (!is.null(init$options[[name]])) kept[[name]] <- init$options[[name]]
+    }
     defaults[names(kept)] <- kept
   }
   o <- resolve_options(given, defaults, classification)

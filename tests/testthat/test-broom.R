@@ -15,7 +15,7 @@ test_that("tidy() lists every weight and bias once, by layer, source and target"
   # Row by row against the article's matrices.
   expect_equal(td$estimate[td$layer == 1 & td$from == "x2" & td$to == "h1.3"], fit$wh[2, 3])
   expect_equal(td$estimate[td$layer == 1 & td$from == "bias" & td$to == "h1.2"], fit$bh[1, 2])
-  expect_equal(td$estimate[td$layer == 2 & td$from == "h1.1" & td$to == "y1"], fit$wout[1, 1])
+  expect_equal(td$estimate[td$layer == 2 & td$from == "h1.1" & td$to == "y"], fit$wout[1, 1])
   expect_equal(td$estimate[td$layer == 2 & td$from == "bias"], fit$bout[1, 1])
   expect_equal(td$layer, rep(1:2, c(4 * 3 + 3, 3 + 1)))
 })

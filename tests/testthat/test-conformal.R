@@ -348,3 +348,100 @@ test_that("split conformal intervals equal probably's around the same workflow",
   expect_equal(ours$.pred_lower, theirs$.pred_lower, tolerance = 1e-12)
   expect_equal(ours$.pred_upper, theirs$.pred_upper, tolerance = 1e-12)
 })
+
+test_that("split intervals stay symmetric when level (n + 1) is a whole number", {
+  # 99 validation rows: (n + 1) level is 90 at 0.9 and 80 at 0.8, which
+  # floating point misses by a hair (1 - 0.8 is 0.19999999999999996); the
+  # lower bound took the 79th largest residual instead of the 80th.
+  d <- hetero_data(300, 30)
+  set.seed(31)
+  fit <- quick_fit(d$x, d$y, validation = 0.33)
+  held <- fit$held_out
+  expect_length(held, 99)
+  res <- sort(abs(d$y[held] - fitted(fit)[held, 1]))
+  new <- hetero_data(5, 32)$x
+  mu <- predict(fit, new)[, 1]
+  for (level in c(0.8, 0.9)) {
+    q <- res[round(level * 100)]
+    pi <- predict(fit, new, type = "pred_int", level = level)
+    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
+    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+  }
+})
+
+test_that("a set too small for its level warns, as an interval does", {
+  set.seed(33)
+  idx <- sample(150, 60)
+  fit <- backprop(Species ~ ., iris[idx, ], validation = 0.25, hidden = 3, optimizer = "lbfgs",
+                  epochs = 50, threads = 1, verbose = FALSE)
+  expect_identical(fit$calibration$rows, 15L)
+  expect_warning(sets <- predict(fit, iris[1:3, ], type = "set", level = 0.95),
+                 "15 rows, too few for a 95 percent set")
+  expect_true(all(sets))
+  # 9 rows are enough at 0.9: the 9th of 9 scores.
+  expect_no_warning(predict(fit, iris[1:3, ], type = "set", level = 0.9))
+})
+
+test_that("a bootstrap ensemble can be calibrated by CV+ refits", {
+  d <- hetero_data(60, 34)
+  set.seed(35)
+  fit <- quick_fit(d$x, d$y, ensemble = 2, bootstrap = TRUE, conformal = "cv", conformal_folds = 3)
+  expect_identical(fit$calibration$method, "cv")
+  expect_length(fit$calibration$folds, 3)
+  expect_identical(fit$calibration$rows, 60L)
+})
+
+test_that("CV+ refits do not start from a fit trained on their held-out rows", {
+  # Started from `init`, each refit began at a network fitted to the rows
+  # it held out: 46 percent coverage at a stated 90.
+  d <- hetero_data(60, 36)
+  set.seed(37)
+  base <- quick_fit(d$x, d$y)
+  expect_error(mlp_train(d$x, d$y, init = base, conformal = "cv", threads = 1, verbose = FALSE),
+               "`init` is a fit that may have been trained on them")
+  expect_error(backprop(d$x, d$y, init = base, conformal = "cv", threads = 1, verbose = FALSE),
+               "`init` is a fit")
+})
+
+test_that("a continued quantile fit keeps its levels, and a band stays a band", {
+  d <- hetero_data(150, 38)
+  set.seed(39)
+  upper <- quick_fit(d$x, d$y, loss = "quantile", tau = 0.9)
+  # Continued without `tau`, it went on at the default 0.5: the median.
+  more <- mlp_train(d$x, d$y, init = upper, optimizer = "lbfgs", epochs = 30, threads = 1,
+                    verbose = FALSE)
+  expect_identical(more$options$tau, 0.9)
+  expect_gt(mean(d$y <= fitted(more)[, 1]), 0.8)
+  set.seed(40)
+  band <- quick_fit(d$x, d$y, loss = "quantile", tau = c(0.1, 0.9), validation = 0.3)
+  # Continued, a band failed: its two outputs met one column of `Y`.
+  set.seed(41)
+  again <- mlp_train(d$x, d$y, init = band, optimizer = "lbfgs", epochs = 30, validation = 0.3,
+                     threads = 1, verbose = FALSE)
+  expect_identical(again$options$tau, c(0.1, 0.9))
+  expect_identical(colnames(fitted(again)), c("q0.1", "q0.9"))
+  expect_identical(colnames(predict(again, d$x[1:2, ], type = "pred_int")), c("lower", "upper"))
+})
+
+test_that("rows with missing inputs alone still give named bounds and sets", {
+  d <- hetero_data(60, 42)
+  df <- data.frame(d$x, y = d$y)
+  set.seed(43)
+  fit <- backprop(y ~ ., df, conformal = "cv", conformal_folds = 3, select = FALSE, threads = 1,
+                  verbose = FALSE)
+  new <- df[1:2, ]
+  new$x1 <- NA_real_
+  # The columns were unnamed when no row was complete.
+  pi <- predict(fit, new, type = "pred_int")
+  expect_identical(colnames(pi), c("lower", "upper"))
+  expect_true(all(is.na(pi)))
+  expect_identical(colnames(predict(fit, df[0, ], type = "pred_int")), c("lower", "upper"))
+  set.seed(44)
+  fc <- backprop(Species ~ ., iris[sample(150, 90), ], validation = 0.3, select = FALSE,
+                 threads = 1, verbose = FALSE)
+  ni <- iris[1:2, ]
+  ni$Sepal.Length <- NA_real_
+  sets <- predict(fc, ni, type = "set")
+  expect_identical(colnames(sets), levels(iris$Species))
+  expect_true(all(is.na(sets)))
+})
