@@ -105,9 +105,12 @@ n_params <- function(fit) {
 #' * `"split"`: the validation rows, predicted by the fit itself. Split
 #'   conformal: for new rows exchangeable with them, the interval or set
 #'   holds the response with probability at least `level` (and at most
-#'   about `level + 1/(n + 1)`), whatever the network;
+#'   about `level + 1/(n + 1)`), whatever the network; approximately, when
+#'   the same rows also chose the epoch (early stopping) or the candidate
+#'   of [backprop()]'s search, which makes them a little kinder to the fit;
 #' * `"oob"`: a bootstrap ensemble's out-of-bag rows, each predicted by the
-#'   members that did not see it;
+#'   members that did not see it (fewer than all: no finite-sample
+#'   guarantee, and usually on the safe side);
 #' * `"cv"`: every row of K folds, predicted by a network trained without
 #'   its fold: the refits of `conformal = "cv"`, or the folds
 #'   [backprop()]'s search trained for its winner anyway. As
