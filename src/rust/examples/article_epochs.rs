@@ -4,7 +4,10 @@ use backprop::activation::Activation;
 use backprop::loss::Loss;
 use backprop::architecture::{Architecture, BiasLayout};
 use backprop::optimizer::Optimizer;
-use backprop::train::{train, Control, Dataset, TrainConfig};
+use backprop::config::TrainConfig;
+use backprop::dataset::Dataset;
+use backprop::progress::Control;
+use backprop::train::train;
 use std::time::Instant;
 
 fn main() {

@@ -9,7 +9,9 @@ use backprop::engine::{Epochs, Passes};
 use backprop::loss::Loss;
 use backprop::optimizer::Optimizer;
 use backprop::small::SmallEngine;
-use backprop::train::{Control, Dataset, TrainConfig};
+use backprop::config::TrainConfig;
+use backprop::dataset::Dataset;
+use backprop::progress::Control;
 use std::time::Instant;
 
 fn ns_per_epoch(engine: &mut dyn Epochs<f64>, params: &mut [f64], epochs: usize) -> f64 {

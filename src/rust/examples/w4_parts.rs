@@ -9,7 +9,10 @@ use backprop::architecture::{Architecture, BiasLayout};
 use backprop::layers::{backward, forward, Network, Rows, Workspace};
 use backprop::loss::Loss;
 use backprop::optimizer::{Optimizer, Stepper};
-use backprop::train::{train, Control, Dataset, TrainConfig};
+use backprop::config::TrainConfig;
+use backprop::dataset::Dataset;
+use backprop::progress::Control;
+use backprop::train::train;
 use std::time::Instant;
 
 fn main() {

@@ -9,7 +9,8 @@ use crate::architecture::{Architecture, BiasLayout};
 use crate::loss::Loss;
 use crate::optimizer::Optimizer;
 use crate::schedule::Schedule;
-use crate::train::{Dataset, TrainConfig};
+use crate::config::TrainConfig;
+use crate::dataset::Dataset;
 use extendr_api::prelude::*;
 use extendr_api::Result;
 use extendr_ffi::{

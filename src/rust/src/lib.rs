@@ -4,6 +4,8 @@
 
 pub mod activation;
 pub mod architecture;
+pub mod config;
+pub mod dataset;
 pub mod engine;
 pub mod init;
 pub mod linalg;
@@ -12,6 +14,7 @@ pub mod loss;
 pub mod optimizer;
 pub mod parallel;
 pub mod penalty;
+pub mod progress;
 pub mod real;
 pub mod schedule;
 pub mod second_order;
@@ -32,7 +35,7 @@ use extendr_ffi::{GetRNGstate, PutRNGstate, Rf_runif};
 use interrupt::{interrupt_pending, Pacer, POLL_EVERY, REPORT_EVERY};
 use layers::{Network, Workspace};
 use std::time::Instant;
-use train::{Control, Progress, Status};
+use progress::{Control, Progress, Status};
 
 extern "C" {
     /// R's normal deviate with mean `mu` and standard deviation `sigma`, as

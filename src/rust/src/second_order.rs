@@ -7,7 +7,7 @@ use crate::loss::Loss;
 use crate::architecture::{Architecture, BiasLayout};
 use crate::layers::{backward, delta_to_layer_below, forward, Network, Rows, Workspace};
 use crate::penalty::Penalty;
-use crate::train::Dataset;
+use crate::dataset::Dataset;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,10 @@ use crate::activation::Activation;
 use crate::linalg::{matmul, Operand};
 use crate::architecture::Architecture;
 use crate::layers::{activate, backward, forward, Network, Rows, Workspace};
-use crate::train::{train, Control, Dataset, TrainConfig};
+use crate::config::TrainConfig;
+use crate::dataset::Dataset;
+use crate::progress::Control;
+use crate::train::train;
 
 /// Column-major matrices, each with its rows and columns.
 pub struct Trace {

@@ -4,156 +4,14 @@
 //! allocated before the first epoch.
 
 use crate::architecture::{Architecture, BiasLayout};
+use crate::config::TrainConfig;
+use crate::dataset::{copy_to_f64, Dataset};
 use crate::engine::{Epochs, Passes, SecondOrder};
 use crate::layers::{predict, Network, Workspace};
-use crate::loss::Loss;
 use crate::optimizer::Optimizer;
-use crate::penalty::Penalty;
+use crate::progress::{Control, History, Progress, Status};
 use crate::real::Real;
-use crate::schedule::Schedule;
 use crate::small::SmallEngine;
-
-#[derive(Clone, Debug)]
-pub struct TrainConfig {
-    pub loss: Loss,
-    pub optimizer: Optimizer,
-    pub lr: f64,
-    pub epochs: usize,
-    /// Rows per step; the number of training rows means full batch.
-    pub batch_size: usize,
-    /// L2 penalty on weights (not biases): adds `weight_decay * w` to the
-    /// gradient (AdamW: shrinks the weights by `lr * weight_decay` of themselves).
-    pub weight_decay: f64,
-    /// L1 penalty on weights: adds `l1 * sign(w)` to the gradient.
-    pub l1: f64,
-    /// Rescale the loss's gradient to this global norm when it is longer.
-    pub clip_norm: Option<f64>,
-    /// The learning rate's multiplier per epoch.
-    pub schedule: Schedule,
-    /// Dropout rate per hidden layer (empty: none).
-    pub dropout: Vec<f64>,
-    /// The callback wants every epoch and the parameters with it (see [`Progress::params`]).
-    pub watch: bool,
-    /// Stop after this many epochs without a better validation loss.
-    pub patience: Option<usize>,
-    /// Seeds minibatch shuffling (drawn from R's RNG by the caller).
-    pub seed: u64,
-    pub threads: usize,
-}
-
-/// Column-major `rows x d` inputs and `rows x o` targets, with optional
-/// observation weights (one per row) that multiply each row's loss.
-#[derive(Clone, Copy)]
-pub struct Dataset<'a, T = f64> {
-    pub x: &'a [T],
-    pub y: &'a [T],
-    pub w: Option<&'a [T]>,
-    pub rows: usize,
-}
-
-impl<'a, T: Real> Dataset<'a, T> {
-    pub fn new(x: &'a [T], y: &'a [T], rows: usize) -> Dataset<'a, T> {
-        Dataset { x, y, w: None, rows }
-    }
-
-    /// The same data with observation weights `w` (one per row).
-    pub fn weighted(self, w: Option<&'a [T]>) -> Dataset<'a, T> {
-        assert!(w.is_none_or(|w| w.len() == self.rows), "one weight per row");
-        Dataset { w, ..self }
-    }
-
-    /// The same data as f64, when it is f64.
-    pub fn as_f64(&self) -> Option<Dataset<'a, f64>> {
-        let w = match self.w {
-            Some(w) => Some(T::as_f64(w)?),
-            None => None,
-        };
-        Some(Dataset::new(T::as_f64(self.x)?, T::as_f64(self.y)?, self.rows).weighted(w))
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Completed,
-    EarlyStopped,
-    Interrupted,
-    /// The loss or the parameters stopped being finite in this (1-based) epoch.
-    Diverged { epoch: usize },
-}
-
-/// What the caller's callback sees; it may ask to stop. The callback is also
-/// called between the minibatches of an epoch (`epoch_done` false, `loss`
-/// not yet known), so that a stop request is heard within long epochs.
-pub struct Progress<'a> {
-    pub epoch: usize,
-    pub epochs: usize,
-    pub loss: f64,
-    /// The validation loss of this epoch (NaN without validation).
-    pub val_loss: f64,
-    pub epoch_done: bool,
-    /// With [`TrainConfig::watch`], the parameters after a completed epoch.
-    pub params: Option<&'a [f64]>,
-}
-
-impl TrainConfig {
-    /// A configuration with no penalty, clipping, schedule, dropout,
-    /// validation or watcher, seed 1 and one thread.
-    pub fn new(loss: Loss, optimizer: Optimizer, lr: f64, epochs: usize, batch_size: usize) -> TrainConfig {
-        TrainConfig {
-            loss,
-            optimizer,
-            lr,
-            epochs,
-            batch_size,
-            weight_decay: 0.0,
-            l1: 0.0,
-            clip_norm: None,
-            schedule: Schedule::Constant,
-            dropout: Vec::new(),
-            watch: false,
-            patience: None,
-            seed: 1,
-            threads: 1,
-        }
-    }
-
-    pub fn penalty(&self) -> Penalty {
-        Penalty { l2: self.weight_decay, l1: self.l1 }
-    }
-
-    /// The factor of a full batch's summed gradient over `rows` rows: the
-    /// sum itself for the article's rule, the mean for the other methods.
-    pub fn full_batch_scale(&self, rows: usize) -> f64 {
-        if self.optimizer == Optimizer::Gd { 1.0 } else { 1.0 / rows as f64 }
-    }
-}
-
-/// Copies `src` into `dst` as f64.
-pub fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
-    dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Control {
-    Continue,
-    Stop,
-}
-
-pub struct History {
-    /// Training loss per completed epoch (see [`Loss::report`]).
-    pub loss: Vec<f64>,
-    /// Validation loss per completed epoch, when validation data was given.
-    pub val_loss: Vec<f64>,
-    /// Network outputs for the training rows (see [`train`]).
-    pub output: Vec<f64>,
-    /// The returned parameters' outputs for the training rows, in double
-    /// precision as `predict` computes them, where they differ from
-    /// `output` (None: they are `output`).
-    pub fitted: Option<Vec<f64>>,
-    /// 1-based epoch whose parameters were returned (0: the initial ones).
-    pub best_epoch: usize,
-    pub status: Status,
-}
 
 /// Trains `params` in place.
 ///
@@ -346,6 +204,7 @@ fn choose_engine<'a, T: Real>(arch: &Architecture, params: &[T], data: Dataset<'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loss::Loss;
     use crate::activation::Activation;
 
     const X: [f64; 12] = [1., 1., 0., 0., 0., 1., 1., 1., 0., 0., 1., 1.]; // article's 3x4, column-major

@@ -6,7 +6,9 @@ use crate::architecture::Architecture;
 use crate::engine::{step, Epochs, Ran};
 use crate::optimizer::{Optimizer, Stepper};
 use crate::real::Real;
-use crate::train::{Control, Dataset, Progress, TrainConfig};
+use crate::config::TrainConfig;
+use crate::dataset::Dataset;
+use crate::progress::{Control, Progress};
 
 /// Epochs per call of the fused "gd" when nothing happens between epochs
 /// (run one by one, the loop's bookkeeping costs a tenth of the article's epoch).
