@@ -5,7 +5,7 @@
 //! kernels off, so the same net then runs the `Narrow` one.
 use backprop::activation::Activation;
 use backprop::architecture::{Architecture, BiasLayout};
-use backprop::engine::{Epochs, Passes};
+use backprop::epochs::{Epochs, Passes};
 use backprop::loss::Loss;
 use backprop::optimizer::Optimizer;
 use backprop::small::SmallEngine;

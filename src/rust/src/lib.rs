@@ -6,7 +6,7 @@ pub mod activation;
 pub mod architecture;
 pub mod config;
 pub mod dataset;
-pub mod engine;
+pub mod epochs;
 pub mod init;
 pub mod linalg;
 pub mod layers;

@@ -1,12 +1,12 @@
 //! The training loop: one loop over epochs, whichever engine runs them
-//! ([`crate::engine`]), with the one place for divergence checks, history,
+//! ([`crate::epochs`]), with the one place for divergence checks, history,
 //! validation, early stopping, callbacks and interruption. Everything is
 //! allocated before the first epoch.
 
 use crate::architecture::{Architecture, BiasLayout};
 use crate::config::TrainConfig;
 use crate::dataset::{copy_to_f64, Dataset};
-use crate::engine::{Epochs, Passes, SecondOrder};
+use crate::epochs::{Epochs, Passes, SecondOrder};
 use crate::layers::{predict, Network, Workspace};
 use crate::optimizer::Optimizer;
 use crate::progress::{Control, History, Progress, Status};

@@ -9,11 +9,11 @@
 //! slope is a function of its output works in place on the dense layer's
 //! slot, and the forward pass then fuses the two into one sweep over it.
 
-mod activation;
+mod activation_layer;
 mod dense;
 mod dropout;
 
-pub use activation::ActivationLayer;
+pub use activation_layer::ActivationLayer;
 pub use dense::{activate, Dense};
 pub use dropout::DropoutLayer;
 

@@ -40,8 +40,8 @@ use crate::loss::{binary_cross_entropy, Loss};
 use crate::architecture::{Architecture, BiasLayout};
 use crate::simd::SigmoidConstants;
 
-mod engine;
-pub use engine::SmallEngine;
+mod fast_path;
+pub use fast_path::SmallEngine;
 
 /// The f64 entries of [`SigmoidConstants`].
 pub(crate) const SIGMOID_LEN: usize = std::mem::size_of::<SigmoidConstants>() / 8;

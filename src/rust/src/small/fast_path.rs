@@ -3,7 +3,7 @@
 
 use super::SmallNet;
 use crate::architecture::Architecture;
-use crate::engine::{step, Epochs, Ran};
+use crate::epochs::{step, Epochs, Ran};
 use crate::optimizer::{Optimizer, Stepper};
 use crate::real::Real;
 use crate::config::TrainConfig;
@@ -86,7 +86,7 @@ mod tests {
     use super::*;
     use crate::activation::Activation;
     use crate::architecture::BiasLayout;
-    use crate::engine::Passes;
+    use crate::epochs::Passes;
     use crate::loss::Loss;
 
     /// Runs `epochs` epochs of `engine` one call at a time and returns the parameters.
