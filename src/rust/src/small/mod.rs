@@ -13,13 +13,12 @@
 //! parameter as soon as it is summed, with no gradient vector and no second
 //! pass; [`SmallNet::descend_epochs`] runs many epochs per call.
 //!
-//! Two implementations: one epoch for any small net ([`epoch`]), compiled
+//! One epoch for any small net ([`epoch`]), compiled
 //! per column length and specialised by constants (nets of at most four
 //! units per layer, [`Kernel::Narrow`]; the article's kind of net, whose
-//! offsets and choices are constants, [`Kernel::Pair`]); and the article's
-//! register kernel (`pair4`), which for columns of four rows keeps
-//! activations, deltas and parameters in vector registers. bench/README.md
-//! has what each specialisation gains. The article's epoch is bound by its
+//! offsets and choices are constants, [`Kernel::Pair`]). bench/README.md
+//! has what each specialisation gains (and why a kernel that kept the
+//! article's columns in vector registers went). The article's epoch is bound by its
 //! chain of dependent operations: two sigmoids, and the products, deltas
 //! and updates between them.
 //!
@@ -448,13 +447,6 @@ fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: b
         // The same layers and frame as the net's (`SmallNet::kernel` checked
         // it), with the offsets, activations and update rule as constants.
         let (layers, frame) = pair_layout(P, ROW, net.frame.rows, net.layers[0].fan_in, net.layers[0].fan_out, net.layers[1].fan_out);
-        #[cfg(target_arch = "x86_64")]
-        if FMA && P == 4 {
-            // SAFETY: FMA epochs run only when the processor has AVX2 and
-            // FMA; the layout is the net's (see above).
-            unsafe { pair4::epochs::<ROW>(&mut cells, &layers, &frame, pass, sums) };
-            return;
-        }
         let Update::Descend { lr, .. } = pass.update else { unreachable!() };
         let pass = Pass { update: Update::Descend { lr, weight_decay: 0.0 }, ..pass };
         sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, true, true>(&mut cells, &layers, &frame, pass));
@@ -463,14 +455,6 @@ fn run_epochs<const P: usize, const FMA: bool, const NARROW: bool, const PAIR: b
         sums.iter_mut().for_each(|s| *s = epoch::<P, FMA, NARROW, false>(&mut cells, &net.layers, &frame, pass));
     }
 }
-
-/// [`Kernel::Pair`] for columns of four rows (nets of up to four rows, such
-/// as the article's), written with vector registers: [`epoch`]'s arithmetic
-/// in the same order, but each layer's columns, activations and deltas pass
-/// to the next step in registers, where [`epoch`] stores them and loads them
-/// again (some five cycles each time, on the chain an epoch waits on).
-#[cfg(target_arch = "x86_64")]
-mod pair4;
 
 /// The layers and frame [`SmallNet::new`] lays out for a narrow net with
 /// one hidden layer of sigmoid units, `padded` rows per column: with every
@@ -905,7 +889,7 @@ mod tests {
     ///
     /// Without weight decay, one-hidden-layer sigmoid nets of at most four
     /// units per layer take the `Pair` epoch, whose layout is fixed apart
-    /// from `new` (and, for four rows, `pair4`, written apart): these cases
+    /// from `new`: these cases
     /// cover both bias layouts, two column lengths, one to four units and
     /// every loss.
     #[test]
