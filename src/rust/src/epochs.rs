@@ -330,24 +330,47 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
     stepper.step(params, grads, threads);
 }
 
-/// A row-major copy of a column-major `n x cols` matrix, in blocks of rows
-/// that stay in cache while every column is read into them; None when the
+/// A row-major copy of a column-major `n x cols` matrix; None when the
 /// memory for it cannot be had (training then gathers from `x` itself).
+///
+/// The copy is bound by memory, so each element is written once: the
+/// buffer comes zeroed from the allocator (pages the system maps on first
+/// touch, by the thread that fills them) rather than filled with zeros
+/// first. Each thread takes blocks of rows long enough that a column's run
+/// in the block spans a page (one page switch per page of input, not per
+/// few cache lines), and moves them in tiles of a few columns, whose rows
+/// it writes as contiguous runs.
 fn row_major_copy<T: Real>(x: &[T], n: usize, cols: usize, threads: usize) -> Option<Vec<T>> {
-    const BLOCK: usize = 32;
-    let mut out = Vec::new();
-    out.try_reserve_exact(n.checked_mul(cols)?).ok()?;
-    out.resize(n * cols, T::ZERO);
+    const BLOCK: usize = 512;
+    const TILE: usize = 16;
+    let len = n.checked_mul(cols)?;
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    // SAFETY: the layout has a non-zero size; T is f32 or f64, for which
+    // all-zero bits are 0.0, so the zeroed buffer holds `len` valid values,
+    // and Vec takes it with the layout it was allocated with.
+    let mut out = unsafe {
+        let ptr = std::alloc::alloc_zeroed(layout) as *mut T;
+        if ptr.is_null() {
+            return None;
+        }
+        Vec::from_raw_parts(ptr, len, len)
+    };
     let fill = |first: usize, block: &mut [T]| {
         let rows = block.len() / cols.max(1);
-        for j in 0..cols {
-            let col = &x[j * n + first..j * n + first + rows];
-            for (r, &v) in col.iter().enumerate() {
-                block[r * cols + j] = v;
+        for tile in (0..cols).step_by(TILE) {
+            let last = (tile + TILE).min(cols);
+            for r in 0..rows {
+                let row = &mut block[r * cols + tile..r * cols + last];
+                for (j, v) in row.iter_mut().enumerate() {
+                    *v = x[(tile + j) * n + first + r];
+                }
             }
         }
     };
-    let threads = if n * cols >= 1 << 16 { threads } else { 1 };
+    let threads = if len >= 1 << 16 { threads } else { 1 };
     crate::parallel::for_each_row_block(&mut out, cols, BLOCK, threads, &fill);
     Some(out)
 }
@@ -560,14 +583,17 @@ mod tests {
 
     #[test]
     fn the_row_major_copy_transposes() {
-        // Large enough for two threads to share it; the last block is partial.
-        let (n, cols) = (22_001, 3);
-        let x: Vec<f64> = (0..n * cols).map(|i| i as f64).collect(); // column-major
-        for threads in [1, 2] {
-            let r = row_major_copy(&x, n, cols, threads).unwrap();
-            for i in 0..n {
-                for j in 0..cols {
-                    assert_eq!(r[i * cols + j], x[j * n + i]);
+        // Large enough for two threads to share it; the last block of rows
+        // and the last tile of columns are partial; a single row; nothing.
+        for (n, cols) in [(22_001, 3), (1_300, 37), (1, 5), (0, 4)] {
+            let x: Vec<f64> = (0..n * cols).map(|i| i as f64).collect(); // column-major
+            for threads in [1, 2] {
+                let r = row_major_copy(&x, n, cols, threads).unwrap();
+                assert_eq!(r.len(), n * cols);
+                for i in 0..n {
+                    for j in 0..cols {
+                        assert_eq!(r[i * cols + j], x[j * n + i]);
+                    }
                 }
             }
         }
