@@ -28,3 +28,7 @@ trace_ <- function(x, y, spec, params) {
 objective_ <- function(x, y, spec, params) {
   .Call(wrap__objective_, x, y, spec, params)
 }
+
+max_abs_ <- function(x) {
+  .Call(wrap__max_abs_, x)
+}

@@ -51,12 +51,12 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
           nrow(x), " x ", ncol(x), ".")
   }
   if (!is.double(x)) storage.mode(x) <- "double"
-  # anyNA(), min() and max() scan without copying x (range() would copy it).
-  # New data (allow_na) may hold NA rows, which predict NA; forge() refuses
-  # infinite inputs.
-  if (!allow_na && (anyNA(x) || is.infinite(min(x)) || is.infinite(max(x)))) {
-    what <- if (anyNA(x)) "NA or NaN" else "Inf"
-    bad <- which(colSums(if (anyNA(x)) is.na(x) else is.infinite(x)) > 0)[1]
+  # One pass, without a copy of x (max_abs_() in the Rust crate). New data
+  # (allow_na) may hold NA rows, which predict NA; forge() refuses infinite
+  # inputs.
+  if (!allow_na && !is.finite(extent <- max_abs_(x))) {
+    what <- if (is.nan(extent)) "NA or NaN" else "Inf"
+    bad <- which(colSums(if (is.nan(extent)) is.na(x) else is.infinite(x)) > 0)[1]
     where <- if (shape[2L] == 1L) "" else {
       name <- dimnames(x)[[2L]][bad]
       paste0(" (column ", if (!is.null(name) && nzchar(name)) paste0("`", name, "`") else bad, ")")

@@ -100,3 +100,14 @@ test_that("errors are R errors, never crashes, including messages with a percent
   expect_s3_class(mlp_train(X2, Y, epochs = 5), "mlp_fit")
   expect_arg_error(mlp_train(X, Y, init = "%s%s%n"), "not \"%s%s%n\"")
 })
+
+test_that("the inputs' one-pass extent finds NA, NaN and infinite values", {
+  max_abs <- backprop:::max_abs_
+  expect_identical(max_abs(c(1, -3, 2)), 3)
+  expect_identical(max_abs(matrix(c(-0.5, 0.25), 1)), 0.5)
+  expect_true(is.nan(max_abs(c(1, NA, 2))))
+  expect_true(is.nan(max_abs(c(NaN, Inf))))
+  expect_identical(max_abs(c(1, -Inf)), Inf)
+  expect_identical(max_abs(c(1e300, -2e300)), 2e300)
+  expect_error(max_abs(1:3), "double vector")
+})

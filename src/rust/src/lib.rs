@@ -217,6 +217,36 @@ fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
 
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
 /// (best of `reps`), for the benchmarks' hardware limit.
+/// The largest absolute value of a double vector, in one pass over it and
+/// without a copy: NaN when it holds an NA or NaN, Inf when it holds an
+/// infinite value. R's checks of the inputs read it instead of anyNA(),
+/// min() and max(), three passes over what can be hundreds of megabytes.
+#[extendr]
+fn max_abs_(x: Robj) -> Result<f64> {
+    let xs = x.as_real_slice().ok_or_else(|| r_error("internal: max_abs_() takes a double vector"))?;
+    // Eight independent lanes, each a compare-and-select the compiler turns
+    // into vector instructions (f64::max's NaN rules would keep it scalar);
+    // NaN, which compares false, is tracked beside.
+    const LANES: usize = 8;
+    let (mut largest, mut nan) = ([0.0f64; LANES], [false; LANES]);
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for i in 0..LANES {
+            let a = chunk[i].abs();
+            largest[i] = if a > largest[i] { a } else { largest[i] };
+            nan[i] |= a.is_nan();
+        }
+    }
+    for (i, &v) in rest.iter().enumerate() {
+        let a = v.abs();
+        largest[i] = if a > largest[i] { a } else { largest[i] };
+        nan[i] |= a.is_nan();
+    }
+    let any_nan = nan.iter().any(|&b| b);
+    Ok(if any_nan { f64::NAN } else { largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }) })
+}
+
 #[extendr]
 fn gemm_rate_(n: f64, threads: f64, reps: f64) -> f64 {
     let n = n.max(1.0) as usize;
@@ -240,4 +270,5 @@ extendr_module! {
     fn draw_params_;
     fn trace_;
     fn objective_;
+    fn max_abs_;
 }
