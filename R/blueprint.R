@@ -225,9 +225,9 @@ forge <- function(blueprint, newdata, arg = "newdata") {
     abort("`", arg, "` must have ", blueprint$ncol, " column", if (blueprint$ncol > 1) "s",
           " like the training inputs, not ", ncol(x), ".")
   }
-  infinite <- is.infinite(x)
-  if (any(infinite)) {
-    col <- which(colSums(infinite) > 0L)[1L]
+  # (One pass in Rust; is.infinite() would allocate a logical copy of x.)
+  if (extent_(x)[3L] > 0) {
+    col <- which(colSums(is.infinite(x)) > 0L)[1L]
     name <- blueprint$names[col]
     abort("`", arg, "` must not contain Inf (", if (is.null(name)) paste("column", col) else
       paste0("column `", name, "`"), "); rows with NA predict NA, but an infinite input has no prediction.")

@@ -29,6 +29,6 @@ objective_ <- function(x, y, spec, params) {
   .Call(wrap__objective_, x, y, spec, params)
 }
 
-max_abs_ <- function(x) {
-  .Call(wrap__max_abs_, x)
+extent_ <- function(x) {
+  .Call(wrap__extent_, x)
 }

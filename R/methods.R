@@ -198,7 +198,9 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
           "to new rows (only the training rows, in their order, are predicted). Its training ",
           "output is in `fit$output`; train with `bias = \"column\"` to predict new data.")
   }
-  complete <- !is.na(rowSums(x))
+  # Rows with an NA predict NA; one pass tells whether there are any
+  # (rowSums() makes a pass of its own, and a vector, for every row).
+  complete <- if (extent_(x)[2L] == 0) rep.int(TRUE, nrow(x)) else !is.na(rowSums(x))
   raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)])
   if (!is.null(rownames(x)) || !is.null(object$y_names)) dimnames(raw) <- list(rownames(x), object$y_names)
   if (any(complete)) {

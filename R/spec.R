@@ -89,8 +89,10 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
   }
   limit <- if (o$precision == "single") 1e18 else 1e150
-  if (max_abs_(x) > limit) too_large(x, "X", o$precision)
-  if (max_abs_(y) > limit) too_large(y, "Y", o$precision)
+  # (x and y hold finite numbers: their largest magnitude is the first of
+  # extent_().)
+  if (extent_(x)[1L] > limit) too_large(x, "X", o$precision)
+  if (extent_(y)[1L] > limit) too_large(y, "Y", o$precision)
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
     spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)

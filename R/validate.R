@@ -51,12 +51,13 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
           nrow(x), " x ", ncol(x), ".")
   }
   if (!is.double(x)) storage.mode(x) <- "double"
-  # One pass, without a copy of x (max_abs_() in the Rust crate). New data
+  # One pass, without a copy of x (extent_() in the Rust crate: the largest
+  # finite magnitude, any NA or NaN, any infinite value). New data
   # (allow_na) may hold NA rows, which predict NA; forge() refuses infinite
   # inputs.
-  if (!allow_na && !is.finite(extent <- max_abs_(x))) {
-    what <- if (is.nan(extent)) "NA or NaN" else "Inf"
-    bad <- which(colSums(if (is.nan(extent)) is.na(x) else is.infinite(x)) > 0)[1]
+  if (!allow_na && any((extent <- extent_(x))[2:3] > 0)) {
+    what <- if (extent[2L] > 0) "NA or NaN" else "Inf"
+    bad <- which(colSums(if (extent[2L] > 0) is.na(x) else is.infinite(x)) > 0)[1]
     where <- if (shape[2L] == 1L) "" else {
       name <- dimnames(x)[[2L]][bad]
       paste0(" (column ", if (!is.null(name) && nzchar(name)) paste0("`", name, "`") else bad, ")")

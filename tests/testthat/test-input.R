@@ -102,12 +102,13 @@ test_that("errors are R errors, never crashes, including messages with a percent
 })
 
 test_that("the inputs' one-pass extent finds NA, NaN and infinite values", {
-  max_abs <- backprop:::max_abs_
-  expect_identical(max_abs(c(1, -3, 2)), 3)
-  expect_identical(max_abs(matrix(c(-0.5, 0.25), 1)), 0.5)
-  expect_true(is.nan(max_abs(c(1, NA, 2))))
-  expect_true(is.nan(max_abs(c(NaN, Inf))))
-  expect_identical(max_abs(c(1, -Inf)), Inf)
-  expect_identical(max_abs(c(1e300, -2e300)), 2e300)
-  expect_error(max_abs(1:3), "double vector")
+  extent <- backprop:::extent_
+  expect_identical(extent(c(1, -3, 2)), c(3, 0, 0))
+  expect_identical(extent(matrix(c(-0.5, 0.25), 1)), c(0.5, 0, 0))
+  expect_identical(extent(c(1, NA, -2)), c(2, 1, 0))
+  expect_identical(extent(c(NaN, Inf, 4)), c(4, 1, 1))
+  expect_identical(extent(c(1, -Inf)), c(1, 0, 1))
+  expect_identical(extent(c(1e300, -2e300, 3:9 + 0.5)), c(2e300, 0, 0))
+  expect_identical(extent(double()), c(0, 0, 0))
+  expect_error(extent(1:3), "double vector")
 })

@@ -217,34 +217,39 @@ fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
 
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
 /// (best of `reps`), for the benchmarks' hardware limit.
-/// The largest absolute value of a double vector, in one pass over it and
-/// without a copy: NaN when it holds an NA or NaN, Inf when it holds an
-/// infinite value. R's checks of the inputs read it instead of anyNA(),
-/// min() and max(), three passes over what can be hundreds of megabytes.
+/// One pass over a double vector, without a copy: c(the largest finite
+/// magnitude, whether it holds an NA or NaN, whether it holds an infinite
+/// value) (the flags as 0 or 1). R's checks of inputs read it instead of
+/// anyNA(), min(), max() or is.infinite(), passes (and, for is.infinite(),
+/// a logical copy) over what can be hundreds of megabytes.
 #[extendr]
-fn max_abs_(x: Robj) -> Result<f64> {
-    let xs = x.as_real_slice().ok_or_else(|| r_error("internal: max_abs_() takes a double vector"))?;
-    // Eight independent lanes, each a compare-and-select the compiler turns
-    // into vector instructions (f64::max's NaN rules would keep it scalar);
-    // NaN, which compares false, is tracked beside.
+fn extent_(x: Robj) -> Result<Vec<f64>> {
+    let xs = x.as_real_slice().ok_or_else(|| r_error("internal: extent_() takes a double vector"))?;
+    // Eight independent lanes of compares and selects, which the compiler
+    // turns into vector instructions (f64::max's NaN rules would keep it
+    // scalar). An infinite value is a magnitude above f64::MAX; NaN
+    // compares false with everything, so it is tracked beside.
     const LANES: usize = 8;
-    let (mut largest, mut nan) = ([0.0f64; LANES], [false; LANES]);
+    let (mut largest, mut infinite, mut nan) = ([0.0f64; LANES], [false; LANES], [false; LANES]);
+    let mut lane = |i: usize, v: f64| {
+        let a = v.abs();
+        let finite = a <= f64::MAX;
+        largest[i] = if finite && a > largest[i] { a } else { largest[i] };
+        infinite[i] |= a > f64::MAX;
+        nan[i] |= a.is_nan();
+    };
     let chunks = xs.chunks_exact(LANES);
     let rest = chunks.remainder();
     for chunk in chunks {
-        for i in 0..LANES {
-            let a = chunk[i].abs();
-            largest[i] = if a > largest[i] { a } else { largest[i] };
-            nan[i] |= a.is_nan();
+        for (i, &v) in chunk.iter().enumerate() {
+            lane(i, v);
         }
     }
     for (i, &v) in rest.iter().enumerate() {
-        let a = v.abs();
-        largest[i] = if a > largest[i] { a } else { largest[i] };
-        nan[i] |= a.is_nan();
+        lane(i, v);
     }
-    let any_nan = nan.iter().any(|&b| b);
-    Ok(if any_nan { f64::NAN } else { largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }) })
+    let flag = |lanes: [bool; LANES]| if lanes.iter().any(|&b| b) { 1.0 } else { 0.0 };
+    Ok(vec![largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }), flag(nan), flag(infinite)])
 }
 
 #[extendr]
@@ -270,5 +275,5 @@ extendr_module! {
     fn draw_params_;
     fn trace_;
     fn objective_;
-    fn max_abs_;
+    fn extent_;
 }
