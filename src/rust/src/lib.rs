@@ -215,8 +215,6 @@ fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
     out.into_list()
 }
 
-/// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
-/// (best of `reps`), for the benchmarks' hardware limit.
 /// One pass over a double vector, without a copy: c(the largest finite
 /// magnitude, whether it holds an NA or NaN, whether it holds an infinite
 /// value) (the flags as 0 or 1). R's checks of inputs read it instead of
@@ -252,6 +250,8 @@ fn extent_(x: Robj) -> Result<Vec<f64>> {
     Ok(vec![largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }), flag(nan), flag(infinite)])
 }
 
+/// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
+/// (best of `reps`), for the benchmarks' hardware limit.
 #[extendr]
 fn gemm_rate_(n: f64, threads: f64, reps: f64) -> f64 {
     let n = n.max(1.0) as usize;
