@@ -10,7 +10,7 @@ use crate::penalty::Penalty;
 use crate::real::Real;
 use crate::second_order::{Iteration, Lbfgs, LevenbergMarquardt};
 use crate::config::TrainConfig;
-use crate::dataset::{copy_to_f64, Dataset};
+use crate::dataset::{copy_to_f64, zeroed_buffer, Dataset};
 use crate::progress::{Control, Progress};
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -333,31 +333,16 @@ pub fn step<T: Real>(stepper: &mut Stepper<T>, params: &mut [T], grads: &mut [T]
 /// A row-major copy of a column-major `n x cols` matrix; None when the
 /// memory for it cannot be had (training then gathers from `x` itself).
 ///
-/// The copy is bound by memory, so each element is written once: the
-/// buffer comes zeroed from the allocator (pages the system maps on first
-/// touch, by the thread that fills them) rather than filled with zeros
-/// first. Each thread takes blocks of rows long enough that a column's run
-/// in the block spans a page (one page switch per page of input, not per
-/// few cache lines), and moves them in tiles of a few columns, whose rows
-/// it writes as contiguous runs.
+/// The copy is bound by memory, so each element is written once, into a
+/// zeroed buffer of huge pages where the system has them
+/// ([`zeroed_buffer`]). Each thread takes blocks of rows long enough that a
+/// column's run in the block spans a page, and moves them in tiles of a few
+/// columns, whose rows it writes as contiguous runs.
 fn row_major_copy<T: Real>(x: &[T], n: usize, cols: usize, threads: usize) -> Option<Vec<T>> {
     const BLOCK: usize = 512;
     const TILE: usize = 16;
     let len = n.checked_mul(cols)?;
-    if len == 0 {
-        return Some(Vec::new());
-    }
-    let layout = std::alloc::Layout::array::<T>(len).ok()?;
-    // SAFETY: the layout has a non-zero size; T is f32 or f64, for which
-    // all-zero bits are 0.0, so the zeroed buffer holds `len` valid values,
-    // and Vec takes it with the layout it was allocated with.
-    let mut out = unsafe {
-        let ptr = std::alloc::alloc_zeroed(layout) as *mut T;
-        if ptr.is_null() {
-            return None;
-        }
-        Vec::from_raw_parts(ptr, len, len)
-    };
+    let mut out = zeroed_buffer(len)?;
     let fill = |first: usize, block: &mut [T]| {
         let rows = block.len() / cols.max(1);
         for tile in (0..cols).step_by(TILE) {

@@ -5,7 +5,7 @@
 
 use crate::architecture::{Architecture, BiasLayout};
 use crate::config::TrainConfig;
-use crate::dataset::{copy_to_f64, Dataset};
+use crate::dataset::{copy_to_f64, zeroed_buffer, Dataset};
 use crate::epochs::{Epochs, Passes, SecondOrder};
 use crate::layers::{predict, Network, Workspace};
 use crate::optimizer::Optimizer;
@@ -164,7 +164,15 @@ pub fn train_in_single(
     callback: &mut dyn FnMut(&Progress) -> Control,
 ) -> History {
     let f32s = |v: &[f64]| v.iter().map(|&v| v as f32).collect::<Vec<f32>>();
-    let (x32, y32, w32) = (f32s(data.x), f32s(data.y), data.w.map(f32s));
+    // The inputs, the large part, into a buffer of huge pages.
+    let x32 = match zeroed_buffer::<f32>(data.x.len()) {
+        Some(mut buffer) => {
+            buffer.iter_mut().zip(data.x).for_each(|(d, &v)| *d = v as f32);
+            buffer
+        }
+        None => f32s(data.x),
+    };
+    let (y32, w32) = (f32s(data.y), data.w.map(f32s));
     let val32 = validation.map(|v| (f32s(v.x), f32s(v.y), v.w.map(f32s), v.rows));
     let val32 = val32.as_ref().map(|(x, y, w, rows)| Dataset::new(x.as_slice(), y.as_slice(), *rows).weighted(w.as_deref()));
     let mut p32 = f32s(params);
