@@ -64,20 +64,31 @@ band_levels <- function(loss, options) {
 # The calibration fold of rows held out of a spec's training, predicted by
 # the spec's network `raw` (scaled), with their targets `y` (scaled as
 # the network saw them) and weights.
-spec_fold <- function(spec, raw, y, weights, network = NULL) {
+spec_fold <- function(spec, raw, y, weights) {
   tau <- band_levels(spec$loss, spec$options)
   y <- as_response(y, spec$scaling, tau)
   if (!is.null(tau)) y <- y[, 2L, drop = FALSE]
-  calibration_fold(as_response(raw, spec$scaling, tau), y, weights, network)
+  calibration_fold(as_response(raw, spec$scaling, tau), y, weights)
 }
 
-# The calibration fold of a trained spec's network on held-out rows, their
-# inputs and targets as the design codes them (unscaled); `keep` keeps the
-# network, for CV+.
-held_out_fold <- function(spec, res, x, y, weights, keep = FALSE) {
-  network <- fold_network(spec, res)
-  if (!is.null(spec$scaling$y)) y <- apply_stats(y, spec$scaling$y)
-  spec_fold(spec, fold_raw(network, x, spec$threads), y, weights, if (keep) network)
+# The calibration fold of a fold network (fold_network()) on the rows it
+# did not train on: their inputs and targets as the design codes them
+# (the response's units; a band's targets are the response and its
+# negation); `keep` keeps the network, for CV+.
+held_out_fold <- function(network, x, y, weights, threads, keep = FALSE) {
+  pred <- as_response(fold_raw(network, x, threads), network$scaling, network$tau)
+  if (!is.null(network$tau)) y <- y[, 1L, drop = FALSE]
+  calibration_fold(pred, y, weights, if (keep) network)
+}
+
+# The spec of a network trained on the design's rows `rows` only (a fold's
+# training rows), with the options `quiet` (a given batch size within those
+# rows) under `defaults`.
+fold_spec <- function(design, target, rows, quiet, given, defaults) {
+  if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(rows))
+  part <- list(y = target$y[rows, , drop = FALSE], levels = target$levels)
+  training_spec(design$x[rows, , drop = FALSE], part, quiet, defaults, design$weights[rows],
+                design$blueprint)
 }
 
 # A trained spec's network as CV+ keeps it: enough to predict new rows as
@@ -126,10 +137,7 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
     held <- fold_of == f
     train <- !held
     if (!is.null(weights) && sum(weights[train]) == 0) next
-    if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(train))
-    part <- list(y = target$y[train, , drop = FALSE], levels = target$levels)
-    spec <- training_spec(x[train, , drop = FALSE], part, quiet, defaults, weights[train],
-                          design$blueprint)
+    spec <- fold_spec(design, target, train, quiet, given, defaults)
     res <- best_start(spec)
     if (res$status == "interrupted") {
       if (!is.null(bar)) cli::cli_progress_done(id = bar)
@@ -142,8 +150,9 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
             "give `conformal = \"none\"`, or settings that train stably.",
             class = "backprop_diverged")
     }
-    out[[f]] <- held_out_fold(spec, res, x[held, , drop = FALSE], target$y[held, , drop = FALSE],
-                              weights[held], keep = method == "cv+")
+    out[[f]] <- held_out_fold(fold_network(spec, res), x[held, , drop = FALSE],
+                              target$y[held, , drop = FALSE], weights[held], spec$threads,
+                              keep = method == "cv+")
     if (!is.null(bar)) cli::cli_progress_update(id = bar, set = f)
   }
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
@@ -218,7 +227,7 @@ conformal_interval <- function(object, cal, x, own, level, threads) {
   # exact arithmetic), so that split intervals are symmetric.
   r_low <- n + 1L - r_up
   if (r_up > n) too_few_rows(n, level, "interval: its bounds are infinite")
-  band <- !is.null(band_levels(object$loss_function, object$options))
+  band <- is_band(object)
   outputs <- if (band) 1L else ncol(own)
   rows <- nrow(own)
   out <- matrix(NA_real_, rows, 2L * outputs)

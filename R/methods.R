@@ -249,19 +249,25 @@ member_spread <- function(object, xc, complete, raw, threads) {
 # The network's raw output for inputs already scaled as in training.
 # An ensemble's is its members' average.
 network_output <- function(object, x, threads) {
-  arch <- list(sizes = as.numeric(object$sizes),
-               activation = object$activation, output = object$output_activation,
-               bias = "column")
   members <- object$members
-  if (is.null(members)) return(predict_(x, arch, list(weights = object$weights, biases = object$biases), threads))
-  Reduce(`+`, member_outputs(object, x, threads, arch)) / length(members)
+  if (is.null(members)) {
+    return(predict_(x, output_arch(object), list(weights = object$weights, biases = object$biases),
+                    threads))
+  }
+  Reduce(`+`, member_outputs(object, x, threads)) / length(members)
 }
 
 # Every member's raw output, a list of matrices.
-member_outputs <- function(object, x, threads, arch = list(
-  sizes = as.numeric(object$sizes), activation = object$activation,
-  output = object$output_activation, bias = "column")) {
+member_outputs <- function(object, x, threads) {
+  arch <- output_arch(object)
   lapply(object$members, function(m) predict_(x, arch, m, threads))
+}
+
+# The architecture predict_() reads, of a fit (or the network fit_of()
+# builds).
+output_arch <- function(object) {
+  list(sizes = as.numeric(object$sizes), activation = object$activation,
+       output = object$output_activation, bias = "column")
 }
 
 # The network's raw output in the units the user asked for.

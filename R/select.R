@@ -81,9 +81,9 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   if (any(quiet$conformal == c("cv", "cv+"))) quiet$conformal <- "none"
   scores <- numeric(length(candidates))
   fits <- vector("list", length(candidates))
-  # The held-out folds of each candidate, a conformal calibration for the
-  # winner.
-  calibrations <- vector("list", length(candidates))
+  # Each candidate's fold networks and the rows they held out: the
+  # winner's calibrate its fit (conformal = "auto").
+  fold_nets <- vector("list", length(candidates))
   step <- 0
   for (k in seq_along(candidates)) {
     defaults <- rule
@@ -104,16 +104,13 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
           losses[f] <- sizes[f] <- 0
           next
         }
-        # A given batch size, within the fold's rows.
-        if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(fit_rows))
       }
       trained <- with_seed(seed, if (validated) {
         spec <- training_spec(x, target, quiet, defaults, weights, design$blueprint)
         list(spec = spec, res = train_spec(spec))
       } else {
-        part <- list(y = target$y[fit_rows, , drop = FALSE], levels = target$levels)
-        spec <- training_spec(x[fit_rows, , drop = FALSE], part, quiet, defaults,
-                              weights[fit_rows], design$blueprint)
+        spec <- fold_spec(list(x = x, weights = weights, blueprint = design$blueprint), target,
+                          fit_rows, quiet, given, defaults)
         list(spec = spec, res = train_spec(spec), held = !fit_rows)
       })
       if (trained$res$status == "interrupted") {
@@ -135,8 +132,8 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         held <- trained$held
         losses[f] <- held_out_loss(trained$spec, trained$res, x[held, , drop = FALSE],
                                    target$y[held, , drop = FALSE], score_weights[held])
-        calibrations[[k]][[f]] <- held_out_fold(trained$spec, trained$res, x[held, , drop = FALSE],
-                                                target$y[held, , drop = FALSE], weights[held])
+        fold_nets[[k]][[f]] <- list(network = fold_network(trained$spec, trained$res), held = held,
+                                    threads = trained$spec$threads)
         sizes[f] <- if (is.null(score_weights)) sum(held) else sum(score_weights[held])
       }
     }
@@ -158,7 +155,10 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   keep <- validated && is.null(given$callback) && (given$restarts %||% 1) == 1 &&
     (given$ensemble %||% 1) == 1 && !any(given$conformal == c("cv", "cv+"))
   calibration <- if (!validated) {
-    new_calibration("cv", paste0("the search's ", method), calibrations[[best]])
+    new_calibration("cv", paste0("the search's ", method), lapply(fold_nets[[best]], function(f) {
+      if (!is.null(f)) held_out_fold(f$network, x[f$held, , drop = FALSE],
+                                     target$y[f$held, , drop = FALSE], weights[f$held], f$threads)
+    }))
   }
   list(winner = candidates[[best]], kept = if (keep) fits[[best]], calibration = calibration,
        record = list(method = method, table = table, refitted = !keep,
