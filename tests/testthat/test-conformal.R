@@ -23,6 +23,12 @@ forward <- function(net, x) {
   if (is.null(s$y)) o else sweep(sweep(o, 2, s$y$scale, "*"), 2, s$y$center, "+")
 }
 
+# An interval that is the prediction `mu` widened by `q` on both sides.
+expect_widened <- function(pi, mu, q) {
+  expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
+  expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+}
+
 test_that("split conformal on validation rows is the prediction plus and minus a residual quantile", {
   d <- hetero_data(120, 1)
   set.seed(2)
@@ -34,9 +40,7 @@ test_that("split conformal on validation rows is the prediction plus and minus a
   mu <- predict(fit, new)[, 1]
   for (level in c(0.8, 0.9, 0.95)) {
     q <- res[ceiling(level * (length(held) + 1))]
-    pi <- predict(fit, new, type = "pred_int", level = level)
-    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
-    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+    expect_widened(predict(fit, new, type = "pred_int", level = level), mu, q)
   }
 })
 
@@ -89,9 +93,7 @@ test_that("K-fold calibration widens the fit's prediction by a quantile of out-o
   mu <- predict(fit, new)[, 1]
   for (level in c(0.8, 0.9)) {
     q <- r[ceiling(level * 61)]
-    pi <- predict(fit, new, type = "pred_int", level = level)
-    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
-    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+    expect_widened(predict(fit, new, type = "pred_int", level = level), mu, q)
   }
 })
 
@@ -363,9 +365,7 @@ test_that("split intervals stay symmetric when level (n + 1) is a whole number",
   mu <- predict(fit, new)[, 1]
   for (level in c(0.8, 0.9)) {
     q <- res[round(level * 100)]
-    pi <- predict(fit, new, type = "pred_int", level = level)
-    expect_equal(unname(pi[, "lower"]), unname(mu - q), tolerance = 1e-12)
-    expect_equal(unname(pi[, "upper"]), unname(mu + q), tolerance = 1e-12)
+    expect_widened(predict(fit, new, type = "pred_int", level = level), mu, q)
   }
 })
 
