@@ -334,7 +334,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
 first_order_shape <- function(shape, given) {
   asked <- intersect(c("dropout", "lr"), names(given))
   if (!length(asked) || !is.null(given$optimizer) || inherits(given$init, "mlp_fit") ||
-      any(shape$optimizer == first_order_optimizers)) {
+      any(shape$optimizer == vocabulary$first_order_optimizers)) {
     return(shape)
   }
   k <- rule_constants
@@ -378,7 +378,7 @@ rule_defaults <- function(shape, rows, given, classification) {
     rule$optimizer <- given$init$optimizer
     rule$weight_decay <- given$init$weight_decay
     rule["lr"] <- list(if (uses_lr(rule$optimizer)) given$init$lr)
-    rule["batch_size"] <- list(if (any(rule$optimizer == minibatch_optimizers)) given$init$batch_size)
+    rule["batch_size"] <- list(if (any(rule$optimizer == vocabulary$minibatch_optimizers)) given$init$batch_size)
   }
   # Restarts pay for the second-order optimizers; given starting weights
   # (or a fit to continue) are one start.
@@ -393,9 +393,9 @@ rule_defaults <- function(shape, rows, given, classification) {
     rule["lr"] <- list(NULL)
   }
   optimizer <- given$optimizer %||% rule$optimizer
-  if (!(optimizer %in% minibatch_optimizers)) rule["batch_size"] <- list(NULL)
+  if (!(optimizer %in% vocabulary$minibatch_optimizers)) rule["batch_size"] <- list(NULL)
   # Single precision is the first-order optimizers' alone.
-  if (!any(optimizer == first_order_optimizers)) rule$precision <- NULL
+  if (!any(optimizer == vocabulary$first_order_optimizers)) rule$precision <- NULL
   if (!is.null(rule$batch_size)) {
     validation <- given$validation %||% rule$validation
     held <- if (is.numeric(validation)) round(validation * rows) else 0

@@ -32,3 +32,7 @@ objective_ <- function(x, y, spec, params) {
 extent_ <- function(x) {
   .Call(wrap__extent_, x)
 }
+
+vocabulary_ <- function() {
+  .Call(wrap__vocabulary_)
+}

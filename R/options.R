@@ -5,16 +5,51 @@
 # messages all derive from the table. An option given as NULL is an option
 # not given: it takes its default, or the value the other options imply.
 
-hidden_activations <- c("sigmoid", "tanh", "relu", "leaky_relu", "linear",
-                        "softplus", "elu", "selu", "gelu", "silu", "mish")
-output_activations <- c("sigmoid", "linear", "softmax", "exp")
-loss_functions <- c("sse", "mse", "cross_entropy", "mae", "huber", "quantile", "poisson")
-optimizers <- c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs")
-minibatch_optimizers <- c("sgd", "adam", "adamw", "rmsprop")
-first_order_optimizers <- c("gd", minibatch_optimizers)
-init_methods <- c("article", "uniform", "xavier", "he", "nnet")
-lr_schedules <- c("constant", "step", "exponential", "cosine", "cyclic")
-default_lr <- c(gd = 0.1, sgd = 0.01, adam = 0.001, adamw = 0.001, rmsprop = 0.001, lm = 1, lbfgs = 1)
+# The vocabulary (the activations, losses, optimizers, schedules and starts,
+# their defaults and which of them combine) is the Rust core's: .onLoad()
+# fills `vocabulary` from vocabulary_(), so that a new optimizer, loss or
+# activation is written in Rust alone. Its entries:
+# hidden_activations, output_activations, loss_functions, optimizers,
+# minibatch_optimizers, first_order_optimizers, default_lr (named by
+# optimizer), init_methods, lr_schedules, start (the start suited to each
+# hidden activation), loss_outputs and loss_parameter (by loss),
+# optimizer_losses and optimizer_outputs (by optimizer).
+vocabulary <- new.env(parent = emptyenv())
+
+load_vocabulary <- function() {
+  v <- vocabulary_()
+  act <- v$activations
+  loss <- v$losses
+  opt <- v$optimizers
+  named <- function(values, names) stats::setNames(values, names)
+  list2env(list(
+    hidden_activations = act$name[act$hidden],
+    output_activations = act$name[act$output],
+    start = named(act$start, act$name),
+    loss_functions = loss$name,
+    loss_outputs = named(loss$outputs, loss$name),
+    loss_parameter = named(loss$parameter, loss$name),
+    optimizers = opt$name,
+    minibatch_optimizers = opt$name[opt$minibatch],
+    first_order_optimizers = opt$name[opt$first_order],
+    default_lr = named(opt$lr, opt$name),
+    optimizer_losses = named(opt$losses, opt$name),
+    optimizer_outputs = named(opt$outputs, opt$name),
+    lr_schedules = v$schedules,
+    init_methods = v$starts
+  ), envir = vocabulary)
+  # sgd's default momentum, as the option table's default.
+  option_table$momentum$default <<- v$momentum
+  option_defaults$momentum <<- v$momentum
+  invisible(vocabulary)
+}
+
+# "\"a\", \"b\" or \"c\"", for messages.
+quoted_or <- function(x) {
+  x <- paste0('"', x, '"')
+  if (length(x) < 2L) return(x)
+  paste(paste(x[-length(x)], collapse = ", "), "or", x[length(x)])
+}
 
 # One row of the table. `check(value, arg)` returns the value normalized or
 # calls abort(); `applies(options)` returns NULL when the option applies to
@@ -26,19 +61,26 @@ option_row <- function(default, check, applies = NULL, field = NULL, label = NUL
   list(default = default, check = check, applies = applies, field = field, label = label)
 }
 
-# `applies` of options that need one of the given optimizers.
-for_optimizers <- function(allowed, what) {
-  force(allowed)
+# `applies` of options that need one of a kind of optimizers: `kind` names
+# the vocabulary's list of them, `what` says what kind in the message.
+for_optimizers <- function(kind, what) {
+  force(kind)
   force(what)
   function(name, o) {
+    allowed <- vocabulary[[kind]]
     if (o$optimizer %in% allowed) return(NULL)
-    paste0("`", name, "` needs ", what, "; `optimizer = \"", o$optimizer, "\"` ",
-           if (o$optimizer %in% c("lm", "lbfgs")) "takes its own steps." else "does not use it.")
+    paste0("`", name, "` needs ", what, " `optimizer` (", quoted_or(allowed), "); `optimizer = \"",
+           o$optimizer, "\"` ",
+           if (o$optimizer %in% vocabulary$first_order_optimizers) "does not use it." else "takes its own steps.")
   }
 }
-first_order_only <- for_optimizers(
-  first_order_optimizers, "a first-order `optimizer` (\"gd\", \"sgd\", \"adam\", \"adamw\" or \"rmsprop\")"
-)
+first_order_only <- for_optimizers("first_order_optimizers", "a first-order")
+for_sgd <- function(name, o) {
+  if (o$optimizer != "sgd") {
+    paste0("`", name, "` needs `optimizer = \"sgd\"`; `optimizer = \"", o$optimizer, "\"` ",
+           if (o$optimizer %in% vocabulary$first_order_optimizers) "does not use it." else "takes its own steps.")
+  }
+}
 for_loss <- function(loss) {
   function(name, o) {
     if (identical(o$loss, loss)) return(NULL)
@@ -69,6 +111,11 @@ choice_of <- function(choices) {
   force(choices)
   function(x, arg) check_choice(x, choices, arg)
 }
+# A check of one of the vocabulary's names, `kind` naming its list.
+vocabulary_choice <- function(kind) {
+  force(kind)
+  function(x, arg) check_choice(x, vocabulary[[kind]], arg)
+}
 check_rates <- function(x, arg) {
   if (!is.numeric(x) || length(x) < 1L || anyNA(x) || any(x < 0) || any(x >= 1)) {
     abort("`", arg, "` must be a rate in [0, 1), once or once per hidden layer; not ",
@@ -77,16 +124,16 @@ check_rates <- function(x, arg) {
   as.double(x)
 }
 check_activation_names <- function(x, arg) {
-  if (!is.character(x) || length(x) < 1L || anyNA(x) || !all(x %in% hidden_activations)) {
-    abort("`activation` must be one of ", paste0('"', hidden_activations, '"', collapse = ", "),
+  if (!is.character(x) || length(x) < 1L || anyNA(x) || !all(x %in% vocabulary$hidden_activations)) {
+    abort("`activation` must be one of ", paste0('"', vocabulary$hidden_activations, '"', collapse = ", "),
           ", given once or once per hidden layer; not ", show_value(x), ".")
   }
   x
 }
 check_schedule <- function(x, arg) {
   if (is.function(x)) return(x)
-  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% lr_schedules)) {
-    abort("`lr_schedule` must be one of ", paste0('"', lr_schedules, '"', collapse = ", "),
+  if (!is.character(x) || length(x) != 1L || is.na(x) || !(x %in% vocabulary$lr_schedules)) {
+    abort("`lr_schedule` must be one of ", paste0('"', vocabulary$lr_schedules, '"', collapse = ", "),
           " or a function of the epoch returning the learning rate's multiplier; not ",
           show_value(x), ".")
   }
@@ -126,9 +173,9 @@ check_validation_arg <- function(x, arg) {
   x
 }
 check_init_arg <- function(x, arg) {
-  if (is.character(x) && length(x) == 1L && !is.na(x)) return(check_choice(x, init_methods, "init"))
+  if (is.character(x) && length(x) == 1L && !is.na(x)) return(check_choice(x, vocabulary$init_methods, "init"))
   if (is.list(x)) return(x)
-  abort("`init` must be one of \"article\", \"uniform\", \"xavier\", \"he\", \"nnet\", a list ",
+  abort("`init` must be one of ", paste0('"', vocabulary$init_methods, '"', collapse = ", "), ", a list ",
         "of starting matrices or a previous fit; not ", show_value(x), ".")
 }
 
@@ -139,18 +186,18 @@ option_table <- list(
   bias = option_row("column", choice_of(c("column", "row"))),
   init = option_row(NULL, check_init_arg),
   activation = option_row("sigmoid", check_activation_names),
-  output = option_row(NULL, choice_of(output_activations), field = "output"),
-  loss = option_row(NULL, choice_of(loss_functions), field = "loss"),
-  optimizer = option_row("gd", choice_of(optimizers), field = "optimizer"),
+  output = option_row(NULL, vocabulary_choice("output_activations"), field = "output"),
+  loss = option_row(NULL, vocabulary_choice("loss_functions"), field = "loss"),
+  optimizer = option_row("gd", vocabulary_choice("optimizers"), field = "optimizer"),
   batch_size = option_row(NULL, function(x, arg) check_count(x, arg, min = 1),
-                          applies = for_optimizers(minibatch_optimizers,
-                                                   "a minibatch `optimizer` (\"sgd\", \"adam\", \"adamw\" or \"rmsprop\")")),
-  momentum = option_row(0.9, function(x, arg) {
+                          applies = for_optimizers("minibatch_optimizers", "a minibatch")),
+  # The default is sgd's, set from the vocabulary when the package loads.
+  momentum = option_row(NULL, function(x, arg) {
     x <- check_number(x, arg, lower = 0, upper = 1, open = FALSE)
     if (x == 1) abort("`momentum` must be below 1, not 1.")
     x
-  }, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"), label = "momentum", field = "momentum"),
-  nesterov = option_row(FALSE, check_flag, applies = for_optimizers("sgd", "`optimizer = \"sgd\"`"),
+  }, applies = for_sgd, label = "momentum", field = "momentum"),
+  nesterov = option_row(FALSE, check_flag, applies = for_sgd,
                         label = "nesterov", field = "nesterov"),
   weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                             label = "weight decay", field = "weight_decay"),
@@ -219,7 +266,7 @@ option_table <- list(
   callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), field = "callback_every"),
   threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), field = "threads"),
   precision = option_row("double", choice_of(c("double", "single")), applies = function(name, o) {
-    if (!(o$optimizer %in% first_order_optimizers)) {
+    if (!(o$optimizer %in% vocabulary$first_order_optimizers)) {
       paste0("`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"",
              o$optimizer, "\"` trains in double precision.")
     }
@@ -282,7 +329,7 @@ resolve_options <- function(given, defaults = NULL, classification = FALSE) {
   if (is.null(o[["output"]])) {
     o[["output"]] <- if (o[["loss"]] == "poisson") "exp" else if (classification) "softmax" else "sigmoid"
   }
-  if (is.null(o[["lr"]])) o[["lr"]] <- default_lr[[o[["optimizer"]]]]
+  if (is.null(o[["lr"]])) o[["lr"]] <- vocabulary$default_lr[[o[["optimizer"]]]]
   if (is.null(o[["init"]])) o[["init"]] <- default_init(o[["activation"]])
   if (is.null(o[["verbose"]])) o[["verbose"]] <- interactive()
   threads <- o[["threads"]]

@@ -28,17 +28,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   loss <- o$loss
   output <- o$output
   optimizer <- o$optimizer
+  check_combination(loss, output, optimizer)
   # (== rather than %in% on these single strings: this runs on every fit.)
-  if (loss == "cross_entropy" && output != "sigmoid" && output != "softmax") {
-    abort("`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`, not \"", output, "\".")
-  }
-  if (loss == "poisson" && output != "exp") {
-    abort("`loss = \"poisson\"` needs `output = \"exp\"` (the log link), not \"", output, "\".")
-  }
-  if (output == "softmax" && any(loss == c("mae", "huber", "quantile"))) {
-    abort("`loss = \"", loss, "\"` needs an elementwise `output` (\"linear\", \"sigmoid\" or ",
-          "\"exp\"), not \"softmax\"; use loss = \"cross_entropy\" for classes.")
-  }
   if (!is.null(target$band) && output != "linear") {
     abort("A quantile band (`tau = c(a, 1 - a)`) needs `output = \"linear\"`: its lower bound is ",
           "fitted as the upper bound of the negated response.")
@@ -55,11 +46,6 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (loss == "cross_entropy" && (any(y < 0) || any(y > 1))) {
     abort("`loss = \"cross_entropy\"` needs targets in [0, 1]; `Y` has values outside it.")
   }
-  if (optimizer == "lm" && ((loss != "sse" && loss != "mse") || output == "softmax")) {
-    abort("`optimizer = \"lm\"` minimises squared errors: it needs `loss = \"sse\"` or ",
-          "\"mse\" and a sigmoid or linear `output`; use \"lbfgs\" or \"adam\" otherwise.")
-  }
-
   prior_weights <- weights
   if (!is.null(weights)) weights <- check_weights(weights, n = nrow(x))
   if (classification && !is.null(o$class_weights)) {
@@ -117,8 +103,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
-    batch_size = as.numeric(batches$batch_size), beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8,
-    rho = 0.9, bias = bias, init = start$init, params = start$params, seed = batches$seed,
+    batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init, params = start$params, seed = batches$seed,
     options = o
   ), option_fields(o, length(start$hidden)))
 }
@@ -238,7 +223,7 @@ validation_rows <- function(validation, blueprint, target) {
 # dropout's masks) drawn from R's RNG. A batch size given larger than the
 # training rows is an error; backprop()'s rule asks for at most the rows.
 spec_batches <- function(o, n_train, sizes) {
-  minibatch <- any(o$optimizer == minibatch_optimizers)
+  minibatch <- any(o$optimizer == vocabulary$minibatch_optimizers)
   batch_size <- o$batch_size
   if (!minibatch) {
     batch_size <- n_train
@@ -258,10 +243,27 @@ spec_batches <- function(o, n_train, sizes) {
 `%||%` <- function(a, b) if (is.null(a)) b else a
 
 # The start a hidden activation needs: the article's N(0, 1) start suits its
-# sigmoid units; it saturates tanh units and blows up relu-like ones.
+# sigmoid units; it saturates tanh units and blows up relu-like ones, which
+# get the start the core names for them.
 default_init <- function(activation) {
   if (all(activation == "sigmoid")) return("article")
-  if (any(activation %in% c("relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish"))) "he" else "xavier"
+  if (any(vocabulary$start[activation] == "he")) "he" else "xavier"
+}
+
+# The loss, the output and the optimizer must combine into a fit that
+# trains, by the core's rules (its vocabulary).
+check_combination <- function(loss, output, optimizer) {
+  outputs <- vocabulary$loss_outputs[[loss]]
+  if (!any(output == outputs)) {
+    abort("`loss = \"", loss, "\"` needs an `output` of ", quoted_or(outputs), ", not \"", output, "\"",
+          if (output == "softmax") "; use loss = \"cross_entropy\" for classes", ".")
+  }
+  losses <- vocabulary$optimizer_losses[[optimizer]]
+  outputs <- vocabulary$optimizer_outputs[[optimizer]]
+  if (!any(loss == losses) || !any(output == outputs)) {
+    abort("`optimizer = \"", optimizer, "\"` needs a `loss` of ", quoted_or(losses), " and an `output` of ",
+          quoted_or(outputs), "; use \"lbfgs\" or \"adam\" otherwise.")
+  }
 }
 
 # Observation weights: NULL, or n finite non-negative numbers not all zero.
@@ -287,7 +289,7 @@ check_weights <- function(weights, n) {
 # options (the option table's check_activation_names()); here their number.
 check_activation <- function(activation, layers) {
   if (length(activation) != 1L && length(activation) != layers) {
-    abort("`activation` must be one of ", paste0('"', hidden_activations, '"', collapse = ", "),
+    abort("`activation` must be one of ", paste0('"', vocabulary$hidden_activations, '"', collapse = ", "),
           ", given once or once per hidden layer (", layers, "); not ",
           show_value(activation), ".")
   }

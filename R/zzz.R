@@ -1,4 +1,5 @@
 .onLoad <- function(libname, pkgname) {
+  load_vocabulary()
   # The parsnip engine: registered now if parsnip is loaded, and whenever
   # parsnip loads later (its model environment starts empty each time).
   if (isNamespaceLoaded("parsnip")) register_parsnip_engine()

@@ -229,7 +229,7 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
                    biases = list(matrix(0, 1, 2), matrix(0, 1, 1)))
     config <- list(loss = "sse", optimizer = "gd", lr = 0.1, epochs = 3, batch_size = 3,
                    weight_decay = 0, patience = NULL, seed = 0, threads = 1, momentum = 0,
-                   nesterov = FALSE, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8)
+                   nesterov = FALSE)
     arch <- function(act, bias = "column") list(sizes = c(2, 2, 1), activation = act, output = "sigmoid", bias = bias)
     # A training spec as train_() reads it: architecture and settings in one list.
     spec <- function(act, bias = "column", loss = "sse") {
@@ -254,4 +254,24 @@ test_that("no message from Rust reaches R's printf with a percent sign in it", {
   expect_match(res[["watcher"]], "the callback failed")
   expect_match(res[["predict"]], "unknown activation")
   for (msg in res) expect_false(grepl("%", msg, fixed = TRUE))
+})
+
+test_that("the core checks a configuration once more and names the field it refuses", {
+  # The R side sends only what its checks passed; the core's own check
+  # (TrainConfig::check) guards its internal entry points against the rest.
+  ns <- asNamespace("backprop")
+  x <- matrix(runif(6), 3)
+  y <- matrix(runif(3), 3)
+  blocks <- list(weights = list(matrix(0.1, 2, 2), matrix(0.1, 2, 1)),
+                 biases = list(matrix(0, 1, 2), matrix(0, 1, 1)))
+  spec <- list(sizes = c(2, 2, 1), activation = "tanh", output = "linear", bias = "column",
+               loss = "sse", optimizer = "gd", lr = 0.1, epochs = 3, batch_size = 3,
+               weight_decay = 0, patience = NULL, seed = 0, threads = 1)
+  train <- function(...) ns$train_(x, y, utils::modifyList(spec, list(...)), blocks, NULL, NULL, NULL, NULL)
+  expect_type(train()$loss, "double")
+  expect_error(train(loss = "cross_entropy"), "internal: loss cross_entropy does not fit a linear output", fixed = TRUE)
+  expect_error(train(optimizer = "lm", loss = "mae"), "internal: optimizer lm cannot minimise mae on a linear output", fixed = TRUE)
+  expect_error(train(lr = -1), "internal: lr must be finite and not negative", fixed = TRUE)
+  expect_error(train(optimizer = "sgd", momentum = 1), "internal: optimizer sgd has a constant out of range", fixed = TRUE)
+  expect_error(train(output = "tanh"), "internal: output cannot be tanh", fixed = TRUE)
 })

@@ -217,7 +217,7 @@ test_that("bad library arguments are errors that name the argument", {
   expect_arg_error(mlp_train(d$x, d$y, loss = "hinge"), "`loss` must be one of")
   expect_arg_error(mlp_train(d$x, d$y, optimizer = "adagrad"), "`optimizer` must be one of")
   expect_arg_error(mlp_train(d$x, d$y, output = "linear", loss = "cross_entropy"),
-                   "`loss = \"cross_entropy\"` needs a sigmoid or softmax `output`")
+                   "`loss = \"cross_entropy\"` needs an `output` of \"sigmoid\" or \"softmax\", not \"linear\"")
   expect_arg_error(mlp_train(d$x, d$y, optimizer = "adam", batch_size = 21),
                    "`batch_size` \\(21\\) must not exceed the number of training rows \\(20\\)")
   expect_arg_error(mlp_train(d$x, d$y, optimizer = "gd", batch_size = 5), "`batch_size` needs a minibatch `optimizer`")
@@ -228,7 +228,7 @@ test_that("bad library arguments are errors that name the argument", {
   expect_arg_error(mlp_train(d$x, d$y, patience = 5), "`patience` needs `validation`")
   expect_arg_error(mlp_train(d$x, d$y, bias = "row", optimizer = "adam"), "`bias = \"row\"` needs `optimizer = \"gd\"`")
   expect_arg_error(mlp_train(d$x, d$y, output = "softmax"), "`output = \"softmax\"` needs at least two columns")
-  expect_arg_error(mlp_train(Species ~ ., iris, optimizer = "lm"), "`optimizer = \"lm\"` minimises squared errors")
+  expect_arg_error(mlp_train(Species ~ ., iris, optimizer = "lm"), "`optimizer = \"lm\"` needs a `loss` of \"sse\" or \"mse\"")
   expect_arg_error(mlp_train(y ~ x, data = list(x = 1)), "`data` must be a data frame")
   expect_arg_error(mlp_train(d$x, d$y, momentum = 1), "`momentum`")
   expect_arg_error(mlp_train(d$x, d$y, threads = 0), "`threads` must be a whole number >= 1")

@@ -19,6 +19,41 @@ expect_gradients_agree <- function(gc, label) {
   expect_lt(gc$max_abs_error, 1e-7, label = label)
 }
 
+test_that("the R side's checks and the core's agree on every loss, output and optimizer", {
+  # The R lists and rules derive from the core's vocabulary_(); the core
+  # checks its configuration again (TrainConfig::check). A combination R
+  # lets through that the core refuses would surface as an internal error.
+  v <- backprop:::vocabulary
+  expect_setequal(v$optimizers, c("gd", "sgd", "adam", "adamw", "rmsprop", "lm", "lbfgs"))
+  expect_setequal(v$minibatch_optimizers, c("sgd", "adam", "adamw", "rmsprop"))
+  expect_false(any(c("softmax", "exp") %in% v$hidden_activations))
+  expect_identical(unname(v$default_lr[c("gd", "adam")]), c(0.1, 0.001))
+  expect_identical(backprop:::option_defaults$momentum, 0.9)
+  x <- matrix(c(0.1, 0.4, 0.8, 0.3, 0.9, 0.2), 3)
+  y <- cbind(c(1, 0, 0), c(0, 1, 1))
+  fitted <- refused <- 0
+  for (optimizer in v$optimizers) for (loss in v$loss_functions) for (output in v$output_activations) {
+    outcome <- tryCatch({
+      # (Two epochs leave some outputs saturated, which warns.)
+      suppressWarnings(mlp_train(x, y, hidden = 2, epochs = 2, optimizer = optimizer, loss = loss,
+                                 output = output, init = "xavier", verbose = FALSE))
+      "fitted"
+    }, backprop_error = function(e) conditionMessage(e))
+    trains <- output %in% v$loss_outputs[[loss]] && loss %in% v$optimizer_losses[[optimizer]] &&
+      output %in% v$optimizer_outputs[[optimizer]]
+    label <- paste(optimizer, loss, output)
+    if (trains) {
+      expect_identical(outcome, "fitted", label = label)
+      fitted <- fitted + 1
+    } else {
+      expect_match(outcome, "^`(loss|optimizer) = ", label = label)
+      refused <- refused + 1
+    }
+  }
+  expect_gt(fitted, 100)
+  expect_gt(refused, 30)
+})
+
 test_that("backpropagation matches finite differences for every activation and loss", {
   d <- reg_data(8)
   counts <- withr::with_seed(3, matrix(rpois(8, 3)))
@@ -26,7 +61,7 @@ test_that("backpropagation matches finite differences for every activation and l
                   quantile = matrix(d$y), cross_entropy = matrix(plogis(d$y)), poisson = counts)
   outputs <- c(sse = "linear", mse = "linear", mae = "linear", huber = "linear",
                quantile = "linear", cross_entropy = "sigmoid", poisson = "exp")
-  for (act in backprop:::hidden_activations) {
+  for (act in backprop:::vocabulary$hidden_activations) {
     for (loss in names(targets)) {
       set.seed(11)
       # nnet's start has non-zero biases, so that no relu-like unit sits
@@ -255,9 +290,9 @@ test_that("every hidden activation computes its R transcription", {
     gelu = function(z) 0.5 * z * (1 + tanh(sqrt(2 / pi) * (z + 0.044715 * z^3))),
     silu = function(z) z * sigmoid(z), mish = function(z) z * tanh(softplus(z))
   )
-  expect_setequal(names(transcriptions), backprop:::hidden_activations)
+  expect_setequal(names(transcriptions), backprop:::vocabulary$hidden_activations)
   d <- reg_data(30)
-  for (act in backprop:::hidden_activations) {
+  for (act in backprop:::vocabulary$hidden_activations) {
     set.seed(4)
     fit <- mlp_train(d$x, d$y, hidden = 5, activation = act, output = "linear", loss = "mse",
                      optimizer = "adam", epochs = 3, threads = 1, verbose = FALSE)

@@ -150,7 +150,7 @@ test_that("mixture and activation are tunable engine arguments", {
   params <- hardhat::extract_parameter_set_dials(model)
   expect_setequal(params$id, c("activation", "mixture"))
   act <- params$object[[which(params$id == "activation")]]
-  expect_true(all(dials::value_seq(act, 10) %in% backprop:::hidden_activations))
+  expect_true(all(dials::value_seq(act, 10) %in% backprop:::vocabulary$hidden_activations))
 })
 
 test_that("the engine's conformal intervals reach parsnip and workflows", {

@@ -59,22 +59,7 @@ impl Activation {
     ];
 
     pub fn parse(name: &str) -> Option<Activation> {
-        Some(match name {
-            "sigmoid" => Activation::Sigmoid,
-            "tanh" => Activation::Tanh,
-            "relu" => Activation::Relu,
-            "leaky_relu" => Activation::LeakyRelu,
-            "linear" => Activation::Linear,
-            "softmax" => Activation::Softmax,
-            "softplus" => Activation::Softplus,
-            "elu" => Activation::Elu,
-            "selu" => Activation::Selu,
-            "gelu" => Activation::Gelu,
-            "silu" => Activation::Silu,
-            "mish" => Activation::Mish,
-            "exp" => Activation::Exp,
-            _ => return None,
-        })
+        Activation::ALL.into_iter().find(|a| a.name() == name)
     }
 
     pub fn name(self) -> &'static str {
@@ -93,6 +78,16 @@ impl Activation {
             Activation::Mish => "mish",
             Activation::Exp => "exp",
         }
+    }
+
+    /// Whether a hidden layer may use it (softmax and exp are outputs only).
+    pub fn serves_hidden(self) -> bool {
+        !matches!(self, Activation::Softmax | Activation::Exp)
+    }
+
+    /// Whether the output layer may use it: the outputs the losses take.
+    pub fn serves_output(self) -> bool {
+        matches!(self, Activation::Sigmoid | Activation::Linear | Activation::Softmax | Activation::Exp)
     }
 
     /// Whether the slope needs the pre-activation `z`: it is not a function

@@ -49,8 +49,8 @@ impl Architecture {
         if sizes.iter().any(|&s| s == 0) {
             return Err("every layer needs at least one unit".into());
         }
-        if activations[..activations.len() - 1].contains(&Activation::Softmax) {
-            return Err("softmax is only available for the output layer".into());
+        if !activations[..activations.len() - 1].iter().all(|a| a.serves_hidden()) {
+            return Err("softmax and exp serve the output layer only".into());
         }
         let bias_rows = match bias {
             BiasLayout::Column => 1,
@@ -139,7 +139,9 @@ mod tests {
     fn impossible_sizes_are_errors_not_panics() {
         let e = Architecture::new(vec![usize::MAX, 2, 1], vec![Activation::Sigmoid; 2], BiasLayout::Column, 1);
         assert!(e.is_err());
-        let e = Architecture::new(vec![3, 2, 1], vec![Activation::Softmax, Activation::Sigmoid], BiasLayout::Column, 1);
-        assert!(e.is_err());
+        for hidden in [Activation::Softmax, Activation::Exp] {
+            let e = Architecture::new(vec![3, 2, 1], vec![hidden, Activation::Sigmoid], BiasLayout::Column, 1);
+            assert!(e.is_err());
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! A fit's training configuration: the loss, optimizer and settings every
 //! engine reads.
 
+use crate::architecture::Architecture;
 use crate::loss::Loss;
 use crate::optimizer::Optimizer;
 use crate::penalty::Penalty;
@@ -34,7 +35,67 @@ pub struct TrainConfig {
     pub threads: usize,
 }
 
+/// The field of a [`TrainConfig`] that failed [`TrainConfig::check`], and why.
+#[derive(Debug, PartialEq)]
+pub struct ConfigError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.field, self.reason)
+    }
+}
+
+/// A [`ConfigError`] unless `ok`.
+fn require(ok: bool, field: &'static str, reason: impl FnOnce() -> String) -> Result<(), ConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError { field, reason: reason() })
+    }
+}
+
+/// Whether `v` is a rate in [0, 1).
+fn is_rate(v: f64) -> bool {
+    (0.0..1.0).contains(&v)
+}
+
 impl TrainConfig {
+    /// The configuration if every field is in range and the loss, the
+    /// output of `arch` and the optimizer combine into a fit that trains;
+    /// else the first field that does not, as linfa's `ParamGuard` checks
+    /// its parameters once, before any work. The engines assume it.
+    pub fn check(self, arch: &Architecture) -> Result<TrainConfig, ConfigError> {
+        let output = arch.output_activation();
+        let non_negative = |v: f64| v.is_finite() && v >= 0.0;
+        require(non_negative(self.lr), "lr", || format!("must be finite and not negative, not {}", self.lr))?;
+        require(self.batch_size >= 1, "batch_size", || "must be at least 1".into())?;
+        require(non_negative(self.weight_decay), "weight_decay", || format!("must be finite and not negative, not {}", self.weight_decay))?;
+        require(non_negative(self.l1), "l1", || format!("must be finite and not negative, not {}", self.l1))?;
+        require(self.clip_norm.is_none_or(|c| c > 0.0 && c.is_finite()), "clip_norm", || "must be positive and finite".into())?;
+        require(self.threads >= 1, "threads", || "must be at least 1".into())?;
+        require(
+            (self.dropout.is_empty() || self.dropout.len() == arch.layers() - 1) && self.dropout.iter().all(|&r| is_rate(r)),
+            "dropout",
+            || "needs one rate in [0, 1) per hidden layer".into(),
+        )?;
+        let constants_ok = match self.optimizer {
+            Optimizer::Sgd { momentum, .. } => is_rate(momentum),
+            Optimizer::Adam { beta1, beta2, eps } | Optimizer::AdamW { beta1, beta2, eps } => is_rate(beta1) && is_rate(beta2) && eps > 0.0,
+            Optimizer::RmsProp { rho, eps } => is_rate(rho) && eps > 0.0,
+            _ => true,
+        };
+        require(constants_ok, "optimizer", || format!("{} has a constant out of range", self.optimizer.name()))?;
+        require(output.serves_output(), "output", || format!("cannot be {}", output.name()))?;
+        require(self.loss.compatible_with(output), "loss", || format!("{} does not fit a {} output", self.loss.name(), output.name()))?;
+        require(self.optimizer.minimises(self.loss, output), "optimizer", || {
+            format!("{} cannot minimise {} on a {} output", self.optimizer.name(), self.loss.name(), output.name())
+        })?;
+        Ok(self)
+    }
+
     /// A configuration with no penalty, clipping, schedule, dropout,
     /// validation or watcher, seed 1 and one thread.
     pub fn new(loss: Loss, optimizer: Optimizer, lr: f64, epochs: usize, batch_size: usize) -> TrainConfig {
@@ -67,3 +128,48 @@ impl TrainConfig {
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::Activation;
+    use crate::architecture::BiasLayout;
+
+    fn arch(hidden: Activation, output: Activation) -> Architecture {
+        Architecture::new(vec![2, 3, 2], vec![hidden, output], BiasLayout::Column, 1).unwrap()
+    }
+
+    /// The field `check` names for `cfg` on a sigmoid network with `output`.
+    fn failing(cfg: TrainConfig, output: Activation) -> Option<&'static str> {
+        cfg.check(&arch(Activation::Sigmoid, output)).err().map(|e| e.field)
+    }
+
+    #[test]
+    fn check_passes_a_sound_configuration_and_names_the_first_bad_field() {
+        let sound = || TrainConfig::new(Loss::Sse, Optimizer::Gd, 0.1, 10, 4);
+        assert!(sound().check(&arch(Activation::Tanh, Activation::Linear)).is_ok());
+        assert_eq!(failing(TrainConfig { lr: f64::NAN, ..sound() }, Activation::Sigmoid), Some("lr"));
+        assert_eq!(failing(TrainConfig { lr: -1.0, ..sound() }, Activation::Sigmoid), Some("lr"));
+        assert_eq!(failing(TrainConfig { batch_size: 0, ..sound() }, Activation::Sigmoid), Some("batch_size"));
+        assert_eq!(failing(TrainConfig { weight_decay: -0.1, ..sound() }, Activation::Sigmoid), Some("weight_decay"));
+        assert_eq!(failing(TrainConfig { l1: f64::INFINITY, ..sound() }, Activation::Sigmoid), Some("l1"));
+        assert_eq!(failing(TrainConfig { clip_norm: Some(0.0), ..sound() }, Activation::Sigmoid), Some("clip_norm"));
+        assert_eq!(failing(TrainConfig { threads: 0, ..sound() }, Activation::Sigmoid), Some("threads"));
+        assert_eq!(failing(TrainConfig { dropout: vec![0.1, 0.2], ..sound() }, Activation::Sigmoid), Some("dropout"));
+        assert_eq!(failing(TrainConfig { dropout: vec![1.0], ..sound() }, Activation::Sigmoid), Some("dropout"));
+        assert_eq!(failing(TrainConfig { dropout: vec![0.5], ..sound() }, Activation::Sigmoid), None);
+        let sgd = Optimizer::Sgd { momentum: 1.0, nesterov: false };
+        assert_eq!(failing(TrainConfig { optimizer: sgd, ..sound() }, Activation::Sigmoid), Some("optimizer"));
+        let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 0.0 };
+        assert_eq!(failing(TrainConfig { optimizer: adam, ..sound() }, Activation::Sigmoid), Some("optimizer"));
+        assert_eq!(failing(TrainConfig { loss: Loss::CrossEntropy, ..sound() }, Activation::Linear), Some("loss"));
+        assert_eq!(failing(TrainConfig { loss: Loss::Poisson, ..sound() }, Activation::Sigmoid), Some("loss"));
+        assert_eq!(failing(TrainConfig { loss: Loss::Mae, optimizer: Optimizer::Lm, ..sound() }, Activation::Linear), Some("optimizer"));
+        assert_eq!(failing(TrainConfig { optimizer: Optimizer::Lm, ..sound() }, Activation::Softmax), Some("optimizer"));
+        assert_eq!(failing(sound(), Activation::Tanh), Some("output"));
+        // The message names the field first and holds no percent sign (R
+        // would read it as a format).
+        let e = TrainConfig { lr: -1.0, ..sound() }.check(&arch(Activation::Sigmoid, Activation::Sigmoid)).unwrap_err();
+        assert!(e.to_string().starts_with("lr ") && !e.to_string().contains('%'));
+    }
+}

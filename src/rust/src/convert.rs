@@ -323,20 +323,13 @@ pub fn put_params(out: &mut NewList, i: usize, arch: &Architecture, params: &[f6
     }
 }
 
+/// The optimizer with its default constants; sgd's momentum and nesterov
+/// from the spec (absent: the defaults).
 fn optimizer(spec: &Fields) -> Result<Optimizer> {
-    Ok(match text(spec, "optimizer")? {
-        "gd" => Optimizer::Gd,
-        "sgd" => Optimizer::Sgd {
-            momentum: real(spec, "momentum")?,
-            nesterov: field(spec, "nesterov")?.flag().unwrap_or(false),
-        },
-        "adam" => Optimizer::Adam { beta1: real(spec, "beta1")?, beta2: real(spec, "beta2")?, eps: real(spec, "epsilon")? },
-        "adamw" => Optimizer::AdamW { beta1: real(spec, "beta1")?, beta2: real(spec, "beta2")?, eps: real(spec, "epsilon")? },
-        "rmsprop" => Optimizer::RmsProp { rho: real(spec, "rho")?, eps: real(spec, "epsilon")? },
-        "lm" => Optimizer::Lm,
-        "lbfgs" => Optimizer::Lbfgs,
-        other => return Err(r_error(format!("unknown optimizer '{}'", other))),
-    })
+    let name = text(spec, "optimizer")?;
+    let momentum = field(spec, "momentum").ok().and_then(|v| v.real()).unwrap_or(crate::optimizer::MOMENTUM);
+    let nesterov = field(spec, "nesterov").ok().and_then(|v| v.flag()).unwrap_or(false);
+    Optimizer::named(name, momentum, nesterov).ok_or_else(|| r_error(format!("unknown optimizer '{}'", name)))
 }
 
 /// Everything a training entry point receives, read once into the core's
@@ -402,9 +395,6 @@ pub fn read_spec<'a>(x: &'a Robj, y: &'a Robj, spec: &'a List, params: &List) ->
         }
     };
     let dropout = field(&spec, "dropout").ok().and_then(|v| v.reals()).unwrap_or(&[]).to_vec();
-    if !(dropout.is_empty() || dropout.len() == arch.layers() - 1) || dropout.iter().any(|r| !(0.0..1.0).contains(r)) {
-        return Err(r_error("internal: dropout needs one rate in [0, 1) per hidden layer"));
-    }
     let cfg = TrainConfig {
         loss: Loss::parse(loss_name, optional("loss_param").unwrap_or(0.0))
             .ok_or_else(|| r_error(format!("unknown loss '{}' or a bad parameter for it", loss_name)))?,
@@ -422,7 +412,9 @@ pub fn read_spec<'a>(x: &'a Robj, y: &'a Robj, spec: &'a List, params: &List) ->
         seed: real(&spec, "seed")? as u64,
         // At most the machine's cores (see parallel::max_threads).
         threads: crate::parallel::clamp_threads(count(&spec, "threads")?),
-    };
+    }
+    .check(&arch)
+    .map_err(|e| r_error(format!("internal: {}", e)))?;
     // Absent means double.
     let single = field(&spec, "precision").ok().and_then(|p| p.text()).is_some_and(|p| p == "single");
     let weights = row_weights(&spec, "weights", n)?;

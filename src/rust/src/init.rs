@@ -15,6 +15,7 @@
 //! included, when the layout has n bias rows). The draws themselves come
 //! from the caller (R's RNG), so that `set.seed()` governs them.
 
+use crate::activation::Activation;
 use crate::architecture::Architecture;
 
 /// One draw: `rnorm(1, 0, sd)` or `runif(1, lo, hi)`.
@@ -34,15 +35,30 @@ pub enum Start {
 }
 
 impl Start {
+    pub const ALL: [Start; 5] = [Start::Article, Start::Uniform, Start::Xavier, Start::He, Start::Nnet];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Start::Article => "article",
+            Start::Uniform => "uniform",
+            Start::Xavier => "xavier",
+            Start::He => "he",
+            Start::Nnet => "nnet",
+        }
+    }
+
+    /// The start suited to hidden units of this kind: He's for the
+    /// relu-like units, Xavier's for the others.
+    pub fn suited_to(act: Activation) -> Start {
+        use Activation::*;
+        match act {
+            Relu | LeakyRelu | Elu | Selu | Gelu | Silu | Mish => Start::He,
+            _ => Start::Xavier,
+        }
+    }
+
     pub fn parse(name: &str) -> Option<Start> {
-        Some(match name {
-            "article" => Start::Article,
-            "uniform" => Start::Uniform,
-            "xavier" => Start::Xavier,
-            "he" => Start::He,
-            "nnet" => Start::Nnet,
-            _ => return None,
-        })
+        Start::ALL.into_iter().find(|s| s.name() == name)
     }
 
     /// The deviates of a layer's weights and of its biases (`None`: zero).
@@ -78,6 +94,16 @@ mod tests {
     use super::*;
     use crate::activation::Activation;
     use crate::architecture::BiasLayout;
+
+    #[test]
+    fn names_round_trip_and_relu_like_units_start_as_he_says() {
+        for start in Start::ALL {
+            assert_eq!(Start::parse(start.name()), Some(start));
+        }
+        assert_eq!(Start::parse("glorot"), None);
+        assert_eq!(Start::suited_to(Activation::Relu), Start::He);
+        assert_eq!(Start::suited_to(Activation::Tanh), Start::Xavier);
+    }
 
     #[test]
     fn draws_follow_the_article_s_order_and_recycle_row_biases() {

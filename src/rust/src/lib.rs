@@ -250,6 +250,55 @@ fn extent_(x: Robj) -> Result<Vec<f64>> {
     Ok(vec![largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }), flag(nan), flag(infinite)])
 }
 
+/// The core's vocabulary, for R to derive its option lists, checks,
+/// messages and defaults from: `activations` (name, whether a hidden or the
+/// output layer may use it, the start suited to it), `losses` (name, the
+/// option that sets its parameter or "", the outputs it fits), `optimizers`
+/// (name, first order, minibatch, default learning rate, the losses and
+/// outputs it can minimise), the `schedules`' and `starts`' names, and sgd's
+/// default `momentum`.
+#[extendr]
+fn vocabulary_() -> List {
+    use init::Start;
+    use loss::Loss;
+    use optimizer::Optimizer;
+    let names = |acts: Vec<Activation>| acts.into_iter().map(Activation::name).collect::<Vec<_>>();
+    let outputs_of = |keep: &dyn Fn(Activation) -> bool| names(Activation::ALL.into_iter().filter(|&a| a.serves_output() && keep(a)).collect());
+    let acts = Activation::ALL;
+    let activations = list!(
+        name = names(acts.to_vec()),
+        hidden = acts.map(Activation::serves_hidden).to_vec(),
+        output = acts.map(Activation::serves_output).to_vec(),
+        start = acts.map(|a| Start::suited_to(a).name()).to_vec()
+    );
+    let losses = list!(
+        name = Loss::ALL.map(Loss::name).to_vec(),
+        parameter = Loss::ALL.map(|l| l.parameter().unwrap_or("")).to_vec(),
+        outputs = List::from_values(Loss::ALL.map(|l| outputs_of(&|a| l.compatible_with(a))))
+    );
+    // Which losses and outputs each optimizer takes, among the pairs that
+    // fit (a test holds that these two lists decide it).
+    let fits = |o: Optimizer, l: Loss, a: Activation| a.serves_output() && l.compatible_with(a) && o.minimises(l, a);
+    let optimizers = list!(
+        name = Optimizer::ALL.map(Optimizer::name).to_vec(),
+        first_order = Optimizer::ALL.map(Optimizer::is_first_order).to_vec(),
+        minibatch = Optimizer::ALL.map(Optimizer::takes_minibatches).to_vec(),
+        lr = Optimizer::ALL.map(Optimizer::default_lr).to_vec(),
+        losses = List::from_values(
+            Optimizer::ALL.map(|o| Loss::ALL.into_iter().filter(|&l| Activation::ALL.into_iter().any(|a| fits(o, l, a))).map(Loss::name).collect::<Vec<_>>())
+        ),
+        outputs = List::from_values(Optimizer::ALL.map(|o| outputs_of(&|a| Loss::ALL.into_iter().any(|l| fits(o, l, a)))))
+    );
+    list!(
+        activations = activations,
+        losses = losses,
+        optimizers = optimizers,
+        schedules = schedule::Schedule::NAMES.to_vec(),
+        starts = Start::ALL.map(Start::name).to_vec(),
+        momentum = optimizer::MOMENTUM
+    )
+}
+
 /// GFLOP/s of the crate's matrix product on an `n x n` by `n x n` product
 /// (best of `reps`), for the benchmarks' hardware limit.
 #[extendr]
@@ -276,4 +325,5 @@ extendr_module! {
     fn trace_;
     fn objective_;
     fn extent_;
+    fn vocabulary_;
 }

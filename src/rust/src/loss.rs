@@ -31,18 +31,27 @@ pub enum Loss {
 const LOG_FLOOR: f64 = 1e-15;
 
 impl Loss {
+    /// Every loss, the parametrised ones at their default parameter.
+    pub const ALL: [Loss; 7] =
+        [Loss::Sse, Loss::Mse, Loss::CrossEntropy, Loss::Mae, Loss::Huber { delta: 1.0 }, Loss::Quantile { tau: 0.5 }, Loss::Poisson];
+
+    /// The option that sets its parameter, if it has one.
+    pub fn parameter(self) -> Option<&'static str> {
+        match self {
+            Loss::Huber { .. } => Some("huber_delta"),
+            Loss::Quantile { .. } => Some("tau"),
+            _ => None,
+        }
+    }
+
     /// The loss called `name`; `param` is Huber's delta or the quantile's
     /// level (unused by the others).
     pub fn parse(name: &str, param: f64) -> Option<Loss> {
         Some(match name {
-            "sse" => Loss::Sse,
-            "mse" => Loss::Mse,
-            "cross_entropy" => Loss::CrossEntropy,
-            "mae" => Loss::Mae,
             "huber" if param > 0.0 => Loss::Huber { delta: param },
             "quantile" if param > 0.0 && param < 1.0 => Loss::Quantile { tau: param },
-            "poisson" => Loss::Poisson,
-            _ => return None,
+            "huber" | "quantile" => return None,
+            _ => *Loss::ALL.iter().find(|l| l.name() == name)?,
         })
     }
 
@@ -305,6 +314,17 @@ mod tests {
         let mut d = vec![0.0; z.len()];
         let s = output_delta(loss, act, &out, y, &mut d, rows, cols, 1.0);
         loss.objective(s, cols)
+    }
+
+    #[test]
+    fn names_round_trip_with_their_parameters() {
+        for loss in Loss::ALL {
+            assert_eq!(Loss::parse(loss.name(), 0.5).map(Loss::name), Some(loss.name()));
+        }
+        assert_eq!(Loss::parse("huber", 2.0), Some(Loss::Huber { delta: 2.0 }));
+        assert_eq!(Loss::parse("huber", 0.0), None);
+        assert_eq!(Loss::parse("quantile", 1.0), None);
+        assert_eq!(Loss::parse("hinge", 1.0), None);
     }
 
     #[test]

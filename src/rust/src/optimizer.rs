@@ -1,5 +1,7 @@
 //! First-order update rules over the flat parameter vector.
 
+use crate::activation::Activation;
+use crate::loss::Loss;
 use crate::real::Real;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,10 +25,75 @@ pub enum Optimizer {
     Lbfgs,
 }
 
+/// SGD's momentum when none is given.
+pub const MOMENTUM: f64 = 0.9;
+/// Adam's decays of its two moments and the floor of its denominator, and
+/// RMSProp's decay: the published defaults (Kingma and Ba; Hinton).
+const BETA1: f64 = 0.9;
+const BETA2: f64 = 0.999;
+const EPSILON: f64 = 1e-8;
+const RHO: f64 = 0.9;
+
 impl Optimizer {
+    /// Every optimizer with its default constants.
+    pub const ALL: [Optimizer; 7] = [
+        Optimizer::Gd,
+        Optimizer::Sgd { momentum: MOMENTUM, nesterov: false },
+        Optimizer::Adam { beta1: BETA1, beta2: BETA2, eps: EPSILON },
+        Optimizer::AdamW { beta1: BETA1, beta2: BETA2, eps: EPSILON },
+        Optimizer::RmsProp { rho: RHO, eps: EPSILON },
+        Optimizer::Lm,
+        Optimizer::Lbfgs,
+    ];
+
+    /// The optimizer called `name` with its default constants, and sgd's
+    /// momentum as given.
+    pub fn named(name: &str, momentum: f64, nesterov: bool) -> Option<Optimizer> {
+        match Optimizer::ALL.into_iter().find(|o| o.name() == name)? {
+            Optimizer::Sgd { .. } => Some(Optimizer::Sgd { momentum, nesterov }),
+            other => Some(other),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Optimizer::Gd => "gd",
+            Optimizer::Sgd { .. } => "sgd",
+            Optimizer::Adam { .. } => "adam",
+            Optimizer::AdamW { .. } => "adamw",
+            Optimizer::RmsProp { .. } => "rmsprop",
+            Optimizer::Lm => "lm",
+            Optimizer::Lbfgs => "lbfgs",
+        }
+    }
+
+    /// The learning rate when none is given: the article's 0.1 for its
+    /// summed gradient, the usual rates of the minibatch rules, and a full
+    /// step for the second-order methods, which scale their own.
+    pub fn default_lr(self) -> f64 {
+        match self {
+            Optimizer::Gd => 0.1,
+            Optimizer::Sgd { .. } => 0.01,
+            Optimizer::Adam { .. } | Optimizer::AdamW { .. } | Optimizer::RmsProp { .. } => 0.001,
+            Optimizer::Lm | Optimizer::Lbfgs => 1.0,
+        }
+    }
+
     /// First-order rules step once per minibatch; second-order ones own their loop.
     pub fn is_first_order(self) -> bool {
         !matches!(self, Optimizer::Lm | Optimizer::Lbfgs)
+    }
+
+    /// Whether it steps once per minibatch (the others take every row at
+    /// each step).
+    pub fn takes_minibatches(self) -> bool {
+        self.is_first_order() && self != Optimizer::Gd
+    }
+
+    /// Whether it can minimise `loss` on top of `output`:
+    /// Levenberg-Marquardt takes squared errors of elementwise outputs only.
+    pub fn minimises(self, loss: Loss, output: Activation) -> bool {
+        self != Optimizer::Lm || (loss.is_squared_error() && output != Activation::Softmax)
     }
 
     /// Whether weight decay is applied to the weights themselves (AdamW)
@@ -182,6 +249,28 @@ mod tests {
             s.step(&mut p, &g, 1);
         }
         p.iter().zip(&target).map(|(p, t)| (p - t).abs()).fold(0.0, f64::max)
+    }
+
+    #[test]
+    fn names_round_trip_and_which_losses_and_outputs_each_takes_decide_a_fit() {
+        for o in Optimizer::ALL {
+            assert_eq!(Optimizer::named(o.name(), MOMENTUM, false), Some(o));
+            assert!(o.default_lr() > 0.0);
+            assert_eq!(o.takes_minibatches(), matches!(o.name(), "sgd" | "adam" | "adamw" | "rmsprop"));
+            // vocabulary_() gives R the losses and the outputs each optimizer
+            // takes, apart: they must decide together what it minimises.
+            let pairs: Vec<(Loss, Activation)> =
+                Loss::ALL.into_iter().flat_map(|l| Activation::ALL.into_iter().filter(move |&a| a.serves_output() && l.compatible_with(a)).map(move |a| (l, a))).collect();
+            let losses: Vec<Loss> = pairs.iter().filter(|(l, a)| o.minimises(*l, *a)).map(|p| p.0).collect();
+            let outputs: Vec<Activation> = pairs.iter().filter(|(l, a)| o.minimises(*l, *a)).map(|p| p.1).collect();
+            for (l, a) in pairs {
+                assert_eq!(o.minimises(l, a), losses.contains(&l) && outputs.contains(&a), "{} {} {}", o.name(), l.name(), a.name());
+            }
+        }
+        assert_eq!(Optimizer::named("sgd", 0.5, true), Some(Optimizer::Sgd { momentum: 0.5, nesterov: true }));
+        assert_eq!(Optimizer::named("newton", 0.9, false), None);
+        assert!(!Optimizer::Lm.minimises(Loss::CrossEntropy, Activation::Sigmoid));
+        assert!(!Optimizer::Lm.minimises(Loss::Sse, Activation::Softmax));
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub enum Schedule {
 }
 
 impl Schedule {
+    /// The named schedules, as R names them.
+    pub const NAMES: [&'static str; 5] = ["constant", "step", "exponential", "cosine", "cyclic"];
+
     pub fn parse(name: &str) -> Option<Schedule> {
         Some(match name {
             "constant" => Schedule::Constant,

@@ -113,7 +113,7 @@ mod tests {
         let y: Vec<f64> = (0..rows * 2).map(|i| ((i * 5) % 7) as f64 / 7.0).collect();
         for loss in losses {
             for out in Activation::ALL.into_iter().filter(|&a| loss.compatible_with(a)) {
-                for hidden in Activation::ALL.into_iter().filter(|&a| a != Activation::Softmax) {
+                for hidden in Activation::ALL.into_iter().filter(|&a| a.serves_hidden()) {
                     for (bias, optimizer) in [(BiasLayout::Row, Optimizer::Gd), (BiasLayout::Column, Optimizer::Gd), (BiasLayout::Column, adam)] {
                         let arch = Architecture::new(vec![3, 4, 2], vec![hidden, out], bias, rows).unwrap();
                         let data = Dataset::new(&x, &y, rows);
