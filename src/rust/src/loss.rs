@@ -77,6 +77,18 @@ impl Loss {
         }
     }
 
+    /// The factor of an output delta from [`fused_delta`] for `cols`
+    /// outputs and a gradient scaled by `scale`: `scale` for cross-entropy,
+    /// −scale for the summed squared error (the gradient of its half), and
+    /// −2·scale/cols for the mean over outputs.
+    pub fn error_gain(self, cols: usize, scale: f64) -> f64 {
+        match self {
+            Loss::CrossEntropy => scale,
+            Loss::Mse => -(2.0 / cols as f64 * scale),
+            _ => -scale,
+        }
+    }
+
     /// Whether the loss is a sum of squared errors (what Levenberg-Marquardt minimises).
     pub fn is_squared_error(self) -> bool {
         matches!(self, Loss::Sse | Loss::Mse)
@@ -253,21 +265,11 @@ pub fn elementwise_delta<T: Real>(loss: Loss, output_act: Activation, out: &[T],
     let mut sum = 0.0;
     let scale = T::of(scale);
     match loss {
-        Loss::CrossEntropy => {
-            // With sigmoid the slope cancels: delta = p − y.
+        Loss::CrossEntropy | Loss::Sse | Loss::Mse => {
+            let gain = T::of(loss.error_gain(cols, scale.f64()));
             for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
-                let (pf, tf) = (p.f64(), t.f64());
-                sum += binary_cross_entropy(pf, tf);
-                *d = (p - t) * scale;
-            }
-        }
-        Loss::Sse | Loss::Mse => {
-            let factor = T::of(if loss == Loss::Mse { 2.0 / cols as f64 } else { 1.0 });
-            for ((&p, &t), d) in out.iter().zip(y).zip(delta.iter_mut()) {
-                let e = t - p;
-                sum += e.f64() * e.f64();
-                // −(E · slope) as the article writes d_output, then scaled.
-                *d = -(e * factor) * output_act.slope(p) * scale;
+                sum += if loss == Loss::CrossEntropy { binary_cross_entropy(p.f64(), t.f64()) } else { (t - p).f64() * (t - p).f64() };
+                *d = fused_delta(loss, p, t, output_act.slope(p), gain);
             }
         }
         Loss::Poisson => {
@@ -288,6 +290,24 @@ pub fn elementwise_delta<T: Real>(loss: Loss, output_act: Activation, out: &[T],
         }
     }
     sum
+}
+
+/// One entry's output delta for the losses whose slope meets the error
+/// directly (squared errors and cross-entropy on an elementwise output):
+/// the one formula of both the general and the small path. `slope` is the
+/// output activation's at `p`, `gain` is [`Loss::error_gain`].
+///
+/// Squared errors: −(E · slope) as the article writes d_output, scaled, with
+/// the slope and the gain multiplied first, so that the error (the end of
+/// the forward pass's chain of dependent operations) meets one multiply.
+/// Cross-entropy: the slope cancels against the loss's (sigmoid), p − y.
+#[inline(always)]
+pub fn fused_delta<T: Real>(loss: Loss, p: T, t: T, slope: T, gain: T) -> T {
+    if loss == Loss::CrossEntropy {
+        (p - t) * gain
+    } else {
+        (t - p) * (slope * gain)
+    }
 }
 
 /// Chain rule through a row-wise softmax: g ← s ⊙ (g − Σ_j g_j s_j).

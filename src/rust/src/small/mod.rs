@@ -35,7 +35,7 @@
 //! 1e-13.
 
 use crate::activation::Activation;
-use crate::loss::{binary_cross_entropy, Loss};
+use crate::loss::{binary_cross_entropy, fused_delta, Loss};
 use crate::architecture::{Architecture, BiasLayout};
 use crate::simd::SigmoidConstants;
 
@@ -744,31 +744,23 @@ fn output_delta<const P: usize, const FMA: bool>(cells: &mut Cells, top: &Layer,
     // here from `n`, it made the compiler take the columns apart lane by lane.
     let keep = cells.col::<P>(frame.keep_at);
     let real = |v: Column<P>| -> Column<P> { std::array::from_fn(|r| f64::from_bits(v[r].to_bits() & keep[r].to_bits())) };
-    let scale = pass.scale;
+    let gain = pass.loss.error_gain(outputs, pass.scale);
     let mut squares = [0.0; P];
     let mut sum = 0.0;
     for j in 0..outputs {
         let out = cells.col::<P>(out_at + j * P);
         let y = cells.col::<P>(y_at + j * P);
-        let delta = match pass.loss {
-            Loss::CrossEntropy => {
-                sum += cross_entropy(&cells.0[out_at + j * P..][..n], &cells.0[y_at + j * P..][..n]);
-                // With sigmoid the slope cancels: delta = p − y.
-                real(zip_col(out, y, |p, t| (p - t) * scale))
-            }
+        let slopes = slope(act, out);
+        match pass.loss {
+            Loss::CrossEntropy => sum += cross_entropy(&cells.0[out_at + j * P..][..n], &cells.0[y_at + j * P..][..n]),
             Loss::Sse | Loss::Mse => {
-                let factor = if pass.loss == Loss::Mse { 2.0 / outputs as f64 } else { 1.0 };
                 let e = real(zip_col(y, out, |t, p| t - p));
                 squares = std::array::from_fn(|r| madd::<FMA>(e[r], e[r], squares[r]));
-                // −(E · slope) as the article writes d_output, then scaled:
-                // the slope and the scale first, beside the error, so that
-                // the error meets one multiply.
-                let gain = slope(act, out).map(|s| s * -(factor * scale));
-                zip_col(e, gain, |e, g| e * g)
             }
             _ => unreachable!("SmallNet::fits admits squared errors and cross-entropy only"),
-        };
-        cells.set_col(out_at + ds + j * P, delta);
+        }
+        let delta = std::array::from_fn(|r| fused_delta(pass.loss, out[r], y[r], slopes[r], gain));
+        cells.set_col(out_at + ds + j * P, real(delta));
     }
     sum + squares.iter().sum::<f64>()
 }
