@@ -1,6 +1,6 @@
 # Two installed versions of backprop side by side, in alternating fresh R
-# processes: the article's problem (W1), the large full batch (W3) and
-# Adam on its batches of 256 rows (W4).
+# processes: the article's problem (W1), the large full batch (W3), Adam
+# on its batches of 256 rows (W4), and a whole five-epoch W4 fit.
 #   BENCH_BASE_LIB=/path/to/library/of/the/older/version Rscript bench/versions.R
 # The newer version is the one on the default library path. Prints each
 # version's best time over the rounds and their ratio.
@@ -34,6 +34,10 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
       }
       return((run(3) - run(1)) / 2)
     }
+    if (workload == "w4_five") {
+      return(system.time(mlp_train(X, Y, hidden = h, epochs = 5, init = "xavier", lr = 1e-3, optimizer = "adam",
+                                   batch_size = 256, threads = threads, verbose = FALSE))[["elapsed"]])
+    }
     stamps <- numeric(4)
     mark <- function(epoch, loss, val_loss, weights) {
       stamps[[epoch]] <<- proc.time()[["elapsed"]]
@@ -45,11 +49,11 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
   }
   libs <- c(base = base_lib, new = .libPaths()[1])
   times <- list(w1 = list(base = NULL, new = NULL), w3 = list(base = NULL, new = NULL),
-                w4 = list(base = NULL, new = NULL))
+                w4 = list(base = NULL, new = NULL), w4_five = list(base = NULL, new = NULL))
   for (r in seq_len(rounds)) {
     for (v in names(libs)) {
       times$w1[[v]] <- c(times$w1[[v]], callr::r(w1, list(lib = libs[[v]])))
-      for (w in c("w3", "w4")) {
+      for (w in c("w3", "w4", "w4_five")) {
         times[[w]][[v]] <- c(times[[w]][[v]], callr::r(large, list(lib = libs[[v]], threads = threads, workload = w)))
       }
     }
@@ -64,5 +68,6 @@ if (!nzchar(base_lib) || !dir.exists(file.path(base_lib, "backprop"))) {
                 toupper(w), format(signif(b * unit, 4)), format(signif(nw * unit, 4)), rounds,
                 nw / b, all("base"), all("new")))
   }
-  cat("(W1 in microseconds per mlp_train() call of 5000 epochs, W3 and W4 in seconds per epoch)\n")
+  cat("(W1 in microseconds per mlp_train() call of 5000 epochs, W3 and W4 in seconds per epoch,\n",
+      " W4_FIVE in seconds per five-epoch fit)\n", sep = "")
 }
