@@ -393,12 +393,12 @@ option_fields <- function(o, layers) {
     }, numeric(1))
     schedule <- "function"
   }
-  loss <- o$loss
+  # The option holding the loss's parameter (huber_delta, tau), if any. A
+  # band's lower bound is the upper one of the negated response (see
+  # band_target()), so a band's taus send the upper one.
+  param <- o[[vocabulary$loss_parameter[[o$loss]]]]
   c(fields, list(dropout = dropout, lr_schedule = schedule, lr_factors = factors,
-                 # A band's lower bound is the upper one of the negated
-                 # response (see band_target()).
-                 loss_param = if (loss == "huber") o$huber_delta else
-                   if (loss == "quantile") o$tau[length(o$tau)] else 0))
+                 loss_param = if (is.null(param)) 0 else param[length(param)]))
 }
 
 # Observation weights times the weight of each row's class; NULL when
