@@ -167,7 +167,12 @@ pub fn train_in_single(
     // The inputs, the large part, into a buffer of huge pages.
     let x32 = match zeroed_buffer::<f32>(data.x.len()) {
         Some(mut buffer) => {
-            buffer.iter_mut().zip(data.x).for_each(|(d, &v)| *d = v as f32);
+            // Bound by memory and by the faults of fresh pages: in blocks
+            // over the fit's threads, each faulting in its own pages.
+            let threads = if buffer.len() >= 1 << 16 { cfg.threads } else { 1 };
+            crate::parallel::for_each_row_block(&mut buffer, 1, 1 << 18, threads, &|first, block: &mut [f32]| {
+                block.iter_mut().zip(&data.x[first..]).for_each(|(d, &v)| *d = v as f32)
+            });
             buffer
         }
         None => f32s(data.x),
