@@ -53,14 +53,15 @@ demo: install
 
 test: ecosystem browser install test-rust test-r
 
-# Headless Chromium, which the tests of mlp_explore()'s page drive.
+# Headless Chromium, which the tests of mlp_explore()'s page drive (and a
+# Chinese font for the page's screenshots).
 browser:
 	@if command -v chromium >/dev/null || [ -n "$$BACKPROP_BROWSER" ]; then \
 	  echo "a browser for the page's tests is installed"; \
 	else \
 	  echo "installing chromium for the tests of mlp_explore()'s page"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
 	fi
 
 # parsnip, tune, workflows, caret, broom and their kin, for the tests of the
