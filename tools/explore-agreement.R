@@ -32,19 +32,20 @@ for (layout in c("row", "column")) {
     run <- runs[[r]]
     args <- list(bias = layout, activation = run$activation, lr = run$lr, hidden = run$hidden,
                  output = run$output, loss = run$loss)
-    diffs <- do.call(explore_compare, c(list(out$test$runs[[r]], article_X, article_Y, 42), args))
+    data <- explore_edited(article_X, article_Y, run$edit)
+    diffs <- do.call(explore_compare, c(list(out$test$runs[[r]], data$X, data$Y, 42), args))
     set.seed(42)
-    fit <- suppressWarnings(do.call(mlp_train, c(list(article_X, article_Y), args)))
+    fit <- suppressWarnings(do.call(mlp_train, c(list(data$X, data$Y), args)))
     final <- max(vapply(c("wh", "bh", "wout", "bout"), function(n)
       max(abs(explore_rows(out$test$runs[[r]]$final[[n]]) - unname(fit[[n]]))), 0))
     by_epoch <- tapply(diffs$diff, diffs$epoch, max)
     rows[[length(rows) + 1L]] <- data.frame(
       bias = layout, activation = run$activation, lr = run$lr, hidden = run$hidden, output = run$output,
-      loss = run$loss, e0 = by_epoch[["0"]], e1 = by_epoch[["1"]], e100 = by_epoch[["100"]],
+      loss = run$loss, edited = length(run$edit) > 0, e0 = by_epoch[["0"]], e1 = by_epoch[["1"]], e100 = by_epoch[["100"]],
       e4999 = by_epoch[["4999"]], final_weights = final,
       loss_last = abs(out$test$runs[[r]]$loss_last - fit$loss[5000]))
   }
 }
 res <- do.call(rbind, rows)
 print(format(res, digits = 2), row.names = FALSE)
-cat("largest difference overall:", format(max(res[, 7:12]), digits = 3), "\n")
+cat("largest difference overall:", format(max(res[, 8:13]), digits = 3), "\n")

@@ -975,15 +975,23 @@
   };
 
   // ---- The tests' hook ---------------------------------------------------
-  // #bpx=<JSON> in the page's address: {runs: [{activation, lr, hidden,
-  // output, loss, epochs: [k, ...], steps: [s, ...]}], step, epoch, cell,
-  // lang}. Each run sets the page as its controls would, retrains, shows
-  // each epoch and step and reads back the numbers shown (each cell's full
-  // value); the result goes into <pre class="bpx-test"> as JSON. The other
-  // fields set the view left on the page (for screenshots).
+  // #bpx=<JSON> in the page's address: {runs: [{edit: [[matrix, i, j,
+  // value], ...], activation, lr, hidden, output, loss, epochs: [k, ...],
+  // steps: [s, ...]}], step, epoch, cell, lang, keys: [key, ...]}. Each run
+  // edits cells of X or Y as a learner would (typing into the cell's input),
+  // sets the page as its controls would, retrains, shows each epoch and
+  // step and reads back the numbers shown (each cell's full value); the
+  // result goes into <pre class="bpx-test"> as JSON. The other fields set
+  // the view left on the page (for screenshots; the cell counts from 0),
+  // then `keys` are pressed on the page ("Shift+ArrowUp": with Shift).
   Page.prototype.hook = function (spec) {
     var self = this, out = { runs: [], ms: this.run.ms };
     (spec.runs || []).forEach(function (r) {
+      (r.edit || []).forEach(function (e) {
+        var input = self.dataBox.querySelector('input[aria-label="' + e[0] + ' row ' + (e[1] + 1) + ' column ' + (e[2] + 1) + '"]');
+        input.value = String(e[3]);
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      });
       var changes = {};
       ['activation', 'lr', 'hidden', 'output', 'loss'].forEach(function (k) { if (r[k] !== undefined) changes[k] = r[k]; });
       self.set(changes);
@@ -1018,6 +1026,11 @@
     if (spec.epoch !== undefined) this.state.epoch = Math.max(0, Math.min(this.cfg.epochs - 1, spec.epoch));
     if (spec.step) this.state.step = spec.step;
     this.render();
+    (spec.keys || []).forEach(function (k) {
+      var shift = k.indexOf('Shift+') === 0;
+      self.root.dispatchEvent(new KeyboardEvent('keydown', { key: shift ? k.slice(6) : k, shiftKey: shift, bubbles: true }));
+    });
+    out.state = { step: this.state.step, epoch: this.state.epoch, lang: this.state.lang };
     out.title = this.title.textContent;
     out.errors = errors;
     this.testPre.textContent = JSON.stringify(out);

@@ -71,6 +71,14 @@ explore_screenshot <- function(file, png, spec = list(), size = "1400,1000") {
   png
 }
 
+# X and Y after a run's edits (list(list("X", i, j, value), ...), cells
+# counted from 0, as the page's hook takes them).
+explore_edited <- function(X, Y, edit) {
+  data <- list(X = X, Y = Y)
+  for (e in edit) data[[e[[1]]]][e[[2]] + 1, e[[3]] + 1] <- e[[4]]
+  data
+}
+
 # A matrix the page wrote row by row (a list of rows, in JSON).
 explore_rows <- function(rows) {
   do.call(rbind, lapply(rows, function(r) as.numeric(unlist(r))))

@@ -75,7 +75,10 @@ explore_runs <- function(epochs) {
   })
   c(runs, list(
     list(activation = "sigmoid", lr = 0.5, hidden = 3, output = "sigmoid", loss = "sse", epochs = epochs),
-    list(activation = "tanh", lr = 0.05, hidden = 5, output = "linear", loss = "mse", epochs = epochs)
+    list(activation = "tanh", lr = 0.05, hidden = 5, output = "linear", loss = "mse", epochs = epochs),
+    # Last: the edits stay for the runs after it.
+    list(edit = list(list("X", 0, 1, 0.5), list("Y", 2, 0, 0.25)), activation = "sigmoid", lr = 0.1,
+         hidden = 3, output = "sigmoid", loss = "sse", epochs = epochs)
   ))
 }
 
@@ -95,12 +98,13 @@ for (layout in c("row", "column")) {
       expect_identical(shown$settings$activation, run$activation)
       args <- list(bias = layout, activation = run$activation, lr = run$lr, hidden = run$hidden,
                    output = run$output, loss = run$loss)
-      diffs <- do.call(explore_compare, c(list(shown, article_X, article_Y, 42), args))
+      data <- explore_edited(article_X, article_Y, run$edit)
+      diffs <- do.call(explore_compare, c(list(shown, data$X, data$Y, 42), args))
       expect_equal(nrow(diffs), length(epochs) * 12)
       expect_lt(max(diffs$diff), 1e-12, label = paste(layout, run$activation, "largest difference"))
       # After the last epoch: mlp_train()'s weights and loss.
       set.seed(42)
-      fit <- suppressWarnings(do.call(mlp_train, c(list(article_X, article_Y), args)))
+      fit <- suppressWarnings(do.call(mlp_train, c(list(data$X, data$Y), args)))
       for (name in c("wh", "bh", "wout", "bout")) {
         expect_lt(max(abs(explore_rows(shown$final[[name]]) - unname(fit[[name]]))), 1e-12,
                   label = paste(layout, run$activation, name))
@@ -119,9 +123,13 @@ test_that("the page loads without an error, in Chinese, and a screenshot is writ
   need_browser()
   xor <- matrix(c(0, 0, 0, 1, 1, 0, 1, 1), ncol = 2, byrow = TRUE)
   file <- explore_save(mlp_explore(xor, c(0, 1, 1, 0), hidden = 4, lr = 0.5, seed = 1, lang = "zh"))
-  out <- explore_dump(file, list(step = 3, epoch = 20, cell = c(1, 2)))
+  keys <- list("ArrowRight", "ArrowRight", "ArrowUp", "Shift+ArrowUp", "ArrowDown", "ArrowLeft")
+  out <- explore_dump(file, list(step = 3, epoch = 20, cell = c(1, 2), keys = keys))
   expect_identical(out$errors, list())
-  expect_match(out$test$title, "步骤 3: 计算隐层输入", fixed = TRUE)
+  # The arrow keys: two steps right and one left, epochs 20 + 1 + 100 - 1.
+  expect_identical(out$test$state$step, 4L)
+  expect_identical(out$test$state$epoch, 120L)
+  expect_match(out$test$title, "步骤 4: 对隐藏的线性输入进行非线性变换", fixed = TRUE)
   expect_match(out$dom, "决策面", fixed = TRUE)
   # The learner's controls have labels a screen reader reads.
   expect_match(out$dom, "<label for=\"[^\"]*-lr\">学习率</label>")
