@@ -5,9 +5,9 @@ SHELL := /bin/bash
 R_PACKAGES := r-base-dev r-cran-testthat r-cran-devtools r-cran-roxygen2 \
   r-cran-cli r-cran-bench r-cran-nnet r-cran-knitr r-cran-rmarkdown \
   r-cran-callr r-cran-hardhat r-cran-withr r-cran-recipes r-cran-generics r-cran-tibble \
-  pandoc qpdf xz-utils
+  r-cran-htmlwidgets pandoc qpdf xz-utils
 R_NEEDED := testthat roxygen2 cli bench nnet knitr rmarkdown callr hardhat withr devtools recipes \
-  generics tibble
+  generics tibble htmlwidgets
 # The ecosystem the tests plug into: Debian's builds where Debian has them,
 # the rest (parsnip, tune, workflows, yardstick, dials and the newer
 # versions of their dependencies) from CRAN by tools/cran-install.R.
@@ -19,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PATH := $(PATH):$(HOME)/.cargo/bin
 export NOT_CRAN := true
 
-.PHONY: all deps ecosystem install demo test test-r test-rust document check bench clean vendor valgrind
+.PHONY: all deps ecosystem browser install demo test test-r test-rust document check bench clean vendor valgrind
 
 all: install
 
@@ -51,7 +51,18 @@ install: deps
 demo: install
 	Rscript -e 'demo("article", package = "backprop", ask = FALSE)'
 
-test: ecosystem install test-rust test-r
+test: ecosystem browser install test-rust test-r
+
+# Headless Chromium, which the tests of mlp_explore()'s page drive (and a
+# Chinese font for the page's screenshots).
+browser:
+	@if command -v chromium >/dev/null || [ -n "$$BACKPROP_BROWSER" ]; then \
+	  echo "a browser for the page's tests is installed"; \
+	else \
+	  echo "installing chromium for the tests of mlp_explore()'s page"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-wqy-microhei >/dev/null; \
+	fi
 
 # parsnip, tune, workflows, caret, broom and their kin, for the tests of the
 # tidymodels engine, the caret model and the broom verbs.
