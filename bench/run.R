@@ -6,7 +6,7 @@ cat(machine_line(), "\n")
 peers <- tempfile("peers", fileext = ".csv")
 Sys.setenv(BENCH_OUT = peers, BENCH_PEERS = peers)
 for (script in c("nnbenchmark.R", "classification.R", "realdata.R", "rule.R", "coverage.R", "speed.R",
-                 "scaling.R", "versions.R")) {
+                 "scaling.R", "versions.R", "explore.R")) {
   path <- file.path("bench", script)
   if (file.exists(path)) source(path, local = new.env())
 }
