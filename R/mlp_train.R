@@ -40,7 +40,7 @@
 #' Large products are cut into fixed bands shared out over `threads`
 #' threads, so the results are the same for any thread count. Full batches
 #' read `X` where R stores it, without a copy (except with
-#' `precision = "single"`). Minibatches over more than one epoch copy `X`
+#' `precision = "single"`). Minibatches copy `X`
 #' once, row by row (as much memory again as `X`), so that each batch's
 #' rows are contiguous reads rather than one scattered read per column.
 #' Networks of up to 16 training rows, such as the article's, train

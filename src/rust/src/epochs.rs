@@ -114,10 +114,12 @@ struct Shard<T> {
 struct Minibatch<T> {
     order: Vec<usize>,
     rng: SmallRng,
-    /// The inputs copied once, row by row, when training runs more than one
-    /// epoch: a batch's row is then one contiguous copy, where gathering it
-    /// from R's column-major matrix reads one scattered element per column
-    /// (the copy costs about as much as one epoch's gathering).
+    /// The inputs copied once, row by row: a batch's row is then one
+    /// contiguous copy, where gathering it from R's column-major matrix
+    /// reads one scattered element per column. The copy, into huge pages
+    /// on the fit's threads, costs less than one epoch's gathering saves,
+    /// so a fit of one epoch makes it too. None when its memory cannot be
+    /// had: batches are then gathered.
     x_rows: Option<Vec<T>>,
 }
 
@@ -173,7 +175,7 @@ impl<'a, T: Real> Passes<'a, T> {
         let minibatch = (!full_batch).then(|| Minibatch {
             order: (0..n).collect(),
             rng: SmallRng::seed_from_u64(cfg.seed),
-            x_rows: if cfg.epochs > 1 { row_major_copy(data.x, n, d, cfg.threads) } else { None },
+            x_rows: row_major_copy(data.x, n, d, cfg.threads),
         });
         Passes {
             shards,
@@ -446,9 +448,9 @@ mod tests {
     use crate::architecture::BiasLayout;
     use crate::loss::Loss;
 
-    /// Minibatches assembled from the row-major copy (more than one epoch)
-    /// train as those gathered from the column-major data (one epoch at a
-    /// time) do, step for step.
+    /// Minibatches assembled from the row-major copy train as those
+    /// gathered from the column-major data (when the copy's memory cannot
+    /// be had) do, step for step.
     #[test]
     fn row_major_batches_equal_gathered_batches() {
         let (n, d) = (70, 5);
@@ -458,18 +460,23 @@ mod tests {
         let start: Vec<f64> = (0..arch.n_params()).map(|i| ((i * 13) % 17) as f64 / 17.0 - 0.5).collect();
         let adam = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
         let data = Dataset::new(&x, &y, n);
-        let run = |epochs_in_cfg: usize| {
-            let cfg = TrainConfig { threads: 1, ..TrainConfig::new(Loss::Mse, adam, 0.01, epochs_in_cfg, 16) };
+        let run = |copied: bool| {
+            let cfg = TrainConfig { threads: 1, ..TrainConfig::new(Loss::Mse, adam, 0.01, 3, 16) };
             let mut engine = Passes::new(&arch, &cfg, data, 16);
-            assert_eq!(engine.minibatch.as_ref().unwrap().x_rows.is_some(), epochs_in_cfg > 1);
+            let minibatch = engine.minibatch.as_mut().unwrap();
+            assert!(minibatch.x_rows.is_some());
+            if !copied {
+                // As when the copy's memory cannot be had.
+                minibatch.x_rows = None;
+            }
             let (mut p, mut sums) = (start.clone(), [0.0; 3]);
             for e in 0..3 {
                 engine.run(&mut p, e + 1, &mut sums[e..e + 1], &mut |_| Control::Continue);
             }
             (p, sums)
         };
-        let (copied, copied_sums) = run(3);
-        let (gathered, gathered_sums) = run(1);
+        let (copied, copied_sums) = run(true);
+        let (gathered, gathered_sums) = run(false);
         for (a, b) in copied.iter().zip(&gathered).chain(copied_sums.iter().zip(&gathered_sums)) {
             assert!((a - b).abs() <= 1e-12 * (1.0 + b.abs()), "{} vs {}", a, b);
         }
