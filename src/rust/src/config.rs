@@ -128,7 +128,6 @@ impl TrainConfig {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
