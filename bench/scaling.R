@@ -3,8 +3,8 @@
 # that its peak memory is its own. An epoch is timed between the callbacks
 # that end the epochs of one 6-epoch fit (the fastest of five: a single
 # 0.1 s epoch of the small size varies by half on a shared machine). The peak
-# is held against X's size, plus the row-major copy of X that a fit of more
-# than one epoch makes, plus 300 MB.
+# is held against X's size, plus the row-major copy of X that a minibatch
+# fit makes, plus 300 MB.
 source(file.path("bench", "common.R"))
 threads <- as.integer(Sys.getenv("BENCH_THREADS", parallel::detectCores()))
 one_size <- function(n, threads) {
