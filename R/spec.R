@@ -103,7 +103,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
-    batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init, params = start$params, seed = batches$seed,
+    batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init,
+    params = start$params, seed = batches$seed,
     options = o
   ), option_fields(o, length(start$hidden)))
 }
