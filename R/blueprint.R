@@ -217,6 +217,12 @@ recipe_inputs <- function(predictors, arg, allow_na = TRUE) {
 # Rows with an NA input stay, as rows of NA (they predict NA); an infinite
 # input is an error. `arg` names the data in errors.
 forge <- function(blueprint, newdata, arg = "newdata") {
+  forge_inputs(blueprint, newdata, arg)$x
+}
+
+# forge()'s matrix `x`, and whether it holds an NA (`any_na`), from the one
+# pass over it that also looks for infinite values.
+forge_inputs <- function(blueprint, newdata, arg = "newdata") {
   x <- switch(blueprint$kind,
               matrix = forge_matrix(blueprint, newdata, arg),
               formula = forge_formula(blueprint, newdata, arg),
@@ -226,13 +232,14 @@ forge <- function(blueprint, newdata, arg = "newdata") {
           " like the training inputs, not ", ncol(x), ".")
   }
   # (One pass in Rust; is.infinite() would allocate a logical copy of x.)
-  if (extent_(x)[3L] > 0) {
+  extent <- extent_(x)
+  if (extent[3L] > 0) {
     col <- which(colSums(is.infinite(x)) > 0L)[1L]
     name <- blueprint$names[col]
     abort("`", arg, "` must not contain Inf (", if (is.null(name)) paste("column", col) else
       paste0("column `", name, "`"), "); rows with NA predict NA, but an infinite input has no prediction.")
   }
-  x
+  list(x = x, any_na = extent[2L] > 0)
 }
 
 forge_matrix <- function(blueprint, newdata, arg) {

@@ -183,7 +183,8 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     }
     return(to_response(object, stats::napredict(object$na_action, object$fitted_raw), type))
   }
-  x <- forge(object$blueprint, newdata, arg)
+  forged <- forge_inputs(object$blueprint, newdata, arg)
+  x <- forged$x
   if (object$bias == "row") {
     # Per-row biases belong to the training rows: their own inputs, in their
     # order, predict the fitted values; nothing else can be predicted.
@@ -198,9 +199,9 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
           "to new rows (only the training rows, in their order, are predicted). Its training ",
           "output is in `fit$output`; train with `bias = \"column\"` to predict new data.")
   }
-  # Rows with an NA predict NA; one pass tells whether there are any
+  # Rows with an NA predict NA; forge's pass told whether there are any
   # (rowSums() makes a pass of its own, and a vector, for every row).
-  complete <- if (extent_(x)[2L] == 0) rep.int(TRUE, nrow(x)) else !is.na(rowSums(x))
+  complete <- if (!forged$any_na) rep.int(TRUE, nrow(x)) else !is.na(rowSums(x))
   raw <- matrix(NA_real_, nrow(x), object$sizes[length(object$sizes)])
   if (!is.null(rownames(x)) || !is.null(object$y_names)) dimnames(raw) <- list(rownames(x), object$y_names)
   if (any(complete)) {
