@@ -38,9 +38,12 @@ load_vocabulary <- function() {
     lr_schedules = v$schedules,
     init_methods = v$starts
   ), envir = vocabulary)
-  # sgd's default momentum, as the option table's default.
-  option_table$momentum$default <<- v$momentum
-  option_defaults$momentum <<- v$momentum
+  # The options whose defaults are the core's constants (sgd's momentum,
+  # the losses' parameters).
+  for (name in names(v$defaults)) {
+    option_table[[name]]$default <<- v$defaults[[name]]
+    option_defaults[[name]] <<- v$defaults[[name]]
+  }
   invisible(vocabulary)
 }
 
@@ -259,9 +262,11 @@ option_table <- list(
   class_weights = option_row(NULL, check_class_weights, applies = function(name, o) {
     if (!o$classification) "`class_weights` applies to classification (a factor response); this response is numeric."
   }, label = "class weights"),
-  huber_delta = option_row(1, function(x, arg) check_number(x, arg, lower = 0),
+  # The losses' parameters: their defaults are the core's, set when the
+  # package loads (as momentum's).
+  huber_delta = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
                            applies = for_loss("huber"), label = "huber delta"),
-  tau = option_row(0.5, check_tau, applies = for_loss("quantile"), label = "quantile"),
+  tau = option_row(NULL, check_tau, applies = for_loss("quantile"), label = "quantile"),
   callback = option_row(NULL, check_callback, field = "callback"),
   callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), field = "callback_every"),
   threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), field = "threads"),

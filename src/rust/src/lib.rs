@@ -255,8 +255,9 @@ fn extent_(x: Robj) -> Result<Vec<f64>> {
 /// output layer may use it, the start suited to it), `losses` (name, the
 /// option that sets its parameter or "", the outputs it fits), `optimizers`
 /// (name, first order, minibatch, default learning rate, the losses and
-/// outputs it can minimise), the `schedules`' and `starts`' names, and sgd's
-/// default `momentum`.
+/// outputs it can minimise), the `schedules`' and `starts`' names, and the
+/// `defaults` of the options that hold the core's constants (sgd's momentum,
+/// the losses' parameters).
 #[extendr]
 fn vocabulary_() -> List {
     use init::Start;
@@ -273,7 +274,7 @@ fn vocabulary_() -> List {
     );
     let losses = list!(
         name = Loss::ALL.map(Loss::name).to_vec(),
-        parameter = Loss::ALL.map(|l| l.parameter().unwrap_or("")).to_vec(),
+        parameter = Loss::ALL.map(|l| l.parameter().map_or("", |p| p.0)).to_vec(),
         outputs = List::from_values(Loss::ALL.map(|l| outputs_of(&|a| l.compatible_with(a))))
     );
     // Which losses and outputs each optimizer takes, among the pairs that
@@ -289,13 +290,21 @@ fn vocabulary_() -> List {
         ),
         outputs = List::from_values(Optimizer::ALL.map(|o| outputs_of(&|a| Loss::ALL.into_iter().any(|l| fits(o, l, a)))))
     );
+    // The options whose defaults are the core's constants: sgd's momentum
+    // and the losses' parameters.
+    let (mut names, mut values) = (vec!["momentum"], vec![optimizer::MOMENTUM]);
+    for (name, value) in Loss::ALL.into_iter().filter_map(Loss::parameter) {
+        names.push(name);
+        values.push(value);
+    }
+    let defaults = List::from_names_and_values(names, values).expect("as many names as values");
     list!(
         activations = activations,
         losses = losses,
         optimizers = optimizers,
         schedules = schedule::Schedule::NAMES.to_vec(),
         starts = Start::ALL.map(Start::name).to_vec(),
-        momentum = optimizer::MOMENTUM
+        defaults = defaults
     )
 }
 

@@ -35,11 +35,12 @@ impl Loss {
     pub const ALL: [Loss; 7] =
         [Loss::Sse, Loss::Mse, Loss::CrossEntropy, Loss::Mae, Loss::Huber { delta: 1.0 }, Loss::Quantile { tau: 0.5 }, Loss::Poisson];
 
-    /// The option that sets its parameter, if it has one.
-    pub fn parameter(self) -> Option<&'static str> {
+    /// The option that sets its parameter, and the parameter's value (for
+    /// the losses of [`Loss::ALL`], its default), if it has one.
+    pub fn parameter(self) -> Option<(&'static str, f64)> {
         match self {
-            Loss::Huber { .. } => Some("huber_delta"),
-            Loss::Quantile { .. } => Some("tau"),
+            Loss::Huber { delta } => Some(("huber_delta", delta)),
+            Loss::Quantile { tau } => Some(("tau", tau)),
             _ => None,
         }
     }
