@@ -221,15 +221,14 @@ explore_size <- function(x, y, given) {
   limit("X", "rows", nrow(x), 200, "give a sample of the rows")
   limit("X", "columns", ncol(x), 16, "give at most 16 inputs")
   limit("Y", "columns", ncol(y), 4, "give at most 4 outputs")
-  hidden <- given$hidden %||% 3
+  hidden <- given$hidden %||% option_defaults$hidden
   if (hidden > 16) abort("`hidden` must be at most 16 for the page, not ", hidden, ".")
-  epochs <- given$epochs %||% 5000
-  work <- nrow(x) * max(8, hidden) * (ncol(x) + ncol(y)) * 3 * epochs
-  if (work > 2e9) {
+  epochs <- given$epochs %||% option_defaults$epochs
+  per_epoch <- nrow(x) * max(8, hidden) * (ncol(x) + ncol(y)) * 3
+  if (per_epoch * epochs > 2e9) {
     abort("The page would train for too long (", nrow(x), " rows, ", format(epochs, scientific = FALSE),
           " epochs): give ",
-          "at most ", floor(2e9 / (nrow(x) * max(8, hidden) * (ncol(x) + ncol(y)) * 3)),
-          " `epochs`, or fewer rows.")
+          "at most ", floor(2e9 / per_epoch), " `epochs`, or fewer rows.")
   }
   invisible()
 }

@@ -35,17 +35,17 @@ search_candidates <- function(candidates, given) {
 # list(spec, res) of the winner when it is kept as fitted, else NULL).
 select_settings <- function(design, target, given, rule, candidates, plan) {
   started <- proc.time()[["elapsed"]]
-  x <- design$x
-  weights <- design$weights
   validated <- !is.null(given$validation %||% rule$validation)
   # A sample of at most plan$rows rows (drawn from R's RNG) to search on,
   # unless the winner is kept as fitted, on every training row.
-  if (nrow(x) > plan$rows && !validated) {
-    pool <- sort(sample.int(nrow(x), plan$rows))
-    x <- x[pool, , drop = FALSE]
+  if (nrow(design$x) > plan$rows && !validated) {
+    pool <- sort(sample.int(nrow(design$x), plan$rows))
+    design$x <- design$x[pool, , drop = FALSE]
     target$y <- target$y[pool, , drop = FALSE]
-    weights <- weights[pool]
+    design$weights <- design$weights[pool]
   }
+  x <- design$x
+  weights <- design$weights
   n <- nrow(x)
   # The held-out rows count as training rows do: with their observation
   # weights times their class weights.
@@ -109,8 +109,7 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         spec <- training_spec(x, target, quiet, defaults, weights, design$blueprint)
         list(spec = spec, res = train_spec(spec))
       } else {
-        spec <- fold_spec(list(x = x, weights = weights, blueprint = design$blueprint), target,
-                          fit_rows, quiet, given, defaults)
+        spec <- fold_spec(design, target, fit_rows, quiet, given, defaults)
         list(spec = spec, res = train_spec(spec), held = !fit_rows)
       })
       if (trained$res$status == "interrupted") {
