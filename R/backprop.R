@@ -168,7 +168,7 @@ backprop.default <- function(x, y, weights = NULL, select = TRUE, ...) {
   if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
   molded <- mold_xy(x, "x")
   design <- list(x = molded$x, y = y, weights = weights, blueprint = molded$blueprint,
-                 interface = "xy")
+                 extent = molded$extent, interface = "xy")
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
@@ -320,7 +320,8 @@ backprop_fit <- function(design, given, call, select = TRUE) {
       return(fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record))
     }
   }
-  spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint)
+  spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
+                        design$extent)
   fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
            calibration = chosen$calibration)
 }

@@ -17,8 +17,10 @@ mold_xy <- function(X, arg) {
   # costs microseconds on the article's tiny calls.
   if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg))
   if (isS4(X) && inherits(X, "Matrix")) X <- sparse_as_matrix(X)
-  x <- as_data_matrix(X, arg)
-  list(x = x, blueprint = list(kind = "matrix", names = dimnames(x)[[2L]], ncol = dim(x)[2L]))
+  m <- data_matrix(X, arg)
+  x <- m$x
+  list(x = x, blueprint = list(kind = "matrix", names = dimnames(x)[[2L]], ncol = dim(x)[2L]),
+       extent = m$extent)
 }
 
 # A data frame of the x/y interface, coded as the formula `~ .` codes it.
@@ -232,7 +234,7 @@ forge_inputs <- function(blueprint, newdata, arg = "newdata") {
           " like the training inputs, not ", ncol(x), ".")
   }
   # (One pass in Rust; is.infinite() would allocate a logical copy of x.)
-  extent <- extent_(x)
+  extent <- extent_of(x)
   if (extent[3L] > 0) {
     col <- which(colSums(is.infinite(x)) > 0L)[1L]
     name <- blueprint$names[col]

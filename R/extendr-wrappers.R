@@ -29,8 +29,8 @@ objective_ <- function(x, y, spec, params) {
   .Call(wrap__objective_, x, y, spec, params)
 }
 
-extent_ <- function(x) {
-  .Call(wrap__extent_, x)
+extent_ <- function(x, threads) {
+  .Call(wrap__extent_, x, threads)
 }
 
 vocabulary_ <- function() {

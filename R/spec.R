@@ -5,9 +5,10 @@
 # fully resolved training spec: the options resolved by the option table
 # (under the interface's `defaults`, and a continued fit's architecture),
 # checked together, the inputs scaled, the starting weights drawn, the
-# validation rows and batches set. `blueprint` codes validation data.
+# validation rows and batches set. `blueprint` codes validation data;
+# `x_extent` is extent_(x) when the caller has read it.
 training_spec <- function(x, target, given = list(), defaults = NULL, weights = NULL,
-                          blueprint = NULL) {
+                          blueprint = NULL, x_extent = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
   init <- given$init
@@ -76,9 +77,10 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   }
   limit <- if (o$precision == "single") 1e18 else 1e150
   # (x and y hold finite numbers: their largest magnitude is the first of
-  # extent_().)
-  if (extent_(x)[1L] > limit) too_large(x, "X", o$precision)
-  if (extent_(y)[1L] > limit) too_large(y, "Y", o$precision)
+  # extent_(), which the caller's check of x may have read already.)
+  if (!is.null(scaling) || is.null(x_extent)) x_extent <- extent_of(x, o$threads)
+  if (x_extent[1L] > limit) too_large(x, "X", o$precision)
+  if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision)
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
     spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)

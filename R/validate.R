@@ -25,6 +25,13 @@ describe <- function(x) {
 # Numeric data (matrix, data frame or vector) as a double matrix, checked.
 # Double matrices are returned as they are, so the Rust side reads R's memory.
 as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
+  data_matrix(x, arg, rows, rows_arg, allow_na)$x
+}
+
+# as_data_matrix() as list(x, extent): with the extent_() of x that its
+# check read (NULL for new data, allow_na), so that a fit on x as it is
+# need not read it again.
+data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
   if (is.list(x) && is.data.frame(x)) {
     bad <- !vapply(x, function(col) (is.numeric(col) && !is.object(col)) || is.logical(col), logical(1))
     if (any(bad)) {
@@ -55,7 +62,8 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
   # finite magnitude, any NA or NaN, any infinite value). New data
   # (allow_na) may hold NA rows, which predict NA; forge() refuses infinite
   # inputs.
-  if (!allow_na && any((extent <- extent_(x))[2:3] > 0)) {
+  extent <- if (!allow_na) extent_of(x)
+  if (!allow_na && any(extent[2:3] > 0)) {
     what <- if (extent[2L] > 0) "NA or NaN" else "Inf"
     bad <- which(colSums(if (extent[2L] > 0) is.na(x) else is.infinite(x)) > 0)[1]
     where <- if (shape[2L] == 1L) "" else {
@@ -68,7 +76,14 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
     abort("`", arg, "` must have as many rows as `", rows_arg, "` (", rows,
           "), not ", nrow(x), ".")
   }
-  x
+  list(x = x, extent = extent)
+}
+
+# extent_() of a double vector, on `threads` (by default the fits' default
+# threads) when it is large enough to gain from them.
+extent_of <- function(x, threads = NULL) {
+  if (length(x) < 1048576) return(extent_(x, 1L))
+  extent_(x, threads %||% resolve_threads(NULL))
 }
 
 check_count <- function(x, arg, min = 0) {

@@ -109,6 +109,10 @@ test_that("defect 14: the small ones", {
   expect_arg_error(backprop(x, c(1e300, rep(1, 29))), "`Y` holds values as large as .* too large for the network's arithmetic")
   expect_arg_error(mlp_train(x * 1e200, d$y, optimizer = "adam", precision = "single", epochs = 1),
                    "`X` holds values as large as .* single precision")
+  # X is read once for both checks; scaled, it is checked as scaled.
+  expect_arg_error(mlp_train(x * 1e152, d$y, epochs = 1), "`X` holds values as large as .* network's arithmetic")
+  expect_s3_class(mlp_train(x * 1e152, d$y, epochs = 1, scale = TRUE), "mlp_fit")
+  expect_arg_error(backprop(x * 1e152, d$y, scale = FALSE, select = FALSE), "`X` holds values as large as")
 })
 
 test_that("defect 14: recipe fits name their outputs and their errors name the recipe", {

@@ -102,7 +102,7 @@ test_that("errors are R errors, never crashes, including messages with a percent
 })
 
 test_that("the inputs' one-pass extent finds NA, NaN and infinite values", {
-  extent <- backprop:::extent_
+  extent <- function(x) backprop:::extent_(x, 2L)
   expect_identical(extent(c(1, -3, 2)), c(3, 0, 0))
   expect_identical(extent(matrix(c(-0.5, 0.25), 1)), c(0.5, 0, 0))
   expect_identical(extent(c(1, NA, -2)), c(2, 1, 0))
@@ -111,4 +111,12 @@ test_that("the inputs' one-pass extent finds NA, NaN and infinite values", {
   expect_identical(extent(c(1e300, -2e300, 3:9 + 0.5)), c(2e300, 0, 0))
   expect_identical(extent(double()), c(0, 0, 0))
   expect_error(extent(1:3), "double vector")
+  # Long vectors are read in blocks over the threads: the same answer.
+  long <- sin(seq_len(2^21 + 77))
+  long[2^21 + 70] <- -3
+  for (threads in 1:2) {
+    expect_identical(backprop:::extent_(long, threads), c(3, 0, 0))
+    expect_identical(backprop:::extent_(replace(long, 5, NA), threads), c(3, 1, 0))
+    expect_identical(backprop:::extent_(replace(long, 2^21 + 76, Inf), threads), c(3, 0, 1))
+  }
 })

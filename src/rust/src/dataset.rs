@@ -33,6 +33,61 @@ impl<'a, T: Real> Dataset<'a, T> {
     }
 }
 
+/// What the checks of an input need from one pass over it: its largest
+/// finite magnitude, and whether it holds a NaN (R's NA is one) or an
+/// infinite value.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Extent {
+    pub largest: f64,
+    pub nan: bool,
+    pub infinite: bool,
+}
+
+impl Extent {
+    /// One pass over `xs`, in blocks over `threads` workers when it is large
+    /// (the pass is bound by memory; two cores read it faster than one).
+    pub fn of(xs: &[f64], threads: usize) -> Extent {
+        const BLOCK: usize = 1 << 18;
+        if threads <= 1 || xs.len() < 4 * BLOCK {
+            return Extent::of_block(xs);
+        }
+        let mut blocks: Vec<Extent> = vec![Extent::default(); xs.len().div_ceil(BLOCK)];
+        crate::parallel::for_each_mut(threads, &mut blocks, &|b, out| *out = Extent::of_block(&xs[b * BLOCK..((b + 1) * BLOCK).min(xs.len())]));
+        blocks.into_iter().fold(Extent::default(), |a, b| Extent { largest: if b.largest > a.largest { b.largest } else { a.largest }, nan: a.nan || b.nan, infinite: a.infinite || b.infinite })
+    }
+
+    fn of_block(xs: &[f64]) -> Extent {
+        // Eight independent lanes of compares and selects, which the compiler
+        // turns into vector instructions (f64::max's NaN rules would keep it
+        // scalar). An infinite value is a magnitude above f64::MAX; NaN
+        // compares false with everything, so it is tracked beside.
+        const LANES: usize = 8;
+        let (mut largest, mut infinite, mut nan) = ([0.0f64; LANES], [false; LANES], [false; LANES]);
+        let mut lane = |i: usize, v: f64| {
+            let a = v.abs();
+            let finite = a <= f64::MAX;
+            largest[i] = if finite && a > largest[i] { a } else { largest[i] };
+            infinite[i] |= a > f64::MAX;
+            nan[i] |= a.is_nan();
+        };
+        let chunks = xs.chunks_exact(LANES);
+        let rest = chunks.remainder();
+        for chunk in chunks {
+            for (i, &v) in chunk.iter().enumerate() {
+                lane(i, v);
+            }
+        }
+        for (i, &v) in rest.iter().enumerate() {
+            lane(i, v);
+        }
+        Extent {
+            largest: largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }),
+            nan: nan.iter().any(|&b| b),
+            infinite: infinite.iter().any(|&b| b),
+        }
+    }
+}
+
 /// Copies `src` into `dst` as f64.
 pub fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
@@ -87,3 +142,30 @@ fn advise_huge_pages<T>(buffer: &mut [T]) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages<T>(_buffer: &mut [T]) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Blocks over threads find what one pass finds, wherever the NaN, the
+    /// infinity or the largest value sits.
+    #[test]
+    fn the_extent_is_the_same_over_any_threads() {
+        let len = (1 << 20) + 12345;
+        let base: Vec<f64> = (0..len).map(|i| ((i as f64) * 0.618).sin()).collect();
+        for at in [0, 7, 1 << 18, len - 1] {
+            let mut xs = base.clone();
+            xs[at] = -1e300;
+            let mut with_nan = xs.clone();
+            with_nan[(at + 5) % len] = f64::NAN;
+            let mut with_inf = xs.clone();
+            with_inf[(at + 9) % len] = f64::NEG_INFINITY;
+            for threads in [1, 2, 3] {
+                assert_eq!(Extent::of(&xs, threads), Extent { largest: 1e300, nan: false, infinite: false });
+                assert_eq!(Extent::of(&with_nan, threads), Extent { largest: 1e300, nan: true, infinite: false });
+                assert_eq!(Extent::of(&with_inf, threads), Extent { largest: 1e300, nan: false, infinite: true });
+            }
+        }
+        assert_eq!(Extent::of(&[], 2), Extent::default());
+    }
+}

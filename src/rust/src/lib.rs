@@ -215,39 +215,17 @@ fn draw_params_(init: &str, sizes: &[f64], bias_rows: f64) -> Result<List> {
     out.into_list()
 }
 
-/// One pass over a double vector, without a copy: c(the largest finite
-/// magnitude, whether it holds an NA or NaN, whether it holds an infinite
-/// value) (the flags as 0 or 1). R's checks of inputs read it instead of
-/// anyNA(), min(), max() or is.infinite(), passes (and, for is.infinite(),
-/// a logical copy) over what can be hundreds of megabytes.
+/// One pass over a double vector, without a copy, on up to `threads`
+/// threads: c(the largest finite magnitude, whether it holds an NA or NaN,
+/// whether it holds an infinite value) (the flags as 0 or 1). R's checks of
+/// inputs read it instead of anyNA(), min(), max() or is.infinite(), passes
+/// (and, for is.infinite(), a logical copy) over what can be hundreds of
+/// megabytes.
 #[extendr]
-fn extent_(x: Robj) -> Result<Vec<f64>> {
+fn extent_(x: Robj, threads: i32) -> Result<Vec<f64>> {
     let xs = x.as_real_slice().ok_or_else(|| r_error("internal: extent_() takes a double vector"))?;
-    // Eight independent lanes of compares and selects, which the compiler
-    // turns into vector instructions (f64::max's NaN rules would keep it
-    // scalar). An infinite value is a magnitude above f64::MAX; NaN
-    // compares false with everything, so it is tracked beside.
-    const LANES: usize = 8;
-    let (mut largest, mut infinite, mut nan) = ([0.0f64; LANES], [false; LANES], [false; LANES]);
-    let mut lane = |i: usize, v: f64| {
-        let a = v.abs();
-        let finite = a <= f64::MAX;
-        largest[i] = if finite && a > largest[i] { a } else { largest[i] };
-        infinite[i] |= a > f64::MAX;
-        nan[i] |= a.is_nan();
-    };
-    let chunks = xs.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for chunk in chunks {
-        for (i, &v) in chunk.iter().enumerate() {
-            lane(i, v);
-        }
-    }
-    for (i, &v) in rest.iter().enumerate() {
-        lane(i, v);
-    }
-    let flag = |lanes: [bool; LANES]| if lanes.iter().any(|&b| b) { 1.0 } else { 0.0 };
-    Ok(vec![largest.iter().fold(0.0, |m, &a| if a > m { a } else { m }), flag(nan), flag(infinite)])
+    let e = dataset::Extent::of(xs, parallel::clamp_threads(threads.max(1) as usize));
+    Ok(vec![e.largest, e.nan as u8 as f64, e.infinite as u8 as f64])
 }
 
 /// The core's vocabulary, for R to derive its option lists, checks,
