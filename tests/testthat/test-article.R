@@ -20,6 +20,22 @@ test_that("the row layout reproduces the article's R program for many seeds and 
   }
 })
 
+test_that("the row layout trains more rows than one block of prediction", {
+  # The fitted outputs are computed in blocks of rows; per-row biases need
+  # every row in one block (this fit once failed past 4096 rows).
+  set.seed(5)
+  X <- matrix(round(runif(4100 * 2), 2), 4100, 2)
+  Y <- matrix(round(runif(4100)), 4100, 1)
+  ref <- article_r_program(X, Y, seed = 3, hiddenlayer_neurons = 2, epoch = 3, lr = 0.001)
+  set.seed(3)
+  fit <- mlp_train(X, Y, hidden = 2, epochs = 3, lr = 0.001, bias = "row")
+  expect_same_network(fit, ref)
+  set.seed(3)
+  single <- mlp_train(X, Y, hidden = 2, epochs = 3, lr = 0.001, bias = "row", precision = "single")
+  expect_equal(unname(single$wout), unname(ref$wout), tolerance = 1e-5)
+  expect_equal(dim(fitted(single)), c(4100L, 1L))
+})
+
 test_that("the article's example runs its full 5000 epochs to the article's result", {
   ref <- article_r_program(article_X, article_Y, seed = 1)
   set.seed(1)

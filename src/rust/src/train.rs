@@ -7,7 +7,7 @@ use crate::architecture::{Architecture, BiasLayout};
 use crate::config::TrainConfig;
 use crate::dataset::{copy_to_f64, zeroed_buffer, Dataset};
 use crate::epochs::{Epochs, Passes, SecondOrder};
-use crate::layers::{predict, Network, Workspace};
+use crate::layers::{predict, prediction_workspace, Network, Workspace};
 use crate::optimizer::Optimizer;
 use crate::progress::{Control, History, Progress, Status};
 use crate::real::Real;
@@ -141,7 +141,7 @@ pub fn train<T: Real>(
     let article_output = matches!(cfg.optimizer, Optimizer::Gd);
     let article = !restored && !history.loss.is_empty() && article_output && engine.last_output(&mut history.output);
     let mut out = vec![T::ZERO; n * o];
-    let mut ws = Workspace::new(&plain, n.clamp(1, 4096));
+    let mut ws = prediction_workspace(&plain, n);
     predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
     if article {
         let mut fitted = vec![0.0; n * o];
@@ -187,7 +187,7 @@ pub fn train_in_single(
     // them: the f32 training output differs from them.
     let plain = Network::new(arch);
     let mut fitted = vec![0.0; data.rows * arch.outputs()];
-    let mut ws = Workspace::new(&plain, data.rows.clamp(1, 4096));
+    let mut ws = prediction_workspace(&plain, data.rows);
     predict(&plain, params, data.x, data.rows, &mut fitted, &mut ws, cfg.threads);
     history.fitted = Some(fitted);
     history

@@ -353,6 +353,13 @@ pub fn delta_to_layer_below<T: Real>(net: &Network, params: &[T], l: usize, delt
     act.backward(below, acts, pre, dense.fan_in, threads);
 }
 
+/// A workspace for [`predict`] over `rows` rows: blocks of at most 4096
+/// rows, or every row at once for row biases, which belong to their rows.
+pub fn prediction_workspace<T: Real>(net: &Network, rows: usize) -> Workspace<T> {
+    let block = if net.arch.bias_layout() == BiasLayout::Row { rows } else { rows.min(4096) };
+    Workspace::new(net, block.max(1))
+}
+
 /// Network outputs for `x` (column-major `rows x d`) written to `out`
 /// (column-major `rows x o`), in chunks of the workspace's capacity.
 pub fn predict<T: Real>(net: &Network, params: &[T], x: &[T], rows: usize, out: &mut [T], ws: &mut Workspace<T>, threads: usize) {
