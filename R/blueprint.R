@@ -11,13 +11,14 @@
 #   levels that had training rows;
 # * "recipe": a hardhat blueprint of a recipes::recipe().
 
-# The x of the x/y interface: list(x = input matrix, blueprint).
-mold_xy <- function(X, arg) {
+# The x of the x/y interface: list(x = input matrix, blueprint, extent),
+# its check on the fit's `threads` (NULL: the default).
+mold_xy <- function(X, arg, threads = NULL) {
   # is.list() first: a primitive, where is.data.frame() is a closure that
   # costs microseconds on the article's tiny calls.
   if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg))
   if (isS4(X) && inherits(X, "Matrix")) X <- sparse_as_matrix(X)
-  m <- data_matrix(X, arg)
+  m <- data_matrix(X, arg, threads = threads)
   x <- m$x
   list(x = x, blueprint = list(kind = "matrix", names = dimnames(x)[[2L]], ncol = dim(x)[2L]),
        extent = m$extent)

@@ -295,7 +295,7 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
   call <- match.call()
   supplied <- names(call)
   given <- check_given(mget(supplied[supplied %in% option_names], environment()))
-  molded <- mold_xy(X, "X")
+  molded <- mold_xy(X, "X", given$threads)
   design <- list(x = molded$x, y = Y, weights = weights, blueprint = molded$blueprint,
                  extent = molded$extent, interface = "xy")
   fit <- fit_design(design, given, NULL, call_as(call, "mlp_train"))

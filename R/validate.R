@@ -30,8 +30,9 @@ as_data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE
 
 # as_data_matrix() as list(x, extent): with the extent_() of x that its
 # check read (NULL for new data, allow_na), so that a fit on x as it is
-# need not read it again.
-data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
+# need not read it again; the check runs on `threads` (NULL: the default).
+data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE,
+                        threads = NULL) {
   if (is.list(x) && is.data.frame(x)) {
     bad <- !vapply(x, function(col) (is.numeric(col) && !is.object(col)) || is.logical(col), logical(1))
     if (any(bad)) {
@@ -62,7 +63,7 @@ data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
   # finite magnitude, any NA or NaN, any infinite value). New data
   # (allow_na) may hold NA rows, which predict NA; forge() refuses infinite
   # inputs.
-  extent <- if (!allow_na) extent_of(x)
+  extent <- if (!allow_na) extent_of(x, threads)
   if (!allow_na && any(extent[2:3] > 0)) {
     what <- if (extent[2L] > 0) "NA or NaN" else "Inf"
     bad <- which(colSums(if (extent[2L] > 0) is.na(x) else is.infinite(x)) > 0)[1]
@@ -83,7 +84,7 @@ data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE) {
 # threads) when it is large enough to gain from them.
 extent_of <- function(x, threads = NULL) {
   if (length(x) < 1048576) return(extent_(x, 1L))
-  extent_(x, threads %||% resolve_threads(NULL))
+  extent_(x, resolve_threads(threads))
 }
 
 check_count <- function(x, arg, min = 0) {
