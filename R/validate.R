@@ -64,7 +64,7 @@ data_matrix <- function(x, arg, rows = NULL, rows_arg = "X", allow_na = FALSE,
   # (allow_na) may hold NA rows, which predict NA; forge() refuses infinite
   # inputs.
   extent <- if (!allow_na) extent_of(x, threads)
-  if (!allow_na && any(extent[2:3] > 0)) {
+  if (!is.null(extent) && any(extent[2:3] > 0)) {
     what <- if (extent[2L] > 0) "NA or NaN" else "Inf"
     bad <- which(colSums(if (extent[2L] > 0) is.na(x) else is.infinite(x)) > 0)[1]
     where <- if (shape[2L] == 1L) "" else {

@@ -53,7 +53,8 @@ impl Extent {
         }
         let mut blocks: Vec<Extent> = vec![Extent::default(); xs.len().div_ceil(BLOCK)];
         crate::parallel::for_each_mut(threads, &mut blocks, &|b, out| *out = Extent::of_block(&xs[b * BLOCK..((b + 1) * BLOCK).min(xs.len())]));
-        blocks.into_iter().fold(Extent::default(), |a, b| Extent { largest: if b.largest > a.largest { b.largest } else { a.largest }, nan: a.nan || b.nan, infinite: a.infinite || b.infinite })
+        // (No block's largest is NaN, so f64::max is the plain maximum.)
+        blocks.into_iter().fold(Extent::default(), |a, b| Extent { largest: a.largest.max(b.largest), nan: a.nan || b.nan, infinite: a.infinite || b.infinite })
     }
 
     fn of_block(xs: &[f64]) -> Extent {

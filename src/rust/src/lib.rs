@@ -33,7 +33,7 @@ use extendr_api::prelude::*;
 use extendr_api::Result;
 use extendr_ffi::{GetRNGstate, PutRNGstate, Rf_runif};
 use interrupt::{interrupt_pending, Pacer, POLL_EVERY, REPORT_EVERY};
-use layers::{Network, Workspace};
+use layers::Network;
 use std::time::Instant;
 use progress::{Control, Progress, Status};
 
@@ -149,7 +149,7 @@ fn predict_(x: Robj, spec: List, params: List, threads: f64) -> Result<Robj> {
     let flat = flatten_params(&arch, &params)?;
     let mut out = vec![0.0; n * arch.outputs()];
     let net = Network::new(&arch);
-    let mut ws = Workspace::new(&net, n.clamp(1, 4096));
+    let mut ws = layers::prediction_workspace(&net, n);
     layers::predict(&net, &flat, xs, n, &mut out, &mut ws, parallel::clamp_threads(threads as usize));
     Ok(new_matrix(&out, n, arch.outputs()))
 }

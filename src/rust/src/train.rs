@@ -7,7 +7,7 @@ use crate::architecture::{Architecture, BiasLayout};
 use crate::config::TrainConfig;
 use crate::dataset::{copy_to_f64, zeroed_buffer, Dataset};
 use crate::epochs::{Epochs, Passes, SecondOrder};
-use crate::layers::{predict, prediction_workspace, Network, Workspace};
+use crate::layers::{predict, prediction_workspace, Network};
 use crate::optimizer::Optimizer;
 use crate::progress::{Control, History, Progress, Status};
 use crate::real::Real;
@@ -35,7 +35,7 @@ pub fn train<T: Real>(
     // For validation and the final outputs: the network without dropout.
     let plain = Network::new(arch);
 
-    let mut val_ws = validation.map(|v| Workspace::new(&plain, v.rows.clamp(1, 4096)));
+    let mut val_ws = validation.map(|v| prediction_workspace(&plain, v.rows));
     let mut val_out = validation.map(|v| vec![T::ZERO; v.rows * o]).unwrap_or_default();
     let mut val_delta = vec![T::ZERO; val_out.len()];
     let mut best = validation.map(|_| params.to_vec());
@@ -217,6 +217,7 @@ fn choose_engine<'a, T: Real>(arch: &Architecture, params: &[T], data: Dataset<'
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::Workspace;
     use crate::loss::Loss;
     use crate::activation::Activation;
 
