@@ -90,6 +90,59 @@ given_params <- function(init, d, o, n, hidden, hidden_given, bias, bias_given) 
   list(weights = weights, biases = biases, bias = layouts[1])
 }
 
+# A fit continued on data whose input columns, classes or output columns
+# come in another order than the fit's: matched by name, as predict()
+# matches new data, with the fit's parameters and scaling permuted to the
+# new order. Inputs or classes that are not the fit's are refused: matched
+# by position, they would pair a weight with another column, silently.
+# (Output columns renamed are taken by position.)
+aligned_fit <- function(fit, x_names, y_names, levels) {
+  fit <- align_side(fit, "inputs", fit$x_names, x_names, first = TRUE)
+  if (!is.null(fit$levels) && !is.null(levels)) {
+    fit <- align_side(fit, "classes", fit$levels, levels, first = FALSE)
+  } else if (is.null(fit$levels) && is.null(levels) && length(y_names) > 1L &&
+             setequal(y_names, fit$y_names) && !anyDuplicated(y_names)) {
+    fit <- align_side(fit, "outputs", fit$y_names, y_names, first = FALSE)
+  }
+  fit
+}
+
+# The fit with its first layer's rows (`first`) or its last layer's
+# columns, and the matching scaling, in the order of `new` names.
+align_side <- function(fit, what, old, new, first) {
+  if (is.null(old) || is.null(new) || identical(old, new)) return(fit)
+  at <- match(new, old)
+  if (length(new) != length(old) || anyNA(at) || anyDuplicated(at)) {
+    abort("`init` is a fit of the ", what, " ", name_list(old), "; the data have ",
+          name_list(new), ". Continue a fit on the same ", what, ", in any order.")
+  }
+  permute <- function(net) {
+    last <- length(net$weights)
+    if (first) {
+      net$weights[[1L]] <- net$weights[[1L]][at, , drop = FALSE]
+    } else {
+      net$weights[[last]] <- net$weights[[last]][, at, drop = FALSE]
+      net$biases[[last]] <- net$biases[[last]][, at, drop = FALSE]
+    }
+    net
+  }
+  permuted <- permute(fit[c("weights", "biases")])
+  fit[c("weights", "biases")] <- permuted
+  if (!is.null(fit$members)) fit$members <- lapply(fit$members, permute)
+  side <- if (first) "x" else "y"
+  if (!is.null(fit$scaling[[side]])) {
+    fit$scaling[[side]] <- lapply(fit$scaling[[side]], function(s) s[at])
+  }
+  switch(what, inputs = fit$x_names <- new, classes = fit$levels <- new, outputs = fit$y_names <- new)
+  fit
+}
+
+# `a`, `b` and `c` (at most six names, then how many more).
+name_list <- function(names) {
+  shown <- paste0("`", utils::head(names, 6L), "`", collapse = ", ")
+  if (length(names) > 6L) paste0(shown, " and ", length(names) - 6L, " more") else shown
+}
+
 as_param_matrix <- function(x, arg) {
   if (!is.numeric(x) || !is.matrix(x)) {
     abort("`", arg, "` must be a numeric matrix, not ", describe(x), ".")

@@ -14,6 +14,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   init <- given$init
   continuing <- is.list(init) && inherits(init, "mlp_fit")
   if (continuing) {
+    init <- given$init <- aligned_fit(init, dimnames(x)[[2L]], dimnames(y)[[2L]], target$levels)
     # A continued fit keeps its architecture, activations, loss (with its
     # parameters: a quantile fit at tau = 0.9 or a band must not go on at
     # the default tau = 0.5) and scaling unless the caller gives others.

@@ -542,6 +542,61 @@ test_that("invariant 5: continuing for 0 epochs changes no prediction, architect
   }
 })
 
+test_that("invariant 5: a fit continued on columns, classes or outputs in another order predicts as before", {
+  cases <- expand.grid(fun = c("mlp_train", "backprop"), form = c("formula", "matrix"),
+                       outcome = c("regression", "binary", "multiclass", "multi"),
+                       stringsAsFactors = FALSE)
+  for (i in seq_len(nrow(cases))) {
+    cs <- cases[i, ]
+    lab <- inv_label(as.list(cs))
+    gd <- inv_group_data(cs$outcome, seed = 70 + i)
+    args <- c(list(hidden = 3, optimizer = "adam", epochs = 5, lr = 0.01, batch_size = 8),
+              inv_head(cs$fun, cs$outcome, "adam"))
+    fit <- inv_try(do.call(inv_cont_fit, c(list(cs$fun, cs$form, gd, cs$outcome), args)), lab, "the first fit")
+    if (is.null(fit)) next
+    # The same data with its input columns reversed, its class levels
+    # reversed, or its two responses swapped.
+    moved <- gd
+    set.seed(i)
+    moved$x_mat <- gd$x_mat[, rev(seq_len(ncol(gd$x_mat)))]
+    moved$data <- gd$data[, rev(names(gd$data))]
+    if (inv_classifier(cs$outcome)) {
+      moved$y <- factor(gd$y, levels = rev(levels(gd$y)))
+      moved$data$y <- factor(gd$data$y, levels = rev(levels(gd$data$y)))
+    } else if (cs$outcome == "multi") {
+      moved$y <- gd$y[, 2:1]
+    }
+    more <- tryCatch(inv_cont_fit(cs$fun, cs$form, moved, cs$outcome, epochs = 0, init = fit),
+                     error = function(err) err)
+    if (inherits(more, "error")) {
+      fail(paste0(lab, ": continuing on reordered data failed: ", conditionMessage(more)))
+      next
+    }
+    new <- if (cs$form == "formula") gd$new_df else gd$new_mat
+    if (inv_classifier(cs$outcome)) {
+      p1 <- predict(fit, new, type = "prob")
+      p2 <- predict(more, new, type = "prob")
+      expect_equal(p2[, colnames(p1), drop = FALSE], p1, tolerance = 1e-10,
+                   label = paste(lab, "class probabilities after continuing on reversed levels"))
+      expect_equal(as.character(predict(more, new, type = "class")),
+                   as.character(predict(fit, new, type = "class")), label = paste(lab, "classes"))
+    } else {
+      p1 <- predict(fit, new)
+      p2 <- predict(more, new)
+      if (cs$outcome == "multi" && cs$form == "matrix") p2 <- p2[, colnames(p1), drop = FALSE]
+      expect_equal(p2, p1, tolerance = 1e-10, label = paste(lab, "predictions after continuing on reordered data"))
+    }
+  }
+  # Inputs or classes that are not the fit's are refused, by name.
+  gd <- inv_group_data("binary", seed = 79)
+  fit <- mlp_train(gd$x_mat, gd$y, hidden = 2, epochs = 2, threads = 1, verbose = FALSE)
+  renamed <- gd$x_mat
+  colnames(renamed)[1] <- "z"
+  expect_snapshot(mlp_train(renamed, gd$y, init = fit, epochs = 0), error = TRUE)
+  other <- factor(ifelse(gd$y == "yes", "up", "no"))
+  expect_snapshot(mlp_train(gd$x_mat, other, init = fit, epochs = 0), error = TRUE)
+})
+
 test_that("invariant 5: full-batch gd for k + m epochs in two calls is k + m epochs in one", {
   cases <- expand.grid(fun = c("mlp_train", "backprop"), form = c("formula", "matrix"), layers = 1:2,
                        outcome = c("regression", "binary"), stringsAsFactors = FALSE)
