@@ -20,7 +20,16 @@ mold_xy <- function(X, arg, threads = NULL) {
   if (isS4(X) && inherits(X, "Matrix")) X <- sparse_as_matrix(X)
   m <- data_matrix(X, arg, threads = threads)
   x <- m$x
-  list(x = x, blueprint = list(kind = "matrix", names = dimnames(x)[[2L]], ncol = dim(x)[2L]),
+  columns <- dimnames(x)[[2L]]
+  # New data is matched to named columns by name: a repeated or empty name
+  # would match the wrong column, or none.
+  if (!is.null(columns) && (anyDuplicated(columns) || anyNA(columns) || !all(nzchar(columns)))) {
+    bad <- columns[is.na(columns) | !nzchar(columns) | duplicated(columns)][1L]
+    abort("`", arg, "` must have unique, non-empty column names, or none; ",
+          if (is.na(bad) || !nzchar(bad)) "a column has none" else paste0("`", bad, "` repeats"),
+          ". Rename the columns, or remove the names with `colnames(", arg, ") <- NULL`.")
+  }
+  list(x = x, blueprint = list(kind = "matrix", names = columns, ncol = dim(x)[2L]),
        extent = m$extent)
 }
 
@@ -350,6 +359,13 @@ training_columns <- function(newdata, names, arg) {
           paste0("`", missing_cols, "`", collapse = ", "), ".")
   }
   if (identical(have, names)) return(newdata)
+  # Matched by name, a training column given twice would be read from its
+  # first copy, whatever the second holds.
+  twice <- intersect(names, have[duplicated(have)])
+  if (length(twice)) {
+    abort("`", arg, "` has the training column `", twice[1L], "` more than once; ",
+          "keep one column of each name.")
+  }
   newdata[, names, drop = FALSE]
 }
 

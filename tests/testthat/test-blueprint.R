@@ -10,6 +10,27 @@ mixed_data <- function(n = 40, seed = 2) {
   })
 }
 
+test_that("a matrix's column names are unique and non-empty, or absent", {
+  set.seed(1)
+  x <- matrix(rnorm(60), 20, 3, dimnames = list(NULL, c("a", "a", "b")))
+  y <- x[, 1] - 2 * x[, 2] + x[, 3]
+  # New data is matched by name: a repeated name would take the first
+  # column twice, an empty one no column.
+  expect_snapshot(backprop(x, y, threads = 1), error = TRUE)
+  colnames(x) <- c("a", "", "b")
+  expect_snapshot(mlp_train(x, y), error = TRUE)
+  colnames(x) <- NULL
+  fit <- mlp_train(x, y, output = "linear", loss = "mse", lr = 0.01, epochs = 5, threads = 1)
+  expect_equal(predict(fit, x), fitted(fit))
+  # New data with a training column twice is refused, not read from its
+  # first copy; other columns may come and go.
+  colnames(x) <- c("a", "b", "c")
+  fit <- backprop(x, y, threads = 1)
+  expect_equal(predict(fit, cbind(x, extra = 1)[, c(4, 3, 1, 2)]), predict(fit, x))
+  expect_snapshot(predict(fit, cbind(x, b = 0)), error = TRUE)
+  expect_snapshot(predict(fit, data.frame(x, b = 0, check.names = FALSE)), error = TRUE)
+})
+
 test_that("defect 4: validation = list(x, y) is coded through the formula, by name", {
   d <- mixed_data(60)
   train <- d[1:40, ]
