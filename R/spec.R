@@ -89,19 +89,13 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
   batches <- spec_batches(o, nrow(held$x), sizes)
-  # Gradient descent and Levenberg-Marquardt sum over rows: their weights
-  # are taken as they are, so that a weight of k is k copies of the row; the
-  # other optimizers average, over weights rescaled to mean 1.
-  train_weights <- held$weights
-  if (!is.null(train_weights) && optimizer != "gd" && optimizer != "lm") {
-    train_weights <- train_weights * (length(train_weights) / sum(train_weights))
-  }
+  train <- core_weights(held$weights, optimizer)
 
   # The Rust entry points read the spec itself: its architecture (sizes,
   # activation, output, bias) and settings, as doubles and strings.
   c(list(
-    x = held$x, y = held$y, val = held$val, weights = train_weights,
-    prior_train_weights = held$weights,
+    x = held$x, y = held$y, val = held$val, weights = train$weights,
+    counted_rows = train$counted_rows, prior_train_weights = held$weights,
     val_weights = held$val$weights, prior_weights = prior_weights, row_names = row_names,
     levels = target$levels, ordered = isTRUE(target$ordered),
     logical_response = isTRUE(target$logical), scaling = scaling,
@@ -398,7 +392,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
     if (isTRUE(spec$options$bootstrap)) {
       bag <- bootstrap_counts(nrow(first$x))
       bags[[s]] <- bag
-      spec$weights <- bootstrap_weights(first, bag)
+      spec <- bootstrap_spec(spec, bag)
     }
     shown <- if (!is.null(progress) && s > 1L) {
       offset <- (s - 1) * spec$epochs
@@ -462,13 +456,25 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
 # How often each of n rows is drawn in a bootstrap sample (from R's RNG).
 bootstrap_counts <- function(n) tabulate(sample.int(n, n, replace = TRUE), n)
 
-# A spec's training weights for one bootstrap sample: its weights (1 when
-# none) times the counts, rescaled to mean 1 for the optimizers that average
-# over rows, as training_spec() rescales them.
-bootstrap_weights <- function(spec, counts) {
-  w <- counts * (spec$prior_train_weights %||% 1)
-  if (spec$optimizer != "gd" && spec$optimizer != "lm") w <- w * (length(w) / sum(w))
-  w
+# Training weights as the core takes them: gradient descent and
+# Levenberg-Marquardt sum over rows and take the weights as they are, so
+# that a weight of k is k copies of the row; the other optimizers average,
+# over weights rescaled to mean 1. `counted_rows`, the weights' total before
+# rescaling, is the rows the reported loss counts.
+core_weights <- function(weights, optimizer) {
+  if (is.null(weights)) return(list(weights = NULL, counted_rows = NULL))
+  total <- sum(weights)
+  if (optimizer != "gd" && optimizer != "lm") weights <- weights * (length(weights) / total)
+  list(weights = weights, counted_rows = total)
+}
+
+# A spec with the training weights of one bootstrap sample: its weights (1
+# when none) times the counts, as training_spec() gives weights to the core.
+bootstrap_spec <- function(spec, counts) {
+  core <- core_weights(counts * (spec$prior_train_weights %||% 1), spec$optimizer)
+  spec$weights <- core$weights
+  spec$counted_rows <- core$counted_rows
+  spec
 }
 
 # The out-of-bag calibration of a bootstrap ensemble: each training row

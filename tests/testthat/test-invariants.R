@@ -420,6 +420,10 @@ test_that("invariant 4: a weight of k is the row k times, 0 is no row, subset an
       pa <- inv_try(pred(a), lab, paste(what, "predict() of the first fit"))
       pb <- inv_try(pred(b), lab, paste(what, "predict() of the second fit"))
       if (!is.null(pa) && !is.null(pb)) expect_equal(pa, pb, tolerance = 1e-6, label = paste(lab, what))
+      # The reported loss (a mean, or for sse a sum) counts the rows as the
+      # weights count them, whichever optimizer sums or averages.
+      expect_equal(glance(a)$loss, glance(b)$loss, tolerance = 1e-6,
+                   label = paste(lab, what, "reported loss"))
     }
     try_fit <- function(...) tryCatch(fitw(...), error = function(err) err)
     # A weight of 3 on row 4 and 2 on row 9: those rows repeated.

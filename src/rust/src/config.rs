@@ -33,6 +33,10 @@ pub struct TrainConfig {
     /// Seeds minibatch shuffling (drawn from R's RNG by the caller).
     pub seed: u64,
     pub threads: usize,
+    /// The rows the reported training loss counts when the caller rescaled
+    /// its weights (to mean 1, for the optimizers that average over rows):
+    /// their total before rescaling. None: the training weights' own total.
+    pub counted_rows: Option<f64>,
 }
 
 /// The field of a [`TrainConfig`] that failed [`TrainConfig::check`], and why.
@@ -76,6 +80,7 @@ impl TrainConfig {
         require(non_negative(self.l1), "l1", || format!("must be finite and not negative, not {}", self.l1))?;
         require(self.clip_norm.is_none_or(|c| c > 0.0 && c.is_finite()), "clip_norm", || "must be positive and finite".into())?;
         require(self.threads >= 1, "threads", || "must be at least 1".into())?;
+        require(self.counted_rows.is_none_or(|c| c > 0.0 && c.is_finite()), "counted_rows", || "must be positive and finite".into())?;
         require(
             (self.dropout.is_empty() || self.dropout.len() == arch.layers() - 1) && self.dropout.iter().all(|&r| is_rate(r)),
             "dropout",
@@ -114,6 +119,7 @@ impl TrainConfig {
             patience: None,
             seed: 1,
             threads: 1,
+            counted_rows: None,
         }
     }
 

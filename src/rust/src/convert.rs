@@ -412,6 +412,7 @@ pub fn read_spec<'a>(x: &'a Robj, y: &'a Robj, spec: &'a List, params: &List) ->
         seed: real(&spec, "seed")? as u64,
         // At most the machine's cores (see parallel::max_threads).
         threads: crate::parallel::clamp_threads(count(&spec, "threads")?),
+        counted_rows: optional("counted_rows"),
     }
     .check(&arch)
     .map_err(|e| r_error(format!("internal: {}", e)))?;

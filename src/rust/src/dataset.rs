@@ -23,6 +23,11 @@ impl<'a, T: Real> Dataset<'a, T> {
         Dataset { w, ..self }
     }
 
+    /// The rows' total weight: their count when unweighted.
+    pub fn weight_total(&self) -> f64 {
+        self.w.map_or(self.rows as f64, |w| w.iter().map(|v| v.f64()).sum())
+    }
+
     /// The same data as f64, when it is f64.
     pub fn as_f64(&self) -> Option<Dataset<'a, f64>> {
         let w = match self.w {

@@ -108,13 +108,21 @@ impl Loss {
         }
     }
 
-    /// Turns the sum accumulated by [`output_delta`] over `rows` rows of `cols`
-    /// outputs into the figure reported to the user.
-    pub fn report(self, sum: f64, rows: usize, cols: usize) -> f64 {
+    /// Turns the sum accumulated by [`output_delta`] over rows of total
+    /// weight `weight` (their count when unweighted) and `cols` outputs into
+    /// the figure reported to the user: the mean per row (and output), or
+    /// for "sse" the sum over `counted` rows, the rows the caller counts
+    /// (the total of its weights before they were rescaled). Rows of total
+    /// weight 0 report 0.
+    pub fn report(self, sum: f64, weight: f64, cols: usize, counted: f64) -> f64 {
+        if weight == 0.0 {
+            return 0.0;
+        }
         match self {
-            Loss::Sse => sum,
-            Loss::Mse | Loss::Mae | Loss::Huber { .. } | Loss::Quantile { .. } | Loss::Poisson => sum / (rows * cols) as f64,
-            Loss::CrossEntropy => sum / rows as f64,
+            // (The ratio is 1 exactly when nothing was rescaled.)
+            Loss::Sse => if counted == weight { sum } else { sum / weight * counted },
+            Loss::Mse | Loss::Mae | Loss::Huber { .. } | Loss::Quantile { .. } | Loss::Poisson => sum / (weight * cols as f64),
+            Loss::CrossEntropy => sum / weight,
         }
     }
 
