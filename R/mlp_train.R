@@ -156,8 +156,9 @@
 #'   step (of the loss, before the penalties) is longer than this, it is
 #'   rescaled to this length. First-order optimizers only.
 #' @param class_weights For classification: `NULL`, `"balanced"` (each class
-#'   weighted by rows / (classes * rows of the class)), or a named vector with
-#'   a weight for every class. They multiply the observation `weights`.
+#'   weighted by rows / (classes * rows of the class), rows counted as the
+#'   observation `weights` count them), or a named vector with a weight for
+#'   every class. They multiply the observation `weights`.
 #' @param callback `NULL`, or a function called after every
 #'   `callback_every`-th epoch as `callback(epoch =, loss =, val_loss =,
 #'   weights =)`, with the training and validation losses of that epoch

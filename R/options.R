@@ -413,8 +413,13 @@ class_row_weights <- function(class_weights, target, weights) {
   levels <- target$levels
   class <- max.col(target$y, ties.method = "first")
   if (identical(class_weights, "balanced")) {
-    counts <- tabulate(class, length(levels))
-    per_class <- ifelse(counts > 0, length(class) / (length(levels) * pmax(counts, 1)), 0)
+    # Rows counted as the weights count them: a weight of k is k rows.
+    counts <- if (is.null(weights) || length(weights) != length(class)) {
+      tabulate(class, length(levels))
+    } else {
+      vapply(seq_along(levels), function(k) sum(weights[class == k]), numeric(1))
+    }
+    per_class <- ifelse(counts > 0, sum(counts) / (length(levels) * counts), 0)
   } else {
     unknown <- setdiff(names(class_weights), levels)
     missing_levels <- setdiff(levels, names(class_weights))

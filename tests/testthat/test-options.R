@@ -173,6 +173,23 @@ test_that("class weights are observation weights by class", {
   expect_snapshot(mlp_train(x, x[, 1], class_weights = "balanced"), error = TRUE)
 })
 
+test_that("balanced class weights count rows as the observation weights count them", {
+  idx <- c(1:50, 51:70, 101:150)
+  x <- as.matrix(iris[idx, 1:4])
+  y <- droplevels(iris$Species[idx])
+  fit <- function(x, y, ...) {
+    set.seed(2)
+    mlp_train(x, y, hidden = 3, optimizer = "lbfgs", epochs = 20, scale = TRUE, threads = 1,
+              verbose = FALSE, class_weights = "balanced", ...)
+  }
+  # Weight 0 on half the setosa rows is those rows dropped; weight 2 on the
+  # versicolor rows is each of them twice.
+  w <- ifelse(seq_along(y) <= 25, 0, ifelse(y == "versicolor", 2, 1))
+  kept <- rep(seq_along(y), w)
+  expect_equal(predict(fit(x, y, weights = w), x), predict(fit(x[kept, ], y[kept]), x),
+               tolerance = 1e-6)
+})
+
 test_that("a schedule written as a function equals the built-in one", {
   d <- reg_data(40)
   run <- function(schedule, epochs = 20) {
