@@ -159,6 +159,19 @@ test_that("a quantile band's conformal intervals follow the noise", {
   # on -y (level 0.05 of y) in one network.
   expect_error(residuals(fit), "quantile band")
   expect_snapshot(summary(fit)$fit)
+  # Calibrated to a level far below its own 90 percent, the band shrinks
+  # past its width in some rows: empty intervals, given as a point at the
+  # band's centre, with a warning that counts them; never lower > upper.
+  expect_warning(low <- predict(fit, d$x[test, ], type = "pred_int", level = 0.1),
+                 "shrinks the quantile band .* past its width in [0-9]+ of 1600 rows")
+  expect_true(all(low[, 1] <= low[, 2]))
+  q_low <- e[ceiling(0.1 * (length(held) + 1))]
+  shrunk <- cbind(band[, 1] - q_low, band[, 2] + q_low)
+  crossed <- shrunk[, 1] > shrunk[, 2]
+  expect_true(any(crossed) && !all(crossed))
+  expect_equal(unname(low[!crossed, ]), unname(shrunk[!crossed, ]), tolerance = 1e-12)
+  expect_equal(unname(low[crossed, 1]), unname(rowMeans(shrunk[crossed, ])), tolerance = 1e-12)
+  expect_equal(low[crossed, 1], low[crossed, 2])
 })
 
 test_that("adaptive sets follow their definition, with one uniform draw per row", {
