@@ -15,7 +15,8 @@ generics::augment
 
 #' Tidy summaries of a trained network (broom's verbs)
 #'
-#' `tidy()` gives the network's parameters, one row per weight and bias;
+#' `tidy()` gives the network's parameters, one row per weight and bias (an
+#' ensemble's first member's, as `fit$weights`; `fit$members` holds them all);
 #' `glance()` gives its training in one row; `augment()` adds predictions
 #' (and residuals, where the data hold the response) to data.
 #'

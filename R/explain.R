@@ -25,7 +25,8 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #'   lowers the output.
 #'
 #' The weight-based measures need one hidden layer and read the network's
-#' input columns (a factor's dummy columns each). They compare inputs on the
+#' input columns (a factor's dummy columns each); an ensemble's are its
+#' members' averages. They compare inputs on the
 #' scale the network saw: comparable when the inputs were standardized (as
 #' [backprop()] and `scale = TRUE` do), in the inputs' own units otherwise.
 #'
@@ -310,19 +311,21 @@ weight_importance <- function(fit, method) {
     abort("`method = \"", method, "\"` needs a network with one hidden layer; this one has ",
           length(fit$hidden), ". Use `method = \"permutation\"`.")
   }
-  w_in <- fit$weights[[1L]]
-  w_out <- fit$weights[[2L]]
   labels <- network_labels(fit)
   # Garson's shares do not depend on the output (see the documentation).
-  outputs <- if (method == "garson") 1L else seq_len(ncol(w_out))
+  outputs <- if (method == "garson") 1L else seq_len(ncol(fit$weights[[2L]]))
+  # An ensemble's importance is its members' average.
+  networks <- fit$members %||% list(fit[c("weights", "biases")])
   per_output <- lapply(outputs, function(k) {
-    products <- sweep(w_in, 2L, w_out[, k], `*`)
-    importance <- if (method == "olden") {
-      rowSums(products)
-    } else {
-      share <- sweep(abs(products), 2L, pmax(colSums(abs(products)), .Machine$double.xmin), `/`)
-      rowSums(share) / sum(share)
-    }
+    importance <- Reduce(`+`, lapply(networks, function(net) {
+      products <- sweep(net$weights[[1L]], 2L, net$weights[[2L]][, k], `*`)
+      if (method == "olden") {
+        rowSums(products)
+      } else {
+        share <- sweep(abs(products), 2L, pmax(colSums(abs(products)), .Machine$double.xmin), `/`)
+        rowSums(share) / sum(share)
+      }
+    })) / length(networks)
     data.frame(variable = labels$inputs, output = labels$outputs[k], importance = importance,
                stringsAsFactors = FALSE)
   })

@@ -13,7 +13,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   cat("  bias layout: ", x$bias, ", init: ", x$init,
       if (!is.null(x$scaling)) ", inputs standardized" else "",
       if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
-  cat("  parameters: ", n_params(x), ", training rows: ", x$n, "\n", sep = "")
+  cat("  parameters: ", n_params(x), if (length(x$members) > 1L) paste(" in each of", length(x$members), "members"),
+      ", training rows: ", x$n, "\n", sep = "")
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
@@ -384,7 +385,8 @@ interface_name <- function(fit) {
 #' All weights and biases as one named vector
 #'
 #' Names are `layer<l>.w[i,j]` (weight from unit i of the layer below to unit
-#' j) and `layer<l>.b[j]` (or `b[r,j]` for the row layout).
+#' j) and `layer<l>.b[j]` (or `b[r,j]` for the row layout). For an ensemble,
+#' the first member's, as `fit$weights` (`fit$members` holds them all).
 #' @param object An `mlp_fit`.
 #' @param ... Unused.
 #' @return A named numeric vector.

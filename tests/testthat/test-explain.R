@@ -93,6 +93,30 @@ test_that("Garson's and Olden's measures match their formulas", {
   expect_equal(sum(garson$importance), 1)
 })
 
+test_that("an ensemble's Garson and Olden measures are its members' averages", {
+  set.seed(11)
+  fit <- backprop(as.matrix(train_rows[1:4]), train_rows$y, hidden = 3, ensemble = 3,
+                  conformal = "none", threads = 1)
+  expect_length(fit$members, 3)
+  olden_of <- function(m) drop(m$weights[[1]] %*% m$weights[[2]][, 1])
+  garson_of <- function(m) {
+    products <- abs(m$weights[[1]]) * rep(abs(m$weights[[2]][, 1]), each = 4)
+    shares <- products / rep(colSums(products), each = 4)
+    rowSums(shares) / sum(shares)
+  }
+  olden <- mlp_importance(fit, method = "olden")
+  garson <- mlp_importance(fit, method = "garson")
+  inputs <- c("x1", "x2", "x3", "x4")
+  expect_equal(olden$importance[match(inputs, olden$variable)],
+               unname(Reduce(`+`, lapply(fit$members, olden_of)) / 3))
+  expect_equal(garson$importance[match(inputs, garson$variable)],
+               unname(Reduce(`+`, lapply(fit$members, garson_of)) / 3))
+  # (The first member alone is not the average.)
+  expect_false(isTRUE(all.equal(garson$importance[match(inputs, garson$variable)],
+                                unname(garson_of(fit$members[[1]])))))
+  expect_output(print(fit), "parameters: 19 in each of 3 members")
+})
+
 test_that("a factor is shuffled as one variable, and x/y fits take y", {
   set.seed(11)
   d <- train_rows
