@@ -29,6 +29,10 @@ objective_ <- function(x, y, spec, params) {
   .Call(wrap__objective_, x, y, spec, params)
 }
 
+minimised_objective_ <- function(x, y, spec, params) {
+  .Call(wrap__minimised_objective_, x, y, spec, params)
+}
+
 extent_ <- function(x, threads) {
   .Call(wrap__extent_, x, threads)
 }

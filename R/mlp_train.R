@@ -177,9 +177,11 @@
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).
 #' @param restarts Train from this many starting points (default 1) and keep
-#'   the network with the lowest penalized training objective: the mean loss
-#'   over the training rows plus the weight penalty, as the optimizers
-#'   minimise it. Every start is drawn from R's RNG by `init`, one after the
+#'   the network with the lowest penalized training objective, as its
+#'   optimizer minimises it: the mean loss over the training rows plus the
+#'   weight penalty; for `"gd"`, which sums over rows, the summed loss plus
+#'   the penalty; for `"lm"`, the sum of squared residuals plus
+#'   `weight_decay` times the sum of squared weights. Every start is drawn from R's RNG by `init`, one after the
 #'   other, so `set.seed()` fixes them all. Worth it for the second-order
 #'   optimizers on small data (`"lm"`, `"lbfgs"`), whose local minima differ
 #'   from start to start; `summary()` lists each start's objective. A start

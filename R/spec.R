@@ -521,10 +521,12 @@ best_start <- function(spec) {
   best
 }
 
-# The penalized training objective of a trained start, as the optimizers
-# minimise it: the mean loss over the training rows plus the weight penalty.
+# The penalized training objective of a trained start, as its optimizer
+# minimises it (the core's minimised_objective_(): the mean loss over the
+# training rows plus the weight penalty; the sum for "gd"; Levenberg-
+# Marquardt's own), so that restarts keep the start it would choose.
 start_objective <- function(spec, res) {
-  objective_(spec$x, spec$y, spec, list(weights = res$weights, biases = res$biases))$value
+  minimised_objective_(spec$x, spec$y, spec, list(weights = res$weights, biases = res$biases))
 }
 
 # A function(epoch, loss) that moves a cli progress bar; (NULL, NULL) closes

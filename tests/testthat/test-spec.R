@@ -27,6 +27,35 @@ test_that("restarts keep the start with the lowest penalized objective", {
   expect_output(print(summary(best)), "starts: kept [123] of 3 by the penalized training objective")
 })
 
+test_that("restarts rank starts by the objective their optimizer minimises", {
+  set.seed(41)
+  x <- scale(matrix(rnorm(80), 40))
+  y <- drop(scale(sin(2 * x[, 1]) + x[, 2]^2 + rnorm(40, sd = 0.2)))
+  decay <- 0.5
+  squares <- function(f) sum((predict(f, x) - y)^2)
+  weights2 <- function(f) sum(unlist(f$weights)^2)
+  # Written out: Levenberg-Marquardt minimises the sum of squared residuals
+  # plus decay times the squared weights; "gd" sums the rows' mse terms
+  # and adds the L2 penalty, decay / 2 times the squared weights.
+  cases <- list(
+    lm = list(args = list(optimizer = "lm", epochs = 60), objective = function(f) squares(f) + decay * weights2(f)),
+    gd = list(args = list(optimizer = "gd", lr = 0.002, epochs = 200),
+              objective = function(f) squares(f) + decay / 2 * weights2(f))
+  )
+  for (name in names(cases)) {
+    args <- c(list(hidden = 6, activation = "tanh", output = "linear", loss = "mse",
+                   weight_decay = decay, init = "nnet", threads = 1, verbose = FALSE),
+              cases[[name]]$args)
+    set.seed(5)
+    best <- do.call(mlp_train, c(list(x, y, restarts = 4), args))
+    set.seed(5)
+    each <- lapply(1:4, function(i) do.call(mlp_train, c(list(x, y), args)))
+    objectives <- vapply(each, cases[[name]]$objective, 0)
+    expect_equal(best$starts$objective, objectives, tolerance = 1e-8, label = paste(name, "objectives"))
+    expect_equal(best$starts$kept, which.min(objectives), label = paste(name, "kept start"))
+  }
+})
+
 test_that("restarts = 1 is the fit without restarts, the article's exactly", {
   set.seed(42)
   plain <- mlp_train(article_X, article_Y, bias = "row")
@@ -68,9 +97,9 @@ test_that("restarts escape the local minima of the LM setting on NNbenchmark's m
   expect_equal(five$starts$objective[1], do.call(fit_objective, c(list(first, x, y), args)),
                tolerance = 1e-12)
   expect_equal(five$starts$kept, which.min(five$starts$objective))
-  # Without weight decay the objective is the mean squared error of the
-  # standardized response, so the kept start fits best.
-  mse <- mean(residuals(five)^2) / five$scaling$y$scale^2
-  expect_equal(five$starts$objective[five$starts$kept], mse, tolerance = 1e-10)
+  # Without weight decay LM's objective is the sum of squared residuals of
+  # the standardized response, so the kept start fits best.
+  squares <- sum(residuals(five)^2) / five$scaling$y$scale^2
+  expect_equal(five$starts$objective[five$starts$kept], squares, tolerance = 1e-10)
   expect_lte(mean(residuals(five)^2), mean(residuals(first)^2))
 })

@@ -183,6 +183,14 @@ fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     out.into_list()
 }
 
+/// The objective the spec's optimizer minimises (see
+/// [`second_order::minimised_objective`]), which restarts compare.
+#[extendr]
+fn minimised_objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<f64> {
+    let pb = read_spec(&x, &y, &spec, &params)?;
+    Ok(second_order::minimised_objective(&pb.arch, &pb.params, pb.data(), &pb.cfg))
+}
+
 /// Starting weights and biases for layer sizes `sizes` = (d, h1, ..., o),
 /// drawn from R's RNG by the table in [`init`]. One fetch and store of R's
 /// RNG state serves every draw: drawn by `rnorm()` and `runif()` from R,
@@ -311,6 +319,7 @@ extendr_module! {
     fn draw_params_;
     fn trace_;
     fn objective_;
+    fn minimised_objective_;
     fn extent_;
     fn vocabulary_;
 }

@@ -7,7 +7,9 @@ use crate::loss::Loss;
 use crate::architecture::{Architecture, BiasLayout};
 use crate::layers::{backward, delta_to_layer_below, forward, Network, Rows, Workspace};
 use crate::penalty::Penalty;
+use crate::config::TrainConfig;
 use crate::dataset::Dataset;
+use crate::optimizer::Optimizer;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
@@ -55,6 +57,28 @@ pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset
         }
     }
     (value, gradient)
+}
+
+/// The objective `cfg.optimizer` minimises at `params`, by whose lowest
+/// value restarts pick a start: the mean over rows of the per-row loss
+/// plus the penalty for the optimizers that average over rows; the sum over
+/// rows plus the penalty for "gd", which sums; for Levenberg–Marquardt its
+/// own Σ w·r² + decay·‖w‖². (With a penalty, the three rank starts apart.)
+pub fn minimised_objective(arch: &Architecture, params: &[f64], data: Dataset, cfg: &TrainConfig) -> f64 {
+    let net = Network::new(arch);
+    let mut ws = Workspace::new(&net, data.rows);
+    let penalty = cfg.penalty();
+    match cfg.optimizer {
+        Optimizer::Lm => {
+            let mut residual = vec![0.0; data.rows * arch.outputs()];
+            LevenbergMarquardt::evaluate(&mut residual, &net, params, data, cfg.weight_decay, &mut ws, cfg.threads)
+        }
+        Optimizer::Gd => {
+            let (_, sum) = objective(&net, params, data, cfg.loss, &Penalty::default(), &mut ws, cfg.threads);
+            cfg.loss.objective(sum, arch.outputs()) + penalty.value(&arch.weight_ranges(), params)
+        }
+        _ => objective(&net, params, data, cfg.loss, &penalty, &mut ws, cfg.threads).0,
+    }
 }
 
 pub struct Lbfgs {
