@@ -410,6 +410,19 @@ option_fields <- function(o, layers) {
 # neither is given.
 class_row_weights <- function(class_weights, target, weights) {
   if (is.null(class_weights)) return(weights)
+  class <- max.col(target$y, ties.method = "first")
+  row_weights <- class_factors(class_weights, target, weights)[class]
+  if (!is.null(weights)) {
+    if (length(weights) != length(row_weights)) return(weights) # check_weights() reports it
+    row_weights <- row_weights * weights
+  }
+  row_weights
+}
+
+# The weight of each class (in the order of target$levels) that
+# `class_weights` gives: named, or "balanced" over the target's rows
+# counted as the observation `weights` count them.
+class_factors <- function(class_weights, target, weights) {
   levels <- target$levels
   class <- max.col(target$y, ties.method = "first")
   if (identical(class_weights, "balanced")) {
@@ -432,12 +445,7 @@ class_row_weights <- function(class_weights, target, weights) {
     }
     per_class <- as.double(class_weights[levels])
   }
-  row_weights <- per_class[class]
-  if (!is.null(weights)) {
-    if (length(weights) != length(row_weights)) return(weights) # check_weights() reports it
-    row_weights <- row_weights * weights
-  }
-  row_weights
+  per_class
 }
 
 # The function the Rust core calls after every `every`-th epoch: it hands the

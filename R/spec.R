@@ -50,7 +50,9 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   }
   prior_weights <- weights
   if (!is.null(weights)) weights <- check_weights(weights, n = nrow(x))
+  per_class <- NULL
   if (classification && !is.null(o$class_weights)) {
+    per_class <- class_factors(o$class_weights, target, weights)
     weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
   }
   # Scaling statistics: from a previous fit when continuing it, else
@@ -84,7 +86,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision)
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
-    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint)
+    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class)
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
@@ -152,7 +154,8 @@ spec_start <- function(o, given, n, inputs, outputs) {
 # Validation rows (training_spec() calls it when there are some): a
 # fraction held out of the training rows (drawn from R's RNG), or given
 # rows, coded by the fit's blueprint and scaled as the training rows are.
-spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint) {
+spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint,
+                            per_class = NULL) {
   if (bias == "row") {
     abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
           "apply to held-out rows.")
@@ -172,6 +175,8 @@ spec_validation <- function(validation, x, y, weights, target, scaling, bias, bl
                 weights = weights[-idx], val = val))
   }
   val <- validation_rows(validation, blueprint, target)
+  # Given rows weigh as the training rows of their class do.
+  if (!is.null(per_class)) val$weights <- per_class[max.col(val$y, ties.method = "first")]
   if (!is.null(scaling)) {
     val$x <- apply_stats(val$x, scaling$x)
     if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)

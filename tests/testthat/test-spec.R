@@ -103,3 +103,26 @@ test_that("restarts escape the local minima of the LM setting on NNbenchmark's m
   expect_equal(five$starts$objective[five$starts$kept], squares, tolerance = 1e-10)
   expect_lte(mean(residuals(five)^2), mean(residuals(first)^2))
 })
+
+test_that("given validation rows weigh as training rows of their class do", {
+  set.seed(23)
+  make <- function(n) {
+    d <- data.frame(a = rnorm(n), b = rnorm(n))
+    d$y <- factor(ifelse(d$a + rnorm(n) > 1, "pos", "neg"))
+    d
+  }
+  d <- make(300)
+  v <- make(200)
+  for (class_weights in list(c(neg = 1, pos = 5), "balanced")) {
+    set.seed(1)
+    f <- backprop(y ~ a + b, d, validation = v, class_weights = class_weights, patience = 5,
+                  threads = 1)
+    p <- predict(f, v, type = "prob")
+    log_loss <- -log(p[cbind(seq_len(nrow(v)), as.integer(v$y))])
+    # The training rows' class weights, as "balanced" draws them from them.
+    per_class <- if (is.character(class_weights)) nrow(d) / (2 * table(d$y)) else class_weights
+    w <- per_class[as.character(v$y)]
+    expect_equal(f$val_loss[f$best_epoch], sum(w * log_loss) / sum(w), tolerance = 1e-8,
+                 label = paste("validation loss with class_weights", class_weights[1]))
+  }
+})
