@@ -148,8 +148,9 @@
 #' @param lr_schedule The learning rate's multiplier per epoch:
 #'   `"constant"` (1), `"step"` (halved every `ceiling(epochs / 4)` epochs),
 #'   `"exponential"` (from 1 down to 0.01 over the epochs), `"cosine"` (half
-#'   a cosine from 1 towards 0), `"cyclic"` (four triangular cycles between
-#'   0.1 and 1), or a function of the epoch (1, 2, ...) returning the
+#'   a cosine from 1 towards 0), `"cyclic"` (triangular cycles between 0.1
+#'   and 1, starting low, each `2 * ceiling(epochs / 8)` epochs long: four
+#'   when `epochs` is a multiple of 8, fewer otherwise), or a function of the epoch (1, 2, ...) returning the
 #'   multiplier, called once per epoch number before training starts.
 #'   First-order optimizers only.
 #' @param clip_norm `NULL`, or a positive number: when the gradient of a

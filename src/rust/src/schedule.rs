@@ -12,7 +12,8 @@ pub enum Schedule {
     Exponential,
     /// Half a cosine from 1 down towards 0.
     Cosine,
-    /// Triangular cycles between 0.1 and 1, four per run, starting low.
+    /// Triangular cycles between 0.1 and 1, starting low, each
+    /// `2 * ceil(epochs / 8)` epochs long (four per run when 8 divides `epochs`).
     Cyclic,
     /// Given multipliers, one per epoch (a schedule written in R).
     Table(Vec<f64>),
@@ -83,6 +84,10 @@ mod tests {
         assert!((Schedule::Cyclic.factor(1, 80) - 0.1).abs() < 1e-15);
         assert!((Schedule::Cyclic.factor(11, 80) - 1.0).abs() < 1e-15);
         assert!((Schedule::Cyclic.factor(21, 80) - 0.1).abs() < 1e-15);
+        // 10 epochs: cycles of 2 * ceil(10 / 8) = 4 epochs, two and a half.
+        let ten: Vec<f64> = (1..=10).map(|e| Schedule::Cyclic.factor(e, 10)).collect();
+        let expected = [0.1, 0.55, 1.0, 0.55, 0.1, 0.55, 1.0, 0.55, 0.1, 0.55];
+        assert!(ten.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-15), "{:?}", ten);
         assert_eq!(Schedule::Table(vec![1.0, 0.3]).factor(2, 2), 0.3);
         assert_eq!(Schedule::parse("cosine"), Some(Schedule::Cosine));
         assert_eq!(Schedule::parse("linear"), None);
