@@ -13,7 +13,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   cat("  bias layout: ", x$bias, ", init: ", x$init,
       if (!is.null(x$scaling)) ", inputs standardized" else "",
       if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
-  cat("  parameters: ", n_params(x), if (length(x$members) > 1L) paste(" in each of", length(x$members), "members"),
+  members <- length(x$members)
+  cat("  parameters: ", n_params(x), if (members > 1L) paste(" in each of", members, "members"),
       ", training rows: ", x$n, "\n", sep = "")
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")

@@ -150,8 +150,9 @@
 #'   `"exponential"` (from 1 down to 0.01 over the epochs), `"cosine"` (half
 #'   a cosine from 1 towards 0), `"cyclic"` (triangular cycles between 0.1
 #'   and 1, starting low, each `2 * ceiling(epochs / 8)` epochs long: four
-#'   when `epochs` is a multiple of 8, fewer otherwise), or a function of the epoch (1, 2, ...) returning the
-#'   multiplier, called once per epoch number before training starts.
+#'   when `epochs` is a multiple of 8, fewer otherwise), or a function of
+#'   the epoch (1, 2, ...) returning the multiplier, called once per epoch
+#'   number before training starts.
 #'   First-order optimizers only.
 #' @param clip_norm `NULL`, or a positive number: when the gradient of a
 #'   step (of the loss, before the penalties) is longer than this, it is
@@ -182,8 +183,9 @@
 #'   optimizer minimises it: the mean loss over the training rows plus the
 #'   weight penalty; for `"gd"`, which sums over rows, the summed loss plus
 #'   the penalty; for `"lm"`, the sum of squared residuals plus
-#'   `weight_decay` times the sum of squared weights. Every start is drawn from R's RNG by `init`, one after the
-#'   other, so `set.seed()` fixes them all. Worth it for the second-order
+#'   `weight_decay` times the sum of squared weights. Every start is drawn
+#'   from R's RNG by `init`, one after the other, so `set.seed()` fixes them
+#'   all. Worth it for the second-order
 #'   optimizers on small data (`"lm"`, `"lbfgs"`), whose local minima differ
 #'   from start to start; `summary()` lists each start's objective. A start
 #'   that diverges is skipped while another one does not.
