@@ -213,6 +213,7 @@ validation_rows <- function(validation, blueprint, target) {
     as_target(factor(values, levels = target$levels), nrow(x))$y
   } else {
     v <- as_data_matrix(vy, "validation$y", rows = nrow(x), rows_arg = "validation$x")
+    v <- validation_outputs(v, dimnames(target$y)[[2L]], target$band)
     if (!is.null(target$band) && ncol(v) == 1L) cbind(v, -v) else v
   }
   if (ncol(y) != ncol(target$y)) {
@@ -220,6 +221,21 @@ validation_rows <- function(validation, blueprint, target) {
           " like the response, not ", ncol(y), ".")
   }
   list(x = x, y = y)
+}
+
+# Validation responses of several named columns, matched to the
+# response's columns by name, as validation inputs are: given in another
+# order, they are put in the response's; other, repeated or missing names
+# are refused (a column matched by position would score one output's
+# predictions against another's targets).
+validation_outputs <- function(v, names, band) {
+  have <- dimnames(v)[[2L]]
+  if (!is.null(band) || length(names) < 2L || is.null(have) || identical(have, names)) return(v)
+  if (anyDuplicated(have) || length(have) != length(names) || !setequal(have, names)) {
+    abort("`validation$y` must have the response's columns ", name_list(names),
+          ", in any order, or no column names; it has ", name_list(have), ".")
+  }
+  v[, names, drop = FALSE]
 }
 
 # The rows per step, and the seed of the minibatches' shuffle (and of

@@ -104,6 +104,24 @@ test_that("restarts escape the local minima of the LM setting on NNbenchmark's m
   expect_lte(mean(residuals(five)^2), mean(residuals(first)^2))
 })
 
+test_that("a validation response's columns are matched by name, as its inputs are", {
+  set.seed(1)
+  x <- matrix(rnorm(120), 60, dimnames = list(NULL, c("a", "b")))
+  y <- cbind(p = x[, 1] + rnorm(60, sd = 0.1), q = 10 * x[, 2] + 5)
+  xv <- matrix(rnorm(80), 40, dimnames = list(NULL, c("a", "b")))
+  yv <- cbind(p = xv[, 1], q = 10 * xv[, 2] + 5)
+  fit <- function(vx, vy) {
+    set.seed(3)
+    mlp_train(x, y, hidden = 3, output = "linear", loss = "mse", optimizer = "lbfgs", epochs = 30,
+              scale = TRUE, validation = list(x = vx, y = vy), threads = 1)
+  }
+  same <- fit(xv, yv)
+  expect_equal(fit(xv[, 2:1], yv[, 2:1])$val_loss, same$val_loss)
+  expect_equal(fit(xv, unname(yv))$val_loss, same$val_loss)
+  expect_snapshot(fit(xv, cbind(p = yv[, 1], p = yv[, 2])), error = TRUE)
+  expect_snapshot(fit(xv, cbind(u = yv[, 1], v = yv[, 2])), error = TRUE)
+})
+
 test_that("given validation rows weigh as training rows of their class do", {
   set.seed(23)
   make <- function(n) {
