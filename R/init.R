@@ -95,16 +95,33 @@ given_params <- function(init, d, o, n, hidden, hidden_given, bias, bias_given) 
 # matches new data, with the fit's parameters and scaling permuted to the
 # new order. Inputs or classes that are not the fit's are refused: matched
 # by position, they would pair a weight with another column, silently.
-# (Output columns renamed are taken by position.)
+# (A single output, or a quantile band's two, may be renamed.)
 aligned_fit <- function(fit, x_names, y_names, levels) {
   fit <- align_side(fit, "inputs", fit$x_names, x_names, first = TRUE)
   if (!is.null(fit$levels) && !is.null(levels)) {
     fit <- align_side(fit, "classes", fit$levels, levels, first = FALSE)
   } else if (is.null(fit$levels) && is.null(levels) && length(y_names) > 1L &&
-             setequal(y_names, fit$y_names) && !anyDuplicated(y_names)) {
+             is.null(band_levels(fit$loss_function, fit$options))) {
     fit <- align_side(fit, "outputs", fit$y_names, y_names, first = FALSE)
   }
   fit
+}
+
+# What a fit cannot be continued with: an ensemble (a continued fit is one
+# network, and its other members would be dropped), or a `scale` other
+# than the fit's own (its weights are in the units it was trained in).
+continued_fit_checks <- function(fit, given) {
+  members <- length(fit$members)
+  if (members > 1L) {
+    abort("`init` is an ensemble of ", members, " networks; a continued fit is one network. ",
+          "Fit the ensemble again with more `epochs`.")
+  }
+  scaled <- !is.null(fit$scaling)
+  if (!is.null(given$scale) && !identical(given$scale, scaled)) {
+    abort("`scale = ", given$scale, "` contradicts `init`, a fit trained ",
+          if (scaled) "on" else "without", " standardized data: a continued fit keeps its ",
+          "scaling, in whose units its weights are. Leave `scale` out.")
+  }
 }
 
 # The fit with its first layer's rows (`first`) or its last layer's

@@ -14,6 +14,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   init <- given$init
   continuing <- is.list(init) && inherits(init, "mlp_fit")
   if (continuing) {
+    continued_fit_checks(init, given)
     init <- given$init <- aligned_fit(init, dimnames(x)[[2L]], dimnames(y)[[2L]], target$levels)
     # A continued fit keeps its architecture, activations, loss (with its
     # parameters: a quantile fit at tau = 0.9 or a band must not go on at
@@ -77,6 +78,11 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (!is.null(scaling)) {
     x <- apply_stats(x, scaling$x)
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
+  }
+  # Per-row biases belong to their rows: a row-bias fit goes on with them.
+  if (continuing && bias == "row" && !identical(unname(x), init$row_inputs)) {
+    abort("`init` has per-row biases (`bias = \"row\"`) for its ", init$n, " training rows: ",
+          "continue it on those rows, in their order.")
   }
   limit <- if (o$precision == "single") 1e18 else 1e150
   # (x and y hold finite numbers: their largest magnitude is the first of

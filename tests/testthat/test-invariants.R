@@ -599,6 +599,25 @@ test_that("invariant 5: a fit continued on columns, classes or outputs in anothe
   expect_snapshot(mlp_train(renamed, gd$y, init = fit, epochs = 0), error = TRUE)
   other <- factor(ifelse(gd$y == "yes", "up", "no"))
   expect_snapshot(mlp_train(gd$x_mat, other, init = fit, epochs = 0), error = TRUE)
+  # Outputs renamed, an ensemble, a scale other than the fit's, and a
+  # row-bias fit on other rows are refused too.
+  gd <- inv_group_data("multi", seed = 80)
+  fit <- mlp_train(gd$x_mat, gd$y, hidden = 2, output = "linear", loss = "mse",
+                   optimizer = "lbfgs", epochs = 2, scale = TRUE, threads = 1)
+  renamed <- gd$y
+  colnames(renamed) <- c("a", "z")
+  expect_snapshot(mlp_train(gd$x_mat, renamed, init = fit, epochs = 0), error = TRUE)
+  expect_snapshot(mlp_train(gd$x_mat, gd$y, init = fit, epochs = 0, scale = FALSE), error = TRUE)
+  ensemble <- mlp_train(gd$x_mat, gd$y, hidden = 2, output = "linear", loss = "mse",
+                        optimizer = "lbfgs", epochs = 2, scale = TRUE, ensemble = 2, threads = 1)
+  expect_snapshot(mlp_train(gd$x_mat, gd$y, init = ensemble, epochs = 0), error = TRUE)
+  x <- article_X
+  rownames(x) <- c("r1", "r2", "r3")
+  row_fit <- mlp_train(x, article_Y, bias = "row", epochs = 10)
+  expect_snapshot(mlp_train(x[3:1, ], article_Y[3:1, , drop = FALSE], init = row_fit, epochs = 1),
+                  error = TRUE)
+  expect_equal(mlp_train(x, article_Y, init = row_fit, epochs = 0)$output, fitted(row_fit),
+               ignore_attr = TRUE)
 })
 
 test_that("invariant 5: full-batch gd for k + m epochs in two calls is k + m epochs in one", {
