@@ -243,26 +243,35 @@ conformal_interval <- function(object, cal, x, own, level, threads) {
     out[, 2L * j - 1L] <- if (r_low < 1) -Inf else union_order_stat(centres[[1L]], terms$scores, r_low, -1)
     out[, 2L * j] <- if (r_up > n) Inf else union_order_stat(centres[[2L]], terms$scores, r_up, 1)
   }
-  if (band) out <- uncrossed_band(out, level, object$options$tau)
+  out <- uncrossed(out, level, if (band) object$options$tau)
   dimnames(out) <- list(rownames(own), interval_columns(object))
   # Counts and rates (an exp output) are not negative.
   if (identical(object$output_activation, "exp")) out[, c(TRUE, FALSE)] <- pmax(out[, c(TRUE, FALSE)], 0)
   out
 }
 
-# A band calibrated to a level well below its own coverage shrinks: where
-# it shrinks past its width, the interval is empty (lower above upper), and
-# covers nothing. Such rows get a point interval at the band's centre,
-# which covers no more, and a warning says how many there are.
-uncrossed_band <- function(out, level, tau) {
-  crossed <- which(out[, 1L] > out[, 2L])
-  if (!length(crossed)) return(out)
-  out[crossed, ] <- (out[crossed, 1L] + out[crossed, 2L]) / 2
-  warning("At `level = ", level, "` the calibration shrinks the quantile band (`tau = c(",
-          tau[1L], ", ", tau[2L], ")`) past its width in ", length(crossed), " of ", nrow(out),
-          " rows: their intervals are empty, returned as a point at the band's centre. ",
-          "Ask for a level nearer the band's own ", signif(tau[2L] - tau[1L], 6), ", or fit a band for ",
-          "this level.", call. = FALSE)
+# At a low level an interval can be empty (lower above upper), covering
+# nothing: a quantile band (`tau`) calibrated well below its own coverage
+# shrinks past its width, and CV+'s two order statistics can cross. Such
+# rows get a point interval at their centre, which covers no more, and a
+# warning says how many there are.
+uncrossed <- function(out, level, tau = NULL) {
+  lower <- seq(1L, ncol(out), by = 2L)
+  crossed <- out[, lower, drop = FALSE] > out[, lower + 1L, drop = FALSE]
+  crossed[is.na(crossed)] <- FALSE
+  if (!any(crossed)) return(out)
+  for (k in seq_along(lower)) {
+    rows <- which(crossed[, k])
+    out[rows, lower[k] + 0:1] <- (out[rows, lower[k]] + out[rows, lower[k] + 1L]) / 2
+  }
+  rows <- sum(rowSums(crossed) > 0)
+  warning("At `level = ", level, "` the intervals of ", rows, " of ", nrow(out), " rows are ",
+          "empty (lower above upper), returned as a point at their centre",
+          if (is.null(tau)) ". Ask for a higher `level`." else
+            paste0(": the calibration shrinks the quantile band (`tau = c(", tau[1L], ", ", tau[2L],
+                   ")`) past its width. Ask for a level nearer the band's own ",
+                   signif(tau[2L] - tau[1L], 6), ", or fit a band for this level."),
+          call. = FALSE)
   out
 }
 

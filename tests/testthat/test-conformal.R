@@ -163,7 +163,7 @@ test_that("a quantile band's conformal intervals follow the noise", {
   # past its width in some rows: empty intervals, given as a point at the
   # band's centre, with a warning that counts them; never lower > upper.
   expect_warning(low <- predict(fit, d$x[test, ], type = "pred_int", level = 0.1),
-                 "shrinks the quantile band .* past its width in [0-9]+ of 1600 rows")
+                 "intervals of [0-9]+ of 1600 rows are empty.*shrinks the quantile band")
   expect_true(all(low[, 1] <= low[, 2]))
   q_low <- e[ceiling(0.1 * (length(held) + 1))]
   shrunk <- cbind(band[, 1] - q_low, band[, 2] + q_low)
@@ -172,6 +172,21 @@ test_that("a quantile band's conformal intervals follow the noise", {
   expect_equal(unname(low[!crossed, ]), unname(shrunk[!crossed, ]), tolerance = 1e-12)
   expect_equal(unname(low[crossed, 1]), unname(rowMeans(shrunk[crossed, ])), tolerance = 1e-12)
   expect_equal(low[crossed, 1], low[crossed, 2])
+})
+
+test_that("CV+ intervals at a low level are never empty pairs with lower above upper", {
+  set.seed(1)
+  x <- matrix(runif(40, -2, 2), dimnames = list(NULL, "x"))
+  y <- sin(2 * x[, 1]) + rnorm(40, sd = 0.3)
+  set.seed(2)
+  fit <- mlp_train(x, y, hidden = 4, activation = "tanh", output = "linear", loss = "mse",
+                   optimizer = "lbfgs", epochs = 50, scale = TRUE, conformal = "cv+",
+                   conformal_folds = 5, threads = 1)
+  expect_warning(low <- predict(fit, x, type = "pred_int", level = 0.1),
+                 "intervals of [0-9]+ of 40 rows are empty .*Ask for a higher `level`")
+  expect_true(all(low[, 1] <= low[, 2]))
+  expect_silent(high <- predict(fit, x, type = "pred_int", level = 0.9))
+  expect_true(all(high[, 1] <= high[, 2]))
 })
 
 test_that("adaptive sets follow their definition, with one uniform draw per row", {
