@@ -33,7 +33,8 @@ generics::augment
 #'   inputs), `from` (an input variable, a hidden unit `h<layer>.<unit>`, or
 #'   `"bias"`; `"bias (row i)"` for the row layout), `to` (a hidden unit or
 #'   an output: the response's name or class level) and `estimate`.
-#'   `glance()`: `nobs`, `loss` (the final training loss), `val_loss` (the
+#'   `glance()`: `nobs`, `loss` (the final training loss; an ensemble's
+#'   losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training
 #'   time in seconds). `augment()`: the data with `.fitted` and `.resid`

@@ -19,7 +19,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
-    cat("  final loss: ", format(signif(x$loss[length(x$loss)], digits)), sep = "")
+    cat("  final loss", if (members > 1L) " (first member)", ": ",
+        format(signif(x$loss[length(x$loss)], digits)), sep = "")
     if (length(x$val_loss)) {
       cat(", best validation loss: ", format(signif(min(x$val_loss), digits)),
           " (epoch ", x$best_epoch, ")", sep = "")
@@ -464,6 +465,7 @@ summary.mlp_fit <- function(object, ...) {
     training = training_summary(object$options),
     held_out = length(object$held_out),
     epochs_run = length(object$loss),
+    members = length(object$members),
     loss_first = if (length(object$loss)) object$loss[1] else NA_real_,
     loss_last = if (length(object$loss)) object$loss[length(object$loss)] else NA_real_,
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
@@ -489,7 +491,8 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
       ", batch size ", s$batch_size,
       ", bias layout ", s$bias, ", init ", s$init, "\n", sep = "")
   cat("epochs run: ", x$epochs_run, " of ", s$epochs, " (", x$status, ")\n", sep = "")
-  cat("training loss: ", format(signif(x$loss_first, digits)), " (first epoch) -> ",
+  cat("training loss", if (isTRUE(x$members > 1L)) " (first member)", ": ",
+      format(signif(x$loss_first, digits)), " (first epoch) -> ",
       format(signif(x$loss_last, digits)), " (last)\n", sep = "")
   if (length(x$training)) cat("training: ", paste(x$training, collapse = ", "), "\n", sep = "")
   if (!is.na(x$val_loss_best)) {

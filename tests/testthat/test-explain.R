@@ -115,6 +115,9 @@ test_that("an ensemble's Garson and Olden measures are its members' averages", {
   expect_false(isTRUE(all.equal(garson$importance[match(inputs, garson$variable)],
                                 unname(garson_of(fit$members[[1]])))))
   expect_output(print(fit), "parameters: 19 in each of 3 members")
+  # Its losses are its first member's, and say so.
+  expect_output(print(fit), "final loss \\(first member\\)")
+  expect_output(print(summary(fit)), "training loss \\(first member\\)")
 })
 
 test_that("a factor is shuffled as one variable, and x/y fits take y", {
