@@ -419,7 +419,8 @@ coef.mlp_fit <- function(object, ...) {
 #' @return An object of class `summary.mlp_fit`: the layers, the training
 #'   settings, the loss at the start, end and best epoch, and how well the
 #'   network fits its training rows (RMSE and R-squared per output for a
-#'   regression, accuracy and the confusion table for a classifier).
+#'   regression, accuracy and the confusion table for a classifier), with
+#'   each row counted as often as its observation weight says.
 #' @examples
 #' set.seed(1)
 #' fit <- backprop(Species ~ ., iris, threads = 1)
@@ -438,24 +439,28 @@ summary.mlp_fit <- function(object, ...) {
     stringsAsFactors = FALSE
   )
   # Every row the network was fitted to, held-out rows included, without
-  # na.exclude's padding.
+  # na.exclude's padding; a row of weight k counts k times, as in training.
+  w <- object$prior_weights
+  mean_w <- function(v) if (is.null(w)) mean(v) else sum(w * v) / sum(w)
   fit_stats <- if (!is.null(object$levels)) {
     truth <- factor(object$levels[max.col(object$y, ties.method = "first")], levels = object$levels)
     pred <- to_response(object, object$fitted_raw, "class")
     # Plain factors on both sides (an ordered response predicts ordered classes).
     pred <- factor(if (is.logical(pred)) object$levels[pred + 1L] else as.character(pred),
                    levels = object$levels)
-    list(accuracy = mean(pred == truth), confusion = table(predicted = pred, actual = truth))
+    confusion <- if (is.null(w)) table(predicted = pred, actual = truth) else
+      as.table(tapply(w, list(predicted = pred, actual = truth), sum, default = 0))
+    list(accuracy = mean_w(pred == truth), confusion = confusion)
   } else {
     y <- training_targets(object)
     f <- to_response(object, object$fitted_raw, "response")
     if (is_band(object)) {
       # A band's fit is how often it holds the response.
-      list(inside = mean(y[, 1L] >= f[, 1L] & y[, 1L] <= f[, 2L]), levels = object$options$tau)
+      list(inside = mean_w(y[, 1L] >= f[, 1L] & y[, 1L] <= f[, 2L]), levels = object$options$tau)
     } else {
-      rmse <- sqrt(colMeans((y - f)^2))
-      r2 <- 1 - colSums((y - f)^2) / colSums(sweep(y, 2, colMeans(y))^2)
-      list(rmse = rmse, r_squared = r2)
+      squares <- apply((y - f)^2, 2L, mean_w)
+      spread <- apply(y, 2L, function(v) mean_w((v - mean_w(v))^2))
+      list(rmse = sqrt(squares), r_squared = 1 - squares / spread)
     }
   }
   structure(list(

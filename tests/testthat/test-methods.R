@@ -149,6 +149,25 @@ test_that("print() and summary() of a backprop() fit", {
   })
 })
 
+test_that("summary()'s fit statistics count rows as the observation weights do", {
+  set.seed(1)
+  w <- mtcars$cyl
+  fit <- backprop(mpg ~ wt + hp, mtcars, weights = w, threads = 1)
+  e <- mtcars$mpg - fitted(fit)
+  stats <- summary(fit)$fit
+  expect_equal(unname(stats$rmse), sqrt(sum(w * e^2) / sum(w)))
+  y_bar <- sum(w * mtcars$mpg) / sum(w)
+  expect_equal(unname(stats$r_squared), 1 - sum(w * e^2) / sum(w * (mtcars$mpg - y_bar)^2))
+  # Weight 0 on half the rows: those rows count for nothing.
+  w0 <- rep(c(0, 1, 2), length.out = 150)
+  cls <- backprop(Species ~ ., iris, weights = w0, threads = 1)
+  right <- predict(cls, iris, type = "class") == iris$Species
+  stats <- summary(cls)$fit
+  expect_equal(stats$accuracy, sum(w0 * right) / sum(w0))
+  expect_equal(sum(stats$confusion), sum(w0))
+  expect_equal(sum(diag(stats$confusion)), sum(w0 * right))
+})
+
 test_that("a network of 120 hidden units draws its 30 strongest and says so", {
   set.seed(2)
   d <- data.frame(matrix(rnorm(100 * 6), 100))
