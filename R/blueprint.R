@@ -209,7 +209,8 @@ mold_recipe <- function(recipe, data, weights) {
     weights <- as.double(unclass(case_weights[[1L]]))
   }
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
-                    ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels)
+                    ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
+                    outcome_baked = outcome_bakes(processed, data))
   list(x = x, y = y, weights = weights, blueprint = blueprint)
 }
 
@@ -369,6 +370,16 @@ training_columns <- function(newdata, names, arg) {
   newdata[, names, drop = FALSE]
 }
 
+# Whether baking data through the recipe gives the outcome its training
+# rows were fitted to: not when a step changes the outcome with `skip =
+# TRUE` (it runs on the training rows alone), as step_log(y, skip = TRUE).
+outcome_bakes <- function(processed, data) {
+  baked <- tryCatch(hardhat::forge(data, processed$blueprint, outcomes = TRUE)$outcomes,
+                    error = function(e) NULL)
+  !is.null(baked) && isTRUE(all.equal(as.data.frame(baked), as.data.frame(processed$outcomes),
+                                      check.attributes = FALSE))
+}
+
 # The response in data, as the fit saw it (numeric, a matrix of several
 # outcomes, or a factor), or NULL when the data do not hold it: by the
 # formula's left-hand side or the recipe's outcomes; never for the x/y
@@ -378,7 +389,15 @@ outcome_in <- function(blueprint, data) {
   if (blueprint$kind == "recipe") {
     names <- blueprint$outcome_names
     if (!length(names) || !all(names %in% names(data))) return(NULL)
-    outcomes <- as.data.frame(data)[names]
+    if (isFALSE(blueprint$outcome_baked)) {
+      abort("The recipe changes the outcome on its training rows alone (a step with ",
+            "`skip = TRUE`), so the outcome in other data is not the one the network fits. ",
+            "Transform the outcome in the data, before the recipe.")
+    }
+    # The outcome after the recipe's steps, as the network was fitted to it.
+    outcomes <- tryCatch(hardhat::forge(data, blueprint$hardhat, outcomes = TRUE)$outcomes,
+                         error = function(e) NULL)
+    if (is.null(outcomes)) outcomes <- as.data.frame(data)[names]
     return(if (length(names) == 1L) outcomes[[1L]] else as.matrix(outcomes))
   }
   lhs <- blueprint$outcome

@@ -118,6 +118,30 @@ test_that("defect 10: a recipe's case_weights column gives the observation weigh
   expect_arg_error(backprop(rec, cars, weights = rep(1, 32)), "both give weights; give one")
 })
 
+test_that("a recipe's outcome in other data is the one the network fits, or refused", {
+  need_packages("recipes", "hardhat")
+  set.seed(18)
+  d <- data.frame(a = rnorm(120), b = rnorm(120))
+  d$y <- exp(1 + d$a + rnorm(120, sd = 0.1))
+  train <- d[1:80, ]
+  # A recipe that keeps the outcome: augment() with data and the
+  # importance's baseline read it as the training rows did.
+  plain <- backprop(recipes::recipe(y ~ a + b, train), train, threads = 1)
+  expect_equal(broom::augment(plain, data = train)$.resid, unname(residuals(plain)[, 1]),
+               tolerance = 1e-12)
+  # step_log(y, skip = TRUE) logs the training rows' outcome alone: data
+  # given later hold the raw outcome, which would be scored against log
+  # predictions (residuals of 5 for a fit whose residuals are 0.1).
+  logged <- backprop(recipes::step_log(recipes::recipe(y ~ a + b, train), y, skip = TRUE), train,
+                     threads = 1)
+  expect_lt(max(abs(broom::augment(logged)$.resid)), 1)
+  expect_snapshot(broom::augment(logged, data = train), error = TRUE)
+  expect_error(mlp_importance(logged, train), "changes the outcome on its training rows alone")
+  expect_error(backprop(recipes::step_log(recipes::recipe(y ~ a + b, train), y, skip = TRUE), train,
+                        validation = d[81:120, ], threads = 1),
+               "changes the outcome on its training rows alone")
+})
+
 test_that("defect 11: parsnip keeps interactions and poly() terms", {
   need_packages("parsnip")
   spec <- parsnip::mlp(hidden_units = 4) |> parsnip::set_engine("backprop") |>
