@@ -296,11 +296,14 @@ is_band <- function(object) !is.null(band_levels(object$loss_function, object$op
 
 #' @export
 fitted.mlp_fit <- function(object, ...) {
+  check_dots(list(...), "fitted()", "it gives the response's fitted values; use predict() for other types")
   stats::napredict(object$na_action, to_response(object, object$fitted_raw, "response"))
 }
 
 #' @export
 residuals.mlp_fit <- function(object, ...) {
+  check_dots(list(...), "residuals()",
+             "it gives response residuals (the response less fitted()) and takes only the fit")
   if (!is.null(object$levels)) abort("`object` is a classifier; residuals are for regression.")
   if (is_band(object)) {
     abort("`object` is a quantile band: it fits two bounds, not one value, and so has no ",
@@ -330,8 +333,9 @@ training_targets <- function(object) {
 #' `model.frame()`. [stats::update()] refits with changed arguments.
 #' @param object,formula,x An `mlp_fit`.
 #' @param ... Unused.
-#' @return `weights()`: a numeric vector, or `NULL` for a fit without
-#'   weights; `nobs()`: a number; `formula()`, `terms()`, `model.frame()`:
+#' @return `weights()`: a numeric vector (with `NA` for the rows
+#'   `na.exclude` dropped, as `fitted()` and `residuals()` have), or `NULL`
+#'   for a fit without weights; `nobs()`: a number; `formula()`, `terms()`, `model.frame()`:
 #'   as for [stats::lm()] (an error for a fit of the x/y interface).
 #' @examples
 #' fit <- backprop(mpg ~ wt + hp, mtcars, weights = cyl, threads = 1)
@@ -345,7 +349,10 @@ NULL
 
 #' @rdname mlp_fit-methods
 #' @export
-weights.mlp_fit <- function(object, ...) object$prior_weights
+weights.mlp_fit <- function(object, ...) {
+  # Padded as fitted() and residuals() are under na.exclude, row for row.
+  if (is.null(object$prior_weights)) NULL else stats::naresid(object$na_action, object$prior_weights)
+}
 
 #' @rdname mlp_fit-methods
 #' @export

@@ -65,6 +65,20 @@ test_that("weights(), nobs(), formula(), terms() and model.frame() answer as in 
   xy <- backprop(as.matrix(mtcars[, 2:4]), mtcars$mpg)
   expect_arg_error(formula(xy), "formula")
   expect_equal(nobs(xy), 32)
+  # Under na.exclude, weights() is padded row for row as residuals() is.
+  cars <- mtcars
+  cars$wt[3] <- NA
+  excluded <- backprop(mpg ~ wt + hp, cars, weights = cyl, na.action = na.exclude, threads = 1)
+  expect_length(weights(excluded), 32)
+  expect_true(is.na(weights(excluded)[3]))
+  expect_equal(weights(excluded)[-3], mtcars$cyl[-3], ignore_attr = TRUE)
+  expect_length(residuals(excluded), 32)
+})
+
+test_that("fitted() and residuals() refuse arguments they would ignore", {
+  fit <- fit_cars()
+  expect_snapshot(residuals(fit, type = "pearson"), error = TRUE)
+  expect_snapshot(fitted(fit, type = "class"), error = TRUE)
 })
 
 test_that("fitted() and residuals() cover every data row, held-out rows included", {
