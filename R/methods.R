@@ -168,7 +168,7 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     abort("`type = \"pred_int\"` is for a numeric response; this network is a classifier. ",
           "Use `type = \"set\"` for prediction sets of classes.")
   }
-  if (type == "sd" && is.null(object$members)) {
+  if (type == "sd" && length(object$members) < 2L) {
     abort("`type = \"sd\"` is the spread of an ensemble's members; this fit is one network. ",
           "Fit with `ensemble` (such as `ensemble = 5`).")
   }

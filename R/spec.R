@@ -445,6 +445,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   }
   if (!is.null(progress)) progress(NULL, NULL)
   stopped_at <- length(res$loss)
+  last_status <- res$status
   if (members > 1L && res$status == "diverged") kept <- res
   res <- kept
   if (res$status == "diverged") {
@@ -465,8 +466,16 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
               if (starts > 1L) "the network of the best start so far" else "the network as it was then",
             ".", call. = FALSE)
   }
+  if (members > 1L && last_status == "stopped" && length(trained) < members) {
+    warning("The callback stopped training in ensemble member ", length(trained), " of ",
+            members, " (after its epoch ", stopped_at, "); returning the ", length(trained),
+            " member", if (length(trained) > 1L) "s", " trained so far.", call. = FALSE)
+  }
   ensemble <- NULL
-  if (members > 1L) {
+  # An ensemble stopped within its first member is that one network.
+  if (members > 1L && length(trained) < 2L) first$options$ensemble <- 1L
+  if (members > 1L && length(trained) >= 2L) {
+    if (length(trained) < members) first$options$ensemble <- length(trained)
     ensemble <- lapply(trained, function(r) list(weights = r$weights, biases = r$biases))
     # The ensemble's output on the training rows: the members' average.
     res$fitted <- Reduce(`+`, lapply(trained, `[[`, "fitted")) / length(trained)

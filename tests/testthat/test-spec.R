@@ -144,3 +144,31 @@ test_that("given validation rows weigh as training rows of their class do", {
                  label = paste("validation loss with class_weights", class_weights[1]))
   }
 })
+
+test_that("a callback that stops an ensemble leaves the members it trained, and says so", {
+  set.seed(1)
+  x <- matrix(rnorm(600), 200)
+  y <- sin(x[, 1]) + rnorm(200, sd = 0.3)
+  calls <- 0
+  fit_stopping <- function(after) {
+    calls <<- 0
+    set.seed(2)
+    mlp_train(x, y, hidden = 3, optimizer = "adam", epochs = 5, ensemble = 3, output = "linear",
+              loss = "mse", threads = 1, verbose = FALSE,
+              callback = function(epoch, loss, val_loss, weights) {
+                calls <<- calls + 1
+                calls >= after
+              })
+  }
+  # Stopped in the second member: two members, and the fit says two.
+  expect_warning(two <- fit_stopping(7), "stopped training in ensemble member 2 of 3")
+  expect_length(two$members, 2)
+  expect_equal(two$options$ensemble, 2)
+  expect_output(print(two), "in each of 2 members")
+  expect_true(all(is.finite(predict(two, x[1:3, ], type = "sd"))))
+  # Stopped in the first: one network, and no spread to give.
+  expect_warning(one <- fit_stopping(3), "stopped training in ensemble member 1 of 3")
+  expect_null(one$members)
+  expect_equal(one$options$ensemble, 1)
+  expect_error(predict(one, x[1:3, ], type = "sd"), "spread of an ensemble")
+})
