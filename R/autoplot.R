@@ -54,7 +54,8 @@ autoplot.mlp_fit <- function(object, type = c("loss", "network"), max_units = 30
     ggplot2::geom_line(linewidth = 0.7) +
     ggplot2::scale_colour_manual(values = c(training = "black", validation = "#D55E00"), name = NULL) +
     ggplot2::labs(x = "epoch", y = paste0("loss (", object$loss_function, ")"),
-                  title = if (validated) "Training and validation loss" else "Training loss") +
+                  title = paste0(if (validated) "Training and validation loss" else "Training loss",
+                                 if (length(object$members) > 1L) " (first member of the ensemble)")) +
     ggplot2::theme_minimal()
   if (all(curves$loss > 0)) p <- p + ggplot2::scale_y_log10()
   if (validated && object$best_epoch > 0) {

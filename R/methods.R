@@ -4,30 +4,32 @@
 #' @export
 print.mlp_fit <- function(x, digits = 4, ...) {
   sizes <- x$sizes
+  # An ensemble's training history (epochs, losses, status) is its first
+  # member's, and says so.
+  members <- length(x$members)
+  first <- if (members > 1L) " (first member)" else ""
   cat("<mlp_fit> multilayer perceptron ", paste(sizes, collapse = " -> "), "\n", sep = "")
   acts <- c(x$activation, x$output_activation)
   cat("  activations: ", paste(acts, collapse = ", "), "\n", sep = "")
   cat("  loss: ", x$loss_function, ", optimizer: ", x$optimizer,
-      if (uses_lr(x$optimizer)) paste0(", lr: ", format(x$lr)), ", epochs: ", length(x$loss), if (length(x$loss) != x$epochs)
-        paste0(" of ", x$epochs) else "", "\n", sep = "")
+      if (uses_lr(x$optimizer)) paste0(", lr: ", format(x$lr)), ", epochs", first, ": ", length(x$loss),
+      if (length(x$loss) != x$epochs) paste0(" of ", x$epochs) else "", "\n", sep = "")
   cat("  bias layout: ", x$bias, ", init: ", x$init,
       if (!is.null(x$scaling)) ", inputs standardized" else "",
       if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
-  members <- length(x$members)
   cat("  parameters: ", n_params(x), if (members > 1L) paste(" in each of", members, "members"),
       ", training rows: ", x$n, "\n", sep = "")
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
-    cat("  final loss", if (members > 1L) " (first member)", ": ",
-        format(signif(x$loss[length(x$loss)], digits)), sep = "")
+    cat("  final loss", first, ": ", format(signif(x$loss[length(x$loss)], digits)), sep = "")
     if (length(x$val_loss)) {
       cat(", best validation loss: ", format(signif(min(x$val_loss), digits)),
           " (epoch ", x$best_epoch, ")", sep = "")
     }
     cat("\n")
   }
-  if (x$status != "completed") cat("  status: ", x$status, "\n", sep = "")
+  if (x$status != "completed") cat("  status", first, ": ", x$status, "\n", sep = "")
   if (!is.null(x$calibration)) {
     cat("  intervals and sets: ", x$calibration$method, " conformal on ", x$calibration$source,
         "\n", sep = "")

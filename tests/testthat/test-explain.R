@@ -118,6 +118,11 @@ test_that("an ensemble's Garson and Olden measures are its members' averages", {
   # Its losses are its first member's, and say so.
   expect_output(print(fit), "final loss \\(first member\\)")
   expect_output(print(summary(fit)), "training loss \\(first member\\)")
+  expect_output(print(fit), "epochs \\(first member\\)")
+  validated <- backprop(as.matrix(train_rows[1:4]), train_rows$y, hidden = 3, ensemble = 2,
+                        validation = 0.2, optimizer = "adam", epochs = 20, conformal = "none",
+                        threads = 1)
+  expect_output(print(summary(validated)), "best validation loss \\(first member\\)")
 })
 
 test_that("a factor is shuffled as one variable, and x/y fits take y", {
