@@ -504,13 +504,13 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
       if (uses_lr(s$optimizer)) paste0(", lr ", format(s$lr)),
       ", batch size ", s$batch_size,
       ", bias layout ", s$bias, ", init ", s$init, "\n", sep = "")
-  cat("epochs run: ", x$epochs_run, " of ", s$epochs, " (", x$status, ")\n", sep = "")
-  cat("training loss", if (isTRUE(x$members > 1L)) " (first member)", ": ",
-      format(signif(x$loss_first, digits)), " (first epoch) -> ",
+  first <- if (isTRUE(x$members > 1L)) " (first member)" else ""
+  cat("epochs run", first, ": ", x$epochs_run, " of ", s$epochs, " (", x$status, ")\n", sep = "")
+  cat("training loss", first, ": ", format(signif(x$loss_first, digits)), " (first epoch) -> ",
       format(signif(x$loss_last, digits)), " (last)\n", sep = "")
   if (length(x$training)) cat("training: ", paste(x$training, collapse = ", "), "\n", sep = "")
   if (!is.na(x$val_loss_best)) {
-    cat("best validation loss: ", format(signif(x$val_loss_best, digits)), " at epoch ",
+    cat("best validation loss", first, ": ", format(signif(x$val_loss_best, digits)), " at epoch ",
         x$best_epoch, "\n", sep = "")
   }
   if (!is.null(x$starts)) {
