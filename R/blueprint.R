@@ -169,9 +169,13 @@ mold_formula <- function(call, formula_arg, env) {
   y <- stats::model.response(frame)
   # A numeric response keeps its name, as the output's name.
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))
+  blueprint <- molded$blueprint
+  # How the weights were given, so that validation rows given as data can
+  # be weighted alike: a column of `data` (or an expression of its columns).
+  blueprint$weights <- call$weights
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
        na_action = attr(frame, "na.action"), model = molded$frame,
-       blueprint = molded$blueprint)
+       blueprint = blueprint)
 }
 
 # A recipe and its data, through hardhat's mold(): the predictors must be
@@ -210,7 +214,8 @@ mold_recipe <- function(recipe, data, weights) {
   }
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
-                    outcome_baked = outcome_bakes(processed, data))
+                    outcome_baked = outcome_bakes(processed, data),
+                    weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint)
 }
 

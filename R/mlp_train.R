@@ -174,7 +174,9 @@
 #' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
 #'   `list(x =, y =)` with `x` in the form of the training inputs (coded by
 #'   name, as `predict()` codes new data); for the formula interface also a
-#'   data frame holding the response. The validation loss is kept per epoch, and the weights of
+#'   data frame holding the response. With observation `weights`, given
+#'   rows need theirs: `list(x =, y =, weights =)`, or in a data frame the
+#'   weights' column. The validation loss is kept per epoch, and the weights of
 #'   the epoch with the lowest validation loss are returned.
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).

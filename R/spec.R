@@ -92,7 +92,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision)
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
-    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class)
+    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class,
+                    prior_weights)
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
@@ -161,7 +162,7 @@ spec_start <- function(o, given, n, inputs, outputs) {
 # fraction held out of the training rows (drawn from R's RNG), or given
 # rows, coded by the fit's blueprint and scaled as the training rows are.
 spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint,
-                            per_class = NULL) {
+                            per_class = NULL, observation_weights = NULL) {
   if (bias == "row") {
     abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
           "apply to held-out rows.")
@@ -180,9 +181,12 @@ spec_validation <- function(validation, x, y, weights, target, scaling, bias, bl
     return(list(x = x[-idx, , drop = FALSE], y = y[-idx, , drop = FALSE],
                 weights = weights[-idx], val = val))
   }
-  val <- validation_rows(validation, blueprint, target)
-  # Given rows weigh as the training rows of their class do.
-  if (!is.null(per_class)) val$weights <- per_class[max.col(val$y, ties.method = "first")]
+  val <- validation_rows(validation, blueprint, target, weighted = !is.null(observation_weights))
+  # Given rows weigh as training rows do: by their own weights, times their
+  # class's weight.
+  if (!is.null(per_class)) {
+    val$weights <- (val$weights %||% 1) * per_class[max.col(val$y, ties.method = "first")]
+  }
   if (!is.null(scaling)) {
     val$x <- apply_stats(val$x, scaling$x)
     if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
@@ -193,7 +197,8 @@ spec_validation <- function(validation, x, y, weights, target, scaling, bias, bl
 # Given validation data, through the one data path: `x` forged by the
 # blueprint as new data is for predict(), the response coded as the
 # training response (the classes of a classifier).
-validation_rows <- function(validation, blueprint, target) {
+validation_rows <- function(validation, blueprint, target, weighted = FALSE) {
+  vw <- NULL
   if (is.data.frame(validation)) {
     vy <- outcome_in(blueprint, validation)
     if (is.null(vy)) {
@@ -201,9 +206,19 @@ validation_rows <- function(validation, blueprint, target) {
             "give list(x =, y =).")
     }
     vx <- validation
+    # The weights' column (or expression of columns), read in these rows.
+    if (weighted && !is.null(blueprint$weights)) {
+      vw <- tryCatch(eval(blueprint$weights, as.list(validation), baseenv()), error = function(e) NULL)
+    }
   } else {
     vx <- validation$x
     vy <- validation$y
+    vw <- validation$weights
+  }
+  if (weighted && is.null(vw)) {
+    abort("`validation` needs the observation weights of its rows, as the training rows have ",
+          "them: give them as `validation$weights`, or for a formula or recipe fit as the ",
+          "weights' column of the validation data frame.")
   }
   x <- forge(blueprint, vx, "validation$x")
   if (anyNA(x)) {
@@ -226,7 +241,9 @@ validation_rows <- function(validation, blueprint, target) {
     abort("`validation$y` must have ", ncol(target$y), " column", if (ncol(target$y) > 1) "s",
           " like the response, not ", ncol(y), ".")
   }
-  list(x = x, y = y)
+  if (inherits(vw, "hardhat_case_weights")) vw <- as.double(unclass(vw))
+  if (!is.null(vw)) vw <- check_weights(vw, nrow(x))
+  list(x = x, y = y, weights = vw)
 }
 
 # Validation responses of several named columns, matched to the

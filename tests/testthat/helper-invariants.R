@@ -151,7 +151,9 @@ inv_validation <- function(gd, form) {
   switch(gd$validation,
     none = NULL,
     frac = 0.25,
-    list = list(x = if (form == "matrix") gd$val_mat else gd$val_df, y = gd$val_y))
+    list = c(list(x = if (form == "matrix") gd$val_mat else gd$val_df, y = gd$val_y),
+             # Weighted fits weigh their validation rows too.
+             if (!is.null(gd$w)) list(weights = rep_len(c(2, 1, 0.5, 3), NROW(gd$val_y)))))
 }
 
 # Interfaces: what each fits and what it is given.

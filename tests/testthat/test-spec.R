@@ -172,3 +172,28 @@ test_that("a callback that stops an ensemble leaves the members it trained, and 
   expect_equal(one$options$ensemble, 1)
   expect_error(predict(one, x[1:3, ], type = "sd"), "spread of an ensemble")
 })
+
+test_that("given validation rows carry their observation weights, or are refused without", {
+  set.seed(1)
+  n <- 80
+  d <- data.frame(a = rnorm(n), b = rnorm(n))
+  d$y <- d$a - d$b + rnorm(n, sd = 0.3)
+  d$w <- sample(1:4, n, TRUE)
+  held <- 61:80
+  args <- list(hidden = 3, output = "linear", loss = "mse", optimizer = "adam", epochs = 20,
+               threads = 1)
+  weighted_mse <- function(fit, x, y, w) sum(w * (y - predict(fit, x))^2) / sum(w)
+  set.seed(5)
+  f <- do.call(mlp_train, c(list(y ~ a + b, d[-held, ], weights = quote(w), validation = d[held, ]), args))
+  expect_equal(f$val_loss[f$best_epoch], weighted_mse(f, d[held, ], d$y[held], d$w[held]),
+               tolerance = 1e-10)
+  x <- as.matrix(d[c("a", "b")])
+  set.seed(5)
+  g <- do.call(mlp_train, c(list(x[-held, ], d$y[-held], weights = d$w[-held],
+                                 validation = list(x = x[held, ], y = d$y[held], weights = d$w[held])), args))
+  expect_equal(g$val_loss[g$best_epoch], weighted_mse(g, x[held, ], d$y[held], d$w[held]),
+               tolerance = 1e-10)
+  expect_snapshot(do.call(mlp_train, c(list(x[-held, ], d$y[-held], weights = d$w[-held],
+                                            validation = list(x = x[held, ], y = d$y[held])), args)),
+                  error = TRUE)
+})
