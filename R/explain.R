@@ -93,6 +93,12 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
                            y = NULL, repeats = 10, metric = NULL) {
   target <- explain_target(fit, "fit")
   method <- check_choice(method[1], importance_methods, "method")
+  if (is_band(target$mlp)) {
+    abort("`fit` is a quantile band: its two outputs are a lower and an upper bound, which ",
+          "no error metric scores against the response, and its weights lead to the ",
+          "response and its negation. Explain a fit of one quantile (`tau = 0.9`, say), or ",
+          "use mlp_partial().")
+  }
   if (method == "permutation") {
     out <- permutation_importance(target, data, y, check_count(repeats, "repeats", min = 1), metric)
   } else {
@@ -117,7 +123,10 @@ explain_target <- function(model, arg) {
   if (inherits(model, "mlp_fit")) {
     return(list(
       kind = "mlp_fit", model = model, mlp = model, levels = model$levels,
-      outputs = model$levels %||% network_labels(model)$outputs,
+      # A band's outputs as predict() names its bounds, not the network's
+      # response and negated response.
+      outputs = model$levels %||%
+        if (is_band(model)) paste0("q", format(model$options$tau)) else network_labels(model)$outputs,
       outcomes = outcome_names(model$blueprint),
       predict = function(rows, type) predict(model, newdata = rows, type = type),
       variables = function(data) fit_variables(model, data),

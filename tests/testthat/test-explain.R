@@ -446,3 +446,23 @@ test_that("autoplot() draws partial dependence as a line with a rug, or points",
   p <- ggplot2::autoplot(mlp_partial(cls, train_rows, "x1", grid = 5))
   expect_equal(length(unique(ggplot2::layer_data(p, 1)$colour)), 2L)
 })
+
+test_that("a quantile band's partial dependence names its bounds; its importance is refused", {
+  set.seed(1)
+  d <- data.frame(a = runif(100, -1, 1), b = rnorm(100))
+  d$y <- d$a + rnorm(100, sd = 0.2 + 0.3 * (d$a > 0))
+  band <- backprop(y ~ a + b, d, loss = "quantile", tau = c(0.1, 0.9), select = FALSE,
+                   threads = 1)
+  pd <- mlp_partial(band, d, "a", grid = 3)
+  expect_setequal(unique(pd$output), c("q0.1", "q0.9"))
+  # Each curve is the average of predict()'s bound of that name.
+  for (v in unique(pd$value)) {
+    varied <- d
+    varied$a <- v
+    means <- colMeans(predict(band, varied))
+    expect_equal(pd$yhat[pd$value == v], unname(means[pd$output[pd$value == v]]), tolerance = 1e-12)
+  }
+  for (method in c("permutation", "olden", "garson")) {
+    expect_error(mlp_importance(band, d, method = method), "is a quantile band")
+  }
+})
