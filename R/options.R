@@ -407,11 +407,11 @@ option_fields <- function(o, layers) {
 }
 
 # Observation weights times the weight of each row's class; NULL when
-# neither is given.
-class_row_weights <- function(class_weights, target, weights) {
+# neither is given. (`per_class`: class_factors(), when the caller has it.)
+class_row_weights <- function(class_weights, target, weights,
+                              per_class = class_factors(class_weights, target, weights)) {
   if (is.null(class_weights)) return(weights)
-  class <- max.col(target$y, ties.method = "first")
-  row_weights <- class_factors(class_weights, target, weights)[class]
+  row_weights <- per_class[max.col(target$y, ties.method = "first")]
   if (!is.null(weights)) {
     if (length(weights) != length(row_weights)) return(weights) # check_weights() reports it
     row_weights <- row_weights * weights

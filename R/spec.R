@@ -54,7 +54,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   per_class <- NULL
   if (classification && !is.null(o$class_weights)) {
     per_class <- class_factors(o$class_weights, target, weights)
-    weights <- check_weights(class_row_weights(o$class_weights, target, weights), nrow(x))
+    weights <- check_weights(class_row_weights(o$class_weights, target, weights, per_class), nrow(x))
   }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed, weighted by the observation (and class) weights: a weight of
@@ -93,7 +93,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
     spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class,
-                    prior_weights)
+                    weighted = !is.null(prior_weights))
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
@@ -160,9 +160,10 @@ spec_start <- function(o, given, n, inputs, outputs) {
 
 # Validation rows (training_spec() calls it when there are some): a
 # fraction held out of the training rows (drawn from R's RNG), or given
-# rows, coded by the fit's blueprint and scaled as the training rows are.
+# rows, coded by the fit's blueprint and scaled as the training rows are;
+# `weighted`: the fit has observation weights, which given rows need too.
 spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint,
-                            per_class = NULL, observation_weights = NULL) {
+                            per_class = NULL, weighted = FALSE) {
   if (bias == "row") {
     abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
           "apply to held-out rows.")
@@ -181,7 +182,7 @@ spec_validation <- function(validation, x, y, weights, target, scaling, bias, bl
     return(list(x = x[-idx, , drop = FALSE], y = y[-idx, , drop = FALSE],
                 weights = weights[-idx], val = val))
   }
-  val <- validation_rows(validation, blueprint, target, weighted = !is.null(observation_weights))
+  val <- validation_rows(validation, blueprint, target, weighted)
   # Given rows weigh as training rows do: by their own weights, times their
   # class's weight.
   if (!is.null(per_class)) {
