@@ -161,6 +161,7 @@ mold_formula <- function(call, formula_arg, env) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
   })
   terms <- attr(frame, "terms")
+  if (is.data.frame(data)) refuse_repeated(names(data), all.vars(terms), "data")
   if (is.null(attr(terms, "response")) || attr(terms, "response") == 0L) {
     abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
   }
@@ -289,6 +290,7 @@ forge_formula <- function(blueprint, newdata, arg) {
     abort("`", arg, "` lacks the training column", if (length(absent) > 1) "s", " ",
           paste0("`", absent, "`", collapse = ", "), ".")
   }
+  refuse_repeated(names(newdata), vars, arg)
   frame <- tryCatch(
     stats::model.frame(terms, newdata, na.action = stats::na.pass),
     error = function(e) abort("`", arg, "` does not hold the training variables: ", conditionMessage(e))
@@ -344,6 +346,7 @@ forge_recipe <- function(blueprint, newdata, arg) {
   if (!is.data.frame(newdata)) {
     abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
   }
+  refuse_repeated(names(newdata), names(blueprint$hardhat$ptypes$predictors), arg)
   for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
     check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
@@ -365,14 +368,19 @@ training_columns <- function(newdata, names, arg) {
           paste0("`", missing_cols, "`", collapse = ", "), ".")
   }
   if (identical(have, names)) return(newdata)
-  # Matched by name, a training column given twice would be read from its
-  # first copy, whatever the second holds.
-  twice <- intersect(names, have[duplicated(have)])
-  if (length(twice)) {
-    abort("`", arg, "` has the training column `", twice[1L], "` more than once; ",
-          "keep one column of each name.")
-  }
+  refuse_repeated(have, names, arg)
   newdata[, names, drop = FALSE]
+}
+
+# Matched by name, a column given twice would be read from its first copy,
+# whatever the second holds: refused. `have`: the data's column names;
+# `wanted`: the names the fit reads.
+refuse_repeated <- function(have, wanted, arg) {
+  twice <- intersect(wanted, have[duplicated(have)])
+  if (length(twice)) {
+    abort("`", arg, "` has the ", if (arg == "data") "" else "training ", "column `", twice[1L],
+          "` more than once; keep one column of each name.")
+  }
 }
 
 # Whether baking data through the recipe gives the outcome its training

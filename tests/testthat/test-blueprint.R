@@ -31,6 +31,23 @@ test_that("a matrix's column names are unique and non-empty, or absent", {
   expect_snapshot(predict(fit, data.frame(x, b = 0, check.names = FALSE)), error = TRUE)
 })
 
+test_that("a data frame's variable given twice is refused, at fit and predict time", {
+  d <- mixed_data(60)
+  twice <- cbind(d, a = 0)
+  # model.frame() would read the first `a` and ignore the second.
+  expect_snapshot(backprop(y ~ a + g, twice, threads = 1), error = TRUE)
+  expect_snapshot(mlp_train(y ~ a + flag, twice, epochs = 1), error = TRUE)
+  set.seed(3)
+  fit <- backprop(y ~ a + g + flag, d, threads = 1)
+  expect_snapshot(predict(fit, cbind(d[1:5, ], a = 100)), error = TRUE)
+  # Other columns may repeat.
+  expect_equal(predict(fit, cbind(d[1:5, ], y = 0, y = 1)), predict(fit, d[1:5, ]))
+  need_packages("recipes")
+  set.seed(3)
+  recipe_fit <- backprop(recipes::recipe(y ~ a + flag, d), data = d, threads = 1)
+  expect_snapshot(predict(recipe_fit, cbind(d[1:5, ], flag = FALSE)), error = TRUE)
+})
+
 test_that("defect 4: validation = list(x, y) is coded through the formula, by name", {
   d <- mixed_data(60)
   train <- d[1:40, ]
