@@ -24,8 +24,9 @@
 #' @param model An `mlp_fit`, a parsnip fit of `mlp()` with the
 #'   `"backprop"` engine, or a fitted workflow holding one.
 #' @param data The rows to explain with (a data frame; a matrix for a fit
-#'   of the x/y interface), usually held-out data. Outcome columns are
-#'   dropped from it, so that DALEX does not vary them.
+#'   of the x/y interface), usually held-out data. Outcome columns, and the
+#'   column that gave the fit's observation weights, are dropped from it,
+#'   so that DALEX does not vary them.
 #' @param y The response for `data`. `NULL`: taken from `data` by the
 #'   outcome's name (formula, recipe, parsnip and workflow fits).
 #' @param label The model's name in DALEX's plots; `NULL`: "backprop", with
@@ -70,8 +71,9 @@ explain_backprop <- function(model, data, y = NULL, label = NULL, ..., verbose =
   if (is.null(target$levels) && length(outputs) > 1L) {
     abort("`model` has ", length(outputs), " outputs; DALEX explains one response at a time.")
   }
-  # DALEX varies every column of `data`: the response must not be one.
-  if (is.data.frame(data)) data <- data[setdiff(names(data), target$outcomes)]
+  # DALEX varies every column of `data`: the response and the observation
+  # weights must not be one.
+  if (is.data.frame(data)) data <- data[setdiff(names(data), c(target$outcomes, target$weights(data)))]
   type <- dalex_type(target)
   if (type == "classification") {
     # DALEX's binary convention: 1 for the second class.

@@ -116,7 +116,8 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
 # (`mlp`), predictions of rows of raw data (`predict(rows, type)`, a
 # matrix with a column per output), the raw variables to shuffle or vary
 # (`variables(data)`), the response in raw data (`truth(data)`, NULL when
-# absent) and the outputs' names. A workflow or parsnip fit predicts
+# absent), the column of raw data that gave the observation weights
+# (`weights(data)`, NULL for none) and the outputs' names. A workflow or parsnip fit predicts
 # through its own preprocessing (formula, recipe), so the explanations are
 # of the variables the user holds, not of the network's input columns.
 explain_target <- function(model, arg) {
@@ -128,6 +129,7 @@ explain_target <- function(model, arg) {
       outputs = model$levels %||%
         if (is_band(model)) paste0("q", format(model$options$tau)) else network_labels(model)$outputs,
       outcomes = outcome_names(model$blueprint),
+      weights = function(data) weights_column(model$blueprint),
       predict = function(rows, type) predict(model, newdata = rows, type = type),
       variables = function(data) fit_variables(model, data),
       truth = function(data) outcome_in(model$blueprint, data)
@@ -149,6 +151,12 @@ outcome_names <- function(blueprint) {
          NULL)
 }
 
+# The column of the training data that gave the observation weights (a
+# recipe's case_weights column, or a formula fit's `weights = w`), if any.
+weights_column <- function(blueprint) {
+  if (is.name(blueprint$weights)) as.character(blueprint$weights)
+}
+
 workflow_target <- function(model, arg) {
   if (!requireNamespace("workflows", quietly = TRUE)) {
     abort("`", arg, "` is a workflow: explaining it needs the workflows package; install it ",
@@ -164,7 +172,15 @@ workflow_target <- function(model, arg) {
   ptypes <- workflows::extract_mold(model)$blueprint$ptypes
   predictors <- names(ptypes$predictors)
   outcomes <- names(ptypes$outcomes)
-  tidy_target(model, mlp, predictors, outcomes)
+  target <- tidy_target(model, mlp, predictors, outcomes)
+  # add_case_weights() keeps a tidyselect expression of the weights' column.
+  selector <- model$pre$actions$case_weights$col
+  if (!is.null(selector)) {
+    target$weights <- function(data) {
+      tryCatch(names(tidyselect::eval_select(selector, data)), error = function(e) NULL)
+    }
+  }
+  target
 }
 
 parsnip_target <- function(model, arg) {
@@ -196,6 +212,7 @@ tidy_target <- function(model, mlp, predictors, outcomes) {
   list(
     kind = if (inherits(model, "workflow")) "workflow" else "model_fit",
     model = model, mlp = mlp, levels = levels, outputs = outputs, outcomes = outcomes,
+    weights = function(data) NULL,
     predict = function(rows, type) {
       if (is.matrix(rows)) rows <- as.data.frame(rows)
       pred <- stats::predict(model, new_data = rows, type = if (type == "prob") "prob" else "numeric")

@@ -348,6 +348,25 @@ test_that("a DALEX explainer predicts as predict() does and runs DALEX's explana
   expect_equal(plain$model_info$package, "backprop")
 })
 
+test_that("a DALEX explainer leaves out the column of observation weights", {
+  need_packages("DALEX", "recipes", "workflows", "parsnip")
+  rows <- train_rows[c("x1", "x2", "y")]
+  rows$w <- hardhat::frequency_weights(rep(1:3, length.out = nrow(rows)))
+  set.seed(30)
+  formula_fit <- backprop(y ~ x1 + x2, transform(rows, w = as.integer(w)), weights = w,
+                          threads = 1)
+  recipe_fit <- backprop(recipes::recipe(y ~ ., rows), data = rows, threads = 1)
+  spec <- parsnip::mlp(hidden_units = 3, mode = "regression") |> parsnip::set_engine("backprop")
+  wf <- workflows::workflow(y ~ x1 + x2, spec) |> workflows::add_case_weights(w) |>
+    parsnip::fit(rows)
+  # DALEX would vary the weights as a variable, with importance 0.
+  for (model in list(formula_fit, recipe_fit, wf)) {
+    explainer <- explain_backprop(model, rows)
+    expect_named(explainer$data, c("x1", "x2"))
+    expect_equal(explainer$y, rows$y)
+  }
+})
+
 test_that("DALEX gets the second class's probability, or the matrix for more classes", {
   need_packages("DALEX", "workflows", "parsnip")
   spec <- parsnip::mlp(hidden_units = 3) |>
