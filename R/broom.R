@@ -32,7 +32,9 @@ generics::augment
 #' @return A tibble. `tidy()`: columns `layer` (1 for the weights from the
 #'   inputs), `from` (an input variable, a hidden unit `h<layer>.<unit>`, or
 #'   `"bias"`; `"bias (row i)"` for the row layout), `to` (a hidden unit or
-#'   an output: the response's name or class level) and `estimate`.
+#'   an output: the response's name or class level; for a quantile band,
+#'   `q<upper level>` and `-q<lower level>`, as the network's second output
+#'   is the lower bound negated) and `estimate`.
 #'   `glance()`: `nobs`, `loss` (the final training loss; an ensemble's
 #'   losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),

@@ -64,6 +64,9 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL, mem
     dimnames(output) <- list(NULL, y_names)
     dimnames(fitted_raw) <- dimnames(y) <- list(spec$row_names, y_names)
     held <- sort(held)
+    # Named by the data's row names, which survive na.action: the positions
+    # count the rows after it.
+    if (!is.null(spec$row_names)) names(held) <- spec$row_names[held]
   }
   one_hidden <- length(weights) == 2L
   # The spec's fields the fit keeps, taken in one subset: `$` scans a long

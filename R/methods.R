@@ -284,7 +284,8 @@ to_response <- function(object, raw, type) {
     if (type == "class") {
       best <- max.col(raw, ties.method = "first")
       best[is.na(rowSums(raw))] <- NA_integer_
-      if (isTRUE(object$logical_response)) return(stats::setNames(best == 2L, rownames(raw)))
+      # Unnamed, as the factor of classes is.
+      if (isTRUE(object$logical_response)) return(best == 2L)
       return(factor(object$levels[best], levels = object$levels,
                     ordered = isTRUE(object$ordered)))
     }
@@ -733,8 +734,13 @@ spread_labels <- function(y, height, lower, upper) {
 network_labels <- function(fit) {
   sizes <- fit$sizes
   n_layers <- length(sizes)
+  # A quantile band's outputs are its upper bound and its lower bound
+  # negated (see band_target()), named by their levels as predict() names
+  # the bounds.
+  tau <- band_levels(fit$loss_function, fit$options)
+  band <- if (!is.null(tau)) paste0(c("", "-"), "q", format(tau)[2:1])
   list(inputs = fit$x_names %||% paste0("x", seq_len(sizes[1])),
-       outputs = fit$levels %||% fit$y_names %||% output_names(fit),
+       outputs = band %||% fit$levels %||% fit$y_names %||% output_names(fit),
        layers = c("input", paste0("hidden ", seq_along(fit$hidden), "\n(", fit$activation, ")"),
                   paste0("output\n(", fit$output_activation, ")")))
 }

@@ -260,7 +260,12 @@
 #'     scores (`NULL` otherwise).
 #'   * `members`: with `ensemble`, every member's `weights` and `biases`;
 #'   * `calibration`: the rows and networks of the conformal calibration
-#'     (see `conformal`), or `NULL`.
+#'     (see `conformal`), or `NULL`;
+#'   * `held_out`: the rows a `validation` fraction held out, as positions
+#'     among the rows left after `subset` and `na.action` (the rows of
+#'     `fitted()` under `na.omit`), named by the data's row names where it
+#'     has them, so `data[names(fit$held_out), ]` are those rows; `NULL`
+#'     without a fraction.
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples
 #' # The article's example

@@ -33,6 +33,25 @@ test_that("tidy() names variables, classes and the row layout's biases", {
   expect_arg_error(tidy(fit, digits = 2), "tidy\\(\\) got `digits`")
 })
 
+test_that("tidy() names a quantile band's outputs by their levels", {
+  set.seed(2)
+  x <- matrix(runif(200), 100)
+  y <- x[, 1] + rnorm(100, sd = 0.2)
+  band <- mlp_train(x, y, hidden = 2, output = "linear", loss = "quantile", tau = c(0.1, 0.9),
+                    optimizer = "adam", lr = 0.01, epochs = 5, scale = TRUE, threads = 1)
+  td <- tidy(band)
+  # The network's first output is the upper bound, its second the lower
+  # bound negated (predict() returns -raw[, 2] as q0.1).
+  expect_equal(unique(td$to[td$layer == 2]), c("q0.9", "-q0.1"))
+  expect_equal(td$estimate[td$layer == 2 & td$to == "-q0.1" & td$from != "bias"],
+               band$weights[[2]][, 2])
+  raw <- predict(band, x[1:3, ], type = "raw")
+  bounds <- predict(band, x[1:3, ])
+  expect_equal(colnames(bounds), c("q0.1", "q0.9"))
+  stats <- band$scaling$y
+  expect_equal(unname(bounds[, "q0.1"]), -(raw[, 2] * stats$scale[2] + stats$center[2]))
+})
+
 test_that("glance() gives the training in one row", {
   fit <- article_fit()
   gl <- glance(fit)

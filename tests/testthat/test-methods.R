@@ -97,6 +97,31 @@ test_that("fitted() and residuals() cover every data row, held-out rows included
   expect_equal(nobs(fit), n)
 })
 
+test_that("held_out counts rows after na.action and is named by the data's rows", {
+  set.seed(13)
+  n <- 120
+  d <- data.frame(a = runif(n), b = runif(n))
+  d$y <- d$a * 3 + d$b + rnorm(n, sd = 0.1)
+  d$a[c(2, 5, 40)] <- NA
+  rownames(d) <- paste0("r", seq_len(n))
+  fit <- mlp_train(y ~ ., d, hidden = 4, output = "linear", loss = "mse", optimizer = "adam",
+                   lr = 0.01, epochs = 5, validation = 0.25, scale = TRUE, activation = "tanh")
+  held <- fit$held_out
+  expect_length(held, 29)
+  # Positions among the rows na.omit left, named by the data's row names.
+  kept <- rownames(d)[!is.na(d$a)]
+  expect_equal(names(held), kept[held])
+  expect_false(any(names(held) %in% c("r2", "r5", "r40")))
+  expect_equal(fitted(fit)[held, ], fitted(fit)[names(held), ])
+  expect_equal(predict(fit, d[names(held), ])[, 1], fitted(fit)[held, ], tolerance = 1e-10)
+  # Without row names of its own, a matrix's rows are named by position.
+  x <- as.matrix(d[!is.na(d$a), c("a", "b")])
+  rownames(x) <- NULL
+  fit <- mlp_train(x, d$y[!is.na(d$a)], output = "linear", loss = "mse", optimizer = "adam",
+                   lr = 0.01, epochs = 5, validation = 0.25, threads = 1)
+  expect_null(names(fit$held_out))
+})
+
 test_that("scale = TRUE leaves the targets of a sigmoid output alone", {
   set.seed(13)
   fit <- mlp_train(am ~ wt + hp, mtcars, scale = TRUE, epochs = 2000)
@@ -270,4 +295,21 @@ test_that("autoplot() of a fit draws the losses and labels the best epoch", {
   expect_length(p$layers, 1L)
   expect_equal(p$labels$title, "Training loss")
   expect_snapshot(ggplot2::autoplot(plain, type = "weights"), error = TRUE)
+})
+
+test_that("class predictions are unnamed, for logical and factor responses alike", {
+  set.seed(14)
+  d <- data.frame(a = rnorm(60), b = rnorm(60), row.names = paste0("r", 1:60))
+  d$yes <- d$a + d$b > 0
+  d$class <- factor(ifelse(d$yes, "up", "down"))
+  logical_fit <- backprop(yes ~ a + b, d, hidden = 3, threads = 1)
+  factor_fit <- backprop(class ~ a + b, d, hidden = 3, threads = 1)
+  logical_classes <- predict(logical_fit, d, type = "class")
+  factor_classes <- predict(factor_fit, d, type = "class")
+  expect_null(names(logical_classes))
+  expect_null(names(factor_classes))
+  # The probabilities keep the rows' names; the classes are their argmax.
+  prob <- predict(logical_fit, d, type = "prob")
+  expect_equal(rownames(prob), rownames(d))
+  expect_equal(logical_classes, unname(prob[, "TRUE"] > prob[, "FALSE"]))
 })
