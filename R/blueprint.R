@@ -350,9 +350,16 @@ forge_recipe <- function(blueprint, newdata, arg) {
   for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
     check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
-  forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat),
-                     error = function(e) abort("`", arg, "` does not match the training data: ",
-                                               conditionMessage(e)))
+  forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat), error = function(e) {
+    # New data are baked without their outcome: a step on it cannot run.
+    outcomes <- blueprint$outcome_names
+    if (outcome_steps(blueprint$hardhat$recipe, outcomes, skipped = FALSE)) {
+      abort("The recipe has a step on the outcome (", paste0("`", outcomes, "`", collapse = ", "),
+            ") that runs on new data too, which are baked without their outcome: give that ",
+            "step `skip = TRUE`, or transform the outcome in the data, before the recipe.")
+    }
+    abort("`", arg, "` does not match the training data: ", conditionMessage(e))
+  })
   x <- recipe_inputs(forged$predictors, arg)
   rownames(x) <- row.names(newdata)
   x
@@ -386,11 +393,48 @@ refuse_repeated <- function(have, wanted, arg) {
 # Whether baking data through the recipe gives the outcome its training
 # rows were fitted to: not when a step changes the outcome with `skip =
 # TRUE` (it runs on the training rows alone), as step_log(y, skip = TRUE).
+# Baked again, the training rows show it; when a row filter with `skip =
+# TRUE` (step_naomit(), step_filter()) left fewer rows to compare, the
+# recipe's steps tell.
 outcome_bakes <- function(processed, data) {
   baked <- tryCatch(hardhat::forge(data, processed$blueprint, outcomes = TRUE)$outcomes,
                     error = function(e) NULL)
-  !is.null(baked) && isTRUE(all.equal(as.data.frame(baked), as.data.frame(processed$outcomes),
-                                      check.attributes = FALSE))
+  if (is.null(baked)) return(FALSE)
+  if (nrow(baked) != nrow(processed$outcomes)) {
+    return(!outcome_steps(processed$blueprint$recipe, names(processed$outcomes)))
+  }
+  isTRUE(all.equal(as.data.frame(baked), as.data.frame(processed$outcomes),
+                   check.attributes = FALSE))
+}
+
+# Whether a prepped recipe has a step on an outcome column with `skip =
+# TRUE` (`skipped`; a step whose columns cannot be told counts too), or
+# without it.
+outcome_steps <- function(recipe, outcomes, skipped = TRUE) {
+  for (i in seq_along(recipe$steps)) {
+    if (isTRUE(recipe$steps[[i]]$skip) != skipped) next
+    terms <- tryCatch(recipes::tidy(recipe, number = i)$terms, error = function(e) NA)
+    if ((skipped && anyNA(terms)) || any(terms %in% outcomes)) return(TRUE)
+  }
+  FALSE
+}
+
+# The error for an outcome a recipe changes on its training rows alone.
+abort_skipped_outcome <- function() {
+  abort("The recipe changes the outcome on its training rows alone (a step with ",
+        "`skip = TRUE`), so the outcome in other data is not the one the network fits. ",
+        "Transform the outcome in the data, before the recipe.")
+}
+
+# The outcome columns `names` of data baked by a hardhat blueprint (a
+# formula's left-hand side evaluated, a recipe's steps run), or NULL when
+# the data do not hold them.
+forged_outcome <- function(hardhat_blueprint, data, names) {
+  if (!length(names) || !all(names %in% names(data))) return(NULL)
+  outcomes <- tryCatch(hardhat::forge(data, hardhat_blueprint, outcomes = TRUE)$outcomes,
+                       error = function(e) NULL)
+  if (is.null(outcomes)) return(NULL)
+  if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
 }
 
 # The response in data, as the fit saw it (numeric, a matrix of several
@@ -402,16 +446,9 @@ outcome_in <- function(blueprint, data) {
   if (blueprint$kind == "recipe") {
     names <- blueprint$outcome_names
     if (!length(names) || !all(names %in% names(data))) return(NULL)
-    if (isFALSE(blueprint$outcome_baked)) {
-      abort("The recipe changes the outcome on its training rows alone (a step with ",
-            "`skip = TRUE`), so the outcome in other data is not the one the network fits. ",
-            "Transform the outcome in the data, before the recipe.")
-    }
+    if (isFALSE(blueprint$outcome_baked)) abort_skipped_outcome()
     # The outcome after the recipe's steps, as the network was fitted to it.
-    outcomes <- tryCatch(hardhat::forge(data, blueprint$hardhat, outcomes = TRUE)$outcomes,
-                         error = function(e) NULL)
-    if (is.null(outcomes)) outcomes <- as.data.frame(data)[names]
-    return(if (length(names) == 1L) outcomes[[1L]] else as.matrix(outcomes))
+    return(forged_outcome(blueprint$hardhat, data, names))
   }
   lhs <- blueprint$outcome
   if (blueprint$kind != "formula" || is.null(lhs)) return(NULL)

@@ -54,6 +54,7 @@ explain_backprop <- function(model, data, y = NULL, label = NULL, ..., verbose =
   target <- explain_target(model, "model")
   if (missing(data)) abort("`data` must be a data frame of rows to explain with, usually held out.")
   check_data_rows(data, "data")
+  target$variables(data)
   y <- y %||% target$truth(data)
   if (is.null(y)) {
     outcomes <- target$outcomes

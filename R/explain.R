@@ -173,6 +173,15 @@ workflow_target <- function(model, arg) {
   predictors <- names(ptypes$predictors)
   outcomes <- names(ptypes$outcomes)
   target <- tidy_target(model, mlp, predictors, outcomes)
+  # The outcome as the network was fitted to it: a formula's left-hand side
+  # evaluated (log(y) ~ .), a recipe's steps run.
+  mold <- workflows::extract_mold(model)
+  recipe <- if (inherits(mold$blueprint, "recipe_blueprint")) workflows::extract_recipe(model)
+  target$truth <- function(data) {
+    if (!is.data.frame(data) || !length(outcomes) || !all(outcomes %in% names(data))) return(NULL)
+    if (!is.null(recipe) && outcome_steps(recipe, outcomes)) abort_skipped_outcome()
+    forged_outcome(mold$blueprint, data, outcomes)
+  }
   # add_case_weights() keeps a tidyselect expression of the weights' column.
   selector <- model$pre$actions$case_weights$col
   if (!is.null(selector)) {
@@ -190,7 +199,13 @@ parsnip_target <- function(model, arg) {
   predictors <- blueprint_variables(mlp$blueprint)
   outcomes <- model$preproc$y_var
   if (!length(outcomes)) outcomes <- NULL
-  tidy_target(model, mlp, predictors, outcomes)
+  target <- tidy_target(model, mlp, predictors, outcomes)
+  # A formula's outcome as the network was fitted to it (log(y) ~ .), where
+  # y_var names the raw column; after fit_xy() the network's formula reads
+  # `..y`, which data do not hold, and the raw column is the outcome.
+  raw_truth <- target$truth
+  target$truth <- function(data) outcome_in(mlp$blueprint, data) %||% raw_truth(data)
+  target
 }
 
 # The mlp_fit inside a parsnip fit.
@@ -208,6 +223,8 @@ tidy_target <- function(model, mlp, predictors, outcomes) {
   # every workflow) knows it only as "..y".
   outputs <- levels %||% if (length(outcomes) == mlp$sizes[length(mlp$sizes)]) outcomes else
     network_labels(mlp)$outputs
+  # (After fit_xy() of a vector, parsnip's name for the prediction.)
+  outputs[outputs == "..y"] <- ".pred"
   if (is.null(levels) && !is.null(outcomes)) mlp$y_names <- outputs
   list(
     kind = if (inherits(model, "workflow")) "workflow" else "model_fit",
@@ -253,6 +270,9 @@ permutation_importance <- function(target, data, y, repeats, metric) {
           "preferably held out from training.")
   }
   check_data_rows(data, "data")
+  # (The variables first: the response of data that lack them cannot be
+  # baked as the fit's was.)
+  variables <- target$variables(data)
   truth <- y %||% target$truth(data)
   if (is.null(truth)) {
     abort("`y` is needed: `data` does not hold the response (a fit of the x/y interface ",
@@ -269,7 +289,6 @@ permutation_importance <- function(target, data, y, repeats, metric) {
           "; this network is ", if (classifier) "a classifier: use \"log_loss\" or \"error_rate\"."
           else "a regression: use \"rmse\" or \"mae\".")
   }
-  variables <- target$variables(data)
   incomplete <- variables[vapply(variables, function(v) anyNA(data_column(data, v)), logical(1))]
   if (length(incomplete)) {
     abort("`data` has NA in ", paste0("`", incomplete, "`", collapse = ", "), ": shuffling would move ",

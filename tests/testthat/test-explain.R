@@ -293,6 +293,35 @@ test_that("a recipe workflow is explained by the variable the recipe expands", {
   expect_snapshot(mlp_importance(wf, test_rows[c("x2", "y")]), error = TRUE)
 })
 
+test_that("a transformed outcome is explained on the scale the network fits", {
+  need_packages("workflows", "parsnip", "recipes", "DALEX")
+  train <- transform(train_rows, g = exp(y))[c("x1", "x2", "g")]
+  test <- transform(test_rows, g = exp(y))[c("x1", "x2", "g")]
+  # parsnip's formula and a formula workflow fit log(g), while the data
+  # hold g: the importance scores predictions against log(g), not g.
+  set.seed(31)
+  via_parsnip <- parsnip::fit(regression_spec(), log(g) ~ x1 + x2, data = train)
+  set.seed(31)
+  via_workflow <- workflows::workflow(log(g) ~ x1 + x2, regression_spec()) |> parsnip::fit(train)
+  for (model in list(via_parsnip, via_workflow)) {
+    rmse <- sqrt(mean((predict(model, test)$.pred - log(test$g))^2))
+    expect_lt(rmse, 0.5)
+    expect_equal(attr(mlp_importance(model, test, repeats = 2), "baseline"), rmse)
+    expect_equal(explain_backprop(model, test)$y, log(test$g))
+  }
+  # A recipe that logs the outcome of the training rows alone is refused,
+  # as it is for a backprop() fit.
+  rec <- recipes::recipe(g ~ x1 + x2, data = train) |> recipes::step_log(g, skip = TRUE)
+  set.seed(32)
+  skipped <- workflows::workflow(rec, regression_spec()) |> parsnip::fit(train)
+  expect_snapshot(mlp_importance(skipped, test), error = TRUE)
+  expect_error(explain_backprop(skipped, test), "changes the outcome on its training rows alone")
+  # After fit_xy() of a vector the output is parsnip's `.pred`, not `..y`.
+  set.seed(33)
+  xy <- parsnip::fit_xy(regression_spec(), x = train[c("x1", "x2")], y = log(train$g))
+  expect_equal(unique(mlp_partial(xy, train, "x1", grid = 3)$output), ".pred")
+})
+
 test_that("a parsnip classifier finds its response by the formula's name", {
   need_packages("parsnip")
   spec <- parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
