@@ -115,7 +115,13 @@ mold_model_frame <- function(frame, arg) {
   contrasts <- attr(x, "contrasts")
   attr(x, "contrasts") <- NULL
   if (ncol(x) == 0L) abort("`", arg, "` has no predictors: the network needs at least one input.")
-  list(x = x, frame = frame, blueprint = list(
+  # The one pass over the inputs at fit time (see mold_xy()).
+  extent <- extent_of(x)
+  if (extent[3L] > 0) {
+    abort("`", arg, "` variable `", colnames(x)[which(colSums(is.infinite(x)) > 0L)[1L]],
+          "` contains Inf; remove or replace those values: the network needs finite inputs.")
+  }
+  list(x = x, frame = frame, extent = extent, blueprint = list(
     kind = "formula", terms = xterms, classes = classes[predictors], xlevels = xlevels,
     contrasts = contrasts, names = colnames(x), ncol = ncol(x),
     outcome = if (response > 0L) attr(terms, "variables")[[response + 1L]]
@@ -176,7 +182,7 @@ mold_formula <- function(call, formula_arg, env) {
   blueprint$weights <- call$weights
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
        na_action = attr(frame, "na.action"), model = molded$frame,
-       blueprint = blueprint)
+       blueprint = blueprint, extent = molded$extent)
 }
 
 # A recipe and its data, through hardhat's mold(): the predictors must be

@@ -159,6 +159,33 @@ test_that("a recipe's outcome in other data is the one the network fits, or refu
                "changes the outcome on its training rows alone")
 })
 
+test_that("a recipe's row filters are not outcome changes; an outcome step that runs on new data is named", {
+  need_packages("recipes")
+  set.seed(19)
+  d <- data.frame(a = rnorm(80), b = rnorm(80))
+  d$y <- d$a + rnorm(80, sd = 0.1)
+  d$a[3] <- NA
+  # step_naomit() skips new data: the training rows are fewer than the
+  # data's, but no row's outcome changed.
+  filtered <- backprop(recipes::step_naomit(recipes::recipe(y ~ a + b, d), recipes::all_predictors()),
+                       d, threads = 1)
+  complete <- na.omit(d)
+  augmented <- broom::augment(filtered, data = complete)
+  expect_equal(augmented$.fitted, unname(predict(filtered, complete)[, 1]))
+  expect_equal(augmented$.resid, complete$y - augmented$.fitted)
+  # A step on the outcome without `skip = TRUE` cannot bake new data, which
+  # come without their outcome.
+  logged <- backprop(recipes::step_log(recipes::recipe(mpg ~ wt + hp, mtcars), mpg), mtcars,
+                     hidden = 2, threads = 1)
+  expect_snapshot(predict(logged, mtcars), error = TRUE)
+})
+
+test_that("an infinite input of a data frame is refused at fit time, by name", {
+  d <- data.frame(a = c(Inf, rnorm(29)), b = rnorm(30), y = rnorm(30))
+  expect_snapshot(backprop(y ~ a + b, d, threads = 1), error = TRUE)
+  expect_snapshot(mlp_train(d[c("b", "a")], d$y, epochs = 5), error = TRUE)
+})
+
 test_that("defect 11: parsnip keeps interactions and poly() terms", {
   need_packages("parsnip")
   spec <- parsnip::mlp(hidden_units = 4) |> parsnip::set_engine("backprop") |>
