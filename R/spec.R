@@ -88,8 +88,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   # (x and y hold finite numbers: their largest magnitude is the first of
   # extent_(), which the caller's check of x may have read already.)
   if (!is.null(scaling) || is.null(x_extent)) x_extent <- extent_of(x, o$threads)
-  if (x_extent[1L] > limit) too_large(x, "X", o$precision)
-  if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision)
+  if (x_extent[1L] > limit) too_large(x, "X", o$precision, scaled = !is.null(scaling))
+  if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision, scaled = !is.null(scaling$y))
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
     spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class,
@@ -119,13 +119,13 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
 # (after scaling; training_spec() compares with the limits): squares of
 # values past 1e150 overflow in double precision, and single precision holds
 # no value past 3.4e38, so its squares need values below 1e18.
-too_large <- function(m, arg, precision) {
+too_large <- function(m, arg, precision, scaled = FALSE) {
   big <- max(max(m), -min(m))
   abort("`", arg, "` holds values as large as ", format(signif(big, 3)), ", too large for ",
         if (precision == "single") "single precision" else "the network's arithmetic",
-        " (their squares overflow): rescale it",
+        " (their squares overflow)", if (scaled) " even standardized", ": rescale it",
         if (precision == "single") ", or use precision = \"double\"" else "",
-        if (arg == "X") ", or standardize it with scale = TRUE" else "", ".")
+        if (arg == "X" && !scaled) ", or standardize it with scale = TRUE" else "", ".")
 }
 
 # The starting weights and the network they make: drawn by `init` (a name),
@@ -354,7 +354,10 @@ column_stats <- function(m, weights = NULL) {
   }, numeric(2))
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))
-  spread[!is.finite(spread) | spread == 0] <- 1
+  # A constant column's spread is 0, or the rounding of its mean (1/3 gives
+  # 5.6e-17): either is no spread to divide by, or new values would be
+  # blown up by 1e16. Left unscaled, it stays constant after centring.
+  spread[!is.finite(spread) | spread <= 1e-12 * abs(center)] <- 1
   list(center = center, scale = spread)
 }
 

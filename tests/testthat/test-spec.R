@@ -197,3 +197,26 @@ test_that("given validation rows carry their observation weights, or are refused
                                             validation = list(x = x[held, ], y = d$y[held])), args)),
                   error = TRUE)
 })
+
+test_that("a constant input stays unscaled, whatever rounding leaves of its spread", {
+  set.seed(15)
+  d <- data.frame(a = rnorm(100), k = 1 / 3)
+  d$y <- d$a + rnorm(100, sd = 0.1)
+  # The mean of 1/3, as a sum over rows, rounds: the spread comes out
+  # 5.6e-17, not 0.
+  k <- d$k - sum(d$k) / 100
+  expect_gt(sqrt(sum(k^2) / 100), 0)
+  w <- runif(100)
+  for (weights in list(NULL, w)) {
+    set.seed(16)
+    third <- mlp_train(d[c("a", "k")], d$y, weights = weights, output = "linear", loss = "mse",
+                       optimizer = "adam", epochs = 5, scale = TRUE, threads = 1)
+    expect_equal(unname(third$scaling$x$scale["k"]), 1)
+    # A new value of the constant moves the prediction as little as it
+    # does for a constant of 0.5, whose spread is exactly 0.
+    moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01)))
+    expect_lt(abs(moved[2] - moved[1]), 0.1)
+  }
+  d$a[1] <- 1e200
+  expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
+})
