@@ -291,6 +291,8 @@ backprop_defaults <- function(rows, inputs = 1, classes = 0) {
 # R/select.R); then mlp_train()'s spec and training.
 backprop_fit <- function(design, given, call, select = TRUE) {
   select <- check_flag(select, "select")
+  # (Checked here as well as by the spec: the search counts weighted rows.)
+  check_weights(design$weights, nrow(design$x))
   target <- band_target(as_target(design$y, nrow(design$x), logical_classes = TRUE), given)
   classification <- !is.null(target$levels)
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),
@@ -317,13 +319,17 @@ backprop_fit <- function(design, given, call, select = TRUE) {
     chosen <- select_settings(design, target, given, rule, candidates, shape$selection)
     rule[names(chosen$winner)] <- chosen$winner
     if (!is.null(chosen$kept)) {
-      return(fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record))
+      fit <- fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
+      warn_if_wrong_tool(fit, "backprop")
+      return(fit)
     }
   }
   spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
                         design$extent)
-  fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
-           calibration = chosen$calibration)
+  fit <- fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
+                  calibration = chosen$calibration)
+  warn_if_wrong_tool(fit, "backprop")
+  fit
 }
 
 # `dropout` or a learning rate given without an optimizer, where the rule

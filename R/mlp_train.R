@@ -348,6 +348,15 @@ as_target <- function(Y, n, logical_classes = FALSE) {
           "use factor(Y) for classification.")
   }
   if (is.list(Y) && is.data.frame(Y) && ncol(Y) == 1L && (is.factor(Y[[1]]) || is.logical(Y[[1]]))) Y <- Y[[1]]
+  if (logical_classes && (is.logical(Y) && is.matrix(Y) ||
+                          is.data.frame(Y) && ncol(Y) > 0L && all(vapply(Y, is.logical, TRUE)))) {
+    # A logical response is classes however it comes, as a vector or a column.
+    if (ncol(Y) != 1L) {
+      abort("`Y` has ", ncol(Y), " logical columns; a classifier takes one logical or factor ",
+            "response. Give one column, or the columns as numbers (Y * 1) to regress each.")
+    }
+    Y <- if (is.data.frame(Y)) Y[[1L]] else Y[, 1L]
+  }
   logical_response <- logical_classes && is.logical(Y) && is.null(dim(Y))
   if (logical_response) Y <- factor(Y, levels = c(FALSE, TRUE))
   if (is.object(Y) && is.factor(Y)) {
@@ -397,25 +406,31 @@ band_target <- function(target, given) {
 }
 
 # mlp_train() keeps the article's defaults, which suit the article's problem
-# and few others: it says so when a fit shows it was the wrong tool.
-warn_if_wrong_tool <- function(fit) {
+# and few others: it says so when a fit shows it was the wrong tool. So does
+# backprop(), whose given settings can be as wrong (`fun`: whose fit; the
+# fixes differ).
+warn_if_wrong_tool <- function(fit, fun = "mlp_train") {
   # ([[ rather than $: exact look-ups in the fit's long list of fields.)
   if (fit[["status"]] == "interrupted") return(invisible())
   y <- fit[["y"]]
   out <- fit[["output"]]
   output <- fit[["output_activation"]]
+  tutorial <- fun == "mlp_train"
   fix <- NULL
   if (is.null(fit[["levels"]]) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
     fix <- c(fix, paste0("`Y` lies outside [0, 1], the range of the sigmoid output, so the ",
-                         "network cannot fit it; use output = \"linear\" with scale = TRUE, ",
-                         "or backprop(), which does both"))
+                         "network cannot fit it; use output = \"linear\"",
+                         if (tutorial) " with scale = TRUE, or backprop(), which does both" else
+                           " (backprop()'s choice for a numeric response)"))
   }
   losses <- fit[["loss"]]
   k <- length(losses)
-  if (k >= 2L && !(losses[k] < losses[1L])) {
+  # (A loss of 0 throughout, as on one row, is a fit, not a stall.)
+  if (k >= 2L && !(losses[k] < losses[1L] || losses[k] == 0)) {
     fix <- c(fix, paste0("the training loss did not fall over ", k, " epochs (",
                          format(signif(losses[1L], 4)), " to ", format(signif(losses[k], 4)),
-                         "); try a smaller `lr`, scale = TRUE, or backprop()"))
+                         "); try a smaller `lr`, ", if (tutorial) "scale = TRUE, or backprop()" else
+                           "or leave `optimizer` and `lr` to backprop()"))
   }
   if (dim(out)[1L] >= 2L && output != "linear") {
     low <- min(out)
@@ -423,8 +438,9 @@ warn_if_wrong_tool <- function(fit) {
     spread_y <- max(y) - min(y)
     if (spread_y > 0 && (high < 1e-6 || low > 1 - 1e-6 || high - low < 1e-6 * spread_y)) {
       fix <- c(fix, paste0("the outputs are saturated: the network gives (nearly) the same ",
-                           "output for every training row; use scale = TRUE, output = \"linear\" ",
-                           "for a numeric response, or backprop()"))
+                           "output for every training row; use scale = TRUE",
+                           if (tutorial) ", output = \"linear\" for a numeric response, or backprop()" else
+                             ", or a smaller `lr`"))
     }
   }
   if (length(fix)) {

@@ -148,6 +148,45 @@ test_that("ordered, logical and unused-level responses stay what they are", {
                    "1 observed class; classification needs at least 2")
 })
 
+test_that("a logical response is a classifier as a vector, a column or a data frame", {
+  set.seed(8)
+  x <- data.frame(a = rnorm(60), b = rnorm(60))
+  yes <- x$a + rnorm(60, sd = 0.5) > 0
+  fits <- lapply(list(yes, as.matrix(yes), data.frame(yes)), function(y) {
+    set.seed(9)
+    backprop(x, y, hidden = 3, threads = 1)
+  })
+  for (fit in fits[-1]) {
+    expect_equal(fit$levels, c("FALSE", "TRUE"))
+    expect_equal(predict(fit, x, type = "prob"), predict(fits[[1]], x, type = "prob"))
+  }
+  expect_snapshot(backprop(x, cbind(yes, !yes), threads = 1), error = TRUE)
+})
+
+test_that("backprop() warns of a fit its given settings ruined, as mlp_train() does", {
+  set.seed(10)
+  d <- data.frame(a = rnorm(60), b = runif(60))
+  d$y <- d$a + 2 * d$b + rnorm(60, sd = 0.3)
+  set.seed(3)
+  # Summed gradients at lr 0.1 over 60 rows diverge.
+  expect_snapshot(diverged <- backprop(y ~ a + b, d, optimizer = "gd", epochs = 30, select = FALSE,
+                                       threads = 1))
+  expect_gt(max(abs(fitted(diverged))), 1e10)
+  d$y <- 50 + 10 * d$a
+  expect_warning(backprop(y ~ a + b, d, output = "sigmoid", threads = 1),
+                 "lies outside \\[0, 1\\]")
+  # The defaults' fit of the same data says nothing.
+  expect_no_warning(backprop(y ~ a + b, d, threads = 1))
+})
+
+test_that("weights of the wrong length or with NA are refused before the search", {
+  x <- matrix(rnorm(40), 20)
+  expect_snapshot({
+    backprop(x, rnorm(20), weights = runif(19), threads = 1)
+    backprop(x, rnorm(20), weights = c(NA, runif(19)), threads = 1)
+  }, error = TRUE)
+})
+
 test_that("weights work in backprop(): zero-weight rows are ignored", {
   d <- mtcars
   w <- rep(1, nrow(d))

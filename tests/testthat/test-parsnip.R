@@ -239,6 +239,6 @@ test_that("penalty is tuned over the engine's range, where no network is flatten
   top <- backprop(Species ~ ., iris, weight_decay = 0.1, threads = 1)
   expect_gt(mean(predict(top, iris, type = "class") == iris$Species), 0.9)
   set.seed(9)
-  flat <- backprop(Species ~ ., iris, weight_decay = 1, threads = 1)
+  expect_warning(flat <- backprop(Species ~ ., iris, weight_decay = 1, threads = 1), "saturated")
   expect_lt(max(apply(predict(flat, iris, type = "prob"), 2, sd)), 0.05)
 })
