@@ -117,9 +117,10 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
 # matrix with a column per output), the raw variables to shuffle or vary
 # (`variables(data)`), the response in raw data (`truth(data)`, NULL when
 # absent), the column of raw data that gave the observation weights
-# (`weights(data)`, NULL for none) and the outputs' names. A workflow or parsnip fit predicts
-# through its own preprocessing (formula, recipe), so the explanations are
-# of the variables the user holds, not of the network's input columns.
+# (`weights(data)`, NULL for none) and the outputs' names. A workflow or
+# parsnip fit predicts through its own preprocessing (formula, recipe), so
+# the explanations are of the variables the user holds, not of the
+# network's input columns.
 explain_target <- function(model, arg) {
   if (inherits(model, "mlp_fit")) {
     return(list(
@@ -169,13 +170,13 @@ workflow_target <- function(model, arg) {
   mlp <- engine_network(workflows::extract_fit_parsnip(model), arg)
   # The mold's ptypes are the raw columns the preprocessor reads, before a
   # recipe's or formula's transformations.
-  ptypes <- workflows::extract_mold(model)$blueprint$ptypes
+  mold <- workflows::extract_mold(model)
+  ptypes <- mold$blueprint$ptypes
   predictors <- names(ptypes$predictors)
   outcomes <- names(ptypes$outcomes)
   target <- tidy_target(model, mlp, predictors, outcomes)
   # The outcome as the network was fitted to it: a formula's left-hand side
   # evaluated (log(y) ~ .), a recipe's steps run.
-  mold <- workflows::extract_mold(model)
   recipe <- if (inherits(mold$blueprint, "recipe_blueprint")) workflows::extract_recipe(model)
   target$truth <- function(data) {
     if (!is.data.frame(data) || !length(outcomes) || !all(outcomes %in% names(data))) return(NULL)
