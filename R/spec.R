@@ -56,15 +56,6 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     per_class <- class_factors(o$class_weights, target, weights)
     weights <- check_weights(class_row_weights(o$class_weights, target, weights, per_class), nrow(x))
   }
-  # Scaling statistics: from a previous fit when continuing it, else
-  # computed, weighted by the observation (and class) weights: a weight of
-  # k counts as k rows.
-  scaling <- NULL
-  if (continuing) {
-    scaling <- init$scaling
-  } else if (o$scale) {
-    scaling <- list(x = column_stats(x, weights), y = if (output == "linear") column_stats(y, weights))
-  }
   row_names <- dimnames(x)[[1L]]
 
   # Starting weights (drawn first, so that set.seed() matches the article).
@@ -74,6 +65,26 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   bias <- start$bias
   if (bias == "row" && optimizer != "gd") {
     abort("`bias = \"row\"` needs `optimizer = \"gd\"`: per-row biases belong to full-batch training.")
+  }
+  if (!is.null(o$validation) && bias == "row") {
+    abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
+          "apply to held-out rows.")
+  }
+  held_rows <- if (is.numeric(o$validation)) validation_draw(o$validation, n)
+  # Scaling statistics: from a previous fit when continuing it, else
+  # computed on the training rows (not the rows a validation fraction holds
+  # out, which pick the epoch and calibrate the intervals), weighted by the
+  # observation (and class) weights: a weight of k counts as k rows.
+  scaling <- NULL
+  if (continuing) {
+    scaling <- init$scaling
+  } else if (o$scale) {
+    counted <- weights
+    if (!is.null(held_rows)) {
+      counted <- counted %||% rep(1, n)
+      counted[held_rows] <- 0
+    }
+    scaling <- list(x = column_stats(x, counted), y = if (output == "linear") column_stats(y, counted))
   }
   if (!is.null(scaling)) {
     x <- apply_stats(x, scaling$x)
@@ -92,7 +103,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision, scaled = !is.null(scaling$y))
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
-    spec_validation(o$validation, x, y, weights, target, scaling, bias, blueprint, per_class,
+    spec_validation(o$validation, held_rows, x, y, weights, target, scaling, blueprint, per_class,
                     weighted = !is.null(prior_weights))
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
@@ -158,24 +169,14 @@ spec_start <- function(o, given, n, inputs, outputs) {
        sizes = sizes, bias = bias)
 }
 
-# Validation rows (training_spec() calls it when there are some): a
-# fraction held out of the training rows (drawn from R's RNG), or given
-# rows, coded by the fit's blueprint and scaled as the training rows are;
-# `weighted`: the fit has observation weights, which given rows need too.
-spec_validation <- function(validation, x, y, weights, target, scaling, bias, blueprint,
+# Validation rows (training_spec() calls it when there are some): the rows
+# `idx` of a fraction (validation_draw()) held out of the training rows, or
+# given rows, coded by the fit's blueprint and scaled as the training rows
+# are; `weighted`: the fit has observation weights, which given rows need
+# too.
+spec_validation <- function(validation, idx, x, y, weights, target, scaling, blueprint,
                             per_class = NULL, weighted = FALSE) {
-  if (bias == "row") {
-    abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
-          "apply to held-out rows.")
-  }
-  n <- nrow(x)
   if (is.numeric(validation)) {
-    held <- round(validation * n)
-    if (held < 1L || held >= n) {
-      abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
-            " validation rows; each needs at least one.")
-    }
-    idx <- sample.int(n, held)
     # All rows stay too (no copy), for fitted() and residuals() on every row.
     val <- list(x = x[idx, , drop = FALSE], y = y[idx, , drop = FALSE],
                 weights = weights[idx], rows = idx, all_x = x)
@@ -193,6 +194,16 @@ spec_validation <- function(validation, x, y, weights, target, scaling, bias, bl
     if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
   }
   list(x = x, y = y, weights = weights, val = val)
+}
+
+# The rows a validation fraction of n rows holds out.
+validation_draw <- function(validation, n) {
+  held <- round(validation * n)
+  if (held < 1L || held >= n) {
+    abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
+          " validation rows; each needs at least one.")
+  }
+  sample.int(n, held)
 }
 
 # Given validation data, through the one data path: `x` forged by the

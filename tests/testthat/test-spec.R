@@ -220,3 +220,26 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
   d$a[1] <- 1e200
   expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
 })
+
+test_that("a validation fraction's rows are left out of the scaling statistics", {
+  set.seed(17)
+  n <- 100
+  x <- matrix(rnorm(2 * n), n)
+  y <- x[, 1] + rnorm(n)
+  w <- runif(n)
+  set.seed(18)
+  fit <- mlp_train(x, y, weights = w, output = "linear", loss = "mse", optimizer = "adam",
+                   epochs = 3, scale = TRUE, validation = 0.3, threads = 1)
+  train <- setdiff(seq_len(n), fit$held_out)
+  # The statistics are the training rows' alone: the held-out rows pick the
+  # epoch and calibrate the intervals.
+  expect_equal(unname(fit$scaling$y$center), weighted.mean(y[train], w[train]))
+  expect_equal(unname(fit$scaling$x$center), colSums(x[train, ] * w[train]) / sum(w[train]))
+  expect_equal(unname(fit$scaling$x$scale[1]),
+               sqrt(weighted.mean((x[train, 1] - fit$scaling$x$center[1])^2, w[train])))
+  # The rows are drawn as before, after the starting weights.
+  set.seed(18)
+  unscaled <- mlp_train(x, y, weights = w, output = "linear", loss = "mse", optimizer = "adam",
+                        epochs = 3, validation = 0.3, threads = 1)
+  expect_equal(unscaled$held_out, fit$held_out)
+})
