@@ -46,6 +46,22 @@ test_that("every matrix of the trace matches the article's arithmetic, both layo
   }
 })
 
+test_that("a data frame's factor is coded for the trace as for mlp_train()", {
+  d <- data.frame(a = c(1, 0, 1, 0), g = factor(c("u", "v", "v", "u")))
+  Y <- c(1, 0, 1, 1)
+  set.seed(22)
+  tr <- mlp_trace(d, Y)
+  set.seed(22)
+  fit <- mlp_train(d, Y, epochs = 1)
+  expect_equal(colnames(tr$X), c("a", "gv"))
+  expect_equal(fit$wh, tr$wh, tolerance = 1e-14)
+  expect_equal(unname(fit$output), unname(tr$output), tolerance = 1e-14)
+  set.seed(23)
+  coded <- mlp_gradcheck(d, Y)$table
+  set.seed(23)
+  expect_equal(coded, mlp_gradcheck(model.matrix(~ a + g, d)[, -1], Y)$table)
+})
+
 test_that("the trace prints the twelve steps and draws each of them", {
   set.seed(42)
   tr <- mlp_trace(article_X, article_Y, bias = "row")
