@@ -35,7 +35,8 @@ generics::augment
 #'   an output: the response's name or class level; for a quantile band,
 #'   `q<upper level>` and `-q<lower level>`, as the network's second output
 #'   is the lower bound negated) and `estimate`.
-#'   `glance()`: `nobs`, `loss` (the final training loss; an ensemble's
+#'   `glance()`: `nobs`, `loss` (the final training loss, of a
+#'   standardized response when `scale = TRUE` standardized it; an ensemble's
 #'   losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training

@@ -22,7 +22,8 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
-    cat("  final loss", first, ": ", format(signif(x$loss[length(x$loss)], digits)), sep = "")
+    cat("  final loss", first, loss_units(x), ": ", format(signif(x$loss[length(x$loss)], digits)),
+        sep = "")
     if (length(x$val_loss)) {
       cat(", best validation loss: ", format(signif(min(x$val_loss), digits)),
           " (epoch ", x$best_epoch, ")", sep = "")
@@ -486,6 +487,7 @@ summary.mlp_fit <- function(object, ...) {
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
+    standardized = !is.null(object$scaling$y),
     starts = object$starts,
     selection = object$selection,
     calibration = if (!is.null(cal <- object$calibration)) {
@@ -494,6 +496,12 @@ summary.mlp_fit <- function(object, ...) {
     n = nrow(object$y),
     fit = fit_stats
   ), class = "summary.mlp_fit")
+}
+
+# The losses of a standardized response are in its standard deviations,
+# not its units: said where they are printed (`x` a fit or its summary).
+loss_units <- function(x) {
+  if (isTRUE(x$standardized) || !is.null(x$scaling$y)) " (standardized response)" else ""
 }
 
 #' @export
@@ -507,7 +515,8 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
       ", bias layout ", s$bias, ", init ", s$init, "\n", sep = "")
   first <- if (isTRUE(x$members > 1L)) " (first member)" else ""
   cat("epochs run", first, ": ", x$epochs_run, " of ", s$epochs, " (", x$status, ")\n", sep = "")
-  cat("training loss", first, ": ", format(signif(x$loss_first, digits)), " (first epoch) -> ",
+  cat("training loss", first, loss_units(x), ": ", format(signif(x$loss_first, digits)),
+      " (first epoch) -> ",
       format(signif(x$loss_last, digits)), " (last)\n", sep = "")
   if (length(x$training)) cat("training: ", paste(x$training, collapse = ", "), "\n", sep = "")
   if (!is.na(x$val_loss_best)) {

@@ -153,7 +153,9 @@
 #'   when `epochs` is a multiple of 8, fewer otherwise), or a function of
 #'   the epoch (1, 2, ...) returning the multiplier, called once per epoch
 #'   number before training starts.
-#'   First-order optimizers only.
+#'   First-order optimizers only. For `"sgd"` with momentum the multiplier
+#'   scales the step added to the velocity (as Keras does), so the
+#'   velocity carries on where the multiplier is 0.
 #' @param clip_norm `NULL`, or a positive number: when the gradient of a
 #'   step (of the loss, before the penalties) is longer than this, it is
 #'   rescaled to this length. First-order optimizers only.
@@ -245,12 +247,19 @@
 #'   in interactive sessions, for runs that take more than a moment).
 #' @param ... Passed between methods; unused arguments are an error.
 #' @return An object of class `mlp_fit`: a list with
-#'   * `output`: the network's output on the training rows (see Output);
+#'   * `output`: the network's output on the training rows (see Output),
+#'     for a standardized response (`scale = TRUE`) standardized too, as
+#'     the network computes it (`fitted()` gives it in the response's
+#'     units);
 #'   * `wh`, `bh`, `wout`, `bout`: the trained weights and biases, for one
 #'     hidden layer; `weights` and `biases`: the same as lists, one entry per
 #'     layer, for any depth;
 #'   * `loss`: the training loss of every epoch (for `"sse"`, the sum of
-#'     squared errors); `val_loss`: the validation loss of every epoch;
+#'     squared errors); `val_loss`: the validation loss of every epoch.
+#'     Both are the losses the network minimised, of the targets as it saw
+#'     them: for a response standardized by `scale = TRUE`, in units of
+#'     its standard deviation, not the response's units (`print()` and
+#'     `summary()` say "standardized response");
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
 #'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
 #'     training time), and the settings used;
