@@ -427,7 +427,8 @@ warn_if_wrong_tool <- function(fit, fun = "mlp_train") {
   tutorial <- fun == "mlp_train"
   fix <- NULL
   if (is.null(fit[["levels"]]) && output == "sigmoid" && (min(y) < 0 || max(y) > 1)) {
-    fix <- c(fix, paste0("`Y` lies outside [0, 1], the range of the sigmoid output, so the ",
+    fix <- c(fix, paste0(if (tutorial) "`Y`" else "The response", " lies outside [0, 1], the ",
+                         "range of the sigmoid output, so the ",
                          "network cannot fit it; use output = \"linear\"",
                          if (tutorial) " with scale = TRUE, or backprop(), which does both" else
                            " (backprop()'s choice for a numeric response)"))
@@ -441,7 +442,9 @@ warn_if_wrong_tool <- function(fit, fun = "mlp_train") {
                          "); try a smaller `lr`, ", if (tutorial) "scale = TRUE, or backprop()" else
                            "or leave `optimizer` and `lr` to backprop()"))
   }
-  if (dim(out)[1L] >= 2L && output != "linear") {
+  # (Sigmoid and softmax outputs saturate at 0 and 1; exp's rates may all
+  # lie above 1.)
+  if (dim(out)[1L] >= 2L && (output == "sigmoid" || output == "softmax")) {
     low <- min(out)
     high <- max(out)
     spread_y <- max(y) - min(y)

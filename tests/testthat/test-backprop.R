@@ -175,8 +175,11 @@ test_that("backprop() warns of a fit its given settings ruined, as mlp_train() d
   d$y <- 50 + 10 * d$a
   expect_warning(backprop(y ~ a + b, d, output = "sigmoid", threads = 1),
                  "lies outside \\[0, 1\\]")
-  # The defaults' fit of the same data says nothing.
+  # The defaults' fit of the same data says nothing, nor does a Poisson
+  # fit whose rates all lie above 1 (an exp output does not saturate).
   expect_no_warning(backprop(y ~ a + b, d, threads = 1))
+  d$count <- rpois(60, exp(1.5 + d$b))
+  expect_no_warning(backprop(count ~ b, d, loss = "poisson", threads = 1))
 })
 
 test_that("weights of the wrong length or with NA are refused before the search", {

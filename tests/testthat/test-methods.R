@@ -142,6 +142,12 @@ test_that("mlp_train() warns when it is the wrong tool, and not on the article's
   y <- as.numeric(x[, 1] > 0)
   expect_warning(mlp_train(x, y, lr = 50, epochs = 30), "saturated|did not fall")
   expect_warning(mlp_train(x / 50, y, lr = 1e-300, epochs = 5), "did not fall over 5 epochs")
+  # An exp output's rates may all lie above 1: that is no saturation.
+  set.seed(3)
+  d <- data.frame(b = runif(60))
+  d$count <- rpois(60, exp(1.5 + d$b))
+  expect_no_warning(mlp_train(count ~ b, d, loss = "poisson", optimizer = "adam", lr = 0.05,
+                              epochs = 100))
 })
 
 test_that("starting weights follow the activation unless init is given", {
