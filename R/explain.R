@@ -185,7 +185,8 @@ workflow_target <- function(model, arg) {
   }
   # add_case_weights() keeps a tidyselect expression of the weights' column.
   selector <- model$pre$actions$case_weights$col
-  if (!is.null(selector)) {
+  # (tidyselect comes with workflows.)
+  if (!is.null(selector) && requireNamespace("tidyselect", quietly = TRUE)) {
     target$weights <- function(data) {
       tryCatch(names(tidyselect::eval_select(selector, data)), error = function(e) NULL)
     }
