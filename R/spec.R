@@ -86,6 +86,9 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     }
     scaling <- list(x = column_stats(x, counted), y = if (output == "linear") column_stats(y, counted))
   }
+  # The response's own units are squared too (residuals, scores, the
+  # search's losses), standardized for training or not.
+  if (extent_of(y, o$threads)[1L] > 1e150) too_large(y, "Y", "double")
   if (!is.null(scaling)) {
     x <- apply_stats(x, scaling$x)
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
@@ -358,10 +361,18 @@ column_stats <- function(m, weights = NULL) {
   if (is.null(weights)) weights <- rep(1, nrow(m))
   total <- sum(weights)
   # A column at a time, in two passes: no copy of m, and no cancellation.
+  # The deviations are squared relative to the largest, so that values
+  # near 1e-170 do not underflow to a spread of 0, nor 1e200 overflow.
   moments <- vapply(seq_len(ncol(m)), function(j) {
     col <- m[, j]
     center <- sum(weights * col) / total
-    c(center, sqrt(sum(weights * (col - center)^2) / total))
+    # (A mean past the doubles' range: left uncentred and unscaled, for
+    # the check of magnitudes to refuse.)
+    if (!is.finite(center)) return(c(0, 0))
+    deviation <- col - center
+    largest <- max(abs(deviation))
+    if (!(largest > 0 && is.finite(largest))) return(c(center, 0))
+    c(center, largest * sqrt(sum(weights * (deviation / largest)^2) / total))
   }, numeric(2))
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))

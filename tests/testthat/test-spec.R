@@ -217,7 +217,8 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
     moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01)))
     expect_lt(abs(moved[2] - moved[1]), 0.1)
   }
-  d$a[1] <- 1e200
+  # A mean past the doubles' range cannot be standardized.
+  d$a[1:2] <- 1.5e308
   expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
 })
 
@@ -242,4 +243,22 @@ test_that("a validation fraction's rows are left out of the scaling statistics",
   unscaled <- mlp_train(x, y, weights = w, output = "linear", loss = "mse", optimizer = "adam",
                         epochs = 3, validation = 0.3, threads = 1)
   expect_equal(unscaled$held_out, fit$held_out)
+})
+
+test_that("scale = TRUE standardizes data of any magnitude alike", {
+  set.seed(19)
+  x <- matrix(runif(100), 50)
+  y <- x[, 1] - x[, 2] + rnorm(50, sd = 0.1)
+  fit_at <- function(x_size, y_size) {
+    set.seed(20)
+    mlp_train(x * x_size, y * y_size, output = "linear", loss = "mse", optimizer = "lbfgs",
+              epochs = 20, scale = TRUE, threads = 1)
+  }
+  unit <- fit_at(1, 1)
+  # Squared deviations of 1e-170 underflow to 0 and of 1e200 overflow: the
+  # data would have been left unscaled (or refused), the fit flat.
+  for (size in list(c(1e-170, 1e-170), c(1e200, 1), c(1, 1e-170))) {
+    fit <- fit_at(size[1], size[2])
+    expect_equal(unname(fitted(fit)) / size[2], unname(fitted(unit)), tolerance = 1e-8)
+  }
 })
