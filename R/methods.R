@@ -64,7 +64,8 @@ n_params <- function(fit) {
 #'   predict `NA`.
 #' @param type `"response"`: outputs in the units of the response (class
 #'   probabilities for a classifier); `"prob"`: class probabilities
-#'   (classifiers only); `"class"`: the predicted class (classifiers only), a
+#'   (classifiers only; with a sigmoid output each class's own, one against
+#'   the rest, which need not sum to 1); `"class"`: the predicted class (classifiers only), a
 #'   factor with the response's levels (ordered if the response was), or
 #'   `TRUE`/`FALSE` for a logical response; `"raw"`: the network's output as
 #'   it is (standardized units when the response was standardized);

@@ -109,7 +109,8 @@
 #' @param output Output activation: `"sigmoid"`, `"linear"`, `"softmax"` or
 #'   `"exp"` (a positive mean; the log link of `loss = "poisson"`). Default:
 #'   `"softmax"` for a factor response, `"exp"` for `loss = "poisson"`,
-#'   `"sigmoid"` otherwise.
+#'   `"sigmoid"` otherwise. A factor response takes `"softmax"` or
+#'   `"sigmoid"`, whose outputs are probabilities.
 #' @param loss `"sse"` (the article's; reported as the sum of squared errors),
 #'   `"mse"`, `"cross_entropy"` (sigmoid or softmax output only), the robust
 #'   `"mae"` (absolute error), `"huber"` (squared within `huber_delta`,

@@ -32,6 +32,12 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   output <- o$output
   optimizer <- o$optimizer
   check_combination(loss, output, optimizer)
+  # predict() reads a classifier's outputs as probabilities, and its
+  # targets (0 and 1) are never standardized.
+  if (classification && output != "softmax" && output != "sigmoid") {
+    abort("`output = \"", output, "\"` gives no class probabilities; a factor response takes ",
+          "output = \"softmax\" (the default) or \"sigmoid\" (one probability per class).")
+  }
   # (== rather than %in% on these single strings: this runs on every fit.)
   if (!is.null(target$band) && output != "linear") {
     abort("A quantile band (`tau = c(a, 1 - a)`) needs `output = \"linear\"`: its lower bound is ",

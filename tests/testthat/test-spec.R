@@ -262,3 +262,18 @@ test_that("scale = TRUE standardizes data of any magnitude alike", {
     expect_equal(unname(fitted(fit)) / size[2], unname(fitted(unit)), tolerance = 1e-8)
   }
 })
+
+test_that("a classifier's output gives probabilities", {
+  x <- matrix(rnorm(60), 30)
+  g <- factor(rep(c("a", "b", "c"), 10))
+  # A linear output's standardized scores were read as probabilities.
+  expect_snapshot({
+    backprop(x, g, output = "linear", loss = "mse", threads = 1)
+    mlp_train(x, g, output = "exp", loss = "mse", scale = TRUE)
+  }, error = TRUE)
+  set.seed(21)
+  one_each <- mlp_train(x, g, output = "sigmoid", loss = "cross_entropy", epochs = 10, scale = TRUE)
+  prob <- predict(one_each, x, type = "prob")
+  expect_true(all(prob > 0 & prob < 1))
+  expect_null(one_each$scaling$y)
+})
