@@ -43,7 +43,9 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL, mem
   network <- list(sizes = spec$sizes, activation = spec$activation,
                   output_activation = spec$output, weights = weights, biases = biases,
                   members = members)
-  if (is.null(calibration) && !is.null(spec$val) && spec$options$conformal != "none") {
+  # (Not on validation rows a continued fit may have been trained on.)
+  if (is.null(calibration) && !is.null(spec$val) && spec$options$conformal != "none" &&
+      !isFALSE(spec$unseen_validation)) {
     # Split conformal on the validation rows, by the returned network.
     raw <- network_output(network, spec$val$x, spec$threads)
     calibration <- new_calibration("split", "the validation rows", list(

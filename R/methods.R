@@ -495,6 +495,8 @@ summary.mlp_fit <- function(object, ...) {
       list(method = cal$method, source = cal$source, rows = cal$rows, folds = length(cal$folds))
     },
     n = nrow(object$y),
+    # (Rows of weight 0 are in the data but count in no statistic.)
+    unweighted = if (!is.null(w)) sum(w == 0) else 0L,
     fit = fit_stats
   ), class = "summary.mlp_fit")
 }
@@ -546,7 +548,9 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
   cat("intervals and sets: ", if (is.null(cal)) "not calibrated (see `conformal` in ?mlp_train)" else
     paste0(cal$method, " conformal, on ", cal$source, " (", cal$rows, " rows",
            if (cal$folds > 1L) paste0(", ", cal$folds, " folds"), ")"), "\n", sep = "")
-  cat("\nOn the ", x$n, " rows", if (x$held_out) paste0(" (", x$held_out, " of them held out for validation)"),
+  notes <- c(if (x$held_out) paste(x$held_out, "of them held out for validation"),
+             if (isTRUE(x$unweighted > 0)) paste(x$unweighted, "of weight 0, counted nowhere"))
+  cat("\nOn the ", x$n, " rows", if (length(notes)) paste0(" (", paste(notes, collapse = "; "), ")"),
       ":\n", sep = "")
   if (!is.null(x$fit$accuracy)) {
     cat("accuracy ", format(signif(x$fit$accuracy, digits)), "\n", sep = "")

@@ -174,7 +174,11 @@
 #'   With `restarts`, epochs count from 1 in each start, and `TRUE` ends
 #'   every start: the best start so far is kept.
 #' @param callback_every Call `callback` after every this many epochs.
-#' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out, or
+#' @param validation `NULL`, a fraction in (0, 1) of the rows to hold out
+#'   (drawn among the rows of positive weight; a fit continued with `init`
+#'   on the rows it was fitted to keeps its own validation rows, and
+#'   continued on other rows it is not calibrated on them, which it may have
+#'   been trained on), or
 #'   `list(x =, y =)` with `x` in the form of the training inputs (coded by
 #'   name, as `predict()` codes new data); for the formula interface also a
 #'   data frame holding the response. With observation `weights`, given
@@ -274,7 +278,8 @@
 #'   * `held_out`: the rows a `validation` fraction held out, as positions
 #'     among the rows left after `subset` and `na.action` (the rows of
 #'     `fitted()` under `na.omit`), named by the data's row names where it
-#'     has them, so `data[names(fit$held_out), ]` are those rows; `NULL`
+#'     has them, so `data[names(fit$held_out), ]` are those rows (not after
+#'     a recipe that drops rows, whose rows are those it kept); `NULL`
 #'     without a fraction.
 #' @seealso [predict.mlp_fit()], [summary.mlp_fit()], [plot.mlp_fit()]
 #' @examples

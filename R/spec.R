@@ -76,7 +76,25 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     abort("`validation` cannot be used with `bias = \"row\"`: per-row biases do not ",
           "apply to held-out rows.")
   }
-  held_rows <- if (is.numeric(o$validation)) validation_draw(o$validation, n)
+  held_rows <- NULL
+  # Whether the validation rows are rows the network never trained on, as
+  # split-conformal calibration needs.
+  unseen_validation <- TRUE
+  if (is.numeric(o$validation)) {
+    # A fit continued on its own rows keeps its validation rows: drawn
+    # afresh, most would be rows it was trained on, their loss optimistic
+    # and their residuals too small for intervals.
+    pool <- validation_pool(weights, n)
+    held_rows <- if (continuing) kept_validation_rows(init, x, pool, o$validation)
+    unseen_validation <- !continuing || !is.null(held_rows)
+    if (!unseen_validation && o$conformal == "split") {
+      abort("`conformal = \"split\"` calibrates on validation rows the network was not trained ",
+            "on, but `init` is a fit that may have been trained on any of these rows. Continue ",
+            "it on the rows it was fitted to (it keeps its validation rows), or give ",
+            "`validation` rows it has not seen.")
+    }
+    held_rows <- held_rows %||% validation_draw(o$validation, pool, n)
+  }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed on the training rows (not the rows a validation fraction holds
   # out, which pick the epoch and calibrate the intervals), weighted by the
@@ -131,7 +149,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
     batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init,
     params = start$params, seed = batches$seed,
-    options = o
+    options = o, unseen_validation = unseen_validation
   ), option_fields(o, length(start$hidden)))
 }
 
@@ -205,14 +223,39 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
   list(x = x, y = y, weights = weights, val = val)
 }
 
-# The rows a validation fraction of n rows holds out.
-validation_draw <- function(validation, n) {
+# The validation rows of a fit `init` continued on `x` with a validation
+# fraction: its own, when `x` holds the rows it was fitted to (as many, by
+# the same row names where both have them) and the fraction holds out as
+# many; else NULL.
+kept_validation_rows <- function(init, x, pool, validation) {
+  held <- init$held_out
+  if (is.null(held) || init$n + length(held) != nrow(x) ||
+      round(validation * length(pool)) != length(held)) {
+    return(NULL)
+  }
+  row_names <- dimnames(x)[[1L]]
+  if (!is.null(names(held)) && !is.null(row_names) && !identical(names(held), row_names[held])) {
+    return(NULL)
+  }
+  unname(held)
+}
+
+# The rows a validation fraction may hold out: those of positive weight (a
+# row of weight 0 counts nowhere, and validation rows that all weigh 0
+# would score every epoch 0).
+validation_pool <- function(weights, n) {
+  if (is.null(weights)) seq_len(n) else which(weights > 0)
+}
+
+# The rows a validation fraction holds out of the rows `pool` (of `total`).
+validation_draw <- function(validation, pool, total) {
+  n <- length(pool)
   held <- round(validation * n)
   if (held < 1L || held >= n) {
     abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
-          " validation rows; each needs at least one.")
+          " validation rows", if (n < total) " of positive weight", "; each needs at least one.")
   }
-  sample.int(n, held)
+  pool[sample.int(n, held)]
 }
 
 # Given validation data, through the one data path: `x` forged by the

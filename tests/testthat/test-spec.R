@@ -277,3 +277,31 @@ test_that("a classifier's output gives probabilities", {
   expect_true(all(prob > 0 & prob < 1))
   expect_null(one_each$scaling$y)
 })
+
+test_that("a validation fraction holds out rows of positive weight, and a continued fit keeps its own", {
+  set.seed(22)
+  n <- 200
+  x <- matrix(rnorm(2 * n), n, dimnames = list(paste0("r", 1:n), c("a", "b")))
+  y <- x[, 1] - x[, 2] + rnorm(n, sd = 0.3)
+  adam <- list(output = "linear", loss = "mse", optimizer = "adam", lr = 0.01, scale = TRUE,
+               threads = 1)
+  # Rows of weight 0 count nowhere: held out, they would score every epoch 0.
+  w <- c(rep(0, 150), rep(1, 50))
+  fit <- do.call(mlp_train, c(list(x, y, weights = w, epochs = 5, validation = 0.2), adam))
+  expect_length(fit$held_out, 10)
+  expect_true(all(fit$held_out > 150))
+  expect_output(print(summary(fit)), "150 of weight 0, counted nowhere")
+  # Continued on its rows, a fit keeps its validation rows, and calibrates
+  # on them: none of them trained it.
+  first <- do.call(mlp_train, c(list(x, y, epochs = 5, validation = 0.2), adam))
+  more <- do.call(mlp_train, c(list(x, y, epochs = 5, validation = 0.2, init = first), adam))
+  expect_equal(more$held_out, first$held_out)
+  expect_equal(sort(more$calibration$folds[[1]]$y), sort(first$calibration$folds[[1]]$y))
+  # On other rows the fraction may hold out rows it trained on: no
+  # calibration from them, and split conformal is refused.
+  other <- do.call(mlp_train, c(list(x[-1, ], y[-1], epochs = 5, validation = 0.2, init = first), adam))
+  expect_null(other$calibration)
+  expect_snapshot(do.call(mlp_train, c(list(x[-1, ], y[-1], epochs = 5, validation = 0.2,
+                                            init = first, conformal = "split"), adam)),
+                  error = TRUE)
+})
