@@ -71,7 +71,9 @@
 #'   Adam with the settings of larger data above (learning rate, batch,
 #'   epochs, early stopping on `r rule_constants$adam_validation * 100` in
 #'   100 of the rows, single precision); the weight decay is still
-#'   selected, on those validation rows. A message (of class
+#'   selected among the rule's candidates, on those validation rows (where
+#'   the rule compares none, as for Levenberg-Marquardt alone on many rows,
+#'   it is Adam's, `r rule_constants$adam_decay`). A message (of class
 #'   `backprop_first_order`) says so once per session; give `optimizer` to
 #'   choose one yourself.
 #' * Every argument given explicitly overrides its default and is removed
@@ -352,6 +354,9 @@ first_order_shape <- function(shape, given) {
   # The candidates' optimizers and epochs were second order's; their weight
   # decays remain, judged on the validation rows as on larger data.
   shape$candidates <- search_candidates(shape$candidates, list(optimizer = "adam"))
+  # Without candidates (LM alone, on many rows) the decay was LM's: Adam's
+  # is that of larger data.
+  if (!length(shape$candidates)) shape$weight_decay <- k$adam_decay
   shape$selection$validation <- TRUE
   what <- if (asked[1] == "dropout") "`dropout` needs" else "A learning rate (`lr`, parsnip's `learn_rate`) means"
   inform_once("first_order", paste0(

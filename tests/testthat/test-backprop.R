@@ -255,4 +255,11 @@ test_that("dropout or lr without an optimizer trains the rule's network by Adam"
   expect_equal(rms$optimizer, "rmsprop")
   # Nor does data whose rule is Adam already.
   expect_equal(backprop_defaults(20000, 10)$optimizer, "adam")
+  # Where the rule compares no decays (LM alone, on many rows of a numeric
+  # response), the decay is Adam's, not LM's.
+  lm_alone <- backprop_defaults(20000, 2)
+  expect_equal(c(lm_alone$optimizer, length(lm_alone$candidates)), c("lm", "0"))
+  rm(list = ls(notices), envir = notices)
+  switched <- suppressMessages(backprop:::first_order_shape(lm_alone, list(dropout = 0.1)))
+  expect_equal(c(switched$optimizer, switched$weight_decay), c("adam", k$adam_decay))
 })
