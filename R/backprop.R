@@ -160,6 +160,7 @@ backprop.formula <- function(formula, data, weights, subset, na.action = stats::
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_formula(match.call(), "formula", parent.frame())
   design$interface <- "formula"
+  design <- continued_design(design, given$init, data, row.names(design$model))
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
@@ -180,6 +181,7 @@ backprop.recipe <- function(x, data, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_recipe(x, data, weights)
   design$interface <- "recipe"
+  design <- continued_design(design, given$init, data)
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 

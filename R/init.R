@@ -170,3 +170,35 @@ as_param_matrix <- function(x, arg) {
   # A fresh double copy: the caller's matrix is never touched.
   matrix(as.double(x), nrow(x), ncol(x))
 }
+
+# The inputs of data that continue a fit `init` of the formula or recipe
+# interface, coded by the fit's own blueprint (as predict() codes new
+# data): molded afresh, terms such as poly() and scale() and a recipe's
+# trained steps (step_normalize(), step_pca()) would be recomputed on the
+# new rows and mean other things under the same names. `rows` are the
+# rows of `data` the new design kept (after subset and na.action).
+continued_design <- function(design, init, data, rows = NULL) {
+  if (!inherits(init, "mlp_fit") || is.null(init$blueprint) ||
+      !identical(init$blueprint$kind, design$blueprint$kind) ||
+      !any(design$blueprint$kind == c("formula", "recipe"))) {
+    return(design)
+  }
+  if (!is.null(rows)) data <- data[match(rows, row.names(data)), , drop = FALSE]
+  x <- forge(init$blueprint, data, "data")
+  if (nrow(x) != nrow(design$x)) {
+    abort("`init`'s recipe drops rows of `data` on its training rows alone (a step with ",
+          "`skip = TRUE`): the rows it would code are not those it trains on. Continue the ",
+          "fit on data without the rows the recipe drops.")
+  }
+  if (anyNA(x)) {
+    abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
+  }
+  dimnames(x)[[1L]] <- dimnames(design$x)[[1L]]
+  blueprint <- init$blueprint
+  # (How the weights were given is the new call's.)
+  blueprint$weights <- design$blueprint$weights
+  design$x <- x
+  design$blueprint <- blueprint
+  design$extent <- NULL
+  design
+}

@@ -85,7 +85,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     # afresh, most would be rows it was trained on, their loss optimistic
     # and their residuals too small for intervals.
     pool <- validation_pool(weights, n)
-    held_rows <- if (continuing) kept_validation_rows(init, x, pool, o$validation)
+    held_rows <- if (continuing) kept_validation_rows(init, x, pool, o$validation, o$threads)
     unseen_validation <- !continuing || !is.null(held_rows)
     if (!unseen_validation && o$conformal == "split") {
       abort("`conformal = \"split\"` calibrates on validation rows the network was not trained ",
@@ -224,10 +224,9 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 }
 
 # The validation rows of a fit `init` continued on `x` with a validation
-# fraction: its own, when `x` holds the rows it was fitted to (as many, by
-# the same row names where both have them) and the fraction holds out as
-# many; else NULL.
-kept_validation_rows <- function(init, x, pool, validation) {
+# fraction: its own, when `x` holds the rows it was fitted to, in their
+# order, and the fraction holds out as many; else NULL.
+kept_validation_rows <- function(init, x, pool, validation, threads) {
   held <- init$held_out
   if (is.null(held) || init$n + length(held) != nrow(x) ||
       round(validation * length(pool)) != length(held)) {
@@ -237,6 +236,12 @@ kept_validation_rows <- function(init, x, pool, validation) {
   if (!is.null(names(held)) && !is.null(row_names) && !identical(names(held), row_names[held])) {
     return(NULL)
   }
+  # The same rows in the same order: the fit's output on them is the one it
+  # recorded (a count, or data without row names, cannot tell reordered
+  # rows apart).
+  own <- network_output(init, if (is.null(init$scaling)) x else apply_stats(x, init$scaling$x),
+                        threads)
+  if (!isTRUE(all.equal(unname(own), unname(init$fitted_raw), tolerance = 1e-10))) return(NULL)
   unname(held)
 }
 
