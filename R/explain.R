@@ -47,6 +47,10 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #' @param data For `"permutation"`: rows to predict, in the form used for
 #'   training (a data frame for the formula and recipe interfaces, and for
 #'   parsnip fits and workflows), holding the response unless `y` is given.
+#'   Where `data` holds the column that gave the fit's observation weights
+#'   (a formula's `weights = w`, a recipe's or workflow's case weights),
+#'   the error is averaged with them, a weight of k counting the row k
+#'   times as in training; otherwise each row counts once.
 #'   Not used by the weight-based methods.
 #' @param method `"permutation"`, `"garson"` or `"olden"`.
 #' @param y The response for `data`, when `data` does not hold it (always
@@ -296,7 +300,7 @@ permutation_importance <- function(target, data, y, repeats, metric) {
     abort("`data` has NA in ", paste0("`", incomplete, "`", collapse = ", "), ": shuffling would move ",
           "them between rows; remove those rows first, as with stats::na.omit().")
   }
-  error_of <- prediction_error(target, truth, metric)
+  error_of <- prediction_error(target, truth, metric, data_weights(target, data))
   baseline <- error_of(data)
   n <- NROW(data)
   rises <- vapply(variables, function(v) {
@@ -315,7 +319,10 @@ permutation_importance <- function(target, data, y, repeats, metric) {
 
 # function(rows) -> the error of the model's predictions of `rows`
 # against `truth`, by `metric`.
-prediction_error <- function(target, truth, metric) {
+prediction_error <- function(target, truth, metric, weights = NULL) {
+  # Each row's error, averaged with its weight: a weight of k counts the
+  # row k times, as in training.
+  average <- function(v) if (is.null(weights)) mean(v) else sum(weights * v) / sum(weights)
   levels <- target$levels
   if (!is.null(levels)) {
     truth <- as.character(truth)
@@ -326,16 +333,40 @@ prediction_error <- function(target, truth, metric) {
     index <- cbind(seq_along(truth), match(truth, levels))
     return(function(rows) {
       p <- target$predict(rows, "prob")
-      if (metric == "log_loss") -mean(log(pmax(p[index], 1e-15)))
-      else mean(max.col(p, ties.method = "first") != index[, 2L])
+      if (metric == "log_loss") -average(log(pmax(p[index], 1e-15)))
+      else average(max.col(p, ties.method = "first") != index[, 2L])
     })
   }
   truth <- as.matrix(truth)
   if (!is.numeric(truth) || anyNA(truth)) abort("The response in `data` (or `y`) must be numeric with no NA.")
   function(rows) {
     e <- target$predict(rows, "response") - truth
-    if (metric == "rmse") sqrt(mean(e^2)) else mean(abs(e))
+    if (metric == "rmse") sqrt(average(rowMeans(e^2))) else average(rowMeans(abs(e)))
   }
+}
+
+# The observation weights of the rows of `data`, from the column that gave
+# the fit's (see `weights(data)` of explain_target()), or NULL: each row
+# counts once.
+data_weights <- function(target, data) {
+  column <- if (is.data.frame(data)) target$weights(data)
+  if (!length(column) || !column[1L] %in% names(data)) return(NULL)
+  weights <- as.double(unclass(data[[column[1L]]]))
+  if (anyNA(weights) || any(weights < 0) || sum(weights) == 0) {
+    abort("`data` column `", column[1L], "` holds the rows' weights; they must be ",
+          "non-negative, not all 0, and not NA.")
+  }
+  weights
+}
+
+# Column means of `m`, weighted by `weights` (NULL: plain), over the rows
+# that are not NA.
+weighted_means <- function(m, weights) {
+  if (is.null(weights)) return(colMeans(m, na.rm = TRUE))
+  vapply(seq_len(ncol(m)), function(j) {
+    keep <- !is.na(m[, j])
+    sum(weights[keep] * m[keep, j]) / sum(weights[keep])
+  }, numeric(1))
 }
 
 # The variables of the training data, by which permutation and partial
@@ -481,7 +512,9 @@ importance_chart <- function(x) {
 #'   (so a formula or recipe applies), as in [mlp_importance()].
 #' @param data Rows in the form used for training (a data frame for the
 #'   formula and recipe interfaces, and for parsnip fits and workflows),
-#'   usually the training data.
+#'   usually the training data. The predictions are averaged with the
+#'   fit's observation weights where `data` holds their column, as
+#'   [mlp_importance()] averages its errors.
 #' @param variable The variable's name, or for a matrix without column
 #'   names its column number.
 #' @param grid The number of grid points for a numeric variable, placed at
@@ -516,12 +549,13 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
   }
   column <- data_column(data, variable)
   values <- partial_grid(column, grid)
+  weights <- data_weights(target, data)
   output_names <- target$outputs
   type <- if (is.null(target$levels)) "response" else "prob"
   means <- lapply(seq_along(values), function(i) {
     changed <- data
     data_column(changed, variable) <- rep(values[i], NROW(changed))
-    colMeans(target$predict(changed, type), na.rm = TRUE)
+    weighted_means(target$predict(changed, type), weights)
   })
   out <- data.frame(value = rep(values, each = length(output_names)),
                     output = rep(output_names, times = length(values)),

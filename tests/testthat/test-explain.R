@@ -377,6 +377,23 @@ test_that("a DALEX explainer predicts as predict() does and runs DALEX's explana
   expect_equal(plain$model_info$package, "backprop")
 })
 
+test_that("importance and partial dependence weigh rows as the fit's weights do", {
+  rows <- train_rows[1:200, c("x1", "x2", "y")]
+  rows$w <- rep(c(1, 3), 100)
+  set.seed(34)
+  fit <- backprop(y ~ x1 + x2, rows, weights = w, hidden = 3, threads = 1)
+  # A weight of k counts the row k times: as the rows repeated.
+  repeated <- rows[rep(seq_len(200), rows$w), ]
+  repeated$w <- 1
+  expect_equal(attr(mlp_importance(fit, rows, repeats = 1), "baseline"),
+               sqrt(mean((predict(fit, repeated)[, 1] - repeated$y)^2)))
+  expect_equal(mlp_partial(fit, rows, "x1", grid = c(-1, 0, 1))$yhat,
+               mlp_partial(fit, repeated, "x1", grid = c(-1, 0, 1))$yhat)
+  # Without the weights' column, each row counts once.
+  expect_equal(attr(mlp_importance(fit, rows[1:3], repeats = 1), "baseline"),
+               sqrt(mean((predict(fit, rows)[, 1] - rows$y)^2)))
+})
+
 test_that("a DALEX explainer leaves out the column of observation weights", {
   need_packages("DALEX", "recipes", "workflows", "parsnip")
   rows <- train_rows[c("x1", "x2", "y")]
