@@ -192,8 +192,12 @@ mold_recipe <- function(recipe, data, weights) {
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame: the data of the recipe.")
   }
+  # A recipe that codes unseen levels itself (step_novel(), step_other())
+  # must see them: hardhat would turn them into NA first.
+  novel <- any(vapply(recipe$steps, inherits, TRUE, c("step_novel", "step_other")))
   processed <- tryCatch(
-    hardhat::mold(recipe, data),
+    hardhat::mold(recipe, data,
+                  blueprint = hardhat::default_recipe_blueprint(allow_novel_levels = novel)),
     error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
   )
   outcomes <- processed$outcomes
@@ -353,7 +357,10 @@ forge_recipe <- function(blueprint, newdata, arg) {
     abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
   }
   refuse_repeated(names(newdata), names(blueprint$hardhat$ptypes$predictors), arg)
-  for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
+  # Levels with no training rows are refused, unless a step of the recipe
+  # (step_novel(), step_other()) gives them a meaning.
+  handled <- novel_level_columns(blueprint$hardhat$recipe)
+  for (nm in setdiff(intersect(names(blueprint$xlevels), names(newdata)), handled)) {
     check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
   forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat), error = function(e) {
@@ -367,8 +374,20 @@ forge_recipe <- function(blueprint, newdata, arg) {
     abort("`", arg, "` does not match the training data: ", conditionMessage(e))
   })
   x <- recipe_inputs(forged$predictors, arg)
+  if (nrow(x) != nrow(newdata)) {
+    abort("The recipe drops rows of `", arg, "` (a step such as step_naomit() without ",
+          "`skip = TRUE`), but a prediction is one per row: give that step `skip = TRUE`; ",
+          "rows with NA then predict NA.")
+  }
   rownames(x) <- row.names(newdata)
   x
+}
+
+# The columns whose unseen levels a prepped recipe codes itself: those of
+# its step_novel() and step_other() steps.
+novel_level_columns <- function(recipe) {
+  steps <- Filter(function(step) inherits(step, c("step_novel", "step_other")), recipe$steps)
+  unlist(lapply(steps, function(step) names(step$objects) %||% step$columns))
 }
 
 # The training columns of new data, by name; other columns are ignored.

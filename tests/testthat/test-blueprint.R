@@ -180,6 +180,27 @@ test_that("a recipe's row filters are not outcome changes; an outcome step that 
   expect_snapshot(predict(logged, mtcars), error = TRUE)
 })
 
+test_that("a recipe's own handling of new levels is used; its row drops are refused", {
+  need_packages("recipes")
+  set.seed(20)
+  d <- data.frame(a = rnorm(60), g = factor(sample(c("u", "v", "w"), 60, TRUE)))
+  d$y <- d$a + (d$g == "v") + rnorm(60, sd = 0.1)
+  rec <- recipes::recipe(y ~ a + g, d) |> recipes::step_novel(g) |> recipes::step_dummy(g)
+  fit <- backprop(rec, d, hidden = 3, threads = 1)
+  unseen <- data.frame(a = 0, g = "new")
+  # step_novel() codes the new level as its own (no dummy of u, v, w set).
+  known <- data.frame(a = 0, g = c("u", "v", "w"))
+  expect_no_warning(novel <- predict(fit, unseen))
+  expect_false(anyNA(novel))
+  expect_false(any(novel[1, 1] == predict(fit, known)[, 1]))
+  # Without such a step, an unseen level is still refused.
+  plain <- backprop(recipes::step_dummy(recipes::recipe(y ~ a + g, d), g), d, hidden = 3, threads = 1)
+  expect_error(predict(plain, unseen), "no training rows")
+  dropping <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_naomit(a, skip = FALSE) |>
+                         recipes::step_dummy(g), d, hidden = 3, threads = 1)
+  expect_snapshot(predict(dropping, data.frame(a = c(NA, 1), g = "u")), error = TRUE)
+})
+
 test_that("an infinite input of a data frame is refused at fit time, by name", {
   d <- data.frame(a = c(Inf, rnorm(29)), b = rnorm(30), y = rnorm(30))
   expect_snapshot(backprop(y ~ a + b, d, threads = 1), error = TRUE)
