@@ -167,7 +167,10 @@ mold_formula <- function(call, formula_arg, env) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
   })
   terms <- attr(frame, "terms")
-  if (is.data.frame(data)) refuse_repeated(names(data), all.vars(terms), "data")
+  if (is.data.frame(data)) {
+    refuse_repeated(names(data), c(all.vars(terms), all.vars(call$weights), all.vars(call$subset)),
+                    "data")
+  }
   if (is.null(attr(terms, "response")) || attr(terms, "response") == 0L) {
     abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
   }
@@ -192,12 +195,8 @@ mold_recipe <- function(recipe, data, weights) {
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame: the data of the recipe.")
   }
-  # A recipe that codes unseen levels itself (step_novel(), step_other())
-  # must see them: hardhat would turn them into NA first.
-  novel <- any(vapply(recipe$steps, inherits, TRUE, c("step_novel", "step_other")))
   processed <- tryCatch(
-    hardhat::mold(recipe, data,
-                  blueprint = hardhat::default_recipe_blueprint(allow_novel_levels = novel)),
+    hardhat::mold(recipe, data),
     error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
   )
   outcomes <- processed$outcomes
@@ -357,10 +356,10 @@ forge_recipe <- function(blueprint, newdata, arg) {
     abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
   }
   refuse_repeated(names(newdata), names(blueprint$hardhat$ptypes$predictors), arg)
-  # Levels with no training rows are refused, unless a step of the recipe
-  # (step_novel(), step_other()) gives them a meaning.
-  handled <- novel_level_columns(blueprint$hardhat$recipe)
-  for (nm in setdiff(intersect(names(blueprint$xlevels), names(newdata)), handled)) {
+  # Levels with no training rows are refused, with step_novel() too: its
+  # level's dummy column was 0 on every training row, so its weight was
+  # never trained, and its predictions would be those of the random start.
+  for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
     check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
   forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat), error = function(e) {
@@ -383,12 +382,6 @@ forge_recipe <- function(blueprint, newdata, arg) {
   x
 }
 
-# The columns whose unseen levels a prepped recipe codes itself: those of
-# its step_novel() and step_other() steps.
-novel_level_columns <- function(recipe) {
-  steps <- Filter(function(step) inherits(step, c("step_novel", "step_other")), recipe$steps)
-  unlist(lapply(steps, function(step) names(step$objects) %||% step$columns))
-}
 
 # The training columns of new data, by name; other columns are ignored.
 training_columns <- function(newdata, names, arg) {
@@ -436,8 +429,12 @@ outcome_bakes <- function(processed, data) {
 # TRUE` (`skipped`; a step whose columns cannot be told counts too), or
 # without it.
 outcome_steps <- function(recipe, outcomes, skipped = TRUE) {
+  filters <- c("step_naomit", "step_filter", "step_slice", "step_sample", "step_arrange",
+               "step_filter_missing")
   for (i in seq_along(recipe$steps)) {
     if (isTRUE(recipe$steps[[i]]$skip) != skipped) next
+    # (A row filter drops rows but changes no row's outcome.)
+    if (inherits(recipe$steps[[i]], filters)) next
     terms <- tryCatch(recipes::tidy(recipe, number = i)$terms, error = function(e) NA)
     if ((skipped && anyNA(terms)) || any(terms %in% outcomes)) return(TRUE)
   }

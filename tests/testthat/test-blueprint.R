@@ -180,25 +180,37 @@ test_that("a recipe's row filters are not outcome changes; an outcome step that 
   expect_snapshot(predict(logged, mtcars), error = TRUE)
 })
 
-test_that("a recipe's own handling of new levels is used; its row drops are refused", {
+test_that("a recipe's unseen levels are refused, step_novel() too; its row drops are refused", {
   need_packages("recipes")
   set.seed(20)
   d <- data.frame(a = rnorm(60), g = factor(sample(c("u", "v", "w"), 60, TRUE)))
   d$y <- d$a + (d$g == "v") + rnorm(60, sd = 0.1)
+  # step_novel()'s level had no training rows: its dummy's weight is the
+  # random start's, and its predictions would change with the seed.
   rec <- recipes::recipe(y ~ a + g, d) |> recipes::step_novel(g) |> recipes::step_dummy(g)
   fit <- backprop(rec, d, hidden = 3, threads = 1)
-  unseen <- data.frame(a = 0, g = "new")
-  # step_novel() codes the new level as its own (no dummy of u, v, w set).
-  known <- data.frame(a = 0, g = c("u", "v", "w"))
-  expect_no_warning(novel <- predict(fit, unseen))
-  expect_false(anyNA(novel))
-  expect_false(any(novel[1, 1] == predict(fit, known)[, 1]))
-  # Without such a step, an unseen level is still refused.
-  plain <- backprop(recipes::step_dummy(recipes::recipe(y ~ a + g, d), g), d, hidden = 3, threads = 1)
-  expect_error(predict(plain, unseen), "no training rows")
+  expect_error(predict(fit, data.frame(a = 0, g = "new")), "no training rows")
+  expect_equal(dim(predict(fit, data.frame(a = 0, g = "u"))), c(1L, 1L))
   dropping <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_naomit(a, skip = FALSE) |>
                          recipes::step_dummy(g), d, hidden = 3, threads = 1)
   expect_snapshot(predict(dropping, data.frame(a = c(NA, 1), g = "u")), error = TRUE)
+  # A row filter with skip = TRUE over every column, the outcome too,
+  # changes no row's outcome.
+  d$a[3] <- NA
+  filtered <- backprop(recipes::recipe(y ~ a + g, d) |>
+                         recipes::step_naomit(recipes::all_predictors(), recipes::all_outcomes(),
+                                              skip = TRUE) |>
+                         recipes::step_dummy(g), d, hidden = 3, threads = 1)
+  complete <- na.omit(d)
+  expect_equal(broom::augment(filtered, data = complete)$.fitted,
+               unname(predict(filtered, complete)[, 1]))
+})
+
+test_that("a column of weights or subset given twice is refused", {
+  d <- cbind(mixed_data(60), w = rep(1:2, 30), keep = rep(c(TRUE, FALSE), 30))
+  expect_snapshot(backprop(y ~ a, cbind(d, w = 1), weights = w, threads = 1), error = TRUE)
+  expect_snapshot(mlp_train(y ~ a, cbind(d, keep = TRUE), subset = keep, epochs = 1),
+                  error = TRUE)
 })
 
 test_that("an infinite input of a data frame is refused at fit time, by name", {
