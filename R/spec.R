@@ -414,6 +414,7 @@ check_activation <- function(activation, layers) {
 column_stats <- function(m, weights = NULL) {
   if (is.null(weights)) weights <- rep(1, nrow(m))
   total <- sum(weights)
+  counted <- weights > 0
   # A column at a time, in two passes: no copy of m, and no cancellation.
   # The deviations are squared relative to the largest, so that values
   # near 1e-170 do not underflow to a spread of 0, nor 1e200 overflow.
@@ -423,6 +424,11 @@ column_stats <- function(m, weights = NULL) {
     # (A mean past the doubles' range: left uncentred and unscaled, for
     # the check of magnitudes to refuse.)
     if (!is.finite(center)) return(c(0, 0))
+    # A column constant on the counted rows has no spread, whatever the
+    # rounding of its mean leaves (1/3 gives 5.6e-17, which would blow new
+    # values up by 1e16).
+    values <- col[counted]
+    if (all(values == values[1L])) return(c(center, 0))
     deviation <- col - center
     largest <- max(abs(deviation))
     if (!(largest > 0 && is.finite(largest))) return(c(center, 0))
@@ -430,10 +436,9 @@ column_stats <- function(m, weights = NULL) {
   }, numeric(2))
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))
-  # A constant column's spread is 0, or the rounding of its mean (1/3 gives
-  # 5.6e-17): either is no spread to divide by, or new values would be
-  # blown up by 1e16. Left unscaled, it stays constant after centring.
-  spread[!is.finite(spread) | spread <= 1e-12 * abs(center)] <- 1
+  # No spread to divide by: left unscaled, the column stays constant after
+  # centring.
+  spread[!is.finite(spread) | spread == 0] <- 1
   list(center = center, scale = spread)
 }
 

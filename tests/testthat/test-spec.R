@@ -217,6 +217,13 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
     moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01)))
     expect_lt(abs(moved[2] - moved[1]), 0.1)
   }
+  # A column that varies, however little against its size, is scaled by
+  # its spread: microsecond timestamps spread over a millisecond.
+  stamps <- 1.7e15 + seq(0, 990, by = 10)
+  set.seed(16)
+  timed <- mlp_train(data.frame(a = d$a, t = stamps), d$y, output = "linear", loss = "mse",
+                     optimizer = "adam", epochs = 2, scale = TRUE, threads = 1)
+  expect_equal(unname(timed$scaling$x$scale["t"]), sqrt(mean((stamps - mean(stamps))^2)))
   # A mean past the doubles' range cannot be standardized.
   d$a[1:2] <- 1.5e308
   expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
