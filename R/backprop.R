@@ -324,7 +324,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
     rule[names(chosen$winner)] <- chosen$winner
     if (!is.null(chosen$kept)) {
       fit <- fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
-      warn_if_wrong_tool(fit, "backprop")
+      warn_if_wrong_tool(fit, "backprop", given)
       return(fit)
     }
   }
@@ -332,7 +332,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
                         design$extent)
   fit <- fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
                   calibration = chosen$calibration)
-  warn_if_wrong_tool(fit, "backprop")
+  warn_if_wrong_tool(fit, "backprop", given)
   fit
 }
 

@@ -424,7 +424,7 @@ band_target <- function(target, given) {
 # and few others: it says so when a fit shows it was the wrong tool. So does
 # backprop(), whose given settings can be as wrong (`fun`: whose fit; the
 # fixes differ).
-warn_if_wrong_tool <- function(fit, fun = "mlp_train") {
+warn_if_wrong_tool <- function(fit, fun = "mlp_train", given = NULL) {
   # ([[ rather than $: exact look-ups in the fit's long list of fields.)
   if (fit[["status"]] == "interrupted") return(invisible())
   y <- fit[["y"]]
@@ -441,8 +441,11 @@ warn_if_wrong_tool <- function(fit, fun = "mlp_train") {
   }
   losses <- fit[["loss"]]
   k <- length(losses)
-  # (A loss of 0 throughout, as on one row, is a fit, not a stall.)
-  if (k >= 2L && !(losses[k] < losses[1L] || losses[k] == 0)) {
+  # (A loss of 0 throughout, as on one row, is a fit, not a stall; and the
+  # data loss may rise where backprop()'s own search chose a strong decay:
+  # only a given optimizer or learning rate is suspect there.)
+  suspect <- tutorial || !is.null(given$optimizer) || !is.null(given$lr)
+  if (suspect && k >= 2L && !(losses[k] < losses[1L] || losses[k] == 0)) {
     fix <- c(fix, paste0("the training loss did not fall over ", k, " epochs (",
                          format(signif(losses[1L], 4)), " to ", format(signif(losses[k], 4)),
                          "); try a smaller `lr`, ", if (tutorial) "scale = TRUE, or backprop()" else
