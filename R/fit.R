@@ -11,7 +11,8 @@
 #   of every row as the network saw them, standardized when the response
 #   was), `fitted_raw` (the returned network's raw output on every row, held
 #   out rows included), `output` (the article's training output: for
-#   full-batch "gd", computed before the last update), `held_out`,
+#   full-batch "gd", computed before the last update), `held_out` (and
+#   `held_out_unseen`, whether no fit it continued trained on those rows),
 #   `levels`, `ordered`, `logical_response`, `scaling`, `x_names`,
 #   `y_names`, `prior_weights`, `na_action`, and for a row-bias network the
 #   training rows' inputs, `row_inputs` (as the network saw them), which
@@ -84,6 +85,8 @@ fit_of <- function(spec, res, design, call, starts = NULL, selection = NULL, mem
     list(# A row-bias network can predict only its training rows: their inputs.
          row_inputs = if (settings$bias == "row") unname(spec$x),
          n = dim(spec$x)[1L], y = y, fitted_raw = fitted_raw, held_out = held,
+         # Whether no network of its history trained on the held-out rows.
+         held_out_unseen = if (!is.null(held)) !isFALSE(spec$unseen_validation),
          x_names = dimnames(spec$x)[[2L]], y_names = y_names,
          na_action = design$na_action, blueprint = design$blueprint, model = design$model,
          interface = design$interface, starts = starts, selection = selection,
@@ -137,6 +140,8 @@ new_mlp_fit <- function(fields) {
     interface = any(interface == fit_interfaces) && fields[["blueprint"]][["ncol"]] == sizes[1L] &&
       (interface != "formula" || is.data.frame(fields[["model"]])),
     row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L])),
+    held_out = is.null(fields[["held_out"]]) == is.null(unseen <- fields[["held_out_unseen"]]) &&
+      (is.null(unseen) || isTRUE(unseen) || isFALSE(unseen)),
     search = (is.null(starts <- fields[["starts"]]) ||
                 length(starts$objective) >= 2L && starts$kept %in% seq_along(starts$objective)) &&
       (is.null(selection <- fields[["selection"]]) || is.data.frame(selection$table)),

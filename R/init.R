@@ -184,6 +184,22 @@ continued_design <- function(design, init, data, rows = NULL) {
     return(design)
   }
   if (!is.null(rows)) data <- data[match(rows, row.names(data)), , drop = FALSE]
+  if (design$blueprint$kind == "recipe" && isFALSE(init$blueprint$outcome_baked)) {
+    abort("`init`'s recipe changes the outcome on its training rows alone (a step with ",
+          "`skip = TRUE`): the outcome of other rows cannot be coded as it was. Transform the ",
+          "outcome in the data, before the recipe.")
+  }
+  terms <- attr(init$model, "terms")
+  if (design$blueprint$kind == "formula" && !is.null(terms) && attr(terms, "response") > 0L) {
+    # The response too, as the fit coded it (scale(y) with its training
+    # centre and spread: the terms keep them).
+    frame <- stats::model.frame(terms, data, na.action = stats::na.pass)
+    y <- stats::model.response(frame)
+    if (is.numeric(y) && is.null(dim(y))) {
+      y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))
+    }
+    design$y <- y
+  }
   x <- forge(init$blueprint, data, "data")
   if (nrow(x) != nrow(design$x)) {
     abort("`init`'s recipe drops rows of `data` on its training rows alone (a step with ",

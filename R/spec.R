@@ -228,7 +228,8 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 # order, and the fraction holds out as many; else NULL.
 kept_validation_rows <- function(init, x, pool, validation, threads) {
   held <- init$held_out
-  if (is.null(held) || init$n + length(held) != nrow(x) ||
+  # (Rows the fit kept from a fit that had trained on them are no better.)
+  if (is.null(held) || !isTRUE(init$held_out_unseen) || init$n + length(held) != nrow(x) ||
       round(validation * length(pool)) != length(held)) {
     return(NULL)
   }
@@ -241,7 +242,13 @@ kept_validation_rows <- function(init, x, pool, validation, threads) {
   # rows apart).
   own <- network_output(init, if (is.null(init$scaling)) x else apply_stats(x, init$scaling$x),
                         threads)
-  if (!isTRUE(all.equal(unname(own), unname(init$fitted_raw), tolerance = 1e-10))) return(NULL)
+  # (`init` is aligned to the data's outputs; its record keeps its order.)
+  recorded <- init$fitted_raw
+  outputs <- init$levels %||% init$y_names
+  if (length(outputs) > 1L && all(outputs %in% colnames(recorded))) {
+    recorded <- recorded[, outputs, drop = FALSE]
+  }
+  if (!isTRUE(all.equal(unname(own), unname(recorded), tolerance = 1e-10))) return(NULL)
   unname(held)
 }
 

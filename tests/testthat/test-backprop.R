@@ -180,6 +180,12 @@ test_that("backprop() warns of a fit its given settings ruined, as mlp_train() d
   expect_no_warning(backprop(y ~ a + b, d, threads = 1))
   d$count <- rpois(60, exp(1.5 + d$b))
   expect_no_warning(backprop(count ~ b, d, loss = "poisson", threads = 1))
+  # A data loss that rose is suspect for a given optimizer or learning
+  # rate; under backprop()'s own choice it is its search's strong decay.
+  rose <- list(status = "completed", y = matrix(0:1), output = matrix(c(0.2, 0.8)),
+               output_activation = "linear", loss = c(1, 2))
+  expect_no_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list()))
+  expect_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list(lr = 0.1)), "did not fall")
 })
 
 test_that("weights of the wrong length or with NA are refused before the search", {

@@ -42,3 +42,53 @@ test_that("a continued fit keeps its validation rows only on its rows in their o
   other <- do.call(mlp_train, c(list(x[shuffled, ], y[shuffled], init = first), args))
   expect_null(other$calibration)
 })
+
+test_that("rows a fit was continued on are not unseen for the fits that continue it", {
+  set.seed(6)
+  d <- data.frame(a = rnorm(150), b = rnorm(150))
+  d$y <- sin(2 * d$a) + d$b + rnorm(150, sd = 0.3)
+  args <- list(output = "linear", loss = "mse", optimizer = "lbfgs", scale = TRUE, threads = 1)
+  set.seed(7)
+  all_rows <- do.call(mlp_train, c(list(y ~ a + b, d, hidden = 6, epochs = 30), args))
+  # Its fraction's rows trained the fit it continues: not calibrated on,
+  # nor by the fits that continue it.
+  first <- mlp_train(y ~ a + b, d, init = all_rows, validation = 0.3, epochs = 0, threads = 1)
+  expect_false(first$held_out_unseen)
+  expect_null(first$calibration)
+  second <- mlp_train(y ~ a + b, d, init = first, validation = 0.3, epochs = 0, threads = 1)
+  expect_false(second$held_out_unseen)
+  expect_null(second$calibration)
+  expect_snapshot(mlp_train(y ~ a + b, d, init = first, validation = 0.3, epochs = 0,
+                            conformal = "split", threads = 1), error = TRUE)
+})
+
+test_that("a continued classifier keeps its validation rows with its classes reordered", {
+  set.seed(8)
+  d <- data.frame(a = rnorm(150), b = rnorm(150))
+  d$g <- factor(ifelse(d$a + d$b > 0.5, "hi", ifelse(d$a > -0.5, "mid", "lo")))
+  set.seed(9)
+  fit <- mlp_train(g ~ a + b, d, hidden = 4, optimizer = "adam", lr = 0.05, epochs = 5,
+                   validation = 0.3, threads = 1)
+  d$g <- factor(d$g, levels = rev(levels(d$g)))
+  more <- mlp_train(g ~ a + b, d, init = fit, validation = 0.3, epochs = 0, threads = 1)
+  expect_equal(more$held_out, fit$held_out)
+  expect_false(is.null(more$calibration))
+})
+
+test_that("a continued fit codes its response as the fit did", {
+  set.seed(10)
+  d <- data.frame(a = rnorm(200), b = rnorm(200))
+  d$y <- 10 + 3 * d$a + rnorm(200, sd = 0.3)
+  later <- d[d$a > 0.5, ]
+  set.seed(11)
+  fit <- backprop(scale(y) ~ a + b, d, hidden = 3, threads = 1)
+  again <- backprop(scale(y) ~ a + b, later, init = fit, epochs = 0, threads = 1)
+  # scale(y) with the training rows' centre and spread, not the later rows'.
+  expect_equal(unname(again$y[, 1]),
+               unname(((later$y - mean(d$y)) / sd(d$y) - fit$scaling$y$center) / fit$scaling$y$scale))
+  need_packages("recipes")
+  rec <- recipes::recipe(y ~ a + b, d) |> recipes::step_normalize(y, skip = TRUE)
+  set.seed(12)
+  normalized <- backprop(rec, d, hidden = 3, threads = 1)
+  expect_snapshot(backprop(rec, later, init = normalized, epochs = 0, threads = 1), error = TRUE)
+})
