@@ -183,6 +183,13 @@ continued_design <- function(design, init, data, rows = NULL) {
       !any(design$blueprint$kind == c("formula", "recipe"))) {
     return(design)
   }
+  # Only the fit's own formula or recipe is coded the fit's way: other
+  # inputs are matched by name (and refused when they are not the fit's),
+  # another response is the new call's.
+  same <- setequal(design$blueprint$names, init$blueprint$names) &&
+    identical(outcome_names(design$blueprint), outcome_names(init$blueprint)) &&
+    identical(deparse(design$blueprint$outcome), deparse(init$blueprint$outcome))
+  if (!same) return(design)
   if (!is.null(rows)) data <- data[match(rows, row.names(data)), , drop = FALSE]
   if (design$blueprint$kind == "recipe" && isFALSE(init$blueprint$outcome_baked)) {
     abort("`init`'s recipe changes the outcome on its training rows alone (a step with ",

@@ -92,3 +92,17 @@ test_that("a continued fit codes its response as the fit did", {
   normalized <- backprop(rec, d, hidden = 3, threads = 1)
   expect_snapshot(backprop(rec, later, init = normalized, epochs = 0, threads = 1), error = TRUE)
 })
+
+test_that("a continued fit with another formula is not coded as the fit's", {
+  set.seed(13)
+  d <- data.frame(x1 = rnorm(80), x2 = rnorm(80))
+  d$y <- d$x1 + rnorm(80, sd = 0.1)
+  d$z <- d$x2 + rnorm(80, sd = 0.1)
+  set.seed(14)
+  fit <- mlp_train(y ~ x1 + x2, d, output = "linear", loss = "mse", optimizer = "adam",
+                   epochs = 3, threads = 1)
+  other <- mlp_train(z ~ x1 + x2, d, init = fit, epochs = 0, threads = 1)
+  expect_equal(other$y_names, "z")
+  expect_equal(unname(other$y[, 1]), d$z)
+  expect_error(mlp_train(y ~ x1, d, init = fit, epochs = 0, threads = 1), "inputs")
+})
