@@ -439,7 +439,11 @@ column_stats <- function(m, weights = NULL) {
     deviation <- col - center
     largest <- max(abs(deviation))
     if (!(largest > 0 && is.finite(largest))) return(c(center, 0))
-    c(center, largest * sqrt(sum(weights * (deviation / largest)^2) / total))
+    spread <- largest * sqrt(sum(weights * (deviation / largest)^2) / total)
+    # (Values a few units in the last place apart, as 1 and 1 - 1.1e-16,
+    # are constant too.)
+    if (spread <= 8 * .Machine$double.eps * max(abs(values))) spread <- 0
+    c(center, spread)
   }, numeric(2))
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))

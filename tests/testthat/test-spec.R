@@ -224,6 +224,13 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
   timed <- mlp_train(data.frame(a = d$a, t = stamps), d$y, output = "linear", loss = "mse",
                      optimizer = "adam", epochs = 2, scale = TRUE, threads = 1)
   expect_equal(unname(timed$scaling$x$scale["t"]), sqrt(mean((stamps - mean(stamps))^2)))
+  # Values a unit in the last place apart (row shares that sum to 1) are
+  # constant too.
+  shares <- rep(c(1, 1 - 1.1e-16), 50)
+  set.seed(16)
+  summed <- mlp_train(data.frame(a = d$a, total = shares), d$y, output = "linear", loss = "mse",
+                      optimizer = "adam", epochs = 2, scale = TRUE, threads = 1)
+  expect_equal(unname(summed$scaling$x$scale["total"]), 1)
   # A mean past the doubles' range cannot be standardized.
   d$a[1:2] <- 1.5e308
   expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
