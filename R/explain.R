@@ -135,6 +135,7 @@ explain_target <- function(model, arg) {
         if (is_band(model)) paste0("q", format(model$options$tau)) else network_labels(model)$outputs,
       outcomes = outcome_names(model$blueprint),
       weights = function(data) weights_column(model$blueprint),
+      weight_values = function(data) weights_in(model$blueprint$weights, data),
       predict = function(rows, type) predict(model, newdata = rows, type = type),
       variables = function(data) fit_variables(model, data),
       truth = function(data) outcome_in(model$blueprint, data)
@@ -156,10 +157,20 @@ outcome_names <- function(blueprint) {
          NULL)
 }
 
-# The column of the training data that gave the observation weights (a
-# recipe's case_weights column, or a formula fit's `weights = w`), if any.
+# The columns of the training data that gave the observation weights (a
+# recipe's case_weights column, or those of a formula fit's `weights = w`
+# or `weights = w / 2`), if any.
 weights_column <- function(blueprint) {
-  if (is.name(blueprint$weights)) as.character(blueprint$weights)
+  if (is.language(blueprint$weights)) all.vars(blueprint$weights)
+}
+
+# The weights of the rows of `data` by the expression `weights` gave them
+# at fit time, or NULL when `data` lacks its columns.
+weights_in <- function(expr, data) {
+  if (!is.data.frame(data) || !is.language(expr) || !all(all.vars(expr) %in% names(data))) {
+    return(NULL)
+  }
+  tryCatch(eval(expr, as.list(data), baseenv()), error = function(e) NULL)
 }
 
 workflow_target <- function(model, arg) {
@@ -193,6 +204,10 @@ workflow_target <- function(model, arg) {
   if (!is.null(selector) && requireNamespace("tidyselect", quietly = TRUE)) {
     target$weights <- function(data) {
       tryCatch(names(tidyselect::eval_select(selector, data)), error = function(e) NULL)
+    }
+    target$weight_values <- function(data) {
+      column <- target$weights(data)
+      if (length(column) == 1L) data[[column]]
     }
   }
   target
@@ -236,6 +251,7 @@ tidy_target <- function(model, mlp, predictors, outcomes) {
     kind = if (inherits(model, "workflow")) "workflow" else "model_fit",
     model = model, mlp = mlp, levels = levels, outputs = outputs, outcomes = outcomes,
     weights = function(data) NULL,
+    weight_values = function(data) NULL,
     predict = function(rows, type) {
       if (is.matrix(rows)) rows <- as.data.frame(rows)
       pred <- stats::predict(model, new_data = rows, type = if (type == "prob") "prob" else "numeric")
@@ -349,12 +365,13 @@ prediction_error <- function(target, truth, metric, weights = NULL) {
 # the fit's (see `weights(data)` of explain_target()), or NULL: each row
 # counts once.
 data_weights <- function(target, data) {
-  column <- if (is.data.frame(data)) target$weights(data)
-  if (!length(column) || !column[1L] %in% names(data)) return(NULL)
-  weights <- as.double(unclass(data[[column[1L]]]))
-  if (anyNA(weights) || any(weights < 0) || sum(weights) == 0) {
-    abort("`data` column `", column[1L], "` holds the rows' weights; they must be ",
-          "non-negative, not all 0, and not NA.")
+  values <- if (is.data.frame(data)) target$weight_values(data)
+  if (is.null(values)) return(NULL)
+  weights <- as.double(unclass(values))
+  if (length(weights) != nrow(data) || anyNA(weights) || any(weights < 0) || sum(weights) == 0) {
+    abort("`data` column ", paste0("`", target$weights(data), "`", collapse = ", "),
+          " gives the rows' weights; they must be one per row, non-negative, not all 0, ",
+          "and not NA.")
   }
   weights
 }

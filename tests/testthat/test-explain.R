@@ -389,6 +389,10 @@ test_that("importance and partial dependence weigh rows as the fit's weights do"
                sqrt(mean((predict(fit, repeated)[, 1] - repeated$y)^2)))
   expect_equal(mlp_partial(fit, rows, "x1", grid = c(-1, 0, 1))$yhat,
                mlp_partial(fit, repeated, "x1", grid = c(-1, 0, 1))$yhat)
+  # Weights given as an expression of the data's columns, alike.
+  halved <- backprop(y ~ x1 + x2, rows, weights = w / 2, init = fit, epochs = 0, threads = 1)
+  expect_equal(attr(mlp_importance(halved, rows, repeats = 1), "baseline"),
+               attr(mlp_importance(fit, rows, repeats = 1), "baseline"))
   # Without the weights' column, each row counts once.
   expect_equal(attr(mlp_importance(fit, rows[1:3], repeats = 1), "baseline"),
                sqrt(mean((predict(fit, rows)[, 1] - rows$y)^2)))
