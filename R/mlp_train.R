@@ -441,11 +441,13 @@ warn_if_wrong_tool <- function(fit, fun = "mlp_train", given = NULL) {
   }
   losses <- fit[["loss"]]
   k <- length(losses)
-  # (A loss of 0 throughout, as on one row, is a fit, not a stall; and the
-  # data loss may rise where backprop()'s own search chose a strong decay:
-  # only a given optimizer or learning rate is suspect there.)
-  suspect <- tutorial || !is.null(given$optimizer) || !is.null(given$lr)
-  if (suspect && k >= 2L && !(losses[k] < losses[1L] || losses[k] == 0)) {
+  # (A loss of 0 throughout, as on one row, is a fit, not a stall. The data
+  # loss may rise a little under a penalty, or where backprop()'s own
+  # search chose a strong decay: there only a growth past tenfold is.)
+  rose <- k >= 2L && !(losses[k] < losses[1L] || losses[k] == 0)
+  penalised <- isTRUE(fit[["weight_decay"]] > 0) || isTRUE(fit[["options"]][["l1"]] > 0)
+  suspect <- (tutorial || !is.null(given$optimizer) || !is.null(given$lr)) && !penalised
+  if (rose && (suspect || !(losses[k] <= 10 * losses[1L]))) {
     fix <- c(fix, paste0("the training loss did not fall over ", k, " epochs (",
                          format(signif(losses[1L], 4)), " to ", format(signif(losses[k], 4)),
                          "); try a smaller `lr`, ", if (tutorial) "scale = TRUE, or backprop()" else

@@ -186,6 +186,11 @@ test_that("backprop() warns of a fit its given settings ruined, as mlp_train() d
                output_activation = "linear", loss = c(1, 2))
   expect_no_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list()))
   expect_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list(lr = 0.1)), "did not fall")
+  # Under a penalty a modest rise is the penalty's; a tenfold one is not.
+  rose$weight_decay <- 1
+  expect_no_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list(optimizer = "lbfgs")))
+  rose$loss <- c(1, 20)
+  expect_warning(backprop:::warn_if_wrong_tool(rose, "backprop", list()), "did not fall")
 })
 
 test_that("weights of the wrong length or with NA are refused before the search", {
