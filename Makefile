@@ -99,7 +99,7 @@ document: install
 # network (CRAN's incoming checks) or LaTeX (the PDF manual).
 check: ecosystem
 	rm -rf check && mkdir check && cd check && env -u NOT_CRAN R CMD build .. && \
-	  env -u NOT_CRAN _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false _R_CHECK_SYSTEM_CLOCK_=0 \
+	  env -u NOT_CRAN TZ=$${TZ:-UTC} _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_CRAN_INCOMING_=false _R_CHECK_SYSTEM_CLOCK_=0 \
 	  R CMD check --as-cran --no-manual backprop_*.tar.gz
 
 # The test suite under valgrind; the summary lines go to the terminal, the
