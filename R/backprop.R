@@ -322,16 +322,15 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   if (length(candidates) > 1L) {
     chosen <- select_settings(design, target, given, rule, candidates, shape$selection)
     rule[names(chosen$winner)] <- chosen$winner
-    if (!is.null(chosen$kept)) {
-      fit <- fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
-      warn_if_wrong_tool(fit, "backprop", given)
-      return(fit)
-    }
   }
-  spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
-                        design$extent)
-  fit <- fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
-                  calibration = chosen$calibration)
+  fit <- if (!is.null(chosen$kept)) {
+    fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
+  } else {
+    spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
+                          design$extent)
+    fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
+             calibration = chosen$calibration)
+  }
   warn_if_wrong_tool(fit, "backprop", given)
   fit
 }

@@ -480,6 +480,16 @@ outcome_in <- function(blueprint, data) {
   y
 }
 
+# The weights of the rows of `data` by the expression `weights` gave them
+# at fit time (a column, or an expression of columns), or NULL when
+# `data` lacks its columns: validation data and the explanations read them.
+weights_in <- function(expr, data) {
+  if (!is.data.frame(data) || !is.language(expr) || !all(all.vars(expr) %in% names(data))) {
+    return(NULL)
+  }
+  tryCatch(eval(expr, as.list(data), baseenv()), error = function(e) NULL)
+}
+
 # The variables of the training data, by which permutation importance and
 # partial dependence address columns of data: the formula's or the recipe's
 # predictors, the data frame's columns, or a matrix's column names (or

@@ -164,14 +164,6 @@ weights_column <- function(blueprint) {
   if (is.language(blueprint$weights)) all.vars(blueprint$weights)
 }
 
-# The weights of the rows of `data` by the expression `weights` gave them
-# at fit time, or NULL when `data` lacks its columns.
-weights_in <- function(expr, data) {
-  if (!is.data.frame(data) || !is.language(expr) || !all(all.vars(expr) %in% names(data))) {
-    return(NULL)
-  }
-  tryCatch(eval(expr, as.list(data), baseenv()), error = function(e) NULL)
-}
 
 workflow_target <- function(model, arg) {
   if (!requireNamespace("workflows", quietly = TRUE)) {
@@ -338,7 +330,7 @@ permutation_importance <- function(target, data, y, repeats, metric) {
 prediction_error <- function(target, truth, metric, weights = NULL) {
   # Each row's error, averaged with its weight: a weight of k counts the
   # row k times, as in training.
-  average <- function(v) if (is.null(weights)) mean(v) else sum(weights * v) / sum(weights)
+  average <- function(v) weighted_mean(v, weights)
   levels <- target$levels
   if (!is.null(levels)) {
     truth <- as.character(truth)
@@ -382,7 +374,7 @@ weighted_means <- function(m, weights) {
   if (is.null(weights)) return(colMeans(m, na.rm = TRUE))
   vapply(seq_len(ncol(m)), function(j) {
     keep <- !is.na(m[, j])
-    sum(weights[keep] * m[keep, j]) / sum(weights[keep])
+    weighted_mean(m[keep, j], weights[keep])
   }, numeric(1))
 }
 

@@ -453,7 +453,7 @@ summary.mlp_fit <- function(object, ...) {
   # Every row the network was fitted to, held-out rows included, without
   # na.exclude's padding; a row of weight k counts k times, as in training.
   w <- object$prior_weights
-  mean_w <- function(v) if (is.null(w)) mean(v) else stats::weighted.mean(v, w)
+  mean_w <- function(v) weighted_mean(v, w)
   fit_stats <- if (!is.null(object$levels)) {
     truth <- factor(object$levels[max.col(object$y, ties.method = "first")], levels = object$levels)
     pred <- to_response(object, object$fitted_raw, "class")

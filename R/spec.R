@@ -112,7 +112,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   }
   # The response's own units are squared too (residuals, scores, the
   # search's losses), standardized for training or not.
-  if (extent_of(y, o$threads)[1L] > 1e150) too_large(y, "Y", "double")
+  y_largest <- extent_of(y, o$threads)[1L]
+  if (y_largest > 1e150) too_large(y, "Y", "double")
   if (!is.null(scaling)) {
     x <- apply_stats(x, scaling$x)
     if (!is.null(scaling$y)) y <- apply_stats(y, scaling$y)
@@ -127,7 +128,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   # extent_(), which the caller's check of x may have read already.)
   if (!is.null(scaling) || is.null(x_extent)) x_extent <- extent_of(x, o$threads)
   if (x_extent[1L] > limit) too_large(x, "X", o$precision, scaled = !is.null(scaling))
-  if (extent_of(y, o$threads)[1L] > limit) too_large(y, "Y", o$precision, scaled = !is.null(scaling$y))
+  if (!is.null(scaling$y)) y_largest <- extent_of(y, o$threads)[1L]
+  if (y_largest > limit) too_large(y, "Y", o$precision, scaled = !is.null(scaling$y))
 
   held <- if (is.null(o$validation)) list(x = x, y = y, weights = weights) else
     spec_validation(o$validation, held_rows, x, y, weights, target, scaling, blueprint, per_class,
@@ -283,9 +285,7 @@ validation_rows <- function(validation, blueprint, target, weighted = FALSE) {
     }
     vx <- validation
     # The weights' column (or expression of columns), read in these rows.
-    if (weighted && !is.null(blueprint$weights)) {
-      vw <- tryCatch(eval(blueprint$weights, as.list(validation), baseenv()), error = function(e) NULL)
-    }
+    if (weighted) vw <- weights_in(blueprint$weights, validation)
   } else {
     vx <- validation$x
     vy <- validation$y

@@ -198,3 +198,7 @@ check_lm_size <- function(n, sizes) {
   }
   invisible(bytes)
 }
+
+# The mean of `v` with a row of weight k counted k times (`w` NULL: each
+# once): summary()'s statistics and the explanations' averages.
+weighted_mean <- function(v, w) if (is.null(w)) mean(v) else stats::weighted.mean(v, w)
