@@ -158,9 +158,8 @@ backprop.formula <- function(formula, data, weights, subset, na.action = stats::
     abort("`data` must be a data frame holding the variables of the formula.")
   }
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
-  design <- mold_formula(match.call(), "formula", parent.frame())
+  design <- mold_formula(match.call(), "formula", parent.frame(), given$init)
   design$interface <- "formula"
-  design <- continued_design(design, given$init, data, row.names(design$model))
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 

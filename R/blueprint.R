@@ -144,7 +144,7 @@ design_matrix <- function(terms, frame, contrasts = NULL) {
 # lm() does (so `subset` and `weights` are evaluated in `data`), molded.
 # Returns the design: x, y (the response as the model frame holds it),
 # weights, the rows na.action dropped, the model frame and the blueprint.
-mold_formula <- function(call, formula_arg, env) {
+mold_formula <- function(call, formula_arg, env, init = NULL) {
   keep <- match(c(formula_arg, "data", "subset", "weights", "na.action"), names(call), 0L)
   mf <- call[c(1L, keep)]
   names(mf)[names(mf) == formula_arg] <- "formula"
@@ -162,6 +162,8 @@ mold_formula <- function(call, formula_arg, env) {
     for (arg in intersect(c("weights", "subset"), names(mf))) {
       mf[arg] <- list(eval(mf[[arg]], data, env))
     }
+    own <- continued_terms(init, eval(mf$formula, env), data)
+    if (!is.null(own)) mf$formula <- own
     eval(mf, env)
   }, error = function(e) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
@@ -175,7 +177,7 @@ mold_formula <- function(call, formula_arg, env) {
     abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
   }
   if (nrow(frame) == 0L) abort("No rows are left to train on after `subset` and `na.action`.")
-  molded <- mold_model_frame(frame, formula_arg)
+  molded <- if (is.null(own)) mold_model_frame(frame, formula_arg) else continued_inputs(init, frame, data)
   y <- stats::model.response(frame)
   # A numeric response keeps its name, as the output's name.
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))

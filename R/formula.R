@@ -21,9 +21,8 @@ mlp_train.formula <- function(formula, data, weights, subset, na.action = stats:
     abort("`data` must be a data frame holding the variables of the formula.")
   }
   given <- check_given(list(...))
-  design <- mold_formula(match.call(), "formula", parent.frame())
+  design <- mold_formula(match.call(), "formula", parent.frame(), given$init)
   design$interface <- "formula"
-  design <- continued_design(design, given$init, data, row.names(design$model))
   fit <- fit_design(design, given, NULL, call_as(match.call(), "mlp_train"))
   warn_if_wrong_tool(fit)
   fit

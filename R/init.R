@@ -171,41 +171,59 @@ as_param_matrix <- function(x, arg) {
   matrix(as.double(x), nrow(x), ncol(x))
 }
 
-# The inputs of data that continue a fit `init` of the formula or recipe
-# interface, coded by the fit's own blueprint (as predict() codes new
-# data): molded afresh, terms such as poly() and scale() and a recipe's
-# trained steps (step_normalize(), step_pca()) would be recomputed on the
-# new rows and mean other things under the same names. `rows` are the
-# rows of `data` the new design kept (after subset and na.action).
-continued_design <- function(design, init, data, rows = NULL) {
-  if (!inherits(init, "mlp_fit") || is.null(init$blueprint) ||
-      !identical(init$blueprint$kind, design$blueprint$kind) ||
-      !any(design$blueprint$kind == c("formula", "recipe"))) {
+# Data that continue a fit `init` are coded by the fit's own blueprint, as
+# predict() codes new data: coded afresh, terms such as poly() and scale()
+# and a recipe's trained steps (step_normalize(), step_pca()) would be
+# recomputed on the new rows and mean other things under the same names.
+# Only the fit's own formula or recipe is coded the fit's way: other
+# inputs are matched by name (and refused when they are not the fit's), and
+# another response is the new call's.
+
+# The fit's terms when `formula`, read against `data`, is the formula
+# `init` was fitted with: mold_formula() then evaluates the data's frame
+# with them (the fit's poly() and scale() bases, for the response too) and
+# codes its inputs with continued_inputs().
+continued_terms <- function(init, formula, data) {
+  if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "formula") ||
+      !inherits(formula, "formula")) {
+    return(NULL)
+  }
+  own <- attr(init$model, "terms")
+  given <- tryCatch(stats::terms(formula, data = data), error = function(e) NULL)
+  if (is.null(given) || attr(given, "response") == 0L) return(NULL)
+  response <- function(terms) deparse(attr(terms, "variables")[[attr(terms, "response") + 1L]])
+  same <- setequal(attr(given, "term.labels"), attr(own, "term.labels")) &&
+    identical(attr(given, "intercept"), attr(own, "intercept")) &&
+    identical(response(given), response(own))
+  if (same) own
+}
+
+# The mold of a model frame evaluated with `init`'s terms: its inputs
+# coded by the fit's blueprint from the frame's rows of `data`.
+continued_inputs <- function(init, frame, data) {
+  rows <- data[match(row.names(frame), row.names(data)), , drop = FALSE]
+  x <- forge(init$blueprint, rows, "data")
+  if (anyNA(x)) {
+    abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
+  }
+  dimnames(x)[[1L]] <- row.names(frame)
+  list(x = x, frame = frame, blueprint = init$blueprint)
+}
+
+# A recipe's design for data that continue `init`: molded by the recipe,
+# then its inputs and outcome coded by the fit's trained recipe.
+continued_design <- function(design, init, data) {
+  if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "recipe") ||
+      !identical(design$blueprint$kind, "recipe")) {
     return(design)
   }
-  # Only the fit's own formula or recipe is coded the fit's way: other
-  # inputs are matched by name (and refused when they are not the fit's),
-  # another response is the new call's.
   same <- setequal(design$blueprint$names, init$blueprint$names) &&
-    identical(outcome_names(design$blueprint), outcome_names(init$blueprint)) &&
-    identical(deparse(design$blueprint$outcome), deparse(init$blueprint$outcome))
+    identical(outcome_names(design$blueprint), outcome_names(init$blueprint))
   if (!same) return(design)
-  if (!is.null(rows)) data <- data[match(rows, row.names(data)), , drop = FALSE]
-  if (design$blueprint$kind == "recipe" && isFALSE(init$blueprint$outcome_baked)) {
+  if (isFALSE(init$blueprint$outcome_baked)) {
     abort("`init`'s recipe changes the outcome on its training rows alone (a step with ",
           "`skip = TRUE`): the outcome of other rows cannot be coded as it was. Transform the ",
           "outcome in the data, before the recipe.")
-  }
-  terms <- attr(init$model, "terms")
-  if (design$blueprint$kind == "formula" && !is.null(terms) && attr(terms, "response") > 0L) {
-    # The response too, as the fit coded it (scale(y) with its training
-    # centre and spread: the terms keep them).
-    frame <- stats::model.frame(terms, data, na.action = stats::na.pass)
-    y <- stats::model.response(frame)
-    if (is.numeric(y) && is.null(dim(y))) {
-      y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))
-    }
-    design$y <- y
   }
   x <- forge(init$blueprint, data, "data")
   if (nrow(x) != nrow(design$x)) {

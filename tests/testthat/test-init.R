@@ -24,6 +24,24 @@ test_that("a continued fit codes its data as the fit did: epochs = 0 predicts as
   expect_equal(predict(again, new_rows), predict(fit, new_rows), tolerance = 1e-12)
 })
 
+test_that("a fit continues on any rows it can predict, coded the fit's way", {
+  set.seed(11)
+  d <- data.frame(a = runif(80, 0, 3), b = rnorm(80), g = factor(sample(c("p", "q"), 80, TRUE)))
+  d$y <- sin(d$a) + d$b / 2 + (d$g == "q") + rnorm(80, sd = 0.1)
+  new_rows <- data.frame(a = c(0.5, 2.5), b = c(0, 1), g = factor(c("p", "q")))
+  set.seed(12)
+  fit <- backprop(y ~ poly(a, 2) + b + g, d, hidden = 4, threads = 1)
+  # Rows where `g` has one level, and two rows, too few for poly() of
+  # degree 2 afresh: the fit's own coding has neither limit.
+  for (rows in list(which(d$g == "p")[1:10], 1:2)) {
+    again <- mlp_train(y ~ poly(a, 2) + b + g, d[rows, ], init = fit, epochs = 0, threads = 1)
+    expect_equal(predict(again, new_rows), predict(fit, new_rows), tolerance = 1e-12)
+    expect_equal(fitted(again), predict(fit, d[rows, ]), tolerance = 1e-12, ignore_attr = TRUE)
+  }
+  # Another formula is the call's own: its inputs are matched by name.
+  expect_error(mlp_train(y ~ a + b, d, init = fit, epochs = 0, threads = 1), "init")
+})
+
 test_that("a continued fit keeps its validation rows only on its rows in their order", {
   set.seed(4)
   n <- 120
