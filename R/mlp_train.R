@@ -96,8 +96,10 @@
 #'   in the R program's order), `"uniform"` (all U(0, 1), the NumPy program),
 #'   `"xavier"`, `"he"`, `"nnet"` (every weight and bias U(-0.7, 0.7), as
 #'   nnet starts; a good start for `"lm"` and `"lbfgs"` on standardized
-#'   data), a previous `mlp_fit` (continue training),
-#'   `list(wh =, bh =, wout =, bout =)` for one hidden layer, or
+#'   data), a previous `mlp_fit` (continue training: data given with the
+#'   fit's formula or recipe are coded as the fit coded its own, as
+#'   `predict()` codes new data), `list(wh =, bh =, wout =, bout =)` for
+#'   one hidden layer, or
 #'   `list(weights = list(...), biases = list(...))` for any depth. A 1 x h
 #'   bias (or a length-h vector) means the column layout, an n x h bias the
 #'   row layout.
