@@ -258,10 +258,11 @@ test_that("dropout or lr without an optimizer trains the rule's network by Adam"
   rm(list = ls(notices), envir = notices)
   expect_message(backprop(mpg ~ wt + hp, d, lr = 0.01, epochs = 5, threads = 1),
                  "learning rate", class = "backprop_first_order")
-  # A given optimizer is kept, and says nothing.
+  # A given optimizer is kept, and says nothing; one that takes its own
+  # steps refuses a learning rate.
   rm(list = ls(notices), envir = notices)
-  expect_no_message(given <- backprop(mpg ~ wt + hp, d, lr = 0.5, optimizer = "lbfgs", threads = 1))
-  expect_equal(given$optimizer, "lbfgs")
+  expect_error(backprop(mpg ~ wt + hp, d, lr = 0.5, optimizer = "lbfgs", threads = 1),
+               "`optimizer = \"lbfgs\"` takes its own steps", fixed = TRUE)
   expect_no_message(rms <- backprop(mpg ~ wt + hp, d, dropout = 0.1, optimizer = "rmsprop", threads = 1))
   expect_equal(rms$optimizer, "rmsprop")
   # Nor does data whose rule is Adam already.

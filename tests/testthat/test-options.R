@@ -234,6 +234,10 @@ test_that("clipping, l1 and the new optimizers do what they say", {
   rms <- run(optimizer = "rmsprop", lr = 0.01)
   expect_lt(tail(rms$loss, 1), rms$loss[1] / 2)
   expect_snapshot(run(optimizer = "lbfgs", dropout = 0.2), error = TRUE)
+  # The second-order methods take their own steps: a learning rate given
+  # to them would change nothing.
+  expect_snapshot(run(optimizer = "lbfgs", lr = 0.5), error = TRUE)
+  expect_snapshot(run(optimizer = "lm", lr = 0.5), error = TRUE)
   expect_snapshot(run(optimizer = "lm", l1 = 0.1), error = TRUE)
   expect_snapshot(run(optimizer = "adam", dropout = 1), error = TRUE)
 })
