@@ -68,10 +68,7 @@ explain_backprop <- function(model, data, y = NULL, label = NULL, ..., verbose =
   if (NROW(y) != NROW(data)) {
     abort("`y` must have one row per row of `data` (", NROW(data), "), not ", NROW(y), ".")
   }
-  outputs <- target$outputs
-  if (is.null(target$levels) && length(outputs) > 1L) {
-    abort("`model` has ", length(outputs), " outputs; DALEX explains one response at a time.")
-  }
+  check_one_output(target)
   # DALEX varies every column of `data`: the response and the observation
   # weights must not be one.
   if (is.data.frame(data)) data <- data[setdiff(names(data), c(target$outcomes, target$weights(data)))]
@@ -97,9 +94,21 @@ dalex_type <- function(target) {
   else "multiclass"
 }
 
-# DALEX's predict_function(model, newdata): see explain_backprop().
+# DALEX explains one response: a fit of several outputs (or a quantile
+# band's bounds) has no one prediction to explain.
+check_one_output <- function(target) {
+  outputs <- target$outputs
+  if (is.null(target$levels) && length(outputs) > 1L) {
+    abort("`model` has ", length(outputs), " outputs; DALEX explains one response at a time.")
+  }
+}
+
+# DALEX's predict_function(model, newdata): see explain_backprop(). (Also
+# yhat()'s, by which DALEX::explain() may reach a fit without
+# explain_backprop()'s checks.)
 dalex_predict <- function(model, newdata) {
   target <- explain_target(model, "model")
+  check_one_output(target)
   type <- dalex_type(target)
   if (type == "regression") return(unname(target$predict(newdata, "response")[, 1L]))
   p <- target$predict(newdata, "prob")

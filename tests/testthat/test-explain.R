@@ -449,6 +449,25 @@ test_that("DALEX gets the second class's probability, or the matrix for more cla
                unname(predict(xy, as.matrix(test_rows[1:2]))[, 1]))
 })
 
+test_that("DALEX's own explain() refuses a fit of several outputs, as explain_backprop() does", {
+  need_packages("DALEX")
+  set.seed(34)
+  two <- mlp_train(cbind(y, y2 = -y) ~ x1 + x2, train_rows, hidden = 3, output = "linear",
+                   loss = "mse", optimizer = "lbfgs", epochs = 20, threads = 1)
+  set.seed(35)
+  band <- backprop(y ~ x1 + x2, train_rows, loss = "quantile", tau = c(0.1, 0.9), threads = 1)
+  # Through yhat(), DALEX would explain the first output (or the band's
+  # lower bound) as the prediction of the response it is given.
+  # (DALEX::explain() keeps the error of its first prediction to itself:
+  # the explanations raise it.)
+  for (fit in list(two, band)) {
+    explainer <- DALEX::explain(fit, data = test_rows[c("x1", "x2")], y = test_rows$y, verbose = FALSE)
+    expect_null(explainer$y_hat)
+    expect_error(DALEX::model_parts(explainer, B = 1), "2 outputs; DALEX explains one response at a time")
+    expect_error(explain_backprop(fit, test_rows), "2 outputs; DALEX explains one response at a time")
+  }
+})
+
 # ggplot2.
 
 test_that("autoplot() draws importance sorted, with error bars of the repeats", {
