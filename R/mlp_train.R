@@ -85,7 +85,9 @@
 #' @param hidden Units per hidden layer: one number per hidden layer, e.g.
 #'   `c(64, 32)`; 0 for none (a linear or logistic model). Default 3.
 #' @param epochs Passes over the training data. Default 5000.
-#' @param lr Learning rate; `NULL` takes the optimizer's default (see below).
+#' @param lr Learning rate of the first-order optimizers; `NULL` takes the
+#'   optimizer's default (see below). `"lm"` and `"lbfgs"` choose their own
+#'   steps, and refuse it.
 #' @param bias Bias layout: `"column"` (one bias per unit, the NumPy program)
 #'   or `"row"` (one bias per training row and unit, the R program). Only
 #'   `"column"` networks can predict new rows.
@@ -193,7 +195,9 @@
 #'   the network with the lowest penalized training objective, as its
 #'   optimizer minimises it: the mean loss over the training rows plus the
 #'   weight penalty; for `"gd"`, which sums over rows, the summed loss plus
-#'   the penalty; for `"lm"`, the sum of squared residuals plus
+#'   the penalty (for `loss = "sse"` the loss minimised is half the squared
+#'   residuals, whose gradient is the residuals: half the reported training
+#'   loss); for `"lm"`, the sum of squared residuals plus
 #'   `weight_decay` times the sum of squared weights. Every start is drawn
 #'   from R's RNG by `init`, one after the other, so `set.seed()` fixes them
 #'   all. Worth it for the second-order
@@ -269,7 +273,8 @@
 #'     `summary()` say "standardized response");
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
 #'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
-#'     training time), and the settings used;
+#'     training time, of every start or ensemble member), and the settings
+#'     used;
 #'   * `starts`: with `restarts` above 1, the penalized training objective
 #'     of every start, and which one was kept (`NULL` otherwise);
 #'   * `selection`: for [backprop()], the candidates it compared and their

@@ -527,6 +527,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   trained <- list()
   bags <- list()
   first <- spec
+  seconds <- 0
   for (s in seq_len(runs)) {
     if (s > 1L) spec <- redraw_start(first)
     if (isTRUE(spec$options$bootstrap)) {
@@ -539,6 +540,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
       function(epoch, loss) progress(epoch + offset, loss)
     } else progress
     res <- train_(spec$x, spec$y, spec, spec$params, spec$val$x, spec$val$y, shown, watcher)
+    seconds <- seconds + res$seconds
     if (!is.null(failed) && !is.null(failed$error)) {
       if (!is.null(progress)) progress(NULL, NULL)
       abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
@@ -561,6 +563,8 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   last_status <- res$status
   if (members > 1L && res$status == "diverged") kept <- res
   res <- kept
+  # The fit's training time is that of every start or member.
+  res$seconds <- seconds
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, if (members > 1L)
             paste0(" of ensemble member ", s), ": the loss or the weights ",

@@ -145,6 +145,24 @@ test_that("given validation rows weigh as training rows of their class do", {
   }
 })
 
+test_that("a fit's training time counts every start and every ensemble member", {
+  set.seed(3)
+  x <- matrix(rnorm(60), 30)
+  y <- x[, 1] + rnorm(30, sd = 0.3)
+  # Each epoch's callback waits 30 ms: three networks of two epochs take
+  # at least 0.18 s, one of them 0.06 s.
+  pause <- function(epoch, loss, val_loss, weights) {
+    Sys.sleep(0.03)
+    FALSE
+  }
+  for (many in list(list(ensemble = 3), list(restarts = 3))) {
+    fit <- do.call(mlp_train, c(list(x, y, hidden = 2, optimizer = "adam", epochs = 2, output = "linear",
+                                     loss = "mse", threads = 1, verbose = FALSE, callback = pause), many))
+    expect_gte(fit$seconds, 0.18)
+    expect_equal(glance(fit)$time, fit$seconds)
+  }
+})
+
 test_that("a callback that stops an ensemble leaves the members it trained, and says so", {
   set.seed(1)
   x <- matrix(rnorm(600), 200)
