@@ -124,7 +124,10 @@ mold_model_frame <- function(frame, arg) {
   list(x = x, frame = frame, extent = extent, blueprint = list(
     kind = "formula", terms = xterms, classes = classes[predictors], xlevels = xlevels,
     contrasts = contrasts, names = colnames(x), ncol = ncol(x),
-    outcome = if (response > 0L) attr(terms, "variables")[[response + 1L]]
+    # The response as the fit evaluated it: its predvars keep the training
+    # rows' centre and spread of a scale(y), which outcome_in() applies to
+    # other rows.
+    outcome = if (response > 0L) (attr(terms, "predvars") %||% attr(terms, "variables"))[[response + 1L]]
   ))
 }
 

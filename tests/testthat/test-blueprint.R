@@ -233,3 +233,25 @@ test_that("defect 11: parsnip keeps interactions and poly() terms", {
                  tolerance = 1e-12)
   }
 })
+
+test_that("a scale(y) response is read from other rows with the training rows' centre and spread", {
+  set.seed(10)
+  d <- data.frame(a = rnorm(300), b = rnorm(300))
+  d$y <- 10 + 3 * d$a + rnorm(300, sd = 0.3)
+  train <- d[1:200, ]
+  later <- d[201:300, ][d$a[201:300] > 0, ]
+  # The network's outputs are scale(y) with the training rows' centre and
+  # spread; scale() afresh on other rows would centre them on their own.
+  truth <- (later$y - mean(train$y)) / sd(train$y)
+  fit <- mlp_train(scale(y) ~ a + b, train, hidden = 3, optimizer = "adam", lr = 0.02,
+                   epochs = 60, output = "linear", loss = "mse", validation = later, threads = 1)
+  out <- predict(fit, later)[, 1]
+  expect_equal(fit$val_loss[fit$best_epoch], mean((truth - out)^2), tolerance = 1e-6)
+  expect_equal(broom::augment(fit, data = later)$.resid, truth - out, tolerance = 1e-10,
+               ignore_attr = TRUE)
+  set.seed(1)
+  given <- mlp_importance(fit, data = later, y = truth, repeats = 2)
+  set.seed(1)
+  read <- mlp_importance(fit, data = later, repeats = 2)
+  expect_equal(read, given)
+})
