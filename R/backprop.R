@@ -168,7 +168,7 @@ backprop.formula <- function(formula, data, weights, subset, na.action = stats::
 backprop.default <- function(x, y, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
-  molded <- mold_xy(x, "x", given$threads)
+  molded <- mold_xy(x, "x", given$threads, given$init)
   design <- list(x = molded$x, y = y, weights = weights, blueprint = molded$blueprint,
                  extent = molded$extent, interface = "xy")
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
@@ -180,7 +180,7 @@ backprop.recipe <- function(x, data, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_recipe(x, data, weights)
   design$interface <- "recipe"
-  design <- continued_design(design, given$init, data)
+  design <- continued_design(design, given$init, data, x)
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 

@@ -13,10 +13,10 @@
 
 # The x of the x/y interface: list(x = input matrix, blueprint, extent),
 # its check on the fit's `threads` (NULL: the default).
-mold_xy <- function(X, arg, threads = NULL) {
+mold_xy <- function(X, arg, threads = NULL, init = NULL) {
   # is.list() first: a primitive, where is.data.frame() is a closure that
   # costs microseconds on the article's tiny calls.
-  if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg))
+  if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg, init))
   if (isS4(X) && inherits(X, "Matrix")) X <- sparse_as_matrix(X)
   m <- data_matrix(X, arg, threads = threads)
   x <- m$x
@@ -33,8 +33,10 @@ mold_xy <- function(X, arg, threads = NULL) {
        extent = m$extent)
 }
 
-# A data frame of the x/y interface, coded as the formula `~ .` codes it.
-mold_frame <- function(data, arg) {
+# A data frame of the x/y interface, coded as the formula `~ .` codes it;
+# the columns of a data frame fit `init` continues on, as that fit coded
+# them (its factors' levels and contrasts), as predict() codes them.
+mold_frame <- function(data, arg, init = NULL) {
   if (ncol(data) == 0L || nrow(data) == 0L) {
     abort("`", arg, "` must have at least one row and one column, not ", nrow(data), " x ",
           ncol(data), ".")
@@ -50,6 +52,10 @@ mold_frame <- function(data, arg) {
       abort("`", arg, "` column `", nm, "` contains NA; remove or impute those rows ",
             "(the formula interface drops them with `na.action`).")
     }
+  }
+  own <- if (inherits(init, "mlp_fit")) init$blueprint$columns
+  if (!is.null(own) && setequal(columns, own)) {
+    return(list(x = forge(init$blueprint, data, arg), blueprint = init$blueprint))
   }
   formula <- stats::reformulate(paste0("`", columns, "`"))
   environment(formula) <- baseenv()
@@ -165,8 +171,8 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
     for (arg in intersect(c("weights", "subset"), names(mf))) {
       mf[arg] <- list(eval(mf[[arg]], data, env))
     }
-    own <- continued_terms(init, eval(mf$formula, env), data)
-    if (!is.null(own)) mf$formula <- own
+    continuing <- continued_formula(init, eval(mf$formula, env), data)
+    if (identical(continuing, "own")) mf$formula <- attr(init$model, "terms")
     eval(mf, env)
   }, error = function(e) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))
@@ -180,7 +186,12 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
     abort("`", formula_arg, "` must have a response, as in y ~ x1 + x2.")
   }
   if (nrow(frame) == 0L) abort("No rows are left to train on after `subset` and `na.action`.")
-  molded <- if (is.null(own)) mold_model_frame(frame, formula_arg) else continued_inputs(init, frame, data)
+  if (is.null(continuing)) {
+    molded <- mold_model_frame(frame, formula_arg)
+    if (inherits(init, "mlp_fit")) refuse_recoded_inputs(frame, formula_arg)
+  } else {
+    molded <- continued_inputs(init, frame, data)
+  }
   y <- stats::model.response(frame)
   # A numeric response keeps its name, as the output's name.
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(names(y), names(frame)[1L]))

@@ -179,27 +179,33 @@ as_param_matrix <- function(x, arg) {
 # inputs are matched by name (and refused when they are not the fit's), and
 # another response is the new call's.
 
-# The fit's terms when `formula`, read against `data`, is the formula
-# `init` was fitted with: mold_formula() then evaluates the data's frame
-# with them (the fit's poly() and scale() bases, for the response too) and
-# codes its inputs with continued_inputs().
-continued_terms <- function(init, formula, data) {
+# How data given with `formula` continue a formula fit `init`: "own" when
+# `formula`, read against `data`, is the fit's formula (the same input
+# terms, intercept and response): mold_formula() then evaluates the data's
+# frame with the fit's terms (the fit's poly() and scale() bases, for the
+# response too); "inputs" when only the response differs: the call's
+# response, the fit's inputs. Both code the inputs with continued_inputs().
+# NULL: other inputs, molded afresh and matched to the fit's by name.
+continued_formula <- function(init, formula, data) {
   if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "formula") ||
       !inherits(formula, "formula")) {
     return(NULL)
   }
   own <- attr(init$model, "terms")
   given <- tryCatch(stats::terms(formula, data = data), error = function(e) NULL)
-  if (is.null(given) || attr(given, "response") == 0L) return(NULL)
+  # (An offset is refused by the fresh mold.)
+  if (is.null(own) || is.null(given) || attr(given, "response") == 0L || length(attr(given, "offset"))) {
+    return(NULL)
+  }
   response <- function(terms) deparse(attr(terms, "variables")[[attr(terms, "response") + 1L]])
-  same <- setequal(attr(given, "term.labels"), attr(own, "term.labels")) &&
-    identical(attr(given, "intercept"), attr(own, "intercept")) &&
-    identical(response(given), response(own))
-  if (same) own
+  inputs <- setequal(attr(given, "term.labels"), attr(own, "term.labels")) &&
+    identical(attr(given, "intercept"), attr(own, "intercept"))
+  if (!inputs) NULL else if (identical(response(given), response(own))) "own" else "inputs"
 }
 
-# The mold of a model frame evaluated with `init`'s terms: its inputs
-# coded by the fit's blueprint from the frame's rows of `data`.
+# The mold of a model frame whose inputs are `init`'s: coded by the fit's
+# blueprint from the frame's rows of `data`. The response is the frame's,
+# as the blueprint's outcome.
 continued_inputs <- function(init, frame, data) {
   rows <- data[match(row.names(frame), row.names(data)), , drop = FALSE]
   x <- forge(init$blueprint, rows, "data")
@@ -207,19 +213,49 @@ continued_inputs <- function(init, frame, data) {
     abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
   }
   dimnames(x)[[1L]] <- row.names(frame)
-  list(x = x, frame = frame, blueprint = init$blueprint)
+  blueprint <- init$blueprint
+  terms <- attr(frame, "terms")
+  blueprint$outcome <- (attr(terms, "predvars") %||% attr(terms, "variables"))[[attr(terms, "response") + 1L]]
+  list(x = x, frame = frame, blueprint = blueprint)
 }
 
-# A recipe's design for data that continue `init`: molded by the recipe,
-# then its inputs and outcome coded by the fit's trained recipe.
-continued_design <- function(design, init, data) {
+# Other inputs than the fit's are matched to its inputs by name: refused
+# when a name may mean something else on these rows, as a term whose
+# coding depends on the data (poly(), scale(), splines) or an ordered
+# factor (whose contrasts depend on its levels) has.
+refuse_recoded_inputs <- function(frame, arg) {
+  terms <- attr(frame, "terms")
+  variables <- as.list(attr(terms, "variables"))[-1L]
+  predvars <- as.list(attr(terms, "predvars") %||% attr(terms, "variables"))[-1L]
+  inputs <- setdiff(seq_along(variables), attr(terms, "response"))
+  recoded <- inputs[!vapply(inputs, function(i) identical(variables[[i]], predvars[[i]]), logical(1)) |
+                      vapply(inputs, function(i) is.ordered(frame[[i]]), logical(1))]
+  if (length(recoded)) {
+    term <- paste(deparse(variables[[recoded[1L]]]), collapse = "")
+    abort("`", arg, "` gives other inputs than `init`'s formula, and `", term, "` would be ",
+          "coded on these rows as the fit did not code it, under the same names. Continue with ",
+          "the inputs of the fit's formula (the response may differ), or fit anew.")
+  }
+}
+
+# A recipe's design for data that continue `init`: molded by `recipe`,
+# then, when it is the fit's recipe, its inputs and outcome coded by the
+# fit's trained recipe. Another recipe with steps is refused: its steps,
+# trained on these rows, would give the fit's names other meanings.
+continued_design <- function(design, init, data, recipe) {
   if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "recipe") ||
       !identical(design$blueprint$kind, "recipe")) {
     return(design)
   }
   same <- setequal(design$blueprint$names, init$blueprint$names) &&
-    identical(outcome_names(design$blueprint), outcome_names(init$blueprint))
-  if (!same) return(design)
+    identical(outcome_names(design$blueprint), outcome_names(init$blueprint)) &&
+    same_recipe_steps(recipe, init$blueprint$hardhat$recipe)
+  if (!same) {
+    if (length(recipe$steps) == 0L) return(design)
+    abort("`x` (the recipe) is not the recipe `init` was fitted with: its steps, trained on ",
+          "these rows, would give the fit's inputs other meanings. Continue with the fit's ",
+          "recipe, or fit anew.")
+  }
   if (isFALSE(init$blueprint$outcome_baked)) {
     abort("`init`'s recipe changes the outcome on its training rows alone (a step with ",
           "`skip = TRUE`): the outcome of other rows cannot be coded as it was. Transform the ",
@@ -242,4 +278,34 @@ continued_design <- function(design, init, data) {
   design$blueprint <- blueprint
   design$extent <- NULL
   design
+}
+
+# Whether `recipe`'s steps are those of the fit's `trained` recipe: the same
+# classes in order, each the same step (its id) or one with the same
+# arguments (a rebuilt recipe: the selectors compared by their
+# expressions, and only the fields given before training).
+same_recipe_steps <- function(recipe, trained) {
+  given <- recipe$steps
+  fitted <- trained$steps
+  length(given) == length(fitted) &&
+    all(vapply(seq_along(given), function(i) same_step(given[[i]], fitted[[i]]), logical(1)))
+}
+
+same_step <- function(step, trained) {
+  if (!identical(class(step), class(trained))) return(FALSE)
+  if (identical(step$id, trained$id)) return(TRUE)
+  fields <- setdiff(names(step)[!vapply(step, is.null, logical(1))], c("id", "trained"))
+  all(vapply(fields, function(f) identical(step_value(step[[f]]), step_value(trained[[f]])),
+             logical(1)))
+}
+
+# A step's field without environments: a selector (a quosure) as its
+# expression.
+step_value <- function(x) {
+  if (inherits(x, "formula")) {
+    x <- unclass(x)
+    return(paste(deparse(x[[length(x)]]), collapse = ""))
+  }
+  if (is.list(x) && !is.data.frame(x)) return(lapply(unclass(x), step_value))
+  x
 }

@@ -99,9 +99,11 @@
 #'   `"xavier"`, `"he"`, `"nnet"` (every weight and bias U(-0.7, 0.7), as
 #'   nnet starts; a good start for `"lm"` and `"lbfgs"` on standardized
 #'   data), a previous `mlp_fit` (continue training: data given with the
-#'   fit's formula or recipe are coded as the fit coded its own, as
-#'   `predict()` codes new data), `list(wh =, bh =, wout =, bout =)` for
-#'   one hidden layer, or
+#'   fit's inputs, its formula's or data frame's or its recipe, are coded
+#'   as the fit coded its own, as `predict()` codes new data; a formula
+#'   may name another response; other inputs are matched to the fit's by
+#'   name, and refused where a name would mean something else),
+#'   `list(wh =, bh =, wout =, bout =)` for one hidden layer, or
 #'   `list(weights = list(...), biases = list(...))` for any depth. A 1 x h
 #'   bias (or a length-h vector) means the column layout, an n x h bias the
 #'   row layout.
@@ -330,7 +332,7 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
   call <- match.call()
   supplied <- names(call)
   given <- check_given(mget(supplied[supplied %in% option_names], environment()))
-  molded <- mold_xy(X, "X", given$threads)
+  molded <- mold_xy(X, "X", given$threads, given$init)
   design <- list(x = molded$x, y = Y, weights = weights, blueprint = molded$blueprint,
                  extent = molded$extent, interface = "xy")
   fit <- fit_design(design, given, NULL, call_as(call, "mlp_train"))

@@ -42,6 +42,53 @@ test_that("a fit continues on any rows it can predict, coded the fit's way", {
   expect_error(mlp_train(y ~ a + b, d, init = fit, epochs = 0, threads = 1), "init")
 })
 
+test_that("a continued fit codes the fit's inputs its way, or refuses other inputs it cannot", {
+  set.seed(13)
+  n <- 120
+  d <- data.frame(a = runif(n, 0, 3), b = rnorm(n),
+                  o = factor(sample(c("lo", "mid", "hi"), n, TRUE), levels = c("lo", "mid", "hi"),
+                             ordered = TRUE))
+  d$y <- sin(d$a) + d$b / 2 + as.integer(d$o) + rnorm(n, sd = 0.1)
+  d$y2 <- d$y
+  new_rows <- d[1:5, ]
+  set.seed(14)
+  fit <- backprop(y ~ poly(a, 2) + b + o, d[1:80, ], hidden = 4, threads = 1)
+  # Another response with the fit's inputs: the inputs coded the fit's way
+  # (the poly() basis and the ordered contrasts of 80 rows, not of 40).
+  other <- mlp_train(y2 ~ poly(a, 2) + b + o, d[81:n, ], init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(other, new_rows), predict(fit, new_rows), tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(colnames(fitted(other)), "y2")
+  # Other inputs that would be coded anew under the fit's names.
+  expect_snapshot(error = TRUE, {
+    mlp_train(y ~ poly(a, 2) + b + o - 1, d[81:n, ], init = fit, epochs = 0, threads = 1)
+    mlp_train(y ~ poly(a, 2) + b + o + offset(b), d[81:n, ], init = fit, epochs = 0, threads = 1)
+  })
+  # A data frame of the x/y interface: its ordered factor with its levels
+  # in another order is coded as the fit coded it, as predict() codes it.
+  x <- d[c("a", "b", "o")]
+  set.seed(15)
+  xy <- backprop(x[1:80, ], d$y[1:80], hidden = 4, threads = 1)
+  shuffled <- x[81:n, ]
+  shuffled$o <- factor(as.character(shuffled$o), levels = c("hi", "lo", "mid"), ordered = TRUE)
+  again <- backprop(shuffled, d$y[81:n], init = xy, epochs = 0, threads = 1)
+  expect_equal(predict(again, x[1:5, ]), predict(xy, x[1:5, ]), tolerance = 1e-12)
+})
+
+test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and refuses another", {
+  need_packages("recipes")
+  set.seed(16)
+  d <- data.frame(a = rexp(200), b = rnorm(200))
+  d$y <- 10 + 3 * log(d$a) + rnorm(200, sd = 0.3)
+  later <- d[d$b > 0.5, ]
+  rebuild <- function() recipes::recipe(y ~ a + b, d) |> recipes::step_normalize(a, b)
+  set.seed(17)
+  fit <- backprop(rebuild(), d, hidden = 3, threads = 1)
+  again <- backprop(rebuild(), later, init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(again, later), predict(fit, later), tolerance = 1e-12)
+  logged <- recipes::recipe(y ~ a + b, d) |> recipes::step_log(a) |> recipes::step_normalize(a, b)
+  expect_snapshot(backprop(logged, later, init = fit, epochs = 0, threads = 1), error = TRUE)
+})
+
 test_that("a continued fit keeps its validation rows only on its rows in their order", {
   set.seed(4)
   n <- 120
