@@ -127,9 +127,14 @@ mold_model_frame <- function(frame, arg) {
     abort("`", arg, "` variable `", colnames(x)[which(colSums(is.infinite(x)) > 0L)[1L]],
           "` contains Inf; remove or replace those values: the network needs finite inputs.")
   }
+  # A matrix predictor's column names, by which new data's are matched.
+  matrix_columns <- Filter(Negate(is.null), lapply(frame[predictors], function(col) {
+    if (is.matrix(col)) colnames(col)
+  }))
   list(x = x, frame = frame, extent = extent, blueprint = list(
     kind = "formula", terms = xterms, classes = classes[predictors], xlevels = xlevels,
     contrasts = contrasts, names = colnames(x), ncol = ncol(x),
+    matrix_columns = if (length(matrix_columns)) matrix_columns,
     # The response as the fit evaluated it: its predvars keep the training
     # rows' centre and spread of a scale(y), which outcome_in() applies to
     # other rows.
@@ -329,6 +334,16 @@ forge_formula <- function(blueprint, newdata, arg) {
     column <- variable_name(nm, newdata)
     abort("`", arg, "` column `", column, "` must be ", class_words(want), " as in training, not ",
           describe(frame[[nm]]), ".")
+  }
+  for (nm in names(blueprint$matrix_columns)) {
+    want <- blueprint$matrix_columns[[nm]]
+    have <- colnames(frame[[nm]])
+    if (identical(have, want)) next
+    if (is.null(have) || !setequal(have, want) || anyDuplicated(have)) {
+      abort("`", arg, "` matrix `", variable_name(nm, newdata), "` must have the training columns ",
+            name_list(want), ", by name.")
+    }
+    frame[[nm]] <- frame[[nm]][, want, drop = FALSE]
   }
   for (nm in names(blueprint$xlevels)) {
     values <- frame[[nm]]

@@ -255,3 +255,18 @@ test_that("a scale(y) response is read from other rows with the training rows' c
   read <- mlp_importance(fit, data = later, repeats = 2)
   expect_equal(read, given)
 })
+
+test_that("a matrix predictor's columns are matched by name", {
+  set.seed(6)
+  n <- 150
+  d <- data.frame(a = rnorm(n))
+  d$m2 <- cbind(p = rnorm(n), q = rnorm(n))
+  d$y <- d$a + 2 * d$m2[, "p"] - d$m2[, "q"] + rnorm(n, sd = 0.1)
+  fit <- backprop(y ~ a + m2, data = d, hidden = 2, threads = 1)
+  swapped <- d
+  swapped$m2 <- swapped$m2[, c("q", "p")]
+  expect_equal(predict(fit, swapped), predict(fit, d))
+  other <- d
+  colnames(other$m2) <- c("p", "r")
+  expect_error(predict(fit, other), "matrix `m2` must have the training columns `p`, `q`, by name")
+})
