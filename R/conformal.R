@@ -169,7 +169,8 @@ conformal_rank <- function(level, n) as.integer(ceiling(round(level * (n + 1), 8
 # The warning for a calibration too small for `level`: the fewest rows that
 # give finite bounds (rank at most n) are ceiling(level / (1 - level)).
 too_few_rows <- function(n, level, what) {
-  needed <- as.integer(ceiling(round(level / (1 - level), 8)))
+  # (A double: a level near 1 needs more rows than an integer holds.)
+  needed <- format(ceiling(round(level / (1 - level), 8)), scientific = FALSE)
   warning("The calibration has ", n, " rows, too few for a ", 100 * level, " percent ",
           what, ". Calibrate on at least ", needed, " rows (a larger `conformal_folds` or ",
           "`validation`), or ask for a lower `level`.", call. = FALSE)

@@ -207,7 +207,13 @@ continued_formula <- function(init, formula, data) {
 # blueprint from the frame's rows of `data`. The response is the frame's,
 # as the blueprint's outcome.
 continued_inputs <- function(init, frame, data) {
-  rows <- data[match(row.names(frame), row.names(data)), , drop = FALSE]
+  at <- match(row.names(frame), row.names(data))
+  if (anyNA(at)) {
+    # (model.frame() renames a row that `subset` repeats.)
+    abort("`subset` repeats rows of `data`; a fit continued with `init` takes each row once. ",
+          "Give a row more weight with `weights`.")
+  }
+  rows <- data[at, , drop = FALSE]
   x <- forge(init$blueprint, rows, "data")
   if (anyNA(x)) {
     abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")

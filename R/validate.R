@@ -14,6 +14,7 @@ describe <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.factor(x)) return("a factor")
   if (is.data.frame(x)) return("a data frame")
+  if (inherits(x, c("Date", "POSIXt", "difftime"))) return(paste0("a ", class(x)[1L], " vector"))
   if (is.list(x)) return("a list")
   kind <- if (is.matrix(x)) "matrix" else "vector"
   type <- switch(typeof(x), double = "numeric", integer = "integer",

@@ -269,4 +269,7 @@ test_that("a matrix predictor's columns are matched by name", {
   other <- d
   colnames(other$m2) <- c("p", "r")
   expect_error(predict(fit, other), "matrix `m2` must have the training columns `p`, `q`, by name")
+  dated <- d
+  dated$a <- as.Date("2020-01-01") + seq_len(n)
+  expect_error(predict(fit, dated), "column `a` must be numeric as in training, not a Date vector")
 })

@@ -405,6 +405,9 @@ test_that("a set too small for its level warns, as an interval does", {
   expect_identical(fit$calibration$rows, 15L)
   expect_warning(sets <- predict(fit, iris[1:3, ], type = "set", level = 0.95),
                  "15 rows, too few for a 95 percent set")
+  # A level near 1 needs more rows than an integer counts: still a number.
+  expect_warning(predict(fit, iris[1:3, ], type = "set", level = 1 - 1e-10),
+                 "Calibrate on at least [0-9]{10} rows")
   expect_true(all(sets))
   # 9 rows are enough at 0.9: the 9th of 9 scores.
   expect_no_warning(predict(fit, iris[1:3, ], type = "set", level = 0.9))

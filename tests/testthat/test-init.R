@@ -40,6 +40,9 @@ test_that("a fit continues on any rows it can predict, coded the fit's way", {
   }
   # Another formula is the call's own: its inputs are matched by name.
   expect_error(mlp_train(y ~ a + b, d, init = fit, epochs = 0, threads = 1), "init")
+  # A row that `subset` repeats is refused by name, not as an NA input.
+  expect_error(mlp_train(y ~ poly(a, 2) + b + g, d, subset = c(1, 1, 2:40), init = fit,
+                         epochs = 0, threads = 1), "`subset` repeats rows of `data`")
 })
 
 test_that("a continued fit codes the fit's inputs its way, or refuses other inputs it cannot", {
