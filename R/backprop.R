@@ -180,7 +180,7 @@ backprop.recipe <- function(x, data, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
   design <- mold_recipe(x, data, weights)
   design$interface <- "recipe"
-  design <- continued_design(design, given$init, data, x)
+  design <- continued_recipe(design, given$init, data, x)
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 

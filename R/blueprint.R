@@ -34,8 +34,9 @@ mold_xy <- function(X, arg, threads = NULL, init = NULL) {
 }
 
 # A data frame of the x/y interface, coded as the formula `~ .` codes it;
-# the columns of a data frame fit `init` continues on, as that fit coded
-# them (its factors' levels and contrasts), as predict() codes them.
+# the variables of a fit `init` (of a data frame or a formula) continues
+# on, as that fit coded them (its factors' levels and contrasts, its
+# terms' bases), as predict() codes them.
 mold_frame <- function(data, arg, init = NULL) {
   if (ncol(data) == 0L || nrow(data) == 0L) {
     abort("`", arg, "` must have at least one row and one column, not ", nrow(data), " x ",
@@ -53,14 +54,16 @@ mold_frame <- function(data, arg, init = NULL) {
             "(the formula interface drops them with `na.action`).")
     }
   }
-  own <- if (inherits(init, "mlp_fit")) init$blueprint$columns
-  if (!is.null(own) && setequal(columns, own)) {
+  continuing <- inherits(init, "mlp_fit")
+  if (continuing && identical(init$blueprint$kind, "formula") &&
+      setequal(columns, blueprint_variables(init$blueprint))) {
     return(list(x = forge(init$blueprint, data, arg), blueprint = init$blueprint))
   }
   formula <- stats::reformulate(paste0("`", columns, "`"))
   environment(formula) <- baseenv()
   frame <- stats::model.frame(formula, data = data, drop.unused.levels = FALSE)
   molded <- mold_model_frame(frame, arg)
+  if (continuing) refuse_recoded_inputs(frame, arg)
   molded$blueprint$columns <- columns
   molded
 }
@@ -138,8 +141,14 @@ mold_model_frame <- function(frame, arg) {
     # The response as the fit evaluated it: its predvars keep the training
     # rows' centre and spread of a scale(y), which outcome_in() applies to
     # other rows.
-    outcome = if (response > 0L) (attr(terms, "predvars") %||% attr(terms, "variables"))[[response + 1L]]
+    outcome = if (response > 0L) evaluated_response(terms)
   ))
+}
+
+# The response of model frame terms as the frame evaluated it: its
+# predvars keep a scale(y)'s training centre and spread.
+evaluated_response <- function(terms) {
+  (attr(terms, "predvars") %||% attr(terms, "variables"))[[attr(terms, "response") + 1L]]
 }
 
 # model.matrix() without its intercept column and assign attribute; its
@@ -246,6 +255,7 @@ mold_recipe <- function(recipe, data, weights) {
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
                     outcome_baked = outcome_bakes(processed, data),
+                    signature = recipe_signature(recipe),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint)
 }

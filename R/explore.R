@@ -111,7 +111,7 @@ mlp_explore <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bias = NU
   if (length(given$activation) > 1L) {
     abort("`activation` must be a single name: the page's network has one hidden layer.")
   }
-  x <- mold_xy(X, "X")$x
+  x <- mold_xy(X, "X", init = given$init)$x
   target <- as_target(Y, nrow(x))
   if (!is.null(target$levels)) {
     abort("`Y` is a factor: the page shows the article's network with numeric targets; ",

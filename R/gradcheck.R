@@ -34,7 +34,7 @@ mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NUL
                           weight_decay = 0, l1 = 0, huber_delta = 1, tau = 0.5, h = 1e-6) {
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   h <- check_number(h, "h", lower = 0)
-  x <- mold_xy(X, "X")$x
+  x <- mold_xy(X, "X", init = init)$x
   target <- as_target(Y, nrow(x))
   given <- check_given(list(hidden = hidden, activation = activation, output = output, loss = loss,
                             bias = if (!missing(bias)) bias, init = init,

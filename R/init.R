@@ -175,9 +175,10 @@ as_param_matrix <- function(x, arg) {
 # predict() codes new data: coded afresh, terms such as poly() and scale()
 # and a recipe's trained steps (step_normalize(), step_pca()) would be
 # recomputed on the new rows and mean other things under the same names.
-# Only the fit's own formula or recipe is coded the fit's way: other
-# inputs are matched by name (and refused when they are not the fit's), and
-# another response is the new call's.
+# The fit's inputs (its formula's terms, its data frame's columns, its
+# recipe) are coded the fit's way; other inputs are matched by name, and
+# refused where a name could mean something else; a formula's other
+# response is the new call's.
 
 # How data given with `formula` continue a formula fit `init`: "own" when
 # `formula`, read against `data`, is the fit's formula (the same input
@@ -215,13 +216,10 @@ continued_inputs <- function(init, frame, data) {
   }
   rows <- data[at, , drop = FALSE]
   x <- forge(init$blueprint, rows, "data")
-  if (anyNA(x)) {
-    abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
-  }
+  refuse_na_inputs(x)
   dimnames(x)[[1L]] <- row.names(frame)
   blueprint <- init$blueprint
-  terms <- attr(frame, "terms")
-  blueprint$outcome <- (attr(terms, "predvars") %||% attr(terms, "variables"))[[attr(terms, "response") + 1L]]
+  blueprint$outcome <- evaluated_response(attr(frame, "terms"))
   list(x = x, frame = frame, blueprint = blueprint)
 }
 
@@ -238,25 +236,24 @@ refuse_recoded_inputs <- function(frame, arg) {
                       vapply(inputs, function(i) is.ordered(frame[[i]]), logical(1))]
   if (length(recoded)) {
     term <- paste(deparse(variables[[recoded[1L]]]), collapse = "")
-    abort("`", arg, "` gives other inputs than `init`'s formula, and `", term, "` would be ",
-          "coded on these rows as the fit did not code it, under the same names. Continue with ",
-          "the inputs of the fit's formula (the response may differ), or fit anew.")
+    abort("`", arg, "` gives other inputs than `init`'s, and `", term, "` would be coded on ",
+          "these rows as the fit did not code it, under the same names. Continue with the ",
+          "fit's inputs (a formula's response may differ), or fit anew.")
   }
 }
 
 # A recipe's design for data that continue `init`: molded by `recipe`,
-# then, when it is the fit's recipe, its inputs and outcome coded by the
-# fit's trained recipe. Another recipe with steps is refused: its steps,
+# then, when it is the fit's recipe (rebuilt or not), its inputs coded by
+# the fit's trained recipe. (Its outcome is the data's: a step that
+# changes the outcome on new data is refused at fit time, and one with
+# skip = TRUE here.) Another recipe with steps is refused: its steps,
 # trained on these rows, would give the fit's names other meanings.
-continued_design <- function(design, init, data, recipe) {
+continued_recipe <- function(design, init, data, recipe) {
   if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "recipe") ||
       !identical(design$blueprint$kind, "recipe")) {
     return(design)
   }
-  same <- setequal(design$blueprint$names, init$blueprint$names) &&
-    identical(outcome_names(design$blueprint), outcome_names(init$blueprint)) &&
-    same_recipe_steps(recipe, init$blueprint$hardhat$recipe)
-  if (!same) {
+  if (!identical(recipe_signature(recipe), init$blueprint$signature)) {
     if (length(recipe$steps) == 0L) return(design)
     abort("`x` (the recipe) is not the recipe `init` was fitted with: its steps, trained on ",
           "these rows, would give the fit's inputs other meanings. Continue with the fit's ",
@@ -273,9 +270,7 @@ continued_design <- function(design, init, data, recipe) {
           "`skip = TRUE`): the rows it would code are not those it trains on. Continue the ",
           "fit on data without the rows the recipe drops.")
   }
-  if (anyNA(x)) {
-    abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
-  }
+  refuse_na_inputs(x)
   dimnames(x)[[1L]] <- dimnames(design$x)[[1L]]
   blueprint <- init$blueprint
   # (How the weights were given is the new call's.)
@@ -286,23 +281,23 @@ continued_design <- function(design, init, data, recipe) {
   design
 }
 
-# Whether `recipe`'s steps are those of the fit's `trained` recipe: the same
-# classes in order, each the same step (its id) or one with the same
-# arguments (a rebuilt recipe: the selectors compared by their
-# expressions, and only the fields given before training).
-same_recipe_steps <- function(recipe, trained) {
-  given <- recipe$steps
-  fitted <- trained$steps
-  length(given) == length(fitted) &&
-    all(vapply(seq_along(given), function(i) same_step(given[[i]], fitted[[i]]), logical(1)))
+refuse_na_inputs <- function(x) {
+  if (anyNA(x)) {
+    abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
+  }
 }
 
-same_step <- function(step, trained) {
-  if (!identical(class(step), class(trained))) return(FALSE)
-  if (identical(step$id, trained$id)) return(TRUE)
-  fields <- setdiff(names(step)[!vapply(step, is.null, logical(1))], c("id", "trained"))
-  all(vapply(fields, function(f) identical(step_value(step[[f]]), step_value(trained[[f]])),
-             logical(1)))
+# What makes a recipe the one a fit was trained with, before training: its
+# variables and their roles, and each step's class and arguments (the
+# fields given before training; the id, which update() keeps, left out;
+# selectors as their expressions, not their environments).
+recipe_signature <- function(recipe) {
+  steps <- lapply(recipe$steps, function(step) {
+    given <- names(step)[!vapply(step, is.null, logical(1))]
+    list(class = class(step), fields = lapply(unclass(step)[setdiff(given, c("id", "trained"))], step_value))
+  })
+  variables <- recipe$var_info
+  list(variables = paste(variables$variable, variables$role), steps = steps)
 }
 
 # A step's field without environments: a selector (a quosure) as its

@@ -40,7 +40,7 @@ mlp_trace <- function(X, Y, hidden = NULL, lr = NULL, bias = NULL, init = NULL,
     abort("`hidden` must be a single number: the trace shows the article's network, ",
           "with one hidden layer; not ", length(given$hidden), " layers.")
   }
-  x <- mold_xy(X, "X")$x
+  x <- mold_xy(X, "X", init = given$init)$x
   target <- as_target(Y, nrow(x))
   # One epoch of mlp_train()'s training, from the same starting weights.
   spec <- training_spec(x, target, c(given, list(epochs = 1, optimizer = "gd", verbose = FALSE)))

@@ -38,8 +38,9 @@ test_that("a fit continues on any rows it can predict, coded the fit's way", {
     expect_equal(predict(again, new_rows), predict(fit, new_rows), tolerance = 1e-12)
     expect_equal(fitted(again), predict(fit, d[rows, ]), tolerance = 1e-12, ignore_attr = TRUE)
   }
-  # Another formula is the call's own: its inputs are matched by name.
-  expect_error(mlp_train(y ~ a + b, d, init = fit, epochs = 0, threads = 1), "init")
+  # Other inputs are the call's own, matched to the fit's by name.
+  expect_error(mlp_train(y ~ a + b, d, init = fit, epochs = 0, threads = 1),
+               "`init` is a fit of the inputs `poly(a, 2)1`", fixed = TRUE)
   # A row that `subset` repeats is refused by name, not as an NA input.
   expect_error(mlp_train(y ~ poly(a, 2) + b + g, d, subset = c(1, 1, 2:40), init = fit,
                          epochs = 0, threads = 1), "`subset` repeats rows of `data`")
@@ -75,6 +76,14 @@ test_that("a continued fit codes the fit's inputs its way, or refuses other inpu
   shuffled$o <- factor(as.character(shuffled$o), levels = c("hi", "lo", "mid"), ordered = TRUE)
   again <- backprop(shuffled, d$y[81:n], init = xy, epochs = 0, threads = 1)
   expect_equal(predict(again, x[1:5, ]), predict(xy, x[1:5, ]), tolerance = 1e-12)
+  # The same data frame continues the formula fit, and its trace starts
+  # from the fit's coding of them.
+  from_formula <- backprop(shuffled, d$y[81:n], init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(from_formula, x[1:5, ]), predict(fit, x[1:5, ]), tolerance = 1e-12,
+               ignore_attr = TRUE)
+  plain <- mlp_train(y ~ a + b + o, d[1:80, ], hidden = 3, output = "linear", epochs = 1, threads = 1)
+  trace <- mlp_trace(shuffled[1:3, ], d$y[81:83], init = plain)
+  expect_equal(trace$X, plain$blueprint |> backprop:::forge(x[81:83, ]), ignore_attr = TRUE)
 })
 
 test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and refuses another", {
@@ -90,6 +99,20 @@ test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and re
   expect_equal(predict(again, later), predict(fit, later), tolerance = 1e-12)
   logged <- recipes::recipe(y ~ a + b, d) |> recipes::step_log(a) |> recipes::step_normalize(a, b)
   expect_snapshot(backprop(logged, later, init = fit, epochs = 0, threads = 1), error = TRUE)
+  # A step updated in place keeps its id; other predictors keep the steps.
+  updated <- rebuild()
+  updated$steps[[1]] <- update(updated$steps[[1]], na_rm = FALSE)
+  expect_error(backprop(updated, later, init = fit, epochs = 0, threads = 1), "not the recipe `init`")
+  d$c <- rnorm(200)
+  other <- recipes::recipe(y ~ a + c, d) |> recipes::step_normalize(a, c)
+  expect_error(backprop(other, d, init = fit, epochs = 0, threads = 1), "not the recipe `init`")
+  # Steps whose fields training rewrites (step_pca()'s num_comp) are
+  # compared as given.
+  pca <- function() recipes::recipe(y ~ a + b, d) |> recipes::step_normalize(a, b) |> recipes::step_pca(a, b)
+  set.seed(18)
+  fit <- backprop(pca(), d, hidden = 3, threads = 1)
+  again <- backprop(pca(), later, init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(again, later), predict(fit, later), tolerance = 1e-12)
 })
 
 test_that("a continued fit keeps its validation rows only on its rows in their order", {
