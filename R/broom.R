@@ -40,7 +40,8 @@ generics::augment
 #'   losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training
-#'   time in seconds, of every start or ensemble member). `augment()`: the data with `.fitted` and `.resid`
+#'   time in seconds, of every start or ensemble member). `augment()`: the
+#'   data with `.fitted` and `.resid`
 #'   (one of each per output, `.fitted_<name>`, for several outputs) for a
 #'   regression, `.pred_class` and `.pred_<level>` for a classifier.
 #' @examples

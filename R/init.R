@@ -195,7 +195,8 @@ continued_formula <- function(init, formula, data) {
   own <- attr(init$model, "terms")
   given <- tryCatch(stats::terms(formula, data = data), error = function(e) NULL)
   # (An offset is refused by the fresh mold.)
-  if (is.null(own) || is.null(given) || attr(given, "response") == 0L || length(attr(given, "offset"))) {
+  if (is.null(own) || is.null(given) || attr(given, "response") == 0L ||
+      length(attr(given, "offset"))) {
     return(NULL)
   }
   response <- function(terms) deparse(attr(terms, "variables")[[attr(terms, "response") + 1L]])
@@ -294,7 +295,8 @@ refuse_na_inputs <- function(x) {
 recipe_signature <- function(recipe) {
   steps <- lapply(recipe$steps, function(step) {
     given <- names(step)[!vapply(step, is.null, logical(1))]
-    list(class = class(step), fields = lapply(unclass(step)[setdiff(given, c("id", "trained"))], step_value))
+    fields <- unclass(step)[setdiff(given, c("id", "trained"))]
+    list(class = class(step), fields = lapply(fields, step_value))
   })
   variables <- recipe$var_info
   list(variables = paste(variables$variable, variables$role), steps = steps)

@@ -98,11 +98,12 @@
 #'   in the R program's order), `"uniform"` (all U(0, 1), the NumPy program),
 #'   `"xavier"`, `"he"`, `"nnet"` (every weight and bias U(-0.7, 0.7), as
 #'   nnet starts; a good start for `"lm"` and `"lbfgs"` on standardized
-#'   data), a previous `mlp_fit` (continue training: data given with the
-#'   fit's inputs, its formula's or data frame's or its recipe, are coded
-#'   as the fit coded its own, as `predict()` codes new data; a formula
-#'   may name another response; other inputs are matched to the fit's by
-#'   name, and refused where a name would mean something else),
+#'   data), a previous `mlp_fit` (continue training: data holding the
+#'   fit's inputs, its formula's or data frame's variables or its
+#'   recipe's, are coded as the fit coded its own, as `predict()` codes
+#'   new data, and a formula may name another response; other inputs are
+#'   matched to the fit's by name, and refused where a name would mean
+#'   something else),
 #'   `list(wh =, bh =, wout =, bout =)` for one hidden layer, or
 #'   `list(weights = list(...), biases = list(...))` for any depth. A 1 x h
 #'   bias (or a length-h vector) means the column layout, an n x h bias the

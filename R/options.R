@@ -185,7 +185,8 @@ check_init_arg <- function(x, arg) {
 option_table <- list(
   hidden = option_row(3, function(x, arg) check_hidden(x)),
   epochs = option_row(5000, function(x, arg) check_count(x, arg), field = "epochs"),
-  lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0), applies = first_order_only, field = "lr"),
+  lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
+                  applies = first_order_only, field = "lr"),
   bias = option_row("column", choice_of(c("column", "row"))),
   init = option_row(NULL, check_init_arg),
   activation = option_row("sigmoid", check_activation_names),
