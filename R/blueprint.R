@@ -14,6 +14,7 @@
 # The x of the x/y interface: list(x = input matrix, blueprint, extent),
 # its check on the fit's `threads` (NULL: the default).
 mold_xy <- function(X, arg, threads = NULL, init = NULL) {
+  if (!is.null(init)) refuse_recipe_fit(init)
   # is.list() first: a primitive, where is.data.frame() is a closure that
   # costs microseconds on the article's tiny calls.
   if (is.list(X) && is.data.frame(X)) return(mold_frame(X, arg, init))
@@ -57,7 +58,10 @@ mold_frame <- function(data, arg, init = NULL) {
   continuing <- inherits(init, "mlp_fit")
   if (continuing && identical(init$blueprint$kind, "formula") &&
       setequal(columns, blueprint_variables(init$blueprint))) {
-    return(list(x = forge(init$blueprint, data, arg), blueprint = init$blueprint))
+    # (The response and weights are the call's, never in `data`.)
+    blueprint <- init$blueprint
+    blueprint$outcome <- blueprint$weights <- NULL
+    return(list(x = forge(blueprint, data, arg), blueprint = blueprint))
   }
   formula <- stats::reformulate(paste0("`", columns, "`"))
   environment(formula) <- baseenv()
@@ -168,6 +172,7 @@ design_matrix <- function(terms, frame, contrasts = NULL) {
 # Returns the design: x, y (the response as the model frame holds it),
 # weights, the rows na.action dropped, the model frame and the blueprint.
 mold_formula <- function(call, formula_arg, env, init = NULL) {
+  refuse_recipe_fit(init)
   keep <- match(c(formula_arg, "data", "subset", "weights", "na.action"), names(call), 0L)
   mf <- call[c(1L, keep)]
   names(mf)[names(mf) == formula_arg] <- "formula"
@@ -255,7 +260,7 @@ mold_recipe <- function(recipe, data, weights) {
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
                     outcome_baked = outcome_bakes(processed, data),
-                    signature = recipe_signature(recipe),
+                    signature = tryCatch(recipe_signature(recipe), error = function(e) NULL),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint)
 }

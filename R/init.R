@@ -250,12 +250,20 @@ refuse_recoded_inputs <- function(frame, arg) {
 # skip = TRUE here.) Another recipe with steps is refused: its steps,
 # trained on these rows, would give the fit's names other meanings.
 continued_recipe <- function(design, init, data, recipe) {
-  if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "recipe") ||
-      !identical(design$blueprint$kind, "recipe")) {
-    return(design)
-  }
-  if (!identical(recipe_signature(recipe), init$blueprint$signature)) {
+  if (!inherits(init, "mlp_fit")) return(design)
+  if (!identical(init$blueprint$kind, "recipe")) {
     if (length(recipe$steps) == 0L) return(design)
+    abort("`x` (the recipe) has steps that would code these rows anew, under names `init` ",
+          "gives other meanings: `init` was not fitted with it. Continue with the fit's ",
+          "interface, or fit anew.")
+  }
+  same <- setequal(design$blueprint$names, init$blueprint$names) &&
+    !is.null(init$blueprint$signature) &&
+    identical(recipe_signature(recipe), init$blueprint$signature)
+  if (!same) {
+    if (length(recipe$steps) == 0L && length(init$blueprint$hardhat$recipe$steps) == 0L) {
+      return(design)
+    }
     abort("`x` (the recipe) is not the recipe `init` was fitted with: its steps, trained on ",
           "these rows, would give the fit's inputs other meanings. Continue with the fit's ",
           "recipe, or fit anew.")
@@ -282,6 +290,16 @@ continued_recipe <- function(design, init, data, recipe) {
   design
 }
 
+# A fit of a recipe with steps codes its inputs by those steps: data given
+# another way, under the same names, would mean something else.
+refuse_recipe_fit <- function(init) {
+  if (inherits(init, "mlp_fit") && identical(init$blueprint$kind, "recipe") &&
+      length(init$blueprint$hardhat$recipe$steps) > 0L) {
+    abort("`init` was fitted with a recipe whose steps code its inputs; continue it with that ",
+          "recipe, as backprop(recipe, data, init = fit), or fit anew.")
+  }
+}
+
 refuse_na_inputs <- function(x) {
   if (anyNA(x)) {
     abort("`data` has rows that `init`'s coding leaves with NA inputs; remove or impute them.")
@@ -299,16 +317,17 @@ recipe_signature <- function(recipe) {
     list(class = class(step), fields = lapply(fields, step_value))
   })
   variables <- recipe$var_info
-  list(variables = paste(variables$variable, variables$role), steps = steps)
+  list(variables = sort(paste(variables$variable, variables$role)), steps = steps)
 }
 
 # A step's field without environments: a selector (a quosure) as its
-# expression.
+# expression, a function as its code.
 step_value <- function(x) {
   if (inherits(x, "formula")) {
     x <- unclass(x)
-    return(paste(deparse(x[[length(x)]]), collapse = ""))
+    return(if (length(x)) paste(deparse(x[[length(x)]]), collapse = "") else "")
   }
+  if (is.function(x)) return(paste(deparse(x), collapse = "\n"))
   if (is.list(x) && !is.data.frame(x)) return(lapply(unclass(x), step_value))
   x
 }

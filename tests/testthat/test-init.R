@@ -81,6 +81,8 @@ test_that("a continued fit codes the fit's inputs its way, or refuses other inpu
   from_formula <- backprop(shuffled, d$y[81:n], init = fit, epochs = 0, threads = 1)
   expect_equal(predict(from_formula, x[1:5, ]), predict(fit, x[1:5, ]), tolerance = 1e-12,
                ignore_attr = TRUE)
+  # Its response is the call's, not the formula's `y` of the data.
+  expect_false(".resid" %in% names(broom::augment(from_formula, newdata = d[1:3, ])))
   plain <- mlp_train(y ~ a + b + o, d[1:80, ], hidden = 3, output = "linear", epochs = 1, threads = 1)
   trace <- mlp_trace(shuffled[1:3, ], d$y[81:83], init = plain)
   expect_equal(trace$X, plain$blueprint |> backprop:::forge(x[81:83, ]), ignore_attr = TRUE)
@@ -106,6 +108,20 @@ test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and re
   d$c <- rnorm(200)
   other <- recipes::recipe(y ~ a + c, d) |> recipes::step_normalize(a, c)
   expect_error(backprop(other, d, init = fit, epochs = 0, threads = 1), "not the recipe `init`")
+  # A recipe fit continues with its recipe only; a recipe with steps
+  # continues no fit of another interface.
+  expect_error(mlp_train(y ~ a + b, later, init = fit, epochs = 0, threads = 1),
+               "`init` was fitted with a recipe whose steps code its inputs")
+  expect_error(backprop(later[c("a", "b")], later$y, init = fit, epochs = 0, threads = 1),
+               "`init` was fitted with a recipe whose steps code its inputs")
+  set.seed(19)
+  plain <- backprop(y ~ a + b, d, hidden = 2, threads = 1)
+  expect_error(backprop(rebuild(), later, init = plain, epochs = 0, threads = 1),
+               "`init` was not fitted with it")
+  # The variables in another order are the same recipe.
+  swapped <- recipes::recipe(y ~ b + a, d) |> recipes::step_normalize(a, b)
+  again <- backprop(swapped, later, init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(again, later), predict(fit, later), tolerance = 1e-12)
   # Steps whose fields training rewrites (step_pca()'s num_comp) are
   # compared as given.
   pca <- function() recipes::recipe(y ~ a + b, d) |> recipes::step_normalize(a, b) |> recipes::step_pca(a, b)
