@@ -4,7 +4,9 @@
 #' [backprop()] networks in caret: classification (with class
 #' probabilities) and regression, over a grid of `size` (hidden units) and
 #' `decay` (weight decay, on the mean loss). Other [backprop()] arguments
-#' pass through `train()`'s `...`, as `threads = 1`.
+#' pass through `train()`'s `...`, as `threads = 1`, or `init` to continue
+#' a fit (refused with `preProcess`, which caret estimates again on the
+#' rows it fits).
 #'
 #' The default grid of `tuneLength = len` takes `size` in 5, 10, 20, ...
 #' and `decay` in 0.1, 0.01, 0.001, ...; `search = "random"` draws `size`
@@ -45,6 +47,16 @@ backprop_caret <- function() {
       }
     },
     fit = function(x, y, wts, param, lev, last, classProbs, ...) {
+      # caret's createModel() estimates `preProcess` again on each call's
+      # rows (its `ppObj`): columns of the same names then mean other things
+      # than those a continued fit was trained on.
+      if (inherits(list(...)$init, "mlp_fit") &&
+          !is.null(get0("ppObj", envir = parent.frame(), inherits = FALSE))) {
+        abort("`init` cannot continue a fit under caret's `preProcess`: caret estimates it ",
+              "again on these rows, so the inputs keep their names but not the coding `init` ",
+              "was fitted with. Leave out `preProcess` (backprop standardizes its inputs ",
+              "itself), or fit anew.")
+      }
       backprop(x, y, weights = wts, hidden = param$size, weight_decay = param$decay, ...)
     },
     predict = function(modelFit, newdata, submodels = NULL) {

@@ -70,6 +70,16 @@
 #' dials' range spends most of its points on these; the engine's range is
 #' the one [backprop()]'s own selection searches.
 #'
+#' @section Continuing a fit:
+#' The engine argument `init` continues a backprop fit (as
+#' `workflows::extract_fit_engine(fit)`), as [backprop()]'s `init` does. A
+#' workflow trains its preprocessor on the rows it fits, so `init` is
+#' refused in a workflow whose recipe has steps or whose formula has terms
+#' coded by the data (`poly()`, `scale()`, splines): the inputs would keep
+#' their names with another coding. Workflows of variables, of formulas
+#' without such terms, and with the model's own formula
+#' (`add_model(spec, formula = )`) continue exactly.
+#'
 #' @section Submodels:
 #' `multi_predict()` is not offered: predicting at fewer `epochs` than were
 #' trained would need the weights of every epoch, which the fit does not
@@ -127,6 +137,7 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
                              dropout = NULL, epochs = NULL, activation = NULL,
                              learn_rate = NULL, weights = NULL, ...) {
   mixture <- check_number(mixture, "mixture", lower = 0, upper = 1, open = FALSE)
+  refuse_retrained_workflow(list(...)$init)
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
                weight_decay = if (!is.null(penalty)) penalty * (1 - mixture),
@@ -136,6 +147,48 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
   # interactions, poly() and the like are its terms, for fitting and
   # predicting alike. `data` stays a name in the fit's call.
   do.call(backprop, c(args[!vapply(args, is.null, logical(1))], list(...)))
+}
+
+# A workflow trains its preprocessor on the rows it fits before parsnip
+# calls the engine. Inputs coded by a recipe's steps, or by a formula's
+# terms that depend on the data (poly(), scale(), splines), then keep their
+# names but not the coding a continued fit (`init`) was trained on. The
+# engine only sees the coded columns, so it asks the workflow being fitted.
+refuse_retrained_workflow <- function(init) {
+  if (!inherits(init, "mlp_fit")) return(invisible())
+  workflow <- fitting_workflow()
+  blueprint <- workflow$pre$mold$blueprint
+  if (inherits(blueprint, "recipe_blueprint") && length(blueprint$recipe$steps) > 0L) {
+    abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
+          "trains them again on these rows, so the inputs keep their names but not the coding ",
+          "`init` was fitted with. Code the rows with the first workflow's recipe ",
+          "(recipes::bake(workflows::extract_recipe(fit), new_data)) and continue on them ",
+          "without steps, or fit anew.")
+  }
+  if (inherits(blueprint, "formula_blueprint")) {
+    terms <- blueprint$terms$predictors
+    variables <- as.list(attr(terms, "variables"))[-1L]
+    predvars <- as.list(attr(terms, "predvars") %||% attr(terms, "variables"))[-1L]
+    recoded <- !mapply(identical, variables, predvars)
+    if (any(recoded)) {
+      term <- paste(deparse(variables[[which(recoded)[1L]]]), collapse = "")
+      abort("`init` cannot continue a fit in a workflow whose formula codes `", term,
+            "` by the data: the workflow codes it again on these rows, under the same names. ",
+            "Give that formula to the model instead (workflows::add_model(spec, formula = )), ",
+            "with the variables as the workflow's preprocessor, or fit anew.")
+    }
+  }
+  invisible()
+}
+
+# The workflow whose fit() called the engine, or NULL: workflows'
+# fit.action_model() holds it as `workflow`.
+fitting_workflow <- function() {
+  for (frame in rev(sys.frames())) {
+    workflow <- get0("workflow", envir = frame, inherits = FALSE)
+    if (inherits(workflow, "workflow")) return(workflow)
+  }
+  NULL
 }
 
 # Adds the engine to parsnip's model environment, once.

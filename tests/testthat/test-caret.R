@@ -67,3 +67,23 @@ test_that("caret's varImp() gives Garson's importance of each input", {
   scaled <- caret::varImp(tuned)$importance
   expect_equal(range(scaled$Overall), c(0, 100))
 })
+
+test_that("init continues a caret fit exactly, and refuses caret's preProcess", {
+  need_packages("caret")
+  grid <- data.frame(size = 3, decay = 0.01)
+  train <- function(rows, ...) {
+    caret::train(mtcars[rows, c("wt", "hp")], mtcars$mpg[rows], method = backprop_caret(),
+                 tuneGrid = grid, trControl = caret::trainControl(method = "none"),
+                 threads = 1, ...)
+  }
+  set.seed(1)
+  fitted <- train(1:20)
+  again <- train(13:32, init = fitted$finalModel, epochs = 0)
+  expect_equal(predict(again, mtcars), predict(fitted, mtcars), tolerance = 1e-12)
+  # caret estimates preProcess again on the new rows (moving the
+  # predictions at epochs = 0): refused.
+  scaled <- train(1:20, preProcess = c("center", "scale"))
+  expect_snapshot(error = TRUE, {
+    train(13:32, preProcess = c("center", "scale"), init = scaled$finalModel, epochs = 0)
+  })
+})

@@ -242,3 +242,47 @@ test_that("penalty is tuned over the engine's range, where no network is flatten
   expect_warning(flat <- backprop(Species ~ ., iris, weight_decay = 1, threads = 1), "saturated")
   expect_lt(max(apply(predict(flat, iris, type = "prob"), 2, sd)), 0.05)
 })
+
+test_that("init continues a fit through parsnip and workflows exactly, or refuses", {
+  need_packages("parsnip", "workflows", "recipes")
+  first <- mtcars[1:20, ]
+  rows <- mtcars[13:32, ]
+  spec <- function(epochs, init = NULL) {
+    engine <- c(list("backprop", threads = 1, optimizer = "adam"), if (!is.null(init)) list(init = init))
+    do.call(parsnip::set_engine, c(list(parsnip::mlp(hidden_units = 3, epochs = epochs)), engine)) |>
+      parsnip::set_mode("regression")
+  }
+  continued <- function(wf, formula = NULL) {
+    set.seed(1)
+    fitted <- parsnip::fit(wf, first)
+    model <- spec(0, workflows::extract_fit_engine(fitted))
+    again <- parsnip::fit(workflows::update_model(wf, model, formula = formula), rows)
+    max(abs(predict(again, mtcars)$.pred - predict(fitted, mtcars)$.pred))
+  }
+  # With epochs = 0, a continued fit predicts as the fit it continues:
+  # with a parsnip formula, with the workflow's variables, and with the
+  # data-dependent terms in the model's formula.
+  set.seed(1)
+  fitted <- parsnip::fit(spec(20), mpg ~ poly(wt, 2) + hp, data = first)
+  again <- parsnip::fit(spec(0, fitted$fit), mpg ~ poly(wt, 2) + hp, data = rows)
+  expect_equal(predict(again, mtcars)$.pred, predict(fitted, mtcars)$.pred, tolerance = 1e-12)
+  variables <- workflows::workflow() |> workflows::add_variables(mpg, c(wt, hp))
+  expect_lt(continued(variables |> workflows::add_model(spec(20))), 1e-12)
+  model_formula <- mpg ~ poly(wt, 2) + hp
+  expect_lt(continued(variables |> workflows::add_model(spec(20), formula = model_formula),
+                      model_formula), 1e-12)
+  expect_lt(continued(workflows::workflow() |> workflows::add_formula(mpg ~ wt + hp) |>
+                        workflows::add_model(spec(20))), 1e-12)
+  # A preprocessor the workflow trains again on the new rows would move
+  # the predictions (by 1.8 and 0.75 here): refused.
+  recipe <- recipes::recipe(mpg ~ wt + hp, data = first) |> recipes::step_normalize(wt, hp)
+  expect_snapshot(error = TRUE, {
+    continued(workflows::workflow() |> workflows::add_recipe(recipe) |> workflows::add_model(spec(20)))
+    continued(workflows::workflow() |> workflows::add_formula(mpg ~ poly(wt, 2) + hp) |>
+                workflows::add_model(spec(20)))
+  })
+  # A recipe without steps trains nothing.
+  plain <- recipes::recipe(mpg ~ wt + hp, data = first)
+  expect_lt(continued(workflows::workflow() |> workflows::add_recipe(plain) |>
+                        workflows::add_model(spec(20))), 1e-12)
+})
