@@ -18,6 +18,10 @@
 #' them: it applies the article's R program's rule, `bh + rowSums(d) * lr`,
 #' which moves every bias of a row by the sum of that row's deltas.
 #'
+#' The network is [mlp_train()]'s for the same arguments: by default the
+#' article's (3 sigmoid hidden units, its starting weights), and with
+#' `init = fit` the fit's, at its weights.
+#'
 #' @inheritParams mlp_train
 #' @param h Step of the central differences.
 #' @return An object of class `mlp_gradcheck`: `table`, a data frame with one
@@ -29,8 +33,8 @@
 #' y <- matrix(runif(20), 10)
 #' mlp_gradcheck(x, y, hidden = c(4, 3), activation = "tanh")
 #' @export
-mlp_gradcheck <- function(X, Y, hidden = 3, activation = "sigmoid", output = NULL,
-                          loss = NULL, bias = c("column", "row"), init = "article",
+mlp_gradcheck <- function(X, Y, hidden = NULL, activation = NULL, output = NULL,
+                          loss = NULL, bias = c("column", "row"), init = NULL,
                           weight_decay = 0, l1 = 0, huber_delta = 1, tau = 0.5, h = 1e-6) {
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   h <- check_number(h, "h", lower = 0)

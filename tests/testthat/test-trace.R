@@ -62,6 +62,23 @@ test_that("a data frame's factor is coded for the trace as for mlp_train()", {
   expect_equal(coded, mlp_gradcheck(model.matrix(~ a + g, d)[, -1], Y)$table)
 })
 
+test_that("mlp_gradcheck() checks the article's network, or the network of `init`", {
+  set.seed(3)
+  x <- matrix(rnorm(40), 10)
+  y <- runif(10)
+  article <- mlp_gradcheck(x, y)
+  expect_equal(article$settings$sizes, c(4, 3, 1))
+  expect_equal(article$settings$activation, "sigmoid")
+  fit <- mlp_train(x, y, hidden = 5, activation = "tanh", output = "linear", epochs = 20)
+  # Without `hidden` and `activation`: the fit's, at its weights.
+  continued <- mlp_gradcheck(x, y, init = fit)
+  expect_equal(continued$settings$sizes, c(4, 5, 1))
+  expect_equal(continued$settings$activation, "tanh")
+  expect_equal(continued$table$parameter, names(coef(fit)))
+  expect_lt(continued$max_rel_error, 1e-6)
+  expect_error(mlp_gradcheck(x, y, hidden = 3, init = fit), "contradicts the shapes of `init`")
+})
+
 test_that("the trace prints the twelve steps and draws each of them", {
   set.seed(42)
   tr <- mlp_trace(article_X, article_Y, bias = "row")
