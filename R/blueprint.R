@@ -155,6 +155,36 @@ evaluated_response <- function(terms) {
   (attr(terms, "predvars") %||% attr(terms, "variables"))[[attr(terms, "response") + 1L]]
 }
 
+# The terms `own` with the response of `formula` read against `data`, so
+# that a model frame of them evaluates the inputs as `own` codes them (its
+# poly() and scale() bases) and the response as `formula` gives it: its
+# predvars are those of a frame of the response alone, as a frame of
+# `formula` would compute them on the same rows.
+with_response <- function(own, formula, data) {
+  response <- formula[[2L]]
+  lhs <- stats::as.formula(call("~", response, 1), env = environment(formula))
+  alone <- attr(stats::model.frame(lhs, data = data, na.action = stats::na.pass), "terms")
+  at <- attr(own, "response") + 1L
+  terms <- own
+  terms[[2L]] <- response
+  # (Variables outside `data` are the call's, as a fresh frame reads them.)
+  environment(terms) <- environment(formula)
+  variables <- attr(own, "variables")
+  variables[[at]] <- response
+  predvars <- attr(own, "predvars") %||% attr(own, "variables")
+  predvars[[at]] <- evaluated_response(alone)
+  attr(terms, "variables") <- variables
+  attr(terms, "predvars") <- predvars
+  if (length(attr(terms, "factors"))) {
+    rownames(attr(terms, "factors"))[at - 1L] <- names(attr(alone, "dataClasses"))
+  }
+  classes <- attr(own, "dataClasses")
+  classes[at - 1L] <- attr(alone, "dataClasses")
+  names(classes)[at - 1L] <- names(attr(alone, "dataClasses"))
+  attr(terms, "dataClasses") <- classes
+  terms
+}
+
 # model.matrix() without its intercept column and assign attribute; its
 # "contrasts" attribute is the caller's to keep or drop.
 design_matrix <- function(terms, frame, contrasts = NULL) {
@@ -190,8 +220,12 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
     for (arg in intersect(c("weights", "subset"), names(mf))) {
       mf[arg] <- list(eval(mf[[arg]], data, env))
     }
-    continuing <- continued_formula(init, eval(mf$formula, env), data)
-    if (identical(continuing, "own")) mf$formula <- attr(init$model, "terms")
+    formula <- eval(mf$formula, env)
+    continuing <- continued_formula(init, formula, data)
+    if (!is.null(continuing)) {
+      own <- attr(init$model, "terms")
+      mf$formula <- if (continuing == "own") own else with_response(own, formula, data)
+    }
     eval(mf, env)
   }, error = function(e) {
     abort("`", formula_arg, "` cannot be used with `data`: ", conditionMessage(e))

@@ -184,8 +184,9 @@ as_param_matrix <- function(x, arg) {
 # `formula`, read against `data`, is the fit's formula (the same input
 # terms, intercept and response): mold_formula() then evaluates the data's
 # frame with the fit's terms (the fit's poly() and scale() bases, for the
-# response too); "inputs" when only the response differs: the call's
-# response, the fit's inputs. Both code the inputs with continued_inputs().
+# response too); "inputs" when only the response differs: the frame is
+# evaluated with the fit's terms holding the call's response
+# (with_response()). Both code the inputs with continued_inputs().
 # NULL: other inputs, molded afresh and matched to the fit's by name.
 continued_formula <- function(init, formula, data) {
   if (!inherits(init, "mlp_fit") || !identical(init$blueprint$kind, "formula") ||

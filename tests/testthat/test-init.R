@@ -62,6 +62,18 @@ test_that("a continued fit codes the fit's inputs its way, or refuses other inpu
   other <- mlp_train(y2 ~ poly(a, 2) + b + o, d[81:n, ], init = fit, epochs = 0, threads = 1)
   expect_equal(predict(other, new_rows), predict(fit, new_rows), tolerance = 1e-12, ignore_attr = TRUE)
   expect_equal(colnames(fitted(other)), "y2")
+  # On two rows, too few for poly() of degree 2 afresh; the continued fit's
+  # terms code new data as predict() does.
+  two <- mlp_train(y2 ~ poly(a, 2) + b + o, d[81:82, ], init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(two, new_rows), predict(fit, new_rows), tolerance = 1e-12, ignore_attr = TRUE)
+  expect_equal(stats::model.matrix(stats::delete.response(terms(two)), new_rows),
+               stats::model.matrix(stats::delete.response(terms(fit)), new_rows))
+  # A transformed response is coded on the call's rows, and so are its
+  # validation rows: scale(y2) by the mean of rows 81 to 120.
+  scaled <- mlp_train(scale(y2) ~ poly(a, 2) + b + o, d[81:n, ], init = fit, epochs = 0,
+                      threads = 1)
+  expect_equal(scaled$blueprint$outcome,
+               call("scale", quote(y2), center = mean(d$y2[81:n]), scale = sd(d$y2[81:n])))
   # Other inputs that would be coded anew under the fit's names.
   expect_snapshot(error = TRUE, {
     mlp_train(y ~ poly(a, 2) + b + o - 1, d[81:n, ], init = fit, epochs = 0, threads = 1)
