@@ -296,6 +296,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   select <- check_flag(select, "select")
   # (Checked here as well as by the spec: the search counts weighted rows.)
   check_weights(design$weights, nrow(design$x))
+  refuse_untrained_inputs(design$x, design$weights, given$init)
   target <- band_target(as_target(design$y, nrow(design$x), logical_classes = TRUE), given)
   classification <- !is.null(target$levels)
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),

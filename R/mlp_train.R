@@ -348,6 +348,7 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
 fit_design <- function(design, given, defaults, call, logical_classes = FALSE) {
   target <- band_target(as_target(design$y, nrow(design$x), logical_classes), given)
   if (is.function(defaults)) defaults <- defaults(target)
+  refuse_untrained_inputs(design$x, design$weights, given$init)
   spec <- training_spec(design$x, target, given, defaults, design$weights, design$blueprint,
                         design$extent)
   fit_spec(spec, design, target, given, defaults, call)

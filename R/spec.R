@@ -93,7 +93,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
             "it on the rows it was fitted to (it keeps its validation rows), or give ",
             "`validation` rows it has not seen.")
     }
-    held_rows <- held_rows %||% validation_draw(o$validation, pool, n)
+    held_rows <- held_rows %||% validation_draw(o$validation, pool, x)
   }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed on the training rows (not the rows a validation fraction holds
@@ -261,15 +261,65 @@ validation_pool <- function(weights, n) {
   if (is.null(weights)) seq_len(n) else which(weights > 0)
 }
 
-# The rows a validation fraction holds out of the rows `pool` (of `total`).
-validation_draw <- function(validation, pool, total) {
+# The rows a validation fraction holds out of the rows `pool` of `x`. A
+# held-out row goes back to training when the training rows would
+# otherwise hold one value of an input the pool varies: the network would
+# predict the input's other values (a rare level of a factor, whose rows
+# were all held out) from weights no row trained.
+validation_draw <- function(validation, pool, x) {
   n <- length(pool)
   held <- round(validation * n)
-  if (held < 1L || held >= n) {
-    abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
-          " validation rows", if (n < total) " of positive weight", "; each needs at least one.")
+  if (held >= 1L && held < n) {
+    held <- pool[sample.int(n, held)]
+    for (j in constant_inputs(x, setdiff(pool, held), pool)) {
+      value <- x[setdiff(pool, held)[1L], j]
+      differ <- held[x[held, j] != value]
+      if (length(differ) && length(held) > 1L) held <- setdiff(held, differ[1L])
+    }
+    if (!length(constant_inputs(x, setdiff(pool, held), pool))) return(held)
+    held <- length(held)
   }
-  pool[sample.int(n, held)]
+  abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
+        " validation rows", if (n < nrow(x)) " of positive weight", "; each needs at least one",
+        if (held >= 1L && held < n) ", and the training rows every value of every input", ".")
+}
+
+# The input columns that take one value on every row of `rows` but another
+# on some row of `among`: a network trained on `rows` cannot learn what
+# their other values mean (a level of a factor with no rows among them).
+# Looks at the first rows first, so that a column that varies costs little.
+constant_inputs <- function(x, rows, among) {
+  if (length(rows) == 0L || ncol(x) == 0L) return(integer(0))
+  first <- x[rows[1L], ]
+  differs <- function(at, columns) {
+    colSums(x[at, columns, drop = FALSE] != rep(first[columns], each = length(at))) > 0
+  }
+  columns <- seq_len(ncol(x))
+  columns <- columns[!differs(rows[seq_len(min(length(rows), 64L))], columns)]
+  if (length(columns)) columns <- columns[!differs(rows, columns)]
+  if (length(columns)) columns <- columns[differs(among, columns)]
+  columns
+}
+
+# Rows of weight 0 count nowhere: an indicator (0 or 1) whose other value
+# is only on such rows would be predicted from weights no row trained (a
+# level of a factor none of whose rows weighs anything). Refused, as the
+# factor without those rows would be. (A continued fit's weights for them
+# are its own, trained before. Other inputs that vary only on such rows,
+# as with one row of positive weight, are the caller's to extrapolate.)
+refuse_untrained_inputs <- function(x, weights, init) {
+  if (is.null(weights) || !is.numeric(weights) || length(weights) != nrow(x) || anyNA(weights) ||
+      !any(weights == 0) || inherits(init, "mlp_fit")) {
+    return(invisible())
+  }
+  untrained <- constant_inputs(x, which(weights > 0), seq_len(nrow(x)))
+  untrained <- untrained[vapply(untrained, function(j) all(x[, j] == 0 | x[, j] == 1), logical(1))]
+  if (length(untrained)) {
+    name <- dimnames(x)[[2L]][untrained[1L]] %||% paste("column", untrained[1L])
+    abort("`weights` are 0 on every row where input `", name, "` differs from its value on ",
+          "the other rows: the network cannot learn what it means. Remove those rows (and a ",
+          "factor's unused level, with droplevels()), or give them a weight.")
+  }
 }
 
 # Given validation data, through the one data path: `x` forged by the
@@ -531,7 +581,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   for (s in seq_len(runs)) {
     if (s > 1L) spec <- redraw_start(first)
     if (isTRUE(spec$options$bootstrap)) {
-      bag <- bootstrap_counts(nrow(first$x))
+      bag <- bootstrap_counts(first$x, first$prior_train_weights)
       bags[[s]] <- bag
       spec <- bootstrap_spec(spec, bag)
     }
@@ -606,8 +656,25 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
          selection = selection, members = ensemble, calibration = calibration)
 }
 
-# How often each of n rows is drawn in a bootstrap sample (from R's RNG).
-bootstrap_counts <- function(n) tabulate(sample.int(n, n, replace = TRUE), n)
+# How often each row of `x` is drawn in a bootstrap sample (from R's RNG).
+# An input that varies on the rows of positive weight varies in every
+# sample: a sample that drew one value only (a rare level's rows all
+# missed) draws one more row, of another value, so that no member predicts
+# it from weights no row trained.
+bootstrap_counts <- function(x, weights = NULL) {
+  n <- nrow(x)
+  counts <- tabulate(sample.int(n, n, replace = TRUE), n)
+  pool <- if (is.null(weights)) seq_len(n) else which(weights > 0)
+  for (j in constant_inputs(x, pool[counts[pool] > 0], pool)) {
+    drawn <- pool[counts[pool] > 0]
+    others <- pool[x[pool, j] != x[drawn[1L], j]]
+    if (all(x[drawn, j] == x[drawn[1L], j]) && length(others)) {
+      pick <- others[sample.int(length(others), 1L)]
+      counts[pick] <- counts[pick] + 1L
+    }
+  }
+  counts
+}
 
 # Training weights as the core takes them: gradient descent and
 # Levenberg-Marquardt sum over rows and take the weights as they are, so

@@ -337,3 +337,86 @@ test_that("a validation fraction holds out rows of positive weight, and a contin
                                             init = first, conformal = "split"), adam)),
                   error = TRUE)
 })
+
+test_that("constant_inputs() finds the columns one value on the rows and another among others", {
+  naive <- function(x, rows, among) {
+    which(vapply(seq_len(ncol(x)), function(j) {
+      length(unique(x[rows, j])) == 1L && length(unique(x[among, j])) > 1L
+    }, logical(1)))
+  }
+  for (seed in 1:60) {
+    set.seed(seed)
+    n <- sample(2:150, 1)
+    d <- sample(1:8, 1)
+    # Rare dummies, constants and numbers, in random columns.
+    x <- sapply(seq_len(d), function(j) switch(sample(3, 1),
+      as.numeric(seq_len(n) %in% sample(n, sample(0:2, 1))), rep(runif(1), n), rnorm(n)))
+    x <- matrix(x, n)
+    among <- sort(sample(n, sample(2:n, 1)))
+    rows <- among[sample(length(among), sample(length(among), 1))]
+    expect_equal(backprop:::constant_inputs(x, rows, among), naive(x, rows, among))
+  }
+})
+
+test_that("validation and bootstrap samples train every value of every input", {
+  for (seed in 1:40) {
+    set.seed(seed)
+    n <- sample(10:120, 1)
+    x <- cbind(rnorm(n), as.numeric(seq_len(n) %in% sample(n, sample(1:3, 1))),
+               as.numeric(seq_len(n) %in% sample(n, 1)))
+    weights <- if (seed %% 2 == 0) sample(0:2, n, replace = TRUE, prob = c(0.2, 0.4, 0.4))
+    pool <- backprop:::validation_pool(weights, n)
+    if (length(pool) < 5L) next
+    varying <- backprop:::constant_inputs(x, pool[1L], pool)
+    held <- backprop:::validation_draw(0.3, pool, x)
+    expect_true(all(held %in% pool))
+    expect_length(backprop:::constant_inputs(x, setdiff(pool, held), pool), 0L)
+    # Only rows of the inputs' rare values go back, one per input.
+    expect_gte(length(held), round(0.3 * length(pool)) - length(varying))
+    counts <- backprop:::bootstrap_counts(x, weights)
+    expect_length(backprop:::constant_inputs(x, pool[counts[pool] > 0], pool), 0L)
+    expect_lte(sum(counts), n + ncol(x))
+  }
+  # A draw that needs no change is the plain draw, from the same RNG.
+  x <- cbind(rnorm(50), rep(0:1, 25))
+  set.seed(3)
+  held <- backprop:::validation_draw(0.2, seq_len(50), x)
+  set.seed(3)
+  expect_equal(held, sample.int(50, 10))
+})
+
+test_that("a level whose rows all are held out, out of bag or of weight 0 is not left untrained", {
+  set.seed(1)
+  n <- 60
+  d <- data.frame(x = rnorm(n), g = factor(sample(c("a", "b"), n, TRUE), levels = c("a", "b", "c")))
+  d$g[1:2] <- "c"
+  d$y <- d$x + 2 * (d$g == "b") + 5 * (d$g == "c") + rnorm(n, sd = 0.1)
+  new_rows <- data.frame(x = 0, g = factor("c", levels = c("a", "b", "c")))
+  # Seeds whose validation draw held out both rows of "c": one comes back.
+  for (seed in c(10, 14, 24)) {
+    set.seed(seed)
+    fit <- backprop(y ~ x + g, d, validation = 0.3, threads = 1)
+    expect_false(all(c("1", "2") %in% names(fit$held_out)))
+    expect_equal(predict(fit, new_rows)[, 1], 5, tolerance = 0.1, ignore_attr = TRUE)
+  }
+  # Every member of a bootstrap ensemble draws a row of a level of one row.
+  d$g[2] <- "a"
+  set.seed(3)
+  fit <- backprop(y ~ x + g, d, ensemble = 5, bootstrap = TRUE, hidden = 3, select = FALSE,
+                  threads = 1)
+  truth <- d$y[1]
+  for (member in fit$members) {
+    one <- fit
+    one$members <- NULL
+    one[c("weights", "biases")] <- member[c("weights", "biases")]
+    expect_equal(predict(one, d[1, ])[, 1], truth, tolerance = 0.5, ignore_attr = TRUE)
+  }
+  # Rows of weight 0 cannot train their level: refused; a continued fit's
+  # weights for it are its own.
+  weights <- rep(1, n)
+  weights[1] <- 0
+  expect_snapshot(backprop(y ~ x + g, d, weights = weights, threads = 1), error = TRUE)
+  one <- backprop(y ~ x + g, d, hidden = 3, select = FALSE, threads = 1)
+  again <- backprop(y ~ x + g, d, weights = weights, init = one, epochs = 0, threads = 1)
+  expect_equal(predict(again, d[1, ]), predict(one, d[1, ]))
+})
