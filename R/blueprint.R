@@ -290,6 +290,12 @@ mold_recipe <- function(recipe, data, weights) {
             "` both give weights; give one.")
     }
     weights <- as.double(unclass(case_weights[[1L]]))
+  } else if (!is.null(weights) && length(weights) == nrow(data) && nrow(x) != nrow(data)) {
+    abort("`weights` has one weight per row of `data` (", nrow(data), "), but the recipe ",
+          "trains on ", nrow(x), " of them (a step with `skip = TRUE` drops rows): give the ",
+          "weights as a column of `data` with the case weights role ",
+          "(hardhat::frequency_weights() or importance_weights()), which keeps them with ",
+          "their rows.")
   }
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
@@ -398,7 +404,8 @@ forge_formula <- function(blueprint, newdata, arg) {
     values <- frame[[nm]]
     known <- blueprint$xlevels[[nm]]
     check_levels(values, known, variable_name(nm, newdata), arg)
-    frame[[nm]] <- factor(as.character(values), levels = known,
+    # (A factor with NA as a level, as addNA() makes, keeps it.)
+    frame[[nm]] <- factor(as.character(values), levels = known, exclude = if (!anyNA(known)) NA,
                           ordered = identical(unname(classes[nm]), "ordered"))
   }
   x <- design_matrix(terms, frame, blueprint$contrasts)

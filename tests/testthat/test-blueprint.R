@@ -273,3 +273,24 @@ test_that("a matrix predictor's columns are matched by name", {
   dated$a <- as.Date("2020-01-01") + seq_len(n)
   expect_error(predict(fit, dated), "column `a` must be numeric as in training, not a Date vector")
 })
+
+test_that("a factor with NA as a level predicts its training rows", {
+  set.seed(1)
+  n <- 90
+  g <- sample(c("a", "b", NA), n, TRUE)
+  d <- data.frame(x = rnorm(n), g = addNA(factor(g)))
+  d$y <- d$x + ifelse(is.na(g), 4, ifelse(g == "b", 2, 0)) + rnorm(n, sd = 0.1)
+  fit <- backprop(y ~ x + g, d, hidden = 3, select = FALSE, threads = 1)
+  expect_equal(fit$x_names, c("x", "gb", "gNA"))
+  expect_equal(predict(fit, d), fitted(fit))
+  xy <- backprop(d[c("x", "g")], d$y, hidden = 3, select = FALSE, threads = 1)
+  expect_equal(predict(xy, d[c("x", "g")]), fitted(xy))
+})
+
+test_that("weights of a recipe that drops rows are asked for as a column", {
+  need_packages("recipes")
+  rec <- recipes::recipe(Temp ~ Ozone + Wind, data = airquality) |>
+    recipes::step_naomit(recipes::all_predictors(), skip = TRUE)
+  expect_snapshot(backprop(rec, airquality, weights = rep(1, nrow(airquality)), threads = 1),
+                  error = TRUE)
+})
