@@ -35,9 +35,10 @@ generics::augment
 #'   an output: the response's name or class level; for a quantile band,
 #'   `q<upper level>` and `-q<lower level>`, as the network's second output
 #'   is the lower bound negated) and `estimate`.
-#'   `glance()`: `nobs`, `loss` (the final training loss, of a
-#'   standardized response when `scale = TRUE` standardized it; an ensemble's
-#'   losses and epochs are its first member's), `val_loss` (the
+#'   `glance()`: `nobs`, `loss` (the training loss recorded at the epoch
+#'   whose weights the fit keeps: the last, or with validation the best; of
+#'   a standardized response when `scale = TRUE` standardized it; an
+#'   ensemble's losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training
 #'   time in seconds, of every start or ensemble member). `augment()`: the
@@ -85,7 +86,7 @@ glance.mlp_fit <- function(x, ...) {
   validated <- length(x$val_loss) > 0L
   tibble::tibble(
     nobs = as.integer(stats::nobs(x)),
-    loss = if (epochs) x$loss[epochs] else NA_real_,
+    loss = kept_loss(x),
     val_loss = if (validated) min(x$val_loss) else NA_real_,
     epochs = as.integer(epochs),
     best_epoch = if (validated) as.integer(x$best_epoch) else NA_integer_,

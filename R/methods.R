@@ -22,11 +22,14 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   training <- training_summary(x$options)
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
-    cat("  final loss", first, loss_units(x), ": ", format(signif(x$loss[length(x$loss)], digits)),
-        sep = "")
     if (length(x$val_loss)) {
-      cat(", best validation loss: ", format(signif(min(x$val_loss), digits)),
-          " (epoch ", x$best_epoch, ")", sep = "")
+      # The weights kept are the best epoch's: so is the training loss.
+      cat("  at epoch ", x$best_epoch, " (kept)", first, ": training loss", loss_units(x), " ",
+          format(signif(kept_loss(x), digits)), ", validation loss ",
+          format(signif(min(x$val_loss), digits)), sep = "")
+    } else {
+      cat("  final loss", first, loss_units(x), ": ", format(signif(kept_loss(x), digits)),
+          sep = "")
     }
     cat("\n")
   }
@@ -485,6 +488,7 @@ summary.mlp_fit <- function(object, ...) {
     members = length(object$members),
     loss_first = if (length(object$loss)) object$loss[1] else NA_real_,
     loss_last = if (length(object$loss)) object$loss[length(object$loss)] else NA_real_,
+    loss_kept = kept_loss(object),
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
@@ -499,6 +503,14 @@ summary.mlp_fit <- function(object, ...) {
     unweighted = if (!is.null(w)) sum(w == 0) else 0L,
     fit = fit_stats
   ), class = "summary.mlp_fit")
+}
+
+# The training loss recorded at the epoch whose weights the fit keeps: the
+# best epoch's with validation, else the last; NA without epochs.
+kept_loss <- function(fit) {
+  epochs <- length(fit$loss)
+  if (epochs == 0L) return(NA_real_)
+  fit$loss[if (length(fit$val_loss) && fit$best_epoch >= 1L) fit$best_epoch else epochs]
 }
 
 # The losses of a standardized response are in its standard deviations,
@@ -524,7 +536,8 @@ print.summary.mlp_fit <- function(x, digits = 4, ...) {
   if (length(x$training)) cat("training: ", paste(x$training, collapse = ", "), "\n", sep = "")
   if (!is.na(x$val_loss_best)) {
     cat("best validation loss", first, ": ", format(signif(x$val_loss_best, digits)), " at epoch ",
-        x$best_epoch, "\n", sep = "")
+        x$best_epoch, ", whose weights are kept (training loss ",
+        format(signif(x$loss_kept, digits)), ")\n", sep = "")
   }
   if (!is.null(x$starts)) {
     cat("starts: kept ", x$starts$kept, " of ", length(x$starts$objective),

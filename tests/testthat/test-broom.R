@@ -72,6 +72,16 @@ test_that("glance() gives the training in one row", {
   expect_equal(gl$best_epoch, as.integer(val$best_epoch))
   expect_equal(gl$epochs, length(val$loss))
   expect_equal(gl$nobs, 200L)
+  # The training loss is the kept epoch's: for full-batch L-BFGS, that of
+  # the weights returned, recomputed here from fitted().
+  set.seed(2)
+  kept <- backprop(mpg ~ wt + hp + cyl, mtcars, validation = 0.25, optimizer = "lbfgs",
+                   weight_decay = 0, hidden = 10, threads = 1)
+  expect_lt(kept$best_epoch, length(kept$loss))
+  rows <- setdiff(seq_len(nrow(mtcars)), kept$held_out)
+  standardized <- function(v) (v - kept$scaling$y$center) / kept$scaling$y$scale
+  own <- mean((standardized(mtcars$mpg) - standardized(fitted(kept)[, 1]))[rows]^2)
+  expect_equal(glance(kept)$loss, own, tolerance = 1e-10)
 })
 
 test_that("augment() adds fitted values and residuals to a regression's data", {

@@ -192,6 +192,14 @@ test_that("print() and summary() of a backprop() fit", {
     # The candidates of the selection and the starts kept.
     print(summary(fit))
   })
+  # With validation, the losses are those of the best epoch, whose weights
+  # the fit keeps.
+  set.seed(2)
+  kept <- backprop(mpg ~ wt + hp + cyl, mtcars, validation = 0.25, threads = 1)
+  expect_snapshot({
+    print(kept)
+    print(summary(kept))
+  })
 })
 
 test_that("summary()'s fit statistics count rows as the observation weights do", {
