@@ -115,9 +115,13 @@ n_params <- function(fit) {
 #' * `"split"`: the validation rows, predicted by the fit itself. Split
 #'   conformal: for new rows exchangeable with them, the interval or set
 #'   holds the response with probability at least `level` (and at most
-#'   about `level + 1/(n + 1)`), whatever the network; approximately, when
-#'   the same rows also chose the epoch (early stopping) or the candidate
-#'   of [backprop()]'s search, which makes them a little kinder to the fit;
+#'   about `level + 1/(n + 1)`), whatever the network; only approximately
+#'   when the same rows also chose the epoch (early stopping) or the
+#'   candidate of [backprop()]'s search: chosen for their small losses,
+#'   they are kinder to the fit than new rows, and on a few dozen rows
+#'   the intervals can fall several points short of `level`. Give
+#'   `select = FALSE`, more validation rows, or `conformal = "cv+"` (which
+#'   keeps the guarantee) when that matters;
 #' * `"oob"`: a bootstrap ensemble's out-of-bag rows, each predicted by the
 #'   members that did not see it (fewer than all: no finite-sample
 #'   guarantee, and usually on the safe side);
