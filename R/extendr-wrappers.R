@@ -37,6 +37,10 @@ extent_ <- function(x, threads) {
   .Call(wrap__extent_, x, threads)
 }
 
+constant_columns_ <- function(x, role) {
+  .Call(wrap__constant_columns_, x, role)
+}
+
 vocabulary_ <- function() {
   .Call(wrap__vocabulary_)
 }

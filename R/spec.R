@@ -271,34 +271,42 @@ validation_draw <- function(validation, pool, x) {
   held <- round(validation * n)
   if (held >= 1L && held < n) {
     held <- pool[sample.int(n, held)]
-    for (j in constant_inputs(x, setdiff(pool, held), pool)) {
-      value <- x[setdiff(pool, held)[1L], j]
-      differ <- held[x[held, j] != value]
-      if (length(differ) && length(held) > 1L) held <- setdiff(held, differ[1L])
+    trained <- setdiff(pool, held)
+    for (j in constant_inputs(x, trained, pool)) {
+      value <- x[trained[1L], j]
+      # (A row back for an earlier input may hold this one's other value.)
+      if (any(x[trained, j] != value)) next
+      if (length(held) == 1L) {
+        abort("`validation = ", validation, "` holds out one row, and it alone has its value ",
+              "of input ", input_name(x, j), " (a factor's level, say), which training needs. ",
+              "Give a larger `validation`, or validation rows as data.")
+      }
+      back <- held[x[held, j] != value][1L]
+      held <- setdiff(held, back)
+      trained <- c(trained, back)
     }
-    if (!length(constant_inputs(x, setdiff(pool, held), pool))) return(held)
-    held <- length(held)
+    return(held)
   }
   abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
-        " validation rows", if (n < nrow(x)) " of positive weight", "; each needs at least one",
-        if (held >= 1L && held < n) ", and the training rows every value of every input", ".")
+        " validation rows", if (n < nrow(x)) " of positive weight", "; each needs at least one.")
+}
+
+# Input column j of x in a message: `name`, or column j.
+input_name <- function(x, j) {
+  name <- dimnames(x)[[2L]][j]
+  if (is.null(name)) paste("column", j) else paste0("`", name, "`")
 }
 
 # The input columns that take one value on every row of `rows` but another
 # on some row of `among`: a network trained on `rows` cannot learn what
 # their other values mean (a level of a factor with no rows among them).
-# Looks at the first rows first, so that a column that varies costs little.
 constant_inputs <- function(x, rows, among) {
   if (length(rows) == 0L || ncol(x) == 0L) return(integer(0))
-  first <- x[rows[1L], ]
-  differs <- function(at, columns) {
-    colSums(x[at, columns, drop = FALSE] != rep(first[columns], each = length(at))) > 0
-  }
-  columns <- seq_len(ncol(x))
-  columns <- columns[!differs(rows[seq_len(min(length(rows), 64L))], columns)]
-  if (length(columns)) columns <- columns[!differs(rows, columns)]
-  if (length(columns)) columns <- columns[differs(among, columns)]
-  columns
+  role <- integer(nrow(x))
+  role[among] <- 2L
+  role[rows] <- 1L
+  if (!is.double(x)) storage.mode(x) <- "double"
+  which(constant_columns_(x, role))
 }
 
 # Rows of weight 0 count nowhere: an indicator (0 or 1) whose other value
@@ -315,8 +323,8 @@ refuse_untrained_inputs <- function(x, weights, init) {
   untrained <- constant_inputs(x, which(weights > 0), seq_len(nrow(x)))
   untrained <- untrained[vapply(untrained, function(j) all(x[, j] == 0 | x[, j] == 1), logical(1))]
   if (length(untrained)) {
-    name <- dimnames(x)[[2L]][untrained[1L]] %||% paste("column", untrained[1L])
-    abort("`weights` are 0 on every row where input `", name, "` differs from its value on ",
+    abort("`weights` are 0 on every row where input ", input_name(x, untrained[1L]),
+          " differs from its value on ",
           "the other rows: the network cannot learn what it means. Remove those rows (and a ",
           "factor's unused level, with droplevels()), or give them a weight.")
   }

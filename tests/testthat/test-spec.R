@@ -377,6 +377,8 @@ test_that("validation and bootstrap samples train every value of every input", {
     expect_length(backprop:::constant_inputs(x, pool[counts[pool] > 0], pool), 0L)
     expect_lte(sum(counts), n + ncol(x))
   }
+  # A single held-out row that training needs is refused, by input.
+  expect_snapshot(backprop:::validation_draw(0.25, 1:4, diag(4)), error = TRUE)
   # A draw that needs no change is the plain draw, from the same RNG.
   x <- cbind(rnorm(50), rep(0:1, 25))
   set.seed(3)

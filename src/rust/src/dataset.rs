@@ -94,6 +94,36 @@ impl Extent {
     }
 }
 
+/// The columns of a column-major matrix of `role.len()` rows that take one
+/// value on every row `role` marks 1 but another on some row marked 1 or 2
+/// (rows marked 0 count for neither): inputs that vary in the data but not
+/// on the rows marked for training, whose weights those rows cannot train.
+/// A column is read only up to its first training row that differs, so
+/// that the columns that vary, most of them, cost a few reads.
+pub fn constant_columns(xs: &[f64], role: &[u8]) -> Vec<bool> {
+    let rows = role.len();
+    if rows == 0 {
+        return Vec::new();
+    }
+    let first = role.iter().position(|&r| r == 1);
+    xs.chunks_exact(rows)
+        .map(|col| {
+            let Some(first) = first else { return false };
+            let value = col[first];
+            let mut varies = false;
+            for (&v, &r) in col.iter().zip(role) {
+                if r != 0 && v != value {
+                    if r == 1 {
+                        return false;
+                    }
+                    varies = true;
+                }
+            }
+            varies
+        })
+        .collect()
+}
+
 /// Copies `src` into `dst` as f64.
 pub fn copy_to_f64<T: Real>(dst: &mut [f64], src: &[T]) {
     dst.iter_mut().zip(src).for_each(|(d, s)| *d = s.f64());
@@ -152,6 +182,22 @@ fn advise_huge_pages<T>(_buffer: &mut [T]) {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A column counts when it is constant on the rows marked 1 and differs
+    /// on a row marked 1 or 2; rows marked 0 never count.
+    #[test]
+    fn constant_columns_look_at_the_marked_rows() {
+        let role = [1, 2, 1, 0];
+        let x = [
+            0.0, 1.0, 0.0, 0.0, // constant on training rows, varies on row 2: counts
+            0.0, 0.0, 0.0, 5.0, // varies only on an unmarked row
+            1.0, 2.0, 3.0, 4.0, // varies on training rows
+            2.0, 2.0, 2.0, 2.0, // constant everywhere
+        ];
+        assert_eq!(constant_columns(&x, &role), vec![true, false, false, false]);
+        assert_eq!(constant_columns(&x, &[2, 2, 2, 2]), vec![false; 4]);
+        assert!(constant_columns(&[], &[]).is_empty());
+    }
 
     /// Blocks over threads find what one pass finds, wherever the NaN, the
     /// infinity or the largest value sits.

@@ -236,6 +236,18 @@ fn extent_(x: Robj, threads: i32) -> Result<Vec<f64>> {
     Ok(vec![e.largest, e.nan as u8 as f64, e.infinite as u8 as f64])
 }
 
+/// [`dataset::constant_columns`] of a double matrix `x`, with one `role`
+/// (0, 1 or 2) per row.
+#[extendr]
+fn constant_columns_(x: Robj, role: &[i32]) -> Result<Vec<bool>> {
+    let xs = x.as_real_slice().ok_or_else(|| r_error("internal: constant_columns_() takes a double matrix"))?;
+    if role.is_empty() || xs.len() % role.len() != 0 || role.iter().any(|&r| !(0..=2).contains(&r)) {
+        return Err(r_error("internal: constant_columns_() takes one role of 0, 1 or 2 per row"));
+    }
+    let role: Vec<u8> = role.iter().map(|&r| r as u8).collect();
+    Ok(dataset::constant_columns(xs, &role))
+}
+
 /// The core's vocabulary, for R to derive its option lists, checks,
 /// messages and defaults from: `activations` (name, whether a hidden or the
 /// output layer may use it, the start suited to it), `losses` (name, the
@@ -321,5 +333,6 @@ extendr_module! {
     fn objective_;
     fn minimised_objective_;
     fn extent_;
+    fn constant_columns_;
     fn vocabulary_;
 }
