@@ -178,9 +178,8 @@ backprop.default <- function(x, y, weights = NULL, select = TRUE, ...) {
 #' @export
 backprop.recipe <- function(x, data, weights = NULL, select = TRUE, ...) {
   given <- check_given(list(...), "backprop()", "see ?backprop for its arguments")
-  design <- mold_recipe(x, data, weights)
+  design <- continued_recipe(x, data, weights, given$init) %||% mold_recipe(x, data, weights)
   design$interface <- "recipe"
-  design <- continued_recipe(design, given$init, data, x)
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 

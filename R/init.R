@@ -244,51 +244,60 @@ refuse_recoded_inputs <- function(frame, arg) {
   }
 }
 
-# A recipe's design for data that continue `init`: molded by `recipe`,
-# then, when it is the fit's recipe (rebuilt or not), its inputs coded by
-# the fit's trained recipe. (Its outcome is the data's: a step that
-# changes the outcome on new data is refused at fit time, and one with
-# skip = TRUE here.) Another recipe with steps is refused: its steps,
-# trained on these rows, would give the fit's names other meanings.
-continued_recipe <- function(design, init, data, recipe) {
-  if (!inherits(init, "mlp_fit")) return(design)
-  if (!identical(init$blueprint$kind, "recipe")) {
-    if (length(recipe$steps) == 0L) return(design)
+# A recipe's design for data that continue `init`, or NULL for a fresh
+# mold: when `recipe` is the fit's recipe (rebuilt or not: the same
+# signature), the data are coded by the fit's trained recipe, as predict()
+# codes them, and the recipe is not trained on them. (Their outcome is the
+# data's: a step that changes the outcome on new data is refused at fit
+# time, and one with skip = TRUE here.) Another recipe with steps is
+# refused: its steps, trained on these rows, would give the fit's names
+# other meanings.
+continued_recipe <- function(recipe, data, weights, init) {
+  if (!inherits(init, "mlp_fit")) return(NULL)
+  own <- init$blueprint
+  if (!identical(own$kind, "recipe")) {
+    if (length(recipe$steps) == 0L) return(NULL)
     abort("`x` (the recipe) has steps that would code these rows anew, under names `init` ",
           "gives other meanings: `init` was not fitted with it. Continue with the fit's ",
           "interface, or fit anew.")
   }
-  same <- setequal(design$blueprint$names, init$blueprint$names) &&
-    !is.null(init$blueprint$signature) &&
-    identical(recipe_signature(recipe), init$blueprint$signature)
-  if (!same) {
-    if (length(recipe$steps) == 0L && length(init$blueprint$hardhat$recipe$steps) == 0L) {
-      return(design)
-    }
+  if (is.null(own$signature) || !identical(recipe_signature(recipe), own$signature)) {
+    if (length(recipe$steps) == 0L && length(own$hardhat$recipe$steps) == 0L) return(NULL)
     abort("`x` (the recipe) is not the recipe `init` was fitted with: its steps, trained on ",
           "these rows, would give the fit's inputs other meanings. Continue with the fit's ",
           "recipe, or fit anew.")
   }
-  if (isFALSE(init$blueprint$outcome_baked)) {
+  if (!is.data.frame(data)) abort("`data` must be a data frame: the data of the recipe.")
+  if (isFALSE(own$outcome_baked)) {
     abort("`init`'s recipe changes the outcome on its training rows alone (a step with ",
           "`skip = TRUE`): the outcome of other rows cannot be coded as it was. Transform the ",
           "outcome in the data, before the recipe.")
   }
-  x <- forge(init$blueprint, data, "data")
-  if (nrow(x) != nrow(design$x)) {
+  filters <- c("step_naomit", "step_filter", "step_slice", "step_sample", "step_filter_missing")
+  if (any(vapply(own$hardhat$recipe$steps, function(step) {
+    isTRUE(step$skip) && inherits(step, filters)
+  }, logical(1)))) {
     abort("`init`'s recipe drops rows of `data` on its training rows alone (a step with ",
           "`skip = TRUE`): the rows it would code are not those it trains on. Continue the ",
           "fit on data without the rows the recipe drops.")
   }
+  x <- forge(own, data, "data")
   refuse_na_inputs(x)
-  dimnames(x)[[1L]] <- dimnames(design$x)[[1L]]
-  blueprint <- init$blueprint
-  # (How the weights were given is the new call's.)
-  blueprint$weights <- design$blueprint$weights
-  design$x <- x
-  design$blueprint <- blueprint
-  design$extent <- NULL
-  design
+  dimnames(x)[[1L]] <- row.names(data)
+  outcomes <- tryCatch(hardhat::forge(data, own$hardhat, outcomes = TRUE)$outcomes,
+                       error = function(e) abort("`data` must hold the outcome ",
+                                                 name_list(own$outcome_names), "."))
+  y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
+  if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(NULL, names(outcomes)))
+  # The case weights are the recipe's column, as at fit time.
+  if (!is.null(own$weights)) {
+    if (!is.null(weights)) {
+      abort("`weights` and the recipe's case_weights column `", own$weights, "` both give ",
+            "weights; give one.")
+    }
+    weights <- as.double(unclass(data[[as.character(own$weights)]]))
+  }
+  list(x = x, y = y, weights = weights, blueprint = own)
 }
 
 # A fit of a recipe with steps codes its inputs by those steps: data given

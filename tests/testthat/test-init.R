@@ -111,6 +111,19 @@ test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and re
   fit <- backprop(rebuild(), d, hidden = 3, threads = 1)
   again <- backprop(rebuild(), later, init = fit, epochs = 0, threads = 1)
   expect_equal(predict(again, later), predict(fit, later), tolerance = 1e-12)
+  # The recipe is not trained again on the new rows: one row, on which
+  # step_normalize() has no spread, continues too.
+  one <- backprop(rebuild(), later[1, ], init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(one, later), predict(fit, later), tolerance = 1e-12)
+  expect_equal(fitted(one), predict(fit, later[1, ]), tolerance = 1e-12, ignore_attr = TRUE)
+  # Case weights are the recipe's column, as at fit time.
+  d$w <- hardhat::frequency_weights(rep(1:2, 100))
+  weighted <- function() recipes::recipe(y ~ a + b + w, d) |> recipes::step_normalize(a, b)
+  set.seed(20)
+  wfit <- backprop(weighted(), d, hidden = 3, threads = 1)
+  wagain <- backprop(weighted(), d[1:10, ], init = wfit, epochs = 0, threads = 1)
+  expect_equal(wagain$prior_weights, rep(1:2, 5))
+  d$w <- NULL
   logged <- recipes::recipe(y ~ a + b, d) |> recipes::step_log(a) |> recipes::step_normalize(a, b)
   expect_snapshot(backprop(logged, later, init = fit, epochs = 0, threads = 1), error = TRUE)
   # A step updated in place keeps its id; other predictors keep the steps.
