@@ -224,7 +224,13 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
     continuing <- continued_formula(init, formula, data)
     if (!is.null(continuing)) {
       own <- attr(init$model, "terms")
-      mf$formula <- if (continuing == "own") own else with_response(own, formula, data)
+      if (continuing == "own") {
+        # (Variables outside `data` are the call's, as a fresh frame reads them.)
+        environment(own) <- environment(formula)
+        mf$formula <- own
+      } else {
+        mf$formula <- with_response(own, formula, data)
+      }
     }
     eval(mf, env)
   }, error = function(e) {

@@ -100,6 +100,20 @@ test_that("a continued fit codes the fit's inputs its way, or refuses other inpu
   expect_equal(trace$X, plain$blueprint |> backprop:::forge(x[81:83, ]), ignore_attr = TRUE)
 })
 
+test_that("a continued formula reads variables outside the data where the call does", {
+  fit_in <- function(y) {
+    mlp_train(y ~ wt + hp, data = mtcars, hidden = 3, epochs = 20, optimizer = "lbfgs",
+              output = "linear", scale = TRUE, threads = 1)
+  }
+  set.seed(21)
+  first <- fit_in(mtcars$mpg)
+  # The caller's `y`, not the one in the environment of the fit's formula.
+  y <- mtcars$qsec
+  again <- mlp_train(y ~ wt + hp, data = mtcars, init = first, epochs = 0, threads = 1)
+  expect_equal(fitted(again), fitted(first))
+  expect_equal(unname(residuals(again)[, 1]), unname(mtcars$qsec - fitted(again)[, 1]))
+})
+
 test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and refuses another", {
   need_packages("recipes")
   set.seed(16)
