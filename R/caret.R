@@ -47,16 +47,7 @@ backprop_caret <- function() {
       }
     },
     fit = function(x, y, wts, param, lev, last, classProbs, ...) {
-      # caret's createModel() estimates `preProcess` again on each call's
-      # rows (its `ppObj`): columns of the same names then mean other things
-      # than those a continued fit was trained on.
-      if (inherits(list(...)$init, "mlp_fit") &&
-          !is.null(get0("ppObj", envir = parent.frame(), inherits = FALSE))) {
-        abort("`init` cannot continue a fit under caret's `preProcess`: caret estimates it ",
-              "again on these rows, so the inputs keep their names but not the coding `init` ",
-              "was fitted with. Leave out `preProcess` (backprop standardizes its inputs ",
-              "itself), or fit anew.")
-      }
+      refuse_caret_recoding(list(...)$init)
       backprop(x, y, weights = wts, hidden = param$size, weight_decay = param$decay, ...)
     },
     predict = function(modelFit, newdata, submodels = NULL) {
@@ -76,4 +67,25 @@ backprop_caret <- function() {
     },
     tags = c("Neural Network", "L2 Regularization")
   )
+}
+
+# caret codes the data again on each call's rows before the model sees
+# them: `preProcess` (createModel()'s `ppObj`), a formula's terms that
+# depend on the data (train.formula()'s `Terms`: poly(), scale()) and a
+# recipe's steps (rec_model()'s `trained_rec`). Columns of the same names
+# then mean other things than those a continued fit was trained on.
+refuse_caret_recoding <- function(init) {
+  if (!inherits(init, "mlp_fit")) return(invisible())
+  recoding <- if (!is.null(calling_object("ppObj", "preProcess"))) {
+    "caret's `preProcess`, which caret estimates"
+  } else if (length(calling_object("trained_rec", "recipe")$steps)) {
+    "a recipe with steps, which caret trains"
+  } else if (!is.null(term <- recoded_term(calling_object("Terms", "terms")))) {
+    paste0("a formula coding `", term, "` by the data, which caret codes")
+  }
+  if (!is.null(recoding)) {
+    abort("`init` cannot continue a fit under ", recoding, " again on these rows, so the ",
+          "inputs keep their names but not the coding `init` was fitted with. Continue ",
+          "without it (backprop standardizes its inputs itself), or fit anew.")
+  }
 }

@@ -225,6 +225,29 @@ continued_inputs <- function(init, frame, data) {
   list(x = x, frame = frame, blueprint = blueprint)
 }
 
+# The innermost object `name` of class `class` among the frames of the
+# calls that led here, or NULL: how the engines that workflows and caret
+# call learn how those coded the data they pass on.
+calling_object <- function(name, class) {
+  for (frame in rev(sys.frames())) {
+    object <- get0(name, envir = frame, inherits = FALSE)
+    if (inherits(object, class)) return(object)
+  }
+  NULL
+}
+
+# The first term of `terms` whose coding depends on the data it was
+# evaluated on (its predvars differ from its variables: poly(), scale(),
+# splines), deparsed, or NULL.
+recoded_term <- function(terms) {
+  if (is.null(terms)) return(NULL)
+  variables <- as.list(attr(terms, "variables"))[-1L]
+  predvars <- as.list(attr(terms, "predvars") %||% attr(terms, "variables"))[-1L]
+  recoded <- !vapply(seq_along(variables), function(i) identical(variables[[i]], predvars[[i]]),
+                     logical(1))
+  if (any(recoded)) paste(deparse(variables[[which(recoded)[1L]]]), collapse = "")
+}
+
 # Other inputs than the fit's are matched to its inputs by name: refused
 # when a name may mean something else on these rows, as a term whose
 # coding depends on the data (poly(), scale(), splines) or an ordered

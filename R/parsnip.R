@@ -156,8 +156,8 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
 # engine only sees the coded columns, so it asks the workflow being fitted.
 refuse_retrained_workflow <- function(init) {
   if (!inherits(init, "mlp_fit")) return(invisible())
-  workflow <- fitting_workflow()
-  blueprint <- workflow$pre$mold$blueprint
+  # (workflows' fit.action_model() holds the workflow being fitted.)
+  blueprint <- calling_object("workflow", "workflow")$pre$mold$blueprint
   if (inherits(blueprint, "recipe_blueprint") && length(blueprint$recipe$steps) > 0L) {
     abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
           "trains them again on these rows, so the inputs keep their names but not the coding ",
@@ -166,12 +166,8 @@ refuse_retrained_workflow <- function(init) {
           "without steps, or fit anew.")
   }
   if (inherits(blueprint, "formula_blueprint")) {
-    terms <- blueprint$terms$predictors
-    variables <- as.list(attr(terms, "variables"))[-1L]
-    predvars <- as.list(attr(terms, "predvars") %||% attr(terms, "variables"))[-1L]
-    recoded <- !mapply(identical, variables, predvars)
-    if (any(recoded)) {
-      term <- paste(deparse(variables[[which(recoded)[1L]]]), collapse = "")
+    term <- recoded_term(blueprint$terms$predictors)
+    if (!is.null(term)) {
       abort("`init` cannot continue a fit in a workflow whose formula codes `", term,
             "` by the data: the workflow codes it again on these rows, under the same names. ",
             "Give that formula to the model instead (workflows::add_model(spec, formula = )), ",
@@ -179,16 +175,6 @@ refuse_retrained_workflow <- function(init) {
     }
   }
   invisible()
-}
-
-# The workflow whose fit() called the engine, or NULL: workflows'
-# fit.action_model() holds it as `workflow`.
-fitting_workflow <- function() {
-  for (frame in rev(sys.frames())) {
-    workflow <- get0("workflow", envir = frame, inherits = FALSE)
-    if (inherits(workflow, "workflow")) return(workflow)
-  }
-  NULL
 }
 
 # Adds the engine to parsnip's model environment, once.

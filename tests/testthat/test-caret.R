@@ -86,4 +86,23 @@ test_that("init continues a caret fit exactly, and refuses caret's preProcess", 
   expect_snapshot(error = TRUE, {
     train(13:32, preProcess = c("center", "scale"), init = scaled$finalModel, epochs = 0)
   })
+  # So do its formula's poly() and its recipe's steps.
+  formula <- function(rows, ...) {
+    caret::train(mpg ~ poly(wt, 2) + hp, data = mtcars[rows, ], method = backprop_caret(),
+                 tuneGrid = grid, trControl = caret::trainControl(method = "none"),
+                 threads = 1, ...)
+  }
+  first <- formula(1:20)
+  expect_snapshot(formula(13:32, init = first$finalModel, epochs = 0), error = TRUE)
+  need_packages("recipes")
+  recipe <- recipes::recipe(mpg ~ wt + hp, data = mtcars) |> recipes::step_normalize(wt, hp)
+  cooked <- function(rows, ...) {
+    caret::train(recipe, data = mtcars[rows, ], method = backprop_caret(), tuneGrid = grid,
+                 trControl = caret::trainControl(method = "none"), threads = 1, ...)
+  }
+  first <- cooked(1:20)
+  # (caret keeps the error of a recipe's model as its final model.)
+  again <- cooked(13:32, init = first$finalModel, epochs = 0)
+  expect_s3_class(again$finalModel, "try-error")
+  expect_match(again$finalModel, "`init` cannot continue a fit under a recipe with steps")
 })
