@@ -510,11 +510,15 @@ summary.mlp_fit <- function(object, ...) {
 }
 
 # The training loss recorded at the epoch whose weights the fit keeps: the
-# best epoch's with validation, else the last; NA without epochs.
+# best epoch's with validation, else the last; NA without epochs. Full-batch
+# "gd" records an epoch's loss before its update (the article's output),
+# so the best epoch's weights have the next epoch's loss when there is one.
 kept_loss <- function(fit) {
   epochs <- length(fit$loss)
   if (epochs == 0L) return(NA_real_)
-  fit$loss[if (length(fit$val_loss) && fit$best_epoch >= 1L) fit$best_epoch else epochs]
+  if (!length(fit$val_loss) || fit$best_epoch < 1L) return(fit$loss[epochs])
+  best <- fit$best_epoch
+  fit$loss[if (fit$optimizer == "gd" && best < epochs) best + 1L else best]
 }
 
 # The losses of a standardized response are in its standard deviations,

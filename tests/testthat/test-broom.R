@@ -82,6 +82,16 @@ test_that("glance() gives the training in one row", {
   standardized <- function(v) (v - kept$scaling$y$center) / kept$scaling$y$scale
   own <- mean((standardized(mtcars$mpg) - standardized(fitted(kept)[, 1]))[rows]^2)
   expect_equal(glance(kept)$loss, own, tolerance = 1e-10)
+  # Full-batch gd records an epoch's loss before its update: the kept
+  # weights' loss is the next epoch's.
+  set.seed(7)
+  gd <- mlp_train(x, x[, 1, drop = FALSE] * 0.5, hidden = 4, epochs = 60, optimizer = "gd",
+                  lr = 0.01, output = "linear", loss = "mse", activation = "tanh",
+                  validation = 0.3)
+  expect_lt(gd$best_epoch, length(gd$loss))
+  rows <- setdiff(seq_len(nrow(x)), gd$held_out)
+  expect_equal(glance(gd)$loss, mean((x[rows, 1] * 0.5 - fitted(gd)[rows, 1])^2),
+               tolerance = 1e-10)
 })
 
 test_that("augment() adds fitted values and residuals to a regression's data", {
