@@ -97,6 +97,15 @@ given_params <- function(init, d, o, n, hidden, hidden_given, bias, bias_given) 
 # by position, they would pair a weight with another column, silently.
 # (A single output, or a quantile band's two, may be renamed.)
 aligned_fit <- function(fit, x_names, y_names, levels) {
+  if (!is.null(fit$levels) && is.null(levels)) {
+    abort("`init` is a classifier of the classes ", name_list(fit$levels), ", but this response ",
+          "is numbers: give it as a factor. (mlp_train() reads a logical response as 0 and 1; ",
+          "backprop() reads it as two classes.)")
+  }
+  if (is.null(fit$levels) && !is.null(levels)) {
+    abort("`init` is a regression, but this response is the classes ", name_list(levels),
+          ": continue it with a numeric response, or fit a classifier anew.")
+  }
   fit <- align_side(fit, "inputs", fit$x_names, x_names, first = TRUE)
   if (!is.null(fit$levels) && !is.null(levels)) {
     fit <- align_side(fit, "classes", fit$levels, levels, first = FALSE)

@@ -252,3 +252,21 @@ test_that("a continued fit with another formula is not coded as the fit's", {
   expect_equal(unname(other$y[, 1]), d$z)
   expect_error(mlp_train(y ~ x1, d, init = fit, epochs = 0, threads = 1), "inputs")
 })
+
+test_that("a classifier continues with classes, a regression with numbers", {
+  set.seed(22)
+  d <- data.frame(x1 = rnorm(80), x2 = rnorm(80))
+  d$y <- d$x1 + rnorm(80) > 0
+  d$z <- d$x1 + d$x2
+  classifier <- backprop(y ~ x1 + x2, data = d, select = FALSE, threads = 1)
+  regression <- backprop(z ~ x1 + x2, data = d, select = FALSE, threads = 1)
+  # mlp_train() reads a logical response as numbers, backprop() as classes.
+  expect_equal(predict(backprop(y ~ x1 + x2, data = d, init = classifier, epochs = 0, threads = 1),
+                       d, type = "prob"),
+               predict(classifier, d, type = "prob"))
+  d$g <- factor(d$y)
+  expect_snapshot(error = TRUE, {
+    mlp_train(y ~ x1 + x2, data = d, init = classifier, epochs = 0, threads = 1)
+    mlp_train(g ~ x1 + x2, data = d, init = regression, epochs = 0, threads = 1)
+  })
+})
