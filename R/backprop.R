@@ -170,7 +170,7 @@ backprop.default <- function(x, y, weights = NULL, select = TRUE, ...) {
   if (missing(y)) abort("`y` is missing: give the response, one row per row of `x`.")
   molded <- mold_xy(x, "x", given$threads, given$init)
   design <- list(x = molded$x, y = y, weights = weights, blueprint = molded$blueprint,
-                 extent = molded$extent, interface = "xy")
+                 extent = molded$extent, categories = molded$categories, interface = "xy")
   backprop_fit(design, given, call_as(match.call(), "backprop"), select)
 }
 
@@ -295,7 +295,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
   select <- check_flag(select, "select")
   # (Checked here as well as by the spec: the search counts weighted rows.)
   check_weights(design$weights, nrow(design$x))
-  refuse_untrained_inputs(design$x, design$weights, given$init)
+  refuse_untrained_inputs(design$x, design$weights, given$init, design$categories)
   target <- band_target(as_target(design$y, nrow(design$x), logical_classes = TRUE), given)
   classification <- !is.null(target$levels)
   shape <- backprop_defaults(nrow(design$x), ncol(design$x),
@@ -326,7 +326,7 @@ backprop_fit <- function(design, given, call, select = TRUE) {
     fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
   } else {
     spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
-                          design$extent)
+                          design$extent, design$categories)
     fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
              calibration = chosen$calibration)
   }

@@ -61,7 +61,8 @@ mold_frame <- function(data, arg, init = NULL) {
     # (The response and weights are the call's, never in `data`.)
     blueprint <- init$blueprint
     blueprint$outcome <- blueprint$weights <- NULL
-    return(list(x = forge(blueprint, data, arg), blueprint = blueprint))
+    return(list(x = forge(blueprint, data, arg), blueprint = blueprint,
+                categories = frame_categories(data)))
   }
   formula <- stats::reformulate(paste0("`", columns, "`"))
   environment(formula) <- baseenv()
@@ -138,7 +139,8 @@ mold_model_frame <- function(frame, arg) {
   matrix_columns <- Filter(Negate(is.null), lapply(frame[predictors], function(col) {
     if (is.matrix(col)) colnames(col)
   }))
-  list(x = x, frame = frame, extent = extent, blueprint = list(
+  list(x = x, frame = frame, extent = extent, categories = frame_categories(frame[predictors]),
+       blueprint = list(
     kind = "formula", terms = xterms, classes = classes[predictors], xlevels = xlevels,
     contrasts = contrasts, names = colnames(x), ncol = ncol(x),
     matrix_columns = if (length(matrix_columns)) matrix_columns,
@@ -259,6 +261,7 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
   # be weighted alike: a column of `data` (or an expression of its columns).
   blueprint$weights <- call$weights
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
+       categories = molded$categories,
        na_action = attr(frame, "na.action"), model = molded$frame,
        blueprint = blueprint, extent = molded$extent)
 }
@@ -308,7 +311,21 @@ mold_recipe <- function(recipe, data, weights) {
                     outcome_baked = outcome_bakes(processed, data),
                     signature = tryCatch(recipe_signature(recipe), error = function(e) NULL),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
-  list(x = x, y = y, weights = weights, blueprint = blueprint)
+  list(x = x, y = y, weights = weights, blueprint = blueprint,
+       categories = if (nrow(x) == nrow(data)) frame_categories(data[names(xlevels)]))
+}
+
+# The categorical variables (factors, characters) of a data frame, as
+# factors: their levels, row by row, which the rows that train a network
+# must all hold (see validation_draw()), whatever the coding of the
+# network's inputs (a level of treatment contrasts, the baseline too, or
+# of an ordered factor's polynomial contrasts).
+frame_categories <- function(frame) {
+  categorical <- vapply(frame, function(col) is.factor(col) || is.character(col), logical(1))
+  if (!any(categorical)) return(NULL)
+  lapply(frame[categorical], function(col) {
+    if (is.factor(col)) droplevels(col) else factor(col, exclude = NULL)
+  })
 }
 
 # The predictors a recipe's blueprint gives, as the input matrix.

@@ -88,7 +88,7 @@ fold_spec <- function(design, target, rows, quiet, given, defaults) {
   if (!is.null(given$batch_size)) quiet$batch_size <- min(given$batch_size, sum(rows))
   part <- list(y = target$y[rows, , drop = FALSE], levels = target$levels)
   training_spec(design$x[rows, , drop = FALSE], part, quiet, defaults, design$weights[rows],
-                design$blueprint)
+                design$blueprint, categories = subset_categories(design$categories, rows))
 }
 
 # A trained spec's network as CV+ keeps it: enough to predict new rows as

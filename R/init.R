@@ -231,7 +231,8 @@ continued_inputs <- function(init, frame, data) {
   dimnames(x)[[1L]] <- row.names(frame)
   blueprint <- init$blueprint
   blueprint$outcome <- evaluated_response(attr(frame, "terms"))
-  list(x = x, frame = frame, blueprint = blueprint)
+  # (The frame's first column is its response.)
+  list(x = x, frame = frame, blueprint = blueprint, categories = frame_categories(frame[-1L]))
 }
 
 # The innermost object `name` of class `class` among the frames of the
@@ -329,7 +330,8 @@ continued_recipe <- function(recipe, data, weights, init) {
     }
     weights <- as.double(unclass(data[[as.character(own$weights)]]))
   }
-  list(x = x, y = y, weights = weights, blueprint = own)
+  list(x = x, y = y, weights = weights, blueprint = own,
+       categories = frame_categories(data[names(own$xlevels)]))
 }
 
 # A fit of a recipe with steps codes its inputs by those steps: data given

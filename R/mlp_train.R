@@ -335,7 +335,7 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
   given <- check_given(mget(supplied[supplied %in% option_names], environment()))
   molded <- mold_xy(X, "X", given$threads, given$init)
   design <- list(x = molded$x, y = Y, weights = weights, blueprint = molded$blueprint,
-                 extent = molded$extent, interface = "xy")
+                 extent = molded$extent, categories = molded$categories, interface = "xy")
   fit <- fit_design(design, given, NULL, call_as(call, "mlp_train"))
   warn_if_wrong_tool(fit)
   fit
@@ -348,9 +348,9 @@ mlp_train.default <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bia
 fit_design <- function(design, given, defaults, call, logical_classes = FALSE) {
   target <- band_target(as_target(design$y, nrow(design$x), logical_classes), given)
   if (is.function(defaults)) defaults <- defaults(target)
-  refuse_untrained_inputs(design$x, design$weights, given$init)
+  refuse_untrained_inputs(design$x, design$weights, given$init, design$categories)
   spec <- training_spec(design$x, target, given, defaults, design$weights, design$blueprint,
-                        design$extent)
+                        design$extent, design$categories)
   fit_spec(spec, design, target, given, defaults, call)
 }
 

@@ -43,6 +43,7 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
     design$x <- design$x[pool, , drop = FALSE]
     target$y <- target$y[pool, , drop = FALSE]
     design$weights <- design$weights[pool]
+    design$categories <- subset_categories(design$categories, pool)
   }
   x <- design$x
   weights <- design$weights
@@ -106,7 +107,8 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         }
       }
       trained <- with_seed(seed, if (validated) {
-        spec <- training_spec(x, target, quiet, defaults, weights, design$blueprint)
+        spec <- training_spec(x, target, quiet, defaults, weights, design$blueprint,
+                              categories = design$categories)
         list(spec = spec, res = train_spec(spec))
       } else {
         spec <- fold_spec(design, target, fit_rows, quiet, given, defaults)

@@ -6,9 +6,10 @@
 # (under the interface's `defaults`, and a continued fit's architecture),
 # checked together, the inputs scaled, the starting weights drawn, the
 # validation rows and batches set. `blueprint` codes validation data;
-# `x_extent` is extent_(x) when the caller has read it.
+# `x_extent` is extent_(x) when the caller has read it; `categories` are
+# the data's categorical inputs row by row (frame_categories()).
 training_spec <- function(x, target, given = list(), defaults = NULL, weights = NULL,
-                          blueprint = NULL, x_extent = NULL) {
+                          blueprint = NULL, x_extent = NULL, categories = NULL) {
   y <- target$y
   classification <- !is.null(target$levels)
   init <- given$init
@@ -93,7 +94,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
             "it on the rows it was fitted to (it keeps its validation rows), or give ",
             "`validation` rows it has not seen.")
     }
-    held_rows <- held_rows %||% validation_draw(o$validation, pool, x)
+    held_rows <- held_rows %||% validation_draw(o$validation, pool, x, categories)
   }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed on the training rows (not the rows a validation fraction holds
@@ -151,6 +152,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
     batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init,
     params = start$params, seed = batches$seed,
+    # (The training rows' levels, for bootstrap samples.)
+    categories = if (is.numeric(held_rows)) subset_categories(categories, -held_rows) else categories,
     options = o, unseen_validation = unseen_validation
   ), option_fields(o, length(start$hidden)))
 }
@@ -263,27 +266,38 @@ validation_pool <- function(weights, n) {
 
 # The rows a validation fraction holds out of the rows `pool` of `x`. A
 # held-out row goes back to training when the training rows would
-# otherwise hold one value of an input the pool varies: the network would
-# predict the input's other values (a rare level of a factor, whose rows
-# were all held out) from weights no row trained.
-validation_draw <- function(validation, pool, x) {
+# otherwise hold one value of an input the pool varies, or lack a level of
+# a categorical input (`categories`, frame_categories()) the pool holds:
+# the network would predict that value or level (a rare level of a
+# factor, whose rows were all held out; its baseline too) from weights no
+# row trained.
+validation_draw <- function(validation, pool, x, categories = NULL) {
   n <- length(pool)
   held <- round(validation * n)
   if (held >= 1L && held < n) {
     held <- pool[sample.int(n, held)]
     trained <- setdiff(pool, held)
+    give_back <- function(row, what) {
+      if (length(held) == 1L) {
+        abort("`validation = ", validation, "` holds out one row, and it alone has its ", what,
+              ", which training needs. Give a larger `validation`, or validation rows as data.")
+      }
+      held <<- setdiff(held, row)
+      trained <<- c(trained, row)
+    }
     for (j in constant_inputs(x, trained, pool)) {
       value <- x[trained[1L], j]
       # (A row back for an earlier input may hold this one's other value.)
       if (any(x[trained, j] != value)) next
-      if (length(held) == 1L) {
-        abort("`validation = ", validation, "` holds out one row, and it alone has its value ",
-              "of input ", input_name(x, j), " (a factor's level, say), which training needs. ",
-              "Give a larger `validation`, or validation rows as data.")
+      give_back(held[x[held, j] != value][1L],
+                paste0("value of input ", input_name(x, j), " (a factor's level, say)"))
+    }
+    for (name in names(categories)) {
+      level <- categories[[name]]
+      for (lacking in setdiff(level[held], level[trained])) {
+        give_back(held[level[held] %in% lacking][1L],
+                  paste0("level \"", lacking, "\" of `", name, "`"))
       }
-      back <- held[x[held, j] != value][1L]
-      held <- setdiff(held, back)
-      trained <- c(trained, back)
     }
     return(held)
   }
@@ -315,10 +329,19 @@ constant_inputs <- function(x, rows, among) {
 # factor without those rows would be. (A continued fit's weights for them
 # are its own, trained before. Other inputs that vary only on such rows,
 # as with one row of positive weight, are the caller's to extrapolate.)
-refuse_untrained_inputs <- function(x, weights, init) {
+refuse_untrained_inputs <- function(x, weights, init, categories = NULL) {
   if (is.null(weights) || !is.numeric(weights) || length(weights) != nrow(x) || anyNA(weights) ||
       !any(weights == 0) || inherits(init, "mlp_fit")) {
     return(invisible())
+  }
+  for (name in names(categories)) {
+    level <- categories[[name]]
+    lacking <- setdiff(level, level[weights > 0])
+    if (length(lacking)) {
+      abort("`weights` are 0 on every row of level \"", lacking[1L], "\" of `", name, "`: the ",
+            "network cannot learn what it means. Remove those rows (and the level, with ",
+            "droplevels()), or give them a weight.")
+    }
   }
   untrained <- constant_inputs(x, which(weights > 0), seq_len(nrow(x)))
   untrained <- untrained[vapply(untrained, function(j) all(x[, j] == 0 | x[, j] == 1), logical(1))]
@@ -589,7 +612,7 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   for (s in seq_len(runs)) {
     if (s > 1L) spec <- redraw_start(first)
     if (isTRUE(spec$options$bootstrap)) {
-      bag <- bootstrap_counts(first$x, first$prior_train_weights)
+      bag <- bootstrap_counts(first$x, first$prior_train_weights, first$categories)
       bags[[s]] <- bag
       spec <- bootstrap_spec(spec, bag)
     }
@@ -669,19 +692,29 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
 # sample: a sample that drew one value only (a rare level's rows all
 # missed) draws one more row, of another value, so that no member predicts
 # it from weights no row trained.
-bootstrap_counts <- function(x, weights = NULL) {
+bootstrap_counts <- function(x, weights = NULL, categories = NULL) {
   n <- nrow(x)
   counts <- tabulate(sample.int(n, n, replace = TRUE), n)
   pool <- if (is.null(weights)) seq_len(n) else which(weights > 0)
+  draw_one <- function(rows) {
+    pick <- rows[sample.int(length(rows), 1L)]
+    counts[pick] <<- counts[pick] + 1L
+  }
   for (j in constant_inputs(x, pool[counts[pool] > 0], pool)) {
     drawn <- pool[counts[pool] > 0]
-    others <- pool[x[pool, j] != x[drawn[1L], j]]
-    if (all(x[drawn, j] == x[drawn[1L], j]) && length(others)) {
-      pick <- others[sample.int(length(others), 1L)]
-      counts[pick] <- counts[pick] + 1L
+    if (all(x[drawn, j] == x[drawn[1L], j])) draw_one(pool[x[pool, j] != x[drawn[1L], j]])
+  }
+  for (level in categories) {
+    for (lacking in setdiff(level[pool], level[pool[counts[pool] > 0]])) {
+      draw_one(pool[level[pool] %in% lacking])
     }
   }
   counts
+}
+
+# Categories (frame_categories()) of the rows `rows`.
+subset_categories <- function(categories, rows) {
+  if (!is.null(categories)) lapply(categories, function(level) level[rows])
 }
 
 # Training weights as the core takes them: gradient descent and

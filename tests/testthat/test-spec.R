@@ -422,3 +422,42 @@ test_that("a level whose rows all are held out, out of bag or of weight 0 is not
   again <- backprop(y ~ x + g, d, weights = weights, init = one, epochs = 0, threads = 1)
   expect_equal(predict(again, d[1, ]), predict(one, d[1, ]))
 })
+
+test_that("every level trains, the baseline too, whatever the interface", {
+  set.seed(42)
+  n <- 100
+  g <- factor(c("A", "A", sample(c("B", "C"), n - 2, TRUE)), levels = c("A", "B", "C"))
+  x <- rnorm(n)
+  d <- data.frame(y = ifelse(g == "A", 5, ifelse(g == "B", 0, 1)) + 0.3 * x + rnorm(n, sd = 0.1),
+                  g, x)
+  new_rows <- data.frame(g = factor("A", levels = c("A", "B", "C")), x = 0)
+  settings <- list(hidden = 3, epochs = 300, optimizer = "lbfgs", output = "linear", loss = "mse",
+                   scale = TRUE, threads = 1)
+  fit <- function(...) do.call(mlp_train, c(list(...), settings))
+  # A validation draw that held out both rows of the baseline "A" gives
+  # one back, for the formula and the data frame interfaces alike.
+  set.seed(2)
+  formula <- fit(y ~ g + x, data = d, validation = 0.3)
+  expect_false(all(1:2 %in% formula$held_out))
+  expect_equal(predict(formula, new_rows)[, 1], 5, tolerance = 0.05, ignore_attr = TRUE)
+  set.seed(2)
+  frame <- fit(d[c("g", "x")], d$y, validation = 0.3)
+  expect_equal(frame$held_out, formula$held_out)
+  # Rows of weight 0 alone holding the baseline are refused.
+  expect_snapshot(fit(y ~ g + x, data = d, weights = ifelse(d$g == "A", 0, 1)), error = TRUE)
+  # Every member of a bootstrap ensemble draws a row of "A".
+  set.seed(3)
+  ensemble <- fit(y ~ g + x, data = d, ensemble = 10, bootstrap = TRUE)
+  for (member in ensemble$members) {
+    one <- ensemble
+    one$members <- NULL
+    one[c("weights", "biases")] <- member[c("weights", "biases")]
+    expect_equal(predict(one, new_rows)[, 1], 5, tolerance = 0.1, ignore_attr = TRUE)
+  }
+  # A recipe's factor is the data's, whatever step_dummy() makes of it.
+  need_packages("recipes")
+  recipe <- recipes::recipe(y ~ g + x, data = d) |> recipes::step_dummy(g)
+  set.seed(2)
+  cooked <- backprop(recipe, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
+  expect_false(all(1:2 %in% cooked$held_out))
+})
