@@ -169,7 +169,6 @@ with_response <- function(own, formula, data) {
   at <- attr(own, "response") + 1L
   terms <- own
   terms[[2L]] <- response
-  # (Variables outside `data` are the call's, as a fresh frame reads them.)
   environment(terms) <- environment(formula)
   variables <- attr(own, "variables")
   variables[[at]] <- response
@@ -224,10 +223,11 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
     }
     formula <- eval(mf$formula, env)
     continuing <- continued_formula(init, formula, data)
+    # A continued fit's terms read variables outside `data` where the call
+    # does (its formula's environment), as a fresh frame reads them.
     if (!is.null(continuing)) {
       own <- attr(init$model, "terms")
       if (continuing == "own") {
-        # (Variables outside `data` are the call's, as a fresh frame reads them.)
         environment(own) <- environment(formula)
         mf$formula <- own
       } else {

@@ -226,10 +226,13 @@ continued_inputs <- function(init, frame, data) {
           "Give a row more weight with `weights`.")
   }
   rows <- data[at, , drop = FALSE]
-  x <- forge(init$blueprint, rows, "data")
+  # Variables outside `data` are the call's, in the frame's environment (a
+  # fresh frame's, as mold_formula() evaluates it), not the fit's.
+  blueprint <- init$blueprint
+  environment(blueprint$terms) <- environment(attr(frame, "terms"))
+  x <- forge(blueprint, rows, "data")
   refuse_na_inputs(x)
   dimnames(x)[[1L]] <- row.names(frame)
-  blueprint <- init$blueprint
   blueprint$outcome <- evaluated_response(attr(frame, "terms"))
   # (The frame's first column is its response.)
   list(x = x, frame = frame, blueprint = blueprint, categories = frame_categories(frame[-1L]))

@@ -230,12 +230,14 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 
 # The validation rows of a fit `init` continued on `x` with a validation
 # fraction: its own, when `x` holds the rows it was fitted to, in their
-# order, and the fraction holds out as many; else NULL.
+# order, and the fraction holds out as many (fewer when the draw gave rows
+# back to training); else NULL.
 kept_validation_rows <- function(init, x, pool, validation, threads) {
   held <- init$held_out
   # (Rows the fit kept from a fit that had trained on them are no better.)
+  # (A draw may give rows back to training: as many or fewer.)
   if (is.null(held) || !isTRUE(init$held_out_unseen) || init$n + length(held) != nrow(x) ||
-      round(validation * length(pool)) != length(held)) {
+      length(held) > round(validation * length(pool))) {
     return(NULL)
   }
   row_names <- dimnames(x)[[1L]]

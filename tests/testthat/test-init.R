@@ -112,6 +112,39 @@ test_that("a continued formula reads variables outside the data where the call d
   again <- mlp_train(y ~ wt + hp, data = mtcars, init = first, epochs = 0, threads = 1)
   expect_equal(fitted(again), fitted(first))
   expect_equal(unname(residuals(again)[, 1]), unname(mtcars$qsec - fitted(again)[, 1]))
+  # An input outside `data` too: fitted() is the prediction on the
+  # caller's, as the model frame holds it.
+  set.seed(22)
+  d <- data.frame(z = rnorm(30))
+  in_function <- function(d) {
+    x <- seq_len(30) / 30
+    y <- x + d$z
+    mlp_train(y ~ x + z, data = d, hidden = 2, epochs = 5, output = "linear", threads = 1)
+  }
+  first <- in_function(d)
+  x <- rnorm(30)
+  y <- -x
+  again <- mlp_train(y ~ x + z, data = d, init = first, epochs = 0, threads = 1)
+  expect_equal(model.frame(again)$x, x)
+  expect_equal(fitted(again), predict(first, data.frame(x = x, z = d$z)), ignore_attr = TRUE)
+})
+
+test_that("a continued fit keeps validation rows its draw gave back to training", {
+  n <- 20
+  d <- data.frame(x = seq(-1, 1, length.out = n), g = factor(c(rep("a", 10), rep("b", 8), "c", "c")))
+  d$y <- d$x + (d$g == "c") * 3
+  # A seed whose draw held out both rows of "c" and gave one back.
+  for (seed in 1:200) {
+    set.seed(seed)
+    fit <- backprop(y ~ x + g, data = d, hidden = 2, epochs = 3, validation = 0.3, threads = 1,
+                    select = FALSE)
+    if (length(fit$held_out) < round(0.3 * n)) break
+  }
+  expect_lt(length(fit$held_out), round(0.3 * n))
+  again <- backprop(y ~ x + g, data = d, init = fit, epochs = 2, validation = 0.3, threads = 1,
+                    select = FALSE)
+  expect_equal(again$held_out, fit$held_out)
+  expect_true(again$held_out_unseen)
 })
 
 test_that("a continued recipe fit takes the fit's recipe, rebuilt or not, and refuses another", {
