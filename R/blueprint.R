@@ -273,6 +273,13 @@ mold_recipe <- function(recipe, data, weights) {
   if (missing(data) || !is.data.frame(data)) {
     abort("`data` must be a data frame: the data of the recipe.")
   }
+  # A fit's rows, and a prediction's, are the data's rows in their order:
+  # step_arrange() would hand them back in another, under the data's names.
+  if (any(vapply(recipe$steps, inherits, logical(1), what = "step_arrange"))) {
+    abort("`x` (the recipe) has step_arrange(), which reorders the rows: fitted values and ",
+          "predictions would no longer follow the rows of the data. Arrange the data before ",
+          "the recipe.")
+  }
   processed <- tryCatch(
     hardhat::mold(recipe, data),
     error = function(e) abort("`x` (the recipe) cannot be used with `data`: ", conditionMessage(e))
@@ -311,8 +318,9 @@ mold_recipe <- function(recipe, data, weights) {
                     outcome_baked = outcome_bakes(processed, data),
                     signature = tryCatch(recipe_signature(recipe), error = function(e) NULL),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
-  list(x = x, y = y, weights = weights, blueprint = blueprint,
-       categories = if (nrow(x) == nrow(data)) frame_categories(data[names(xlevels)]))
+  # (No categories: the recipe's steps may remove, pool or reorder the
+  # data's factors; its input columns are checked as they are.)
+  list(x = x, y = y, weights = weights, blueprint = blueprint)
 }
 
 # The categorical variables (factors, characters) of a data frame, as

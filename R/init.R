@@ -333,8 +333,7 @@ continued_recipe <- function(recipe, data, weights, init) {
     }
     weights <- as.double(unclass(data[[as.character(own$weights)]]))
   }
-  list(x = x, y = y, weights = weights, blueprint = own,
-       categories = frame_categories(data[names(own$xlevels)]))
+  list(x = x, y = y, weights = weights, blueprint = own)
 }
 
 # A fit of a recipe with steps codes its inputs by those steps: data given

@@ -294,3 +294,13 @@ test_that("weights of a recipe that drops rows are asked for as a column", {
   expect_snapshot(backprop(rec, airquality, weights = rep(1, nrow(airquality)), threads = 1),
                   error = TRUE)
 })
+
+test_that("a recipe that reorders the rows is refused", {
+  need_packages("recipes")
+  set.seed(1)
+  d <- data.frame(x = rnorm(30), z = rnorm(30))
+  d$y <- d$x * 2 + rnorm(30, sd = 0.1)
+  # Predictions would come back in the order of x, under newdata's rows.
+  arranged <- recipes::recipe(y ~ x + z, d) |> recipes::step_arrange(x)
+  expect_snapshot(backprop(arranged, d, hidden = 3, threads = 1), error = TRUE)
+})

@@ -454,10 +454,4 @@ test_that("every level trains, the baseline too, whatever the interface", {
     one[c("weights", "biases")] <- member[c("weights", "biases")]
     expect_equal(predict(one, new_rows)[, 1], 5, tolerance = 0.1, ignore_attr = TRUE)
   }
-  # A recipe's factor is the data's, whatever step_dummy() makes of it.
-  need_packages("recipes")
-  recipe <- recipes::recipe(y ~ g + x, data = d) |> recipes::step_dummy(g)
-  set.seed(2)
-  cooked <- backprop(recipe, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
-  expect_false(all(1:2 %in% cooked$held_out))
 })
