@@ -5,8 +5,8 @@
 #' probabilities) and regression, over a grid of `size` (hidden units) and
 #' `decay` (weight decay, on the mean loss). Other [backprop()] arguments
 #' pass through `train()`'s `...`, as `threads = 1`, or `init` to continue
-#' a fit (refused with `preProcess`, which caret estimates again on the
-#' rows it fits).
+#' a fit (refused where caret codes the rows it fits anew: with
+#' `preProcess`, a formula's `poly()` or `scale()`, a recipe's steps).
 #'
 #' The default grid of `tuneLength = len` takes `size` in 5, 10, 20, ...
 #' and `decay` in 0.1, 0.01, 0.001, ...; `search = "random"` draws `size`
@@ -76,11 +76,11 @@ backprop_caret <- function() {
 # then mean other things than those a continued fit was trained on.
 refuse_caret_recoding <- function(init) {
   if (!inherits(init, "mlp_fit")) return(invisible())
-  recoding <- if (!is.null(calling_object("ppObj", "preProcess"))) {
+  recoding <- if (!is.null(calling_object("ppObj", "preProcess", "caret"))) {
     "caret's `preProcess`, which caret estimates"
-  } else if (length(calling_object("trained_rec", "recipe")$steps)) {
+  } else if (length(calling_object("trained_rec", "recipe", "caret")$steps)) {
     "a recipe with steps, which caret trains"
-  } else if (!is.null(term <- recoded_term(calling_object("Terms", "terms")))) {
+  } else if (!is.null(term <- recoded_term(calling_object("Terms", "terms", "caret")))) {
     paste0("a formula coding `", term, "` by the data, which caret codes")
   }
   if (!is.null(recoding)) {

@@ -241,9 +241,13 @@ continued_inputs <- function(init, frame, data) {
 # The innermost object `name` of class `class` among the frames of the
 # calls that led here, or NULL: how the engines that workflows and caret
 # call learn how those coded the data they pass on.
-calling_object <- function(name, class) {
-  for (frame in rev(sys.frames())) {
-    object <- get0(name, envir = frame, inherits = FALSE)
+calling_object <- function(name, class, package) {
+  frames <- sys.frames()
+  for (i in rev(seq_along(frames))) {
+    # (Only the package's own functions: a user's object of that name and
+    # class elsewhere on the stack is not what the package passed on.)
+    if (!identical(environmentName(environment(sys.function(i))), package)) next
+    object <- get0(name, envir = frames[[i]], inherits = FALSE)
     if (inherits(object, class)) return(object)
   }
   NULL

@@ -157,7 +157,7 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
 refuse_retrained_workflow <- function(init) {
   if (!inherits(init, "mlp_fit")) return(invisible())
   # (workflows' fit.action_model() holds the workflow being fitted.)
-  blueprint <- calling_object("workflow", "workflow")$pre$mold$blueprint
+  blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
   if (inherits(blueprint, "recipe_blueprint") && length(blueprint$recipe$steps) > 0L) {
     abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
           "trains them again on these rows, so the inputs keep their names but not the coding ",

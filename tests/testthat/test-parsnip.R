@@ -285,4 +285,14 @@ test_that("init continues a fit through parsnip and workflows exactly, or refuse
   plain <- recipes::recipe(mpg ~ wt + hp, data = first)
   expect_lt(continued(workflows::workflow() |> workflows::add_recipe(plain) |>
                         workflows::add_model(spec(20))), 1e-12)
+  # A workflow of the caller's, not the one being fitted, is not asked.
+  with_workflow <- function() {
+    workflow <- parsnip::fit(workflows::workflow() |> workflows::add_recipe(recipe) |>
+                               workflows::add_model(spec(20)), first)
+    parsnip::fit(spec(0, fitted$fit), mpg ~ wt + hp, data = rows)
+  }
+  set.seed(1)
+  fitted <- parsnip::fit(spec(20), mpg ~ wt + hp, data = first)
+  expect_equal(predict(with_workflow(), mtcars)$.pred, predict(fitted, mtcars)$.pred,
+               tolerance = 1e-12)
 })
