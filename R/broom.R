@@ -36,11 +36,13 @@ generics::augment
 #'   `q<upper level>` and `-q<lower level>`, as the network's second output
 #'   is the lower bound negated) and `estimate`.
 #'   `glance()`: `nobs`, `loss` (the training loss recorded at the epoch
-#'   whose weights the fit keeps: the last, or with validation the best;
-#'   for minibatch optimizers averaged over the epoch's batches, for
-#'   full-batch `"gd"` that of the weights the epoch started from, as the
-#'   article's output is, save for the best epoch's kept weights; of a
-#'   standardized response when `scale = TRUE` standardized it; an
+#'   whose weights the fit keeps: the last, or with validation the best.
+#'   Minibatch optimizers record an epoch's mean over its batches;
+#'   first-order optimizers on the full batch, as `"gd"`, record the loss
+#'   of the weights an epoch starts from (as the article's output is), so
+#'   the best epoch's weights take the next epoch's record, and the last
+#'   epoch's, its own; L-BFGS and Levenberg-Marquardt, the loss after the
+#'   epoch. Of a standardized response when `scale = TRUE` standardized it; an
 #'   ensemble's losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training

@@ -510,15 +510,17 @@ summary.mlp_fit <- function(object, ...) {
 }
 
 # The training loss recorded at the epoch whose weights the fit keeps: the
-# best epoch's with validation, else the last; NA without epochs. Full-batch
-# "gd" records an epoch's loss before its update (the article's output),
-# so the best epoch's weights have the next epoch's loss when there is one.
+# best epoch's with validation, else the last; NA without epochs. A
+# first-order optimizer on the full batch records an epoch's loss before
+# its one update (as the article's output is), so the best epoch's weights
+# have the next epoch's record when there is one.
 kept_loss <- function(fit) {
   epochs <- length(fit$loss)
   if (epochs == 0L) return(NA_real_)
   if (!length(fit$val_loss) || fit$best_epoch < 1L) return(fit$loss[epochs])
   best <- fit$best_epoch
-  fit$loss[if (fit$optimizer == "gd" && best < epochs) best + 1L else best]
+  before_update <- !fit$optimizer %in% c("lbfgs", "lm") && fit$batch_size >= fit$n
+  fit$loss[if (before_update && best < epochs) best + 1L else best]
 }
 
 # The losses of a standardized response are in its standard deviations,

@@ -87,10 +87,21 @@ test_that("glance() gives the training in one row", {
   set.seed(7)
   gd <- mlp_train(x, x[, 1, drop = FALSE] * 0.5, hidden = 4, epochs = 60, optimizer = "gd",
                   lr = 0.01, output = "linear", loss = "mse", activation = "tanh",
-                  validation = 0.3)
+                  validation = 0.3, threads = 1)
   expect_lt(gd$best_epoch, length(gd$loss))
   rows <- setdiff(seq_len(nrow(x)), gd$held_out)
   expect_equal(glance(gd)$loss, mean((x[rows, 1] * 0.5 - fitted(gd)[rows, 1])^2),
+               tolerance = 1e-10)
+  # So does Adam on the full batch (140 training rows), here overfitting.
+  set.seed(4)
+  noisy <- x[, 1, drop = FALSE] * 0.5 + rnorm(200, sd = 0.5)
+  set.seed(7)
+  full <- mlp_train(x, noisy, hidden = 16, epochs = 200, optimizer = "adam", lr = 0.1,
+                    batch_size = 140, output = "linear", loss = "mse", activation = "tanh",
+                    validation = 0.3, threads = 1)
+  expect_lt(full$best_epoch, length(full$loss))
+  rows <- setdiff(seq_len(nrow(x)), full$held_out)
+  expect_equal(glance(full)$loss, mean((noisy[rows] - fitted(full)[rows, 1])^2),
                tolerance = 1e-10)
 })
 
