@@ -99,8 +99,9 @@ given_params <- function(init, d, o, n, hidden, hidden_given, bias, bias_given) 
 aligned_fit <- function(fit, x_names, y_names, levels) {
   if (!is.null(fit$levels) && is.null(levels)) {
     abort("`init` is a classifier of the classes ", name_list(fit$levels), ", but this response ",
-          "is numbers: give it as a factor. (mlp_train() reads a logical response as 0 and 1; ",
-          "backprop() reads it as two classes.)")
+          "is numbers (a logical response read by mlp_train() as 0 and 1, or one-hot columns): ",
+          "give it as a factor of those classes. (backprop() reads a logical response as two ",
+          "classes.)")
   }
   if (is.null(fit$levels) && !is.null(levels)) {
     abort("`init` is a regression, but this response is the classes ", name_list(levels),
