@@ -325,9 +325,19 @@ continued_recipe <- function(recipe, data, weights, init) {
   x <- forge(own, data, "data")
   refuse_na_inputs(x)
   dimnames(x)[[1L]] <- row.names(data)
-  outcomes <- tryCatch(hardhat::forge(data, own$hardhat, outcomes = TRUE)$outcomes,
-                       error = function(e) abort("`data` must hold the outcome ",
-                                                 name_list(own$outcome_names), "."))
+  outcomes <- tryCatch(
+    suppressWarnings(hardhat::forge(data, own$hardhat, outcomes = TRUE)$outcomes),
+    error = function(e) abort("`data` cannot give the outcome ", name_list(own$outcome_names),
+                              " as `init`'s recipe codes it: ", conditionMessage(e))
+  )
+  # (hardhat turns a class the fit lacks into NA, with a warning.)
+  for (name in names(outcomes)) {
+    if (anyNA(outcomes[[name]]) && !anyNA(data[[name]])) {
+      abort("`data`'s outcome `", name, "` has classes `init` was not fitted to (its classes: ",
+            name_list(levels(outcomes[[name]])), "). Continue on rows of those classes, or ",
+            "fit anew.")
+    }
+  }
   y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(NULL, names(outcomes)))
   # The case weights are the recipe's column, as at fit time.

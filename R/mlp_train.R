@@ -191,7 +191,10 @@
 #'   data frame holding the response. With observation `weights`, given
 #'   rows need theirs: `list(x =, y =, weights =)`, or in a data frame the
 #'   weights' column. The validation loss is kept per epoch, and the weights of
-#'   the epoch with the lowest validation loss are returned.
+#'   the epoch with the lowest validation loss are returned. A fraction
+#'   leaves in training a row of each value of an input, or level of a
+#'   factor, that only held-out rows would hold (so that no value is
+#'   predicted from untrained weights): it may hold out a few rows fewer.
 #' @param patience With validation, stop after this many epochs without a
 #'   lower validation loss (`NULL`: never stop early).
 #' @param restarts Train from this many starting points (default 1) and keep

@@ -281,8 +281,9 @@ validation_draw <- function(validation, pool, x, categories = NULL) {
     trained <- setdiff(pool, held)
     give_back <- function(row, what) {
       if (length(held) == 1L) {
-        abort("`validation = ", validation, "` holds out one row, and it alone has its ", what,
-              ", which training needs. Give a larger `validation`, or validation rows as data.")
+        abort("`validation = ", validation, "` leaves one row held out, and it alone has its ",
+              what, ", which training needs. Give a larger `validation`, or validation rows ",
+              "as data.")
       }
       held <<- setdiff(held, row)
       trained <<- c(trained, row)

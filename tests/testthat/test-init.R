@@ -303,3 +303,15 @@ test_that("a classifier continues with classes, a regression with numbers", {
     mlp_train(g ~ x1 + x2, data = d, init = regression, epochs = 0, threads = 1)
   })
 })
+
+test_that("a continued recipe classifier refuses classes it was not fitted to", {
+  need_packages("recipes")
+  two <- droplevels(iris[iris$Species != "virginica", ])
+  recipe <- recipes::recipe(Species ~ ., two) |>
+    recipes::step_normalize(recipes::all_predictors())
+  set.seed(23)
+  fit <- backprop(recipe, two, hidden = 2, select = FALSE, threads = 1)
+  again <- backprop(recipe, two[c(1:5, 51:55), ], init = fit, epochs = 0, threads = 1)
+  expect_equal(predict(again, two, type = "prob"), predict(fit, two, type = "prob"))
+  expect_snapshot(backprop(recipe, iris, init = fit, epochs = 0, threads = 1), error = TRUE)
+})

@@ -95,9 +95,11 @@ impl Extent {
 }
 
 /// The columns of a column-major matrix of `role.len()` rows that take one
-/// value on every row `role` marks 1 but another on some row marked 1 or 2
-/// (rows marked 0 count for neither): inputs that vary in the data but not
-/// on the rows marked for training, whose weights those rows cannot train.
+/// value on every row `role` marks 1 but another on some row marked 2 (rows
+/// marked 0 count for neither; with no row marked 1, no column): inputs
+/// that vary in the data but not on the rows marked for training, whose
+/// weights those rows cannot train. (The inputs hold no NaN; one would
+/// count as another value.)
 /// A column is read only up to its first training row that differs, so
 /// that the columns that vary, most of them, cost a few reads.
 pub fn constant_columns(xs: &[f64], role: &[u8]) -> Vec<bool> {
