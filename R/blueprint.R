@@ -318,9 +318,29 @@ mold_recipe <- function(recipe, data, weights) {
                     outcome_baked = outcome_bakes(processed, data),
                     signature = tryCatch(recipe_signature(recipe), error = function(e) NULL),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
-  # (No categories: the recipe's steps may remove, pool or reorder the
-  # data's factors; its input columns are checked as they are.)
-  list(x = x, y = y, weights = weights, blueprint = blueprint)
+  list(x = x, y = y, weights = weights, blueprint = blueprint,
+       categories = dummy_categories(processed$blueprint$recipe, x))
+}
+
+# The levels of the factors a trained recipe's step_dummy() coded, row by
+# row, read from their indicator columns in `x` (the baseline where all
+# are 0): what frame_categories() gives the formula interface. (Not the
+# data's factors: steps may remove, pool or reorder them. Indicators that
+# later steps turned into other numbers are left to the check of columns.)
+dummy_categories <- function(recipe, x) {
+  categories <- list()
+  for (step in recipe$steps) {
+    if (!inherits(step, "step_dummy") || !isTRUE(step$trained)) next
+    coded <- recipes::tidy(step)
+    for (term in unique(coded$terms)) {
+      columns <- step$naming(term, coded$columns[coded$terms == term])
+      if (!all(columns %in% colnames(x))) next
+      block <- x[, columns, drop = FALSE]
+      if (!all(block == 0 | block == 1)) next
+      categories[[term]] <- factor(drop(block %*% seq_along(columns)))
+    }
+  }
+  if (length(categories)) categories
 }
 
 # The categorical variables (factors, characters) of a data frame, as

@@ -454,4 +454,14 @@ test_that("every level trains, the baseline too, whatever the interface", {
     one[c("weights", "biases")] <- member[c("weights", "biases")]
     expect_equal(predict(one, new_rows)[, 1], 5, tolerance = 0.1, ignore_attr = TRUE)
   }
+  # A recipe's step_dummy() levels are read from its indicator columns, so
+  # that the steps before it (step_rm() of an id, step_other()) are seen.
+  need_packages("recipes")
+  d$id <- factor(seq_len(n))
+  recipe <- recipes::recipe(y ~ g + x + id, data = d) |> recipes::step_rm(id) |>
+    recipes::step_dummy(g)
+  set.seed(2)
+  cooked <- backprop(recipe, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
+  expect_false(all(1:2 %in% cooked$held_out))
+  expect_length(cooked$held_out, 29L)
 })
