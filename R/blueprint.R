@@ -274,11 +274,15 @@ mold_recipe <- function(recipe, data, weights) {
     abort("`data` must be a data frame: the data of the recipe.")
   }
   # A fit's rows, and a prediction's, are the data's rows in their order:
-  # step_arrange() would hand them back in another, under the data's names.
-  if (any(vapply(recipe$steps, inherits, logical(1), what = "step_arrange"))) {
-    abort("`x` (the recipe) has step_arrange(), which reorders the rows: fitted values and ",
-          "predictions would no longer follow the rows of the data. Arrange the data before ",
-          "the recipe.")
+  # the row steps that may reorder them (step_sample() permutes them by
+  # default) would hand them back in another, under the data's names.
+  reorders <- c("step_arrange", "step_sample", "step_slice")
+  reordering <- vapply(recipe$steps, inherits, logical(1), what = reorders)
+  if (any(reordering)) {
+    abort("`x` (the recipe) has ", class(recipe$steps[[which(reordering)[1L]]])[1L], "(), ",
+          "which may reorder or resample the rows: fitted values, weights and predictions ",
+          "would no longer follow the rows of the data. Order or sample the data before the ",
+          "recipe.")
   }
   processed <- tryCatch(
     hardhat::mold(recipe, data),

@@ -303,4 +303,9 @@ test_that("a recipe that reorders the rows is refused", {
   # Predictions would come back in the order of x, under newdata's rows.
   arranged <- recipes::recipe(y ~ x + z, d) |> recipes::step_arrange(x)
   expect_snapshot(backprop(arranged, d, hidden = 3, threads = 1), error = TRUE)
+  # So do step_sample() (a permutation by default) and step_slice().
+  sampled <- recipes::recipe(y ~ x + z, d) |> recipes::step_sample()
+  expect_error(backprop(sampled, d, hidden = 3, threads = 1), "has step_sample\\(\\)")
+  sliced <- recipes::recipe(y ~ x + z, d) |> recipes::step_slice(30:1)
+  expect_error(backprop(sliced, d, hidden = 3, threads = 1), "has step_slice\\(\\)")
 })
