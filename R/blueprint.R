@@ -339,9 +339,14 @@ dummy_categories <- function(recipe, x) {
     for (term in unique(coded$terms)) {
       columns <- step$naming(term, coded$columns[coded$terms == term])
       if (!all(columns %in% colnames(x))) next
+      # An indicator that a later step rescaled (step_normalize()) still
+      # takes two values; its larger one marks the level.
       block <- x[, columns, drop = FALSE]
-      if (!all(block == 0 | block == 1)) next
-      categories[[term]] <- factor(drop(block %*% seq_along(columns)))
+      two_valued <- apply(block, 2L, function(col) length(unique(col)) <= 2L)
+      if (!all(two_valued)) next
+      marks <- apply(block, 2L, function(col) col == max(col) & col != min(col))
+      marks <- matrix(marks, nrow(block))
+      categories[[term]] <- factor(drop(marks %*% 2^(seq_along(columns) - 1L)))
     }
   }
   if (length(categories)) categories

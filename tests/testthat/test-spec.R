@@ -464,4 +464,9 @@ test_that("every level trains, the baseline too, whatever the interface", {
   cooked <- backprop(recipe, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
   expect_false(all(1:2 %in% cooked$held_out))
   expect_length(cooked$held_out, 29L)
+  # Indicators that step_normalize() rescaled still mark their levels.
+  normalized <- recipe |> recipes::step_normalize(recipes::all_numeric_predictors())
+  set.seed(2)
+  cooked <- backprop(normalized, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
+  expect_false(all(1:2 %in% cooked$held_out))
 })
