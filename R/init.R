@@ -228,9 +228,17 @@ continued_inputs <- function(init, frame, data) {
   }
   rows <- data[at, , drop = FALSE]
   # Variables outside `data` are the call's, in the frame's environment (a
-  # fresh frame's, as mold_formula() evaluates it), not the fit's.
+  # fresh frame's, as mold_formula() evaluates it), not the fit's; those
+  # of one value per row of `data` are taken on the frame's rows, as the
+  # frame took them.
   blueprint <- init$blueprint
   environment(blueprint$terms) <- environment(attr(frame, "terms"))
+  for (name in setdiff(all.vars(blueprint$terms), names(data))) {
+    value <- get0(name, envir = environment(blueprint$terms))
+    if (is.atomic(value) && NROW(value) == nrow(data)) {
+      rows[[name]] <- if (is.matrix(value)) value[at, , drop = FALSE] else value[at]
+    }
+  }
   x <- forge(blueprint, rows, "data")
   refuse_na_inputs(x)
   dimnames(x)[[1L]] <- row.names(frame)

@@ -127,6 +127,10 @@ test_that("a continued formula reads variables outside the data where the call d
   again <- mlp_train(y ~ x + z, data = d, init = first, epochs = 0, threads = 1)
   expect_equal(model.frame(again)$x, x)
   expect_equal(fitted(again), predict(first, data.frame(x = x, z = d$z)), ignore_attr = TRUE)
+  # On the rows a subset keeps, as a fresh fit takes them.
+  rows <- mlp_train(y ~ x + z, data = d, subset = 21:30, init = first, epochs = 0, threads = 1)
+  expect_equal(fitted(rows), predict(first, data.frame(x = x, z = d$z))[21:30, , drop = FALSE],
+               ignore_attr = TRUE)
 })
 
 test_that("a continued fit keeps validation rows its draw gave back to training", {
