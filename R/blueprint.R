@@ -276,8 +276,7 @@ mold_recipe <- function(recipe, data, weights) {
   # A fit's rows, and a prediction's, are the data's rows in their order:
   # the row steps that may reorder them (step_sample() permutes them by
   # default) would hand them back in another, under the data's names.
-  reorders <- c("step_arrange", "step_sample", "step_slice")
-  reordering <- vapply(recipe$steps, inherits, logical(1), what = reorders)
+  reordering <- vapply(recipe$steps, inherits, logical(1), what = row_steps$reorder)
   if (any(reordering)) {
     abort("`x` (the recipe) has ", class(recipe$steps[[which(reordering)[1L]]])[1L], "(), ",
           "which may reorder or resample the rows: fitted values, weights and predictions ",
@@ -576,17 +575,20 @@ outcome_bakes <- function(processed, data) {
 # TRUE` (`skipped`; a step whose columns cannot be told counts too), or
 # without it.
 outcome_steps <- function(recipe, outcomes, skipped = TRUE) {
-  filters <- c("step_naomit", "step_filter", "step_slice", "step_sample", "step_arrange",
-               "step_filter_missing")
   for (i in seq_along(recipe$steps)) {
     if (isTRUE(recipe$steps[[i]]$skip) != skipped) next
-    # (A row filter drops rows but changes no row's outcome.)
-    if (inherits(recipe$steps[[i]], filters)) next
+    # (A row step drops or moves rows but changes no row's outcome.)
+    if (inherits(recipe$steps[[i]], unlist(row_steps))) next
     terms <- tryCatch(recipes::tidy(recipe, number = i)$terms, error = function(e) NA)
     if ((skipped && anyNA(terms)) || any(terms %in% outcomes)) return(TRUE)
   }
   FALSE
 }
+
+# recipes' steps on rows, not on columns: those that may reorder or
+# resample the rows (refused, see mold_recipe()) and those that drop rows.
+row_steps <- list(reorder = c("step_arrange", "step_sample", "step_slice"),
+                  drop = c("step_naomit", "step_filter", "step_filter_missing"))
 
 # The error for an outcome a recipe changes on its training rows alone.
 abort_skipped_outcome <- function() {

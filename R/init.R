@@ -322,9 +322,8 @@ continued_recipe <- function(recipe, data, weights, init) {
           "`skip = TRUE`): the outcome of other rows cannot be coded as it was. Transform the ",
           "outcome in the data, before the recipe.")
   }
-  filters <- c("step_naomit", "step_filter", "step_slice", "step_sample", "step_filter_missing")
   if (any(vapply(own$hardhat$recipe$steps, function(step) {
-    isTRUE(step$skip) && inherits(step, filters)
+    isTRUE(step$skip) && inherits(step, unlist(row_steps))
   }, logical(1)))) {
     abort("`init`'s recipe drops rows of `data` on its training rows alone (a step with ",
           "`skip = TRUE`): the rows it would code are not those it trains on. Continue the ",
