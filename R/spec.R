@@ -278,34 +278,40 @@ validation_draw <- function(validation, pool, x, categories = NULL) {
   held <- round(validation * n)
   if (held >= 1L && held < n) {
     held <- pool[sample.int(n, held)]
-    trained <- setdiff(pool, held)
-    give_back <- function(row, what) {
+    for (untrained in untrained_values(x, categories, setdiff(pool, held), pool)) {
+      # (A row back for an earlier value may hold this one too.)
+      if (!all(untrained$holders %in% held)) next
       if (length(held) == 1L) {
         abort("`validation = ", validation, "` leaves one row held out, and it alone has its ",
-              what, ", which training needs. Give a larger `validation`, or validation rows ",
-              "as data.")
+              untrained$what, ", which training needs. Give a larger `validation`, or ",
+              "validation rows as data.")
       }
-      held <<- setdiff(held, row)
-      trained <<- c(trained, row)
-    }
-    for (j in constant_inputs(x, trained, pool)) {
-      value <- x[trained[1L], j]
-      # (A row back for an earlier input may hold this one's other value.)
-      if (any(x[trained, j] != value)) next
-      give_back(held[x[held, j] != value][1L],
-                paste0("value of input ", input_name(x, j), " (a factor's level, say)"))
-    }
-    for (name in names(categories)) {
-      level <- categories[[name]]
-      for (lacking in setdiff(level[held], level[trained])) {
-        give_back(held[level[held] %in% lacking][1L],
-                  paste0("level \"", lacking, "\" of `", name, "`"))
-      }
+      held <- setdiff(held, held[held %in% untrained$holders][1L])
     }
     return(held)
   }
   abort("`validation = ", validation, "` leaves ", n - held, " training and ", held,
         " validation rows", if (n < nrow(x)) " of positive weight", "; each needs at least one.")
+}
+
+# The values that rows `rows` lack but rows `among` hold: of each input
+# column constant on `rows` (its other values), and of each categorical
+# input (its levels). One entry each: `holders`, the rows of `among` that
+# hold it; `what` it is, for messages; `level` and `name` of a category's
+# level, or `column` of an input's values.
+untrained_values <- function(x, categories, rows, among) {
+  columns <- lapply(constant_inputs(x, rows, among), function(j) {
+    list(holders = among[x[among, j] != x[rows[1L], j]], column = j,
+         what = paste0("value of input ", input_name(x, j), " (a factor's level, say)"))
+  })
+  levels <- lapply(names(categories), function(name) {
+    level <- categories[[name]]
+    lapply(setdiff(level[among], level[rows]), function(lacking) {
+      list(holders = among[level[among] %in% lacking], level = lacking, name = name,
+           what = paste0("level \"", lacking, "\" of `", name, "`"))
+    })
+  })
+  c(columns, unlist(levels, recursive = FALSE))
 }
 
 # Input column j of x in a message: `name`, or column j.
@@ -337,22 +343,20 @@ refuse_untrained_inputs <- function(x, weights, init, categories = NULL) {
       !any(weights == 0) || inherits(init, "mlp_fit")) {
     return(invisible())
   }
-  for (name in names(categories)) {
-    level <- categories[[name]]
-    lacking <- setdiff(level, level[weights > 0])
-    if (length(lacking)) {
-      abort("`weights` are 0 on every row of level \"", lacking[1L], "\" of `", name, "`: the ",
-            "network cannot learn what it means. Remove those rows (and the level, with ",
-            "droplevels()), or give them a weight.")
-    }
+  untrained <- untrained_values(x, categories, which(weights > 0), seq_len(nrow(x)))
+  levels <- Filter(function(u) !is.null(u$name), untrained)
+  if (length(levels)) {
+    abort("`weights` are 0 on every row of ", levels[[1L]]$what, ": the network cannot learn ",
+          "what it means. Remove those rows (and the level, with droplevels()), or give them a ",
+          "weight.")
   }
-  untrained <- constant_inputs(x, which(weights > 0), seq_len(nrow(x)))
-  untrained <- untrained[vapply(untrained, function(j) all(x[, j] == 0 | x[, j] == 1), logical(1))]
-  if (length(untrained)) {
-    abort("`weights` are 0 on every row where input ", input_name(x, untrained[1L]),
-          " differs from its value on ",
-          "the other rows: the network cannot learn what it means. Remove those rows (and a ",
-          "factor's unused level, with droplevels()), or give them a weight.")
+  indicators <- Filter(function(u) !is.null(u$column) && all(x[, u$column] %in% c(0, 1)),
+                       untrained)
+  if (length(indicators)) {
+    abort("`weights` are 0 on every row where input ", input_name(x, indicators[[1L]]$column),
+          " differs from its value on the other rows: the network cannot learn what it means. ",
+          "Remove those rows (and a factor's unused level, with droplevels()), or give them a ",
+          "weight.")
   }
 }
 
@@ -699,18 +703,11 @@ bootstrap_counts <- function(x, weights = NULL, categories = NULL) {
   n <- nrow(x)
   counts <- tabulate(sample.int(n, n, replace = TRUE), n)
   pool <- if (is.null(weights)) seq_len(n) else which(weights > 0)
-  draw_one <- function(rows) {
-    pick <- rows[sample.int(length(rows), 1L)]
-    counts[pick] <<- counts[pick] + 1L
-  }
-  for (j in constant_inputs(x, pool[counts[pool] > 0], pool)) {
-    drawn <- pool[counts[pool] > 0]
-    if (all(x[drawn, j] == x[drawn[1L], j])) draw_one(pool[x[pool, j] != x[drawn[1L], j]])
-  }
-  for (level in categories) {
-    for (lacking in setdiff(level[pool], level[pool[counts[pool] > 0]])) {
-      draw_one(pool[level[pool] %in% lacking])
-    }
+  for (untrained in untrained_values(x, categories, pool[counts[pool] > 0], pool)) {
+    # (A row drawn for an earlier value may hold this one too.)
+    if (any(counts[untrained$holders] > 0)) next
+    pick <- untrained$holders[sample.int(length(untrained$holders), 1L)]
+    counts[pick] <- counts[pick] + 1L
   }
   counts
 }
