@@ -35,14 +35,14 @@ generics::augment
 #'   an output: the response's name or class level; for a quantile band,
 #'   `q<upper level>` and `-q<lower level>`, as the network's second output
 #'   is the lower bound negated) and `estimate`.
-#'   `glance()`: `nobs`, `loss` (the training loss recorded at the epoch
-#'   whose weights the fit keeps: the last, or with validation the best.
-#'   Minibatch optimizers record an epoch's mean over its batches;
-#'   first-order optimizers on the full batch, as `"gd"`, record the loss
-#'   of the weights an epoch starts from (as the article's output is), so
-#'   the best epoch's weights take the next epoch's record, and the last
-#'   epoch's, its own; L-BFGS and Levenberg-Marquardt, the loss after the
-#'   epoch. Of a standardized response when `scale = TRUE` standardized it; an
+#'   `glance()`: `nobs`, `loss` (the training loss of the weights the fit
+#'   returns, those of the last epoch or with validation of the best, on
+#'   the training rows and without dropout, where `fitted()` reads them. The
+#'   fit's per-epoch record `fit$loss` need not hold it, as minibatch
+#'   optimizers record an epoch's mean over its batches and first-order
+#'   optimizers on the full batch, as `"gd"`, the loss of the weights an
+#'   epoch starts from, as the article's output is. Of a standardized
+#'   response when `scale = TRUE` standardized it; an
 #'   ensemble's losses and epochs are its first member's), `val_loss` (the
 #'   best validation loss, `NA` without validation), `epochs` (epochs run),
 #'   `best_epoch` (`NA` without validation), `status` and `time` (training
@@ -91,7 +91,7 @@ glance.mlp_fit <- function(x, ...) {
   validated <- length(x$val_loss) > 0L
   tibble::tibble(
     nobs = as.integer(stats::nobs(x)),
-    loss = kept_loss(x),
+    loss = x$kept_loss,
     val_loss = if (validated) min(x$val_loss) else NA_real_,
     epochs = as.integer(epochs),
     best_epoch = if (validated) as.integer(x$best_epoch) else NA_integer_,

@@ -6,7 +6,8 @@
 #   "row"), and for one hidden layer the article's `wh`, `bh`, `wout`, `bout`;
 # * the training: `loss_function`, `optimizer`, `lr`, `epochs`, `batch_size`,
 #   `weight_decay`, `init`, `precision`, `options` (every training option,
-#   resolved), `loss`, `val_loss`, `best_epoch`, `status`, `seconds`;
+#   resolved), `loss`, `val_loss`, `best_epoch`, `kept_loss` (the returned
+#   network's training loss), `status`, `seconds`;
 # * the data: `n` (training rows, held-out rows excluded), `y` (the targets
 #   of every row as the network saw them, standardized when the response
 #   was), `fitted_raw` (the returned network's raw output on every row, held
@@ -102,7 +103,7 @@ fit_settings <- c(sizes = "sizes", hidden = "hidden", activation = "activation",
                   init = "init", options = "options", levels = "levels", ordered = "ordered",
                   logical_response = "logical_response", scaling = "scaling",
                   prior_weights = "prior_weights")
-fit_results <- c("loss", "val_loss", "best_epoch", "status", "seconds")
+fit_results <- c("loss", "val_loss", "best_epoch", "kept_loss", "status", "seconds")
 
 # The one constructor of an mlp_fit: checks every field, then sets the
 # class. A failed check is a bug of backprop, not of the caller. (The checks
@@ -136,7 +137,7 @@ new_mlp_fit <- function(fields) {
       (is.null(fields[["levels"]]) || length(fields[["levels"]]) == o) &&
       (is.null(prior_weights) || length(prior_weights) == rows),
     training = any(fields[["status"]] == c("completed", "early_stopped", "stopped", "interrupted")) &&
-      is.list(fields[["options"]]),
+      is.list(fields[["options"]]) && is.double(fields[["kept_loss"]]) && length(fields[["kept_loss"]]) == 1L,
     interface = any(interface == fit_interfaces) && fields[["blueprint"]][["ncol"]] == sizes[1L] &&
       (interface != "formula" || is.data.frame(fields[["model"]])),
     row_inputs = bias_rows == 1 || all(dim(fields[["row_inputs"]]) == c(n, sizes[1L])),

@@ -23,12 +23,12 @@ print.mlp_fit <- function(x, digits = 4, ...) {
   if (length(training)) cat("  training: ", paste(training, collapse = ", "), "\n", sep = "")
   if (length(x$loss)) {
     if (length(x$val_loss)) {
-      # The weights kept are the best epoch's: so is the training loss.
+      # The weights kept are the best epoch's: the training loss is theirs.
       cat("  at epoch ", x$best_epoch, " (kept)", first, ": training loss", loss_units(x), " ",
-          format(signif(kept_loss(x), digits)), ", validation loss ",
+          format(signif(x$kept_loss, digits)), ", validation loss ",
           format(signif(min(x$val_loss), digits)), sep = "")
     } else {
-      cat("  final loss", first, loss_units(x), ": ", format(signif(kept_loss(x), digits)),
+      cat("  final loss", first, loss_units(x), ": ", format(signif(x$kept_loss, digits)),
           sep = "")
     }
     cat("\n")
@@ -492,7 +492,7 @@ summary.mlp_fit <- function(object, ...) {
     members = length(object$members),
     loss_first = if (length(object$loss)) object$loss[1] else NA_real_,
     loss_last = if (length(object$loss)) object$loss[length(object$loss)] else NA_real_,
-    loss_kept = kept_loss(object),
+    loss_kept = object$kept_loss,
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
@@ -507,20 +507,6 @@ summary.mlp_fit <- function(object, ...) {
     unweighted = if (!is.null(w)) sum(w == 0) else 0L,
     fit = fit_stats
   ), class = "summary.mlp_fit")
-}
-
-# The training loss recorded at the epoch whose weights the fit keeps: the
-# best epoch's with validation, else the last; NA without epochs. A
-# first-order optimizer on the full batch records an epoch's loss before
-# its one update (as the article's output is), so the best epoch's weights
-# have the next epoch's record when there is one.
-kept_loss <- function(fit) {
-  epochs <- length(fit$loss)
-  if (epochs == 0L) return(NA_real_)
-  if (!length(fit$val_loss) || fit$best_epoch < 1L) return(fit$loss[epochs])
-  best <- fit$best_epoch
-  before_update <- !fit$optimizer %in% c("lbfgs", "lm") && fit$batch_size >= fit$n
-  fit$loss[if (before_update && best < epochs) best + 1L else best]
 }
 
 # The losses of a standardized response are in its standard deviations,

@@ -277,6 +277,9 @@
 #'     them: for a response standardized by `scale = TRUE`, in units of
 #'     its standard deviation, not the response's units (`print()` and
 #'     `summary()` say "standardized response");
+#'   * `kept_loss`: the training loss of the returned weights, on the
+#'     training rows without dropout (what `print()` and [glance()][mlp_fit-tidiers]
+#'     report; the epochs' records need not hold it, see there);
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
 #'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
 #'     training time, of every start or ensemble member), and the settings

@@ -189,6 +189,6 @@ test_that("print() shows shapes, settings and the final loss", {
   expect_match(out[1], "4 -> 3 -> 1", fixed = TRUE)
   expect_true(any(grepl("optimizer: gd, lr: 0.1, epochs: 10", out, fixed = TRUE)))
   expect_true(any(grepl("bias layout: row", out, fixed = TRUE)))
-  expect_true(any(grepl(format(signif(fit$loss[10], 4)), out, fixed = TRUE)))
+  expect_true(any(grepl(format(signif(fit$kept_loss, 4)), out, fixed = TRUE)))
   expect_true(any(grepl("W1 4x3, b1 3x3; W2 3x1, b2 3x1", out, fixed = TRUE)))
 })

@@ -58,7 +58,10 @@ test_that("glance() gives the training in one row", {
   expect_s3_class(gl, "tbl_df")
   expect_named(gl, c("nobs", "loss", "val_loss", "epochs", "best_epoch", "status", "time"))
   expect_equal(gl$nobs, 3L)
-  expect_equal(gl$loss, fit$loss[5000])
+  # The returned weights' "sse", not the last record (taken before the
+  # last update, as the article's output is).
+  expect_equal(gl$loss, sum((article_Y - fitted(fit))^2), tolerance = 1e-12)
+  expect_false(isTRUE(all.equal(gl$loss, fit$loss[5000], tolerance = 1e-12)))
   expect_equal(gl$epochs, 5000L)
   expect_true(is.na(gl$val_loss) && is.na(gl$best_epoch))
   expect_equal(gl$status, "completed")
@@ -82,11 +85,10 @@ test_that("glance() gives the training in one row", {
   standardized <- function(v) (v - kept$scaling$y$center) / kept$scaling$y$scale
   own <- mean((standardized(mtcars$mpg) - standardized(fitted(kept)[, 1]))[rows]^2)
   expect_equal(glance(kept)$loss, own, tolerance = 1e-10)
-  # Full-batch gd records an epoch's loss before its update: the kept
-  # weights' loss is the next epoch's.
+  # Full-batch gd, whose best epoch is not its last.
   set.seed(7)
   gd <- mlp_train(x, x[, 1, drop = FALSE] * 0.5, hidden = 4, epochs = 60, optimizer = "gd",
-                  lr = 0.01, output = "linear", loss = "mse", activation = "tanh",
+                  lr = 0.005, output = "linear", loss = "mse", activation = "tanh",
                   validation = 0.3, threads = 1)
   expect_lt(gd$best_epoch, length(gd$loss))
   rows <- setdiff(seq_len(nrow(x)), gd$held_out)
@@ -103,6 +105,45 @@ test_that("glance() gives the training in one row", {
   rows <- setdiff(seq_len(nrow(x)), full$held_out)
   expect_equal(glance(full)$loss, mean((noisy[rows] - fitted(full)[rows, 1])^2),
                tolerance = 1e-10)
+})
+
+test_that("the reported training loss is the returned weights', whichever epoch they are", {
+  # Over generated fits: validated or not, the best epoch the last or not,
+  # full batch or minibatches, with dropout and weights; the loss glance(),
+  # print() and summary() report is the loss of fitted() on the training rows.
+  for (case in 1:8) {
+    set.seed(40 + case)
+    n <- sample(30:80, 1)
+    x <- matrix(rnorm(n * 2), ncol = 2)
+    y <- sin(x[, 1]) + 0.3 * x[, 2] + rnorm(n, sd = 0.1)
+    w <- if (case %% 2 == 0) sample(1:3, n, replace = TRUE)
+    optimizer <- c("gd", "adam", "sgd", "rmsprop")[(case - 1) %% 4 + 1]
+    args <- list(x, y, hidden = 5, epochs = sample(c(5, 40), 1), output = "linear",
+                 loss = "mse", activation = "tanh", threads = 1, weights = w,
+                 optimizer = optimizer, lr = 0.01,
+                 batch_size = if (optimizer != "gd" && case > 4) 16,
+                 dropout = if (case == 7) 0.2 else 0,
+                 validation = if (case %% 3 != 0) 0.25)
+    fit <- do.call(mlp_train, args)
+    rows <- setdiff(seq_len(n), fit$held_out)
+    ww <- if (is.null(w)) rep(1, n) else w
+    own <- sum(ww[rows] * (y[rows] - fitted(fit)[rows, 1])^2) / sum(ww[rows])
+    expect_equal(glance(fit)$loss, own, tolerance = 1e-10)
+    expect_equal(summary(fit)$loss_kept, own, tolerance = 1e-10)
+    expect_output(print(fit), format(signif(own, 4)), fixed = TRUE)
+  }
+  # The case the epochs' records miss: full-batch "gd" whose best epoch is
+  # its last (the validation loss falls throughout).
+  set.seed(9)
+  x <- matrix(rnorm(200), ncol = 2)
+  gd <- mlp_train(x, x[, 1, drop = FALSE] * 0.5, hidden = 4, epochs = 20, optimizer = "gd",
+                  lr = 0.005, output = "linear", loss = "mse", activation = "tanh",
+                  validation = 0.3, threads = 1)
+  expect_equal(gd$best_epoch, 20)
+  rows <- setdiff(seq_len(nrow(x)), gd$held_out)
+  own <- mean((x[rows, 1] * 0.5 - fitted(gd)[rows, 1])^2)
+  expect_equal(glance(gd)$loss, own, tolerance = 1e-12)
+  expect_gt(abs(gd$loss[20] - own), 1e-6)
 })
 
 test_that("augment() adds fitted values and residuals to a regression's data", {

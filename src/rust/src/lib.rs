@@ -125,7 +125,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     // The returned weights' outputs on the training rows, in double
     // precision as predict() computes them: what fitted() reports.
     let fitted = history.fitted.as_deref().unwrap_or(&history.output[..n * o]);
-    let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at", "seconds", "fitted"]);
+    let mut out = NewList::named(&["weights", "biases", "output", "loss", "val_loss", "best_epoch", "status", "diverged_at", "seconds", "fitted", "kept_loss"]);
     put_params(&mut out, 0, &spec.arch, &flat);
     out.put_reals(2, &history.output[..n * o], Some((n, o)));
     out.put_reals(9, fitted, Some((n, o)));
@@ -135,6 +135,7 @@ fn train_(x: Robj, y: Robj, spec: List, params: List, x_val: Robj, y_val: Robj, 
     out.put_text(6, status);
     out.put_reals(7, &[diverged_at], None);
     out.put_reals(8, &[started.elapsed().as_secs_f64()], None);
+    out.put_reals(10, &[history.kept_loss], None);
     out.into_list()
 }
 

@@ -43,6 +43,12 @@ pub struct History {
     pub fitted: Option<Vec<f64>>,
     /// 1-based epoch whose parameters were returned (0: the initial ones).
     pub best_epoch: usize,
+    /// The returned parameters' loss on the training rows, without dropout
+    /// and reported as the epochs' losses are (NaN when training diverged).
+    /// The epochs' records need not be it: full-batch first-order methods
+    /// record an epoch's loss before its update, minibatches while the
+    /// weights move, dropout with its masks.
+    pub kept_loss: f64,
     pub status: Status,
 }
 

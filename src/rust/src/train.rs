@@ -57,6 +57,7 @@ pub fn train<T: Real>(
         output: vec![0.0; n * o],
         fitted: None,
         best_epoch: 0,
+        kept_loss: f64::NAN,
         status: Status::Completed,
     };
     let mut sums = vec![0.0; engine.chunk().clamp(1, cfg.epochs.max(1))];
@@ -92,8 +93,7 @@ pub fn train<T: Real>(
         let mut vloss = f64::NAN;
         if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
             predict(&plain, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
-            let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), &val_out, v.y, v.w, &mut val_delta, v.rows, o, 1.0);
-            vloss = cfg.loss.report(sum, val_weight, o, val_weight);
+            vloss = reported_loss(cfg, arch, &val_out, v, &mut val_delta, val_weight);
             history.val_loss.push(vloss);
             if vloss < best_val {
                 best_val = vloss;
@@ -148,6 +148,7 @@ pub fn train<T: Real>(
     let mut out = vec![T::ZERO; n * o];
     let mut ws = prediction_workspace(&plain, n);
     predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
+    history.kept_loss = reported_loss(cfg, arch, &out, data, &mut vec![T::ZERO; n * o], counted);
     if article {
         let mut fitted = vec![0.0; n * o];
         copy_to_f64(&mut fitted, &out);
@@ -194,8 +195,20 @@ pub fn train_in_single(
     let mut fitted = vec![0.0; data.rows * arch.outputs()];
     let mut ws = prediction_workspace(&plain, data.rows);
     predict(&plain, params, data.x, data.rows, &mut fitted, &mut ws, cfg.threads);
+    if history.kept_loss.is_finite() {
+        let counted = cfg.counted_rows.unwrap_or(data.weight_total());
+        history.kept_loss = reported_loss(cfg, arch, &fitted, data, &mut vec![0.0; fitted.len()], counted);
+    }
     history.fitted = Some(fitted);
     history
+}
+
+/// The loss of outputs `out` on `data`'s rows, reported as the epochs'
+/// losses are (`counted` rows for "sse"); `delta` is scratch.
+fn reported_loss<T: Real>(cfg: &TrainConfig, arch: &Architecture, out: &[T], data: Dataset<T>, delta: &mut [T], counted: f64) -> f64 {
+    let o = arch.outputs();
+    let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), out, data.y, data.w, delta, data.rows, o, 1.0);
+    cfg.loss.report(sum, data.weight_total(), o, counted)
 }
 
 /// The engine for this run: a second-order method; the small-network fast
@@ -314,11 +327,15 @@ mod tests {
             predict(&net, p, &X, 3, &mut out, &mut ws, 1);
             out
         };
+        // The "sse" of the returned parameters, which the last epoch's
+        // record of "gd" (taken before its update) is not.
+        let sse = |p: &[f64]| predicted(p).iter().zip(&Y).map(|(f, y)| (y - f) * (y - f)).sum::<f64>();
         let data = Dataset::new(&X, &Y, 3);
         let mut p = start.clone();
         let h = train(&arch, &mut p, data, None, &article_config(20), &mut |_| Control::Continue);
         assert_eq!(h.fitted.as_deref(), Some(&predicted(&p)[..]));
         assert_ne!(h.output, predicted(&p));
+        assert!((h.kept_loss - sse(&p)).abs() < 1e-14 && (h.loss[19] - sse(&p)).abs() > 1e-6);
         let mut cfg = article_config(20);
         cfg.optimizer = Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
         let mut p = start.clone();
@@ -329,6 +346,7 @@ mod tests {
             let mut p = start.clone();
             let h = train_in_single(&arch, &mut p, data, None, &cfg, &mut |_| Control::Continue);
             assert_eq!(h.fitted.as_deref(), Some(&predicted(&p)[..]));
+            assert!((h.kept_loss - sse(&p)).abs() < 1e-14);
         }
     }
 
