@@ -119,7 +119,8 @@ test_that("a continued formula reads variables outside the data where the call d
   in_function <- function(d) {
     x <- seq_len(30) / 30
     y <- x + d$z
-    mlp_train(y ~ x + z, data = d, hidden = 2, epochs = 5, output = "linear", threads = 1)
+    mlp_train(y ~ x + z, data = d, hidden = 2, epochs = 5, output = "linear", lr = 0.01,
+              threads = 1)
   }
   first <- in_function(d)
   x <- rnorm(30)
