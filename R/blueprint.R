@@ -289,6 +289,7 @@ mold_recipe <- function(recipe, data, weights) {
   )
   outcomes <- processed$outcomes
   if (ncol(outcomes) == 0L) abort("`x` (the recipe) must have an outcome role.")
+  refuse_moved_rows(processed, data)
   y <- if (ncol(outcomes) == 1L) outcomes[[1L]] else as.matrix(outcomes)
   if (is.numeric(y) && is.null(dim(y))) y <- matrix(y, dimnames = list(NULL, names(outcomes)))
   # The recipe's steps see the rows as they are; the network needs every
@@ -323,6 +324,57 @@ mold_recipe <- function(recipe, data, weights) {
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint,
        categories = dummy_categories(processed$blueprint$recipe, x))
+}
+
+# Refuses a recipe whose training rows are not rows of `data` in their
+# order, some perhaps dropped: steps the class list above does not know
+# (a user's or another package's) may sort, sample or add rows. Rows carry
+# no identity through a recipe; the outcome does, when no step changes it:
+# the training rows' outcomes must then be the data's, in order.
+refuse_moved_rows <- function(processed, data) {
+  outcomes <- processed$outcomes
+  if (nrow(outcomes) > nrow(data)) {
+    abort("`x` (the recipe) trains on ", nrow(outcomes), " rows from the ", nrow(data),
+          " rows of `data`: a step adds rows (as upsampling does), so fitted values, weights ",
+          "and predictions would no longer follow the rows of the data. Weight the rows ",
+          "instead (`weights`, or `class_weights = \"balanced\"` for rare classes).")
+  }
+  recipe <- processed$blueprint$recipe
+  names <- names(outcomes)
+  if (!all(names %in% names(data)) || outcome_steps(recipe, names) ||
+      outcome_steps(recipe, names, skipped = FALSE)) return(invisible())
+  as_key <- function(v) if (is.numeric(v)) v else as.character(v)
+  for (name in names) {
+    trained <- as_key(outcomes[[name]])
+    given <- as_key(data[[name]])
+    in_order <- if (length(trained) == length(given)) identical(trained, given) else
+      is_subsequence(trained, given)
+    if (!in_order) {
+      abort("`x` (the recipe) moves the rows of `data`: its training rows' `", name,
+            "` is not the data's in its order (a step sorts, samples or duplicates rows), ",
+            "so fitted values, weights and predictions would no longer follow the rows of ",
+            "the data. Order or sample the data before the recipe.")
+    }
+  }
+  invisible()
+}
+
+# Whether `short` is `long` with some elements dropped, the rest in order
+# (NA matching NA): one pass, matching each element at its first chance.
+is_subsequence <- function(short, long) {
+  short_na <- is.na(short)
+  long_na <- is.na(long)
+  n <- length(long)
+  j <- 1L
+  for (i in seq_along(short)) {
+    repeat {
+      if (j > n) return(FALSE)
+      if (if (short_na[i]) long_na[j] else !long_na[j] && long[j] == short[i]) break
+      j <- j + 1L
+    }
+    j <- j + 1L
+  }
+  TRUE
 }
 
 # The levels of the factors a trained recipe's step_dummy() coded, row by

@@ -309,3 +309,57 @@ test_that("a recipe that reorders the rows is refused", {
   sliced <- recipes::recipe(y ~ x + z, d) |> recipes::step_slice(30:1)
   expect_error(backprop(sliced, d, hidden = 3, threads = 1), "has step_slice\\(\\)")
 })
+
+test_that("a recipe step the package does not know that moves or adds rows is refused", {
+  need_packages("recipes")
+  # A user's row step: `rows` picks the rows bake() returns.
+  user_step <- function(recipe, rows, skip) {
+    recipes::add_step(recipe, recipes::step("user_rows", rows = rows, trained = FALSE,
+                                            role = NA, skip = skip, id = recipes::rand_id("rows")))
+  }
+  registerS3method("prep", "step_user_rows", function(x, training, info = NULL, ...) {
+    x$trained <- TRUE
+    x
+  }, envir = asNamespace("recipes"))
+  registerS3method("bake", "step_user_rows", function(object, new_data, ...) {
+    new_data[object$rows(nrow(new_data)), ]
+  }, envir = asNamespace("recipes"))
+  registerS3method("tidy", "step_user_rows", function(x, ...) {
+    tibble::tibble(terms = character(), id = x$id)
+  }, envir = asNamespace("recipes"))
+  set.seed(2)
+  d <- data.frame(x = runif(40), z = rnorm(40))
+  d$y <- 3 * d$x + rnorm(40, sd = 0.05)
+  d$class <- factor(ifelse(d$x + rnorm(40, sd = 0.2) > 0.5, "yes", "no"))
+  fit_with <- function(formula, rows, skip) {
+    backprop(user_step(recipes::recipe(formula, d), rows, skip), d, hidden = 3, epochs = 20,
+             select = FALSE, threads = 1)
+  }
+  # Reversed at fit and predict time: fitted values had correlation -0.05
+  # with the data's response, and predictions came back reversed.
+  expect_snapshot(fit_with(y ~ x + z, function(n) rev(seq_len(n)), FALSE), error = TRUE)
+  # A training permutation of a classifier's rows.
+  expect_error(fit_with(class ~ x + z, function(n) c(2:n, 1L), TRUE),
+               "moves the rows of `data`: its training rows' `class`", fixed = TRUE)
+  # Rows added (upsampling) too, in order or not.
+  expect_snapshot(fit_with(y ~ x + z, function(n) c(seq_len(n), 1:5), TRUE), error = TRUE)
+  expect_error(fit_with(class ~ x, function(n) sort(c(seq_len(n), 1:5)), TRUE), "trains on 45 rows")
+  # Rows dropped in order are the data's rows: accepted, fitted() on them.
+  kept <- fit_with(y ~ x + z, function(n) seq_len(n)[-c(3, 17)], TRUE)
+  expect_equal(nrow(fitted(kept)), 38L)
+  expect_equal(unname(fitted(kept)[, 1]), unname(predict(kept, d[-c(3, 17), ])[, 1]),
+               tolerance = 1e-12)
+  # A response with ties (two classes) dropped in order, as a filter does.
+  expect_no_error(fit_with(class ~ x, function(n) which(d$z > -1), TRUE))
+})
+
+test_that("a subsequence is told from a reordering, NA matching NA", {
+  expect_true(is_subsequence(c(1, 3), c(1, 2, 3)))
+  expect_true(is_subsequence(c("a", "a"), c("a", "b", "a")))
+  expect_true(is_subsequence(c(NA, 2), c(1, NA, 2)))
+  expect_true(is_subsequence(numeric(), c(1, 2)))
+  expect_false(is_subsequence(c(3, 1), c(1, 2, 3)))
+  expect_false(is_subsequence(c("a", "a"), c("a", "b")))
+  expect_false(is_subsequence(c(2, NA), c(NA, 2)))
+  expect_false(is_subsequence(1, numeric()))
+})
