@@ -69,8 +69,10 @@
 #' the other arguments imply (the learning rate of the optimizer, the start
 #' of the activation, the output and loss of the response). An argument
 #' given for an optimizer or loss that does not use it (`momentum` with
-#' `"adam"`, `tau` without the quantile loss) is an error, unless it is its
-#' default. A continued fit (`init = fit`) keeps its architecture,
+#' `"adam"`, `tau` without the quantile loss, `callback_every` without
+#' `callback`) is an error, even at its default value, unless that value
+#' asks for nothing (`dropout = 0`, `l1 = 0`, `nesterov = FALSE`,
+#' `precision = "double"`). A continued fit (`init = fit`) keeps its architecture,
 #' activations, loss and scaling unless they are given.
 #'
 #' @param X Inputs: a numeric matrix (a sparse `Matrix` is read as the

@@ -59,9 +59,13 @@ quoted_or <- function(x) {
 # the resolved options, else the sentence that says what it needs; `field`
 # is the Rust spec's field that takes the resolved value as it is (NULL: the
 # core reads it transformed, see option_fields(), or not at all); `label`
-# names it in print() and summary() (NULL: never listed there).
-option_row <- function(default, check, applies = NULL, field = NULL, label = NULL) {
-  list(default = default, check = check, applies = applies, field = field, label = label)
+# names it in print() and summary() (NULL: never listed there); `neutral`
+# says that the default asks for nothing (`dropout = 0`, `precision =
+# "double"`), so that given where it does not apply it is no error. A
+# default that is a setting (sgd's `momentum`, a quantile's `tau`) is one.
+option_row <- function(default, check, applies = NULL, field = NULL, label = NULL, neutral = FALSE) {
+  list(default = default, check = check, applies = applies, field = field, label = label,
+       neutral = neutral)
 }
 
 # `applies` of options that need one of a kind of optimizers: `kind` names
@@ -202,14 +206,14 @@ option_table <- list(
     x
   }, applies = for_sgd, label = "momentum", field = "momentum"),
   nesterov = option_row(FALSE, check_flag, applies = for_sgd,
-                        label = "nesterov", field = "nesterov"),
+                        label = "nesterov", field = "nesterov", neutral = TRUE),
   weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                             label = "weight decay", field = "weight_decay"),
   restarts = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (!is.character(o$init)) {
       "`restarts` needs starting weights drawn by `init` (a name), not given ones."
     }
-  }, label = "restarts"),
+  }, label = "restarts", neutral = TRUE),
   ensemble = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (!is.character(o$init)) {
       "`ensemble` needs starting weights drawn by `init` (a name), not given ones."
@@ -218,10 +222,10 @@ option_table <- list(
     } else if (o$bias == "row") {
       "`ensemble` needs `bias = \"column\"`: per-row biases belong to one network."
     }
-  }, label = "ensemble of"),
+  }, label = "ensemble of", neutral = TRUE),
   bootstrap = option_row(FALSE, check_flag, applies = function(name, o) {
     if (o$ensemble < 2) "`bootstrap` trains an ensemble's members on bootstrap samples: give `ensemble` of 2 or more."
-  }, label = "bootstrap samples"),
+  }, label = "bootstrap samples", neutral = TRUE),
   conformal = option_row("auto", choice_of(conformal_methods), applies = function(name, o) {
     if (o$bias == "row") {
       "`conformal` needs `bias = \"column\"`: per-row biases predict no held-out rows."
@@ -237,7 +241,7 @@ option_table <- list(
              "a drawn start (without `init`), or calibrate on `validation` rows that `init` ",
              "was not trained on.")
     }
-  }, label = "conformal"),
+  }, label = "conformal", neutral = TRUE),
   conformal_folds = option_row(5, function(x, arg) check_count(x, arg, min = 2), applies = function(name, o) {
     if (o$conformal != "cv" && o$conformal != "cv+") {
       "`conformal_folds` applies to `conformal = \"cv\"` and `\"cv+\"`."
@@ -248,15 +252,16 @@ option_table <- list(
     if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."
   }, field = "patience"),
   scale = option_row(FALSE, check_flag),
-  dropout = option_row(0, check_rates, applies = first_order_only, label = "dropout"),
+  dropout = option_row(0, check_rates, applies = first_order_only, label = "dropout", neutral = TRUE),
   l1 = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                   applies = function(name, o) {
                     if (o$optimizer == "lm") {
                       paste0("`l1` cannot be used with `optimizer = \"lm\"`, which minimises squared errors ",
                              "with an L2 penalty only; use \"lbfgs\" or \"adam\".")
                     }
-                  }, field = "l1", label = "l1"),
-  lr_schedule = option_row("constant", check_schedule, applies = first_order_only, label = "lr schedule"),
+                  }, field = "l1", label = "l1", neutral = TRUE),
+  lr_schedule = option_row("constant", check_schedule, applies = first_order_only, label = "lr schedule",
+                           neutral = TRUE),
   clip_norm = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
                          applies = first_order_only,
                          label = "gradient norm clipped to", field = "clip_norm"),
@@ -269,14 +274,16 @@ option_table <- list(
                            applies = for_loss("huber"), label = "huber delta"),
   tau = option_row(NULL, check_tau, applies = for_loss("quantile"), label = "quantile"),
   callback = option_row(NULL, check_callback, field = "callback"),
-  callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), field = "callback_every"),
+  callback_every = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
+    if (is.null(o$callback)) "`callback_every` says how often `callback` is called: give `callback` too."
+  }, field = "callback_every"),
   threads = option_row(NULL, function(x, arg) check_count(x, arg, min = 1), field = "threads"),
   precision = option_row("double", choice_of(c("double", "single")), applies = function(name, o) {
     if (!(o$optimizer %in% vocabulary$first_order_optimizers)) {
       paste0("`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"",
              o$optimizer, "\"` trains in double precision.")
     }
-  }, label = "precision", field = "precision"),
+  }, label = "precision", field = "precision", neutral = TRUE),
   verbose = option_row(NULL, check_flag, field = "verbose")
 )
 
@@ -341,11 +348,12 @@ resolve_options <- function(given, defaults = NULL, classification = FALSE) {
   threads <- o[["threads"]]
   o[["threads"]] <- if (is.null(threads)) resolve_threads(NULL) else cap_threads(threads)
   # An option the user gave that does not apply to the fit is an error,
-  # never silently dropped. (A value equal to its default, such as
-  # `dropout = 0`, asks for nothing.)
+  # never silently dropped, unless its value asks for nothing (`dropout =
+  # 0`; not `momentum = 0.9`, which is a setting).
   for (name in names(given)[option_applies[names(given)]]) {
-    if (!identical(given[[name]], option_table[[name]]$default)) {
-      why <- option_table[[name]]$applies(name, o)
+    row <- option_table[[name]]
+    if (!row[["neutral"]] || !identical(given[[name]], row[["default"]])) {
+      why <- row[["applies"]](name, o)
       if (!is.null(why)) abort(why)
     }
   }

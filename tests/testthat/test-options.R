@@ -343,12 +343,34 @@ test_that("the option table's defaults pass its own checks and make the article'
                    list(hidden = 3, epochs = 5000, lr = 0.1, bias = "column",
                         activation = "sigmoid", optimizer = "gd", init = "article"))
   # An option that does not apply is an error naming it and what it needs,
-  # unless it asks for nothing (its default).
+  # unless its value asks for nothing.
   expect_arg_error(mlp_train(article_X, article_Y, momentum = 0.5, optimizer = "adam"),
                    "`momentum` needs `optimizer = \"sgd\"`")
   expect_arg_error(mlp_train(article_X, article_Y, tau = 0.2), "`tau` applies to `loss = \"quantile\"`")
   expect_arg_error(mlp_train(article_X, article_Y, huber_delta = 2, loss = "mse"),
                    "`huber_delta` applies to `loss = \"huber\"`")
   expect_no_error(mlp_train(article_X, article_Y, epochs = 1, dropout = 0, optimizer = "lbfgs"))
+  # A default that is a setting is asked for when given: momentum = 0.9 with
+  # "gd", the median (tau = 0.5) with the squared error, and five folds of
+  # a calibration that is not cross-validation were dropped without a word.
+  expect_arg_error(mlp_train(article_X, article_Y, momentum = 0.9), "`momentum` needs")
+  expect_arg_error(mlp_train(article_X, article_Y, tau = 0.5), "`tau` applies")
+  expect_arg_error(mlp_train(article_X, article_Y, huber_delta = 1, loss = "mse"), "`huber_delta` applies")
+  expect_arg_error(mlp_train(article_X, article_Y, conformal_folds = 5), "`conformal_folds` applies")
+  expect_arg_error(mlp_train(article_X, article_Y, callback_every = 1),
+                   "`callback_every` says how often `callback` is called: give `callback` too.")
+  # Every option whose default asks for nothing is accepted at it, whatever
+  # else the fit is (L-BFGS from given weights, to which most of them do
+  # not apply).
+  neutral <- names(table)[vapply(table, function(row) isTRUE(row$neutral), NA)]
+  expect_setequal(neutral, c("nesterov", "restarts", "ensemble", "bootstrap", "conformal",
+                             "dropout", "l1", "lr_schedule", "precision"))
+  for (name in setdiff(neutral, "l1")) {
+    args <- c(list(article_X, article_Y, epochs = 1, optimizer = "lbfgs",
+                   init = list(weights = list(matrix(0.1, 4, 3), matrix(0.1, 3, 1)),
+                               biases = list(matrix(0, 1, 3), matrix(0, 1, 1)))),
+              table[[name]]["default"] |> stats::setNames(name))
+    expect_no_error(do.call(mlp_train, args))
+  }
   expect_arg_error(mlp_train(article_X, article_Y, foo = 1), "mlp_train\\(\\) got `foo`")
 })
