@@ -8,7 +8,9 @@
 # * "formula": a model frame's terms (the formula interface, and a data
 #   frame of the x/y interface as `~ .` over its columns): columns matched by
 #   name, types checked against training, factor levels coded with the
-#   levels that had training rows;
+#   levels that had training rows; a variable the training data held must
+#   be in new data, one from outside it may come from the formula's
+#   environment, as lm() reads it;
 # * "recipe": a hardhat blueprint of a recipes::recipe().
 
 # The x of the x/y interface: list(x = input matrix, blueprint, extent),
@@ -260,6 +262,11 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
   # How the weights were given, so that validation rows given as data can
   # be weighted alike: a column of `data` (or an expression of its columns).
   blueprint$weights <- call$weights
+  # The inputs' variables that `data` held, which new data must hold too:
+  # only those from outside `data` are read from the formula's environment.
+  blueprint$data_variables <- if (!is.null(names(data))) {
+    intersect(all.vars(blueprint$terms), names(data))
+  }
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
        categories = molded$categories,
        na_action = attr(frame, "na.action"), model = molded$frame,
@@ -475,12 +482,13 @@ forge_formula <- function(blueprint, newdata, arg) {
     abort("`", arg, "` must be a data frame with the training variables, not ", describe(newdata), ".")
   }
   terms <- blueprint$terms
-  # A formula may also read variables of its environment; a data frame's
-  # columns come only from the data.
+  # A formula may also read variables of its environment, those that were
+  # not in the training data; a data frame's columns come only from the data.
   vars <- blueprint$columns %||% all.vars(terms)
   absent <- vars[!vars %in% names(newdata)]
   if (is.null(blueprint$columns)) {
-    absent <- absent[!vapply(absent, exists, TRUE, envir = environment(terms) %||% baseenv())]
+    outside <- !absent %in% blueprint$data_variables
+    absent <- absent[!outside | !vapply(absent, exists, TRUE, envir = environment(terms) %||% baseenv())]
   }
   if (length(absent)) {
     abort("`", arg, "` lacks the training column", if (length(absent) > 1) "s", " ",

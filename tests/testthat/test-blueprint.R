@@ -363,3 +363,21 @@ test_that("a subsequence is told from a reordering, NA matching NA", {
   expect_false(is_subsequence(c(2, NA), c(NA, 2)))
   expect_false(is_subsequence(1, numeric()))
 })
+
+test_that("a variable the training data held is never read from the formula's environment", {
+  set.seed(1)
+  d <- data.frame(a = rnorm(60), b = rnorm(60))
+  d$y <- d$a + 3 * d$b
+  fit <- backprop(y ~ a + b, d, hidden = 3, epochs = 30, select = FALSE, threads = 1)
+  new <- data.frame(a = c(0, 0, 0), b = c(-1, 0, 1))
+  # An unrelated `b` where the formula was written: predict() read it,
+  # three equal predictions and no error.
+  b <- c(2, 2, 2)
+  expect_arg_error(predict(fit, new["a"]), "`newdata` lacks the training column `b`.")
+  expect_arg_error(augment(fit, newdata = new["a"]), "lacks the training column `b`")
+  # A variable from outside the training data still comes from there, as
+  # lm() reads it.
+  z <- rnorm(60)
+  outside <- backprop(y ~ a + z, d, hidden = 3, epochs = 30, select = FALSE, threads = 1)
+  expect_equal(predict(outside, d["a"]), fitted(outside), tolerance = 1e-12, ignore_attr = TRUE)
+})
