@@ -238,7 +238,10 @@
 #' @param scale If `TRUE`, standardize the inputs (and a numeric response
 #'   fed to a linear output; targets of a sigmoid or softmax output are left
 #'   as they are, since those outputs lie in (0, 1)); `predict()` applies the
-#'   same statistics and returns predictions in the response's units.
+#'   same statistics and returns predictions in the response's units. An
+#'   input constant on the training rows becomes 0, in training and in new
+#'   data whatever its value there: the network cannot learn what its other
+#'   values do, so its predictions ignore it (as `lm()` drops such a column).
 #' @param weights Observation weights: `NULL` (every row counts once) or one
 #'   non-negative number per row, which multiplies that row's loss in every
 #'   loss and optimizer (and in the validation loss). A weight of k counts

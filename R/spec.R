@@ -109,7 +109,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
       counted <- counted %||% rep(1, n)
       counted[held_rows] <- 0
     }
-    scaling <- list(x = column_stats(x, counted), y = if (output == "linear") column_stats(y, counted))
+    scaling <- list(x = column_stats(x, counted, constant_scale = Inf),
+                    y = if (output == "linear") column_stats(y, counted))
   }
   # The response's own units are squared too (residuals, scores, the
   # search's losses), standardized for training or not.
@@ -505,8 +506,13 @@ check_activation <- function(activation, layers) {
 # Column means and standard deviations (the root mean square deviation,
 # dividing by the rows, not one fewer), weighted as if each row were
 # repeated as often as its weight says: a weight of k is k copies of the
-# row, and weights that are all equal are no weights.
-column_stats <- function(m, weights = NULL) {
+# row, and weights that are all equal are no weights. A column constant on
+# the counted rows has no spread: it is divided by `constant_scale`. For
+# the inputs that is Inf, which maps every value of it to 0 (the training
+# rows' too): the network learns nothing from such a column (its weights
+# get no gradient from inputs of 0), so it ignores its values in new data,
+# as lm() drops a column it cannot estimate. The response's is 1.
+column_stats <- function(m, weights = NULL, constant_scale = 1) {
   if (is.null(weights)) weights <- rep(1, nrow(m))
   total <- sum(weights)
   counted <- weights > 0
@@ -518,7 +524,7 @@ column_stats <- function(m, weights = NULL) {
     center <- sum(weights * col) / total
     # (A mean past the doubles' range: left uncentred and unscaled, for
     # the check of magnitudes to refuse.)
-    if (!is.finite(center)) return(c(0, 0))
+    if (!is.finite(center)) return(c(0, 1))
     # A column constant on the counted rows has no spread, whatever the
     # rounding of its mean leaves (1/3 gives 5.6e-17, which would blow new
     # values up by 1e16).
@@ -535,9 +541,8 @@ column_stats <- function(m, weights = NULL) {
   }, numeric(2))
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))
-  # No spread to divide by: left unscaled, the column stays constant after
-  # centring.
-  spread[!is.finite(spread) | spread == 0] <- 1
+  spread[!is.finite(spread)] <- 1
+  spread[spread == 0] <- constant_scale
   list(center = center, scale = spread)
 }
 

@@ -216,7 +216,7 @@ test_that("given validation rows carry their observation weights, or are refused
                   error = TRUE)
 })
 
-test_that("a constant input stays unscaled, whatever rounding leaves of its spread", {
+test_that("a constant input is ignored, whatever rounding leaves of its spread", {
   set.seed(15)
   d <- data.frame(a = rnorm(100), k = 1 / 3)
   d$y <- d$a + rnorm(100, sd = 0.1)
@@ -229,12 +229,20 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
     set.seed(16)
     third <- mlp_train(d[c("a", "k")], d$y, weights = weights, output = "linear", loss = "mse",
                        optimizer = "adam", epochs = 5, scale = TRUE, threads = 1)
-    expect_equal(unname(third$scaling$x$scale["k"]), 1)
-    # A new value of the constant moves the prediction as little as it
-    # does for a constant of 0.5, whose spread is exactly 0.
-    moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01)))
-    expect_lt(abs(moved[2] - moved[1]), 0.1)
+    expect_equal(unname(third$scaling$x$scale["k"]), Inf)
+    # The network learnt nothing of the constant's other values: they move
+    # no prediction (they moved it by its starting weights before).
+    moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01, 10, -1e6)))
+    expect_equal(moved[-1], rep(moved[1], 3))
   }
+  # Through backprop()'s defaults, for any new value (pass 19: -3.8e-05,
+  # -0.0064, -0.055 and 0.150 for k = 5, 5.5, 10 and 50).
+  set.seed(1)
+  five <- data.frame(a = rnorm(80), k = 5)
+  five$y <- five$a^2
+  fit <- backprop(y ~ a + k, five, threads = 1)
+  moved <- predict(fit, data.frame(a = 0, k = c(5, 5.5, 10, 50)))[, 1]
+  expect_identical(unname(moved), rep(unname(moved[1]), 4))
   # A column that varies, however little against its size, is scaled by
   # its spread: microsecond timestamps spread over a millisecond.
   stamps <- 1.7e15 + seq(0, 990, by = 10)
@@ -248,7 +256,7 @@ test_that("a constant input stays unscaled, whatever rounding leaves of its spre
   set.seed(16)
   summed <- mlp_train(data.frame(a = d$a, total = shares), d$y, output = "linear", loss = "mse",
                       optimizer = "adam", epochs = 2, scale = TRUE, threads = 1)
-  expect_equal(unname(summed$scaling$x$scale["total"]), 1)
+  expect_equal(unname(summed$scaling$x$scale["total"]), Inf)
   # A mean past the doubles' range cannot be standardized.
   d$a[1:2] <- 1.5e308
   expect_snapshot(backprop(y ~ a + k, d, select = FALSE, threads = 1), error = TRUE)
