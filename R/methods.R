@@ -362,6 +362,7 @@ NULL
 #' @rdname mlp_fit-methods
 #' @export
 weights.mlp_fit <- function(object, ...) {
+  check_dots(list(...), "weights()", "it takes only the fit (its prior weights)")
   # Padded as fitted() and residuals() are under na.exclude, row for row.
   if (is.null(object$prior_weights)) NULL else stats::naresid(object$na_action, object$prior_weights)
 }
@@ -419,6 +420,7 @@ interface_name <- function(fit) {
 #' coef(fit)[c("layer1.w[1,1]", "layer1.w[2,1]", "layer1.b[1]")]
 #' @export
 coef.mlp_fit <- function(object, ...) {
+  check_dots(list(...), "coef()", "it takes only the fit")
   out <- list()
   for (l in seq_along(object$weights)) {
     w <- object$weights[[l]]
@@ -448,6 +450,7 @@ coef.mlp_fit <- function(object, ...) {
 #' summary(fit)
 #' @export
 summary.mlp_fit <- function(object, ...) {
+  check_dots(list(...), "summary()", "it takes only the fit (print() of the summary takes `digits`)")
   layers <- data.frame(
     layer = c("input", sprintf("hidden %d", seq_along(object$hidden)), "output"),
     units = object$sizes,

@@ -75,10 +75,15 @@ test_that("weights(), nobs(), formula(), terms() and model.frame() answer as in 
   expect_length(residuals(excluded), 32)
 })
 
-test_that("fitted() and residuals() refuse arguments they would ignore", {
+test_that("fitted(), residuals(), weights(), coef() and summary() refuse arguments they would ignore", {
   fit <- fit_cars()
   expect_snapshot(residuals(fit, type = "pearson"), error = TRUE)
   expect_snapshot(fitted(fit, type = "class"), error = TRUE)
+  # weights(type = "working") of a glm is another quantity; summary()'s
+  # digits belong to its print().
+  expect_snapshot(weights(fit, type = "working"), error = TRUE)
+  expect_arg_error(coef(fit, complete = FALSE), "coef\\(\\) got `complete` it does not know")
+  expect_arg_error(summary(fit, digits = 3), "summary\\(\\) got `digits` it does not know")
 })
 
 test_that("fitted() and residuals() cover every data row, held-out rows included", {
