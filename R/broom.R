@@ -49,7 +49,8 @@ generics::augment
 #'   time in seconds, of every start or ensemble member). `augment()`: the
 #'   data with `.fitted` and `.resid`
 #'   (one of each per output, `.fitted_<name>`, for several outputs) for a
-#'   regression, `.pred_class` and `.pred_<level>` for a classifier.
+#'   regression, `.pred_class` and `.pred_<level>` for a classifier; and
+#'   first, when the rows have names other than 1, 2, ..., `.rownames`.
 #' @examples
 #' fit <- backprop(mpg ~ wt + hp, mtcars, threads = 1)
 #' tidy(fit)
@@ -118,12 +119,20 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
     # The training rows: a formula fit's model frame, else (the x/y and
     # recipe interfaces keep no copy of their data) the fitted values
     # alone, row for row.
-    out <- if (x$interface == "formula") x$model else
-      data.frame(row.names = rownames(x$fitted_raw) %||% seq_len(nrow(x$fitted_raw)))
+    out <- x$model
+    if (x$interface != "formula") {
+      out <- as.data.frame(matrix(nrow = nrow(x$fitted_raw), ncol = 0L))
+      row.names(out) <- rownames(x$fitted_raw)
+    }
     pred <- to_response(x, x$fitted_raw, type)
     truth <- training_targets(x)
   }
-  out <- tibble::as_tibble(as.data.frame(out, stringsAsFactors = FALSE), .name_repair = "minimal")
+  out <- as.data.frame(out, stringsAsFactors = FALSE)
+  # Row names that are not 1, 2, ... go in a first column, as broom's
+  # augment() methods put them: a tibble has none.
+  row_names <- if (.row_names_info(out) > 0L && !".rownames" %in% names(out)) row.names(out)
+  out <- tibble::as_tibble(out, .name_repair = "minimal")
+  if (!is.null(row_names)) out <- tibble::add_column(out, .rownames = row_names, .before = 1L)
   if (!is.null(x$levels)) {
     out$.pred_class <- to_response(x, pred, "class")
     for (k in seq_along(x$levels)) out[[paste0(".pred_", x$levels[k])]] <- unname(pred[, k])

@@ -151,18 +151,23 @@ test_that("augment() adds fitted values and residuals to a regression's data", {
   fit <- backprop(mpg ~ wt + log(hp), mtcars)
   au <- augment(fit, data = mtcars)
   expect_s3_class(au, "tbl_df")
-  expect_equal(names(au), c(names(mtcars), ".fitted", ".resid"))
+  # The cars' names first, as broom's augment() methods give them.
+  expect_equal(names(au), c(".rownames", names(mtcars), ".fitted", ".resid"))
+  expect_equal(au$.rownames, rownames(mtcars))
   expect_equal(au$.fitted, unname(fitted(fit)[, 1]))
   expect_equal(au$.resid, unname(residuals(fit)[, 1]))
   expect_equal(au$mpg, mtcars$mpg)
   # Without data: the model frame, row for row.
   mf <- augment(fit)
-  expect_equal(names(mf), c("mpg", "wt", "log(hp)", ".fitted", ".resid"))
+  expect_equal(names(mf), c(".rownames", "mpg", "wt", "log(hp)", ".fitted", ".resid"))
+  expect_equal(mf$.rownames, rownames(mtcars))
   expect_equal(mf$.fitted, au$.fitted)
   # New rows without the response: predictions only.
   new <- mtcars[1:3, c("wt", "hp")]
   an <- augment(fit, newdata = new)
-  expect_equal(names(an), c("wt", "hp", ".fitted"))
+  expect_equal(names(an), c(".rownames", "wt", "hp", ".fitted"))
+  # Rows named 1, 2, ... need no column.
+  expect_named(augment(fit, newdata = data.frame(wt = 3, hp = 100)), c("wt", "hp", ".fitted"))
   expect_equal(an$.fitted, unname(predict(fit, new)[, 1]))
 })
 
@@ -196,7 +201,8 @@ test_that("augment() of an x/y fit gives its fitted values, and a row-layout fit
   fit <- backprop(as.matrix(mtcars[, c("wt", "hp")]), mtcars$mpg)
   # Without data: the training rows' fitted values and residuals alone.
   bare <- augment(fit)
-  expect_named(bare, c(".fitted", ".resid"))
+  expect_named(bare, c(".rownames", ".fitted", ".resid"))
+  expect_equal(bare$.rownames, rownames(mtcars))
   expect_equal(bare$.fitted, unname(fitted(fit)[, 1]))
   expect_equal(bare$.resid, unname(residuals(fit)[, 1]))
   au <- augment(fit, data = mtcars[, c("wt", "hp")])

@@ -123,7 +123,7 @@ test_that("defect 14: recipe fits name their outputs and their errors name the r
   expect_equal(colnames(fitted(fit)), "mpg")
   expect_equal(tidy(fit)$to[tidy(fit)$layer == 2][1], "mpg")
   expect_arg_error(formula(fit), "recipe interface")
-  expect_named(augment(fit), c(".fitted", ".resid"))
+  expect_named(augment(fit), c(".rownames", ".fitted", ".resid"))
 })
 
 test_that("defect 9: LM's memory is counted for the system it solves", {
