@@ -350,13 +350,19 @@ refuse_moved_rows <- function(processed, data) {
   names <- names(outcomes)
   if (!all(names %in% names(data)) || outcome_steps(recipe, names) ||
       outcome_steps(recipe, names, skipped = FALSE)) return(invisible())
-  as_key <- function(v) if (is.numeric(v)) v else as.character(v)
+  as_key <- function(v) if (is.numeric(v)) as.double(v) else as.character(v)
   for (name in names) {
     trained <- as_key(outcomes[[name]])
     given <- as_key(data[[name]])
-    in_order <- if (length(trained) == length(given)) identical(trained, given) else
-      is_subsequence(trained, given)
-    if (!in_order) {
+    # Rows moved, when the training rows' values are the data's but out of
+    # order. (Other values: a step the check of steps could not read changed
+    # the outcome, and the rows cannot be told.)
+    moved <- if (length(trained) == length(given)) {
+      !identical(trained, given) && identical(sort(trained, na.last = TRUE), sort(given, na.last = TRUE))
+    } else {
+      !is_subsequence(trained, given) && all(trained %in% given)
+    }
+    if (moved) {
       abort("`x` (the recipe) moves the rows of `data`: its training rows' `", name,
             "` is not the data's in its order (a step sorts, samples or duplicates rows), ",
             "so fitted values, weights and predictions would no longer follow the rows of ",

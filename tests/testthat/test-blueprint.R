@@ -351,6 +351,21 @@ test_that("a recipe step the package does not know that moves or adds rows is re
                tolerance = 1e-12)
   # A response with ties (two classes) dropped in order, as a filter does.
   expect_no_error(fit_with(class ~ x, function(n) which(d$z > -1), TRUE))
+  # A user's step that changes the outcome's values, in place, is no move.
+  registerS3method("bake", "step_user_values", function(object, new_data, ...) {
+    new_data$y <- new_data$y * 2
+    new_data
+  }, envir = asNamespace("recipes"))
+  registerS3method("prep", "step_user_values", function(x, training, info = NULL, ...) {
+    x$trained <- TRUE
+    x
+  }, envir = asNamespace("recipes"))
+  registerS3method("tidy", "step_user_values", function(x, ...) {
+    tibble::tibble(terms = character(), id = x$id)
+  }, envir = asNamespace("recipes"))
+  doubled <- recipes::add_step(recipes::recipe(y ~ x + z, d), recipes::step(
+    "user_values", trained = FALSE, role = NA, skip = FALSE, id = "values"))
+  expect_no_error(backprop(doubled, d, hidden = 3, epochs = 20, select = FALSE, threads = 1))
 })
 
 test_that("a subsequence is told from a reordering, NA matching NA", {
