@@ -136,6 +136,12 @@ n_params <- function(fit) {
 #'   row's term is centred on its own fold network's prediction at the new
 #'   row. The fold networks' disagreement widens the intervals.
 #'
+#' A fold network whose training rows lack a level of a factor (one held by
+#' a few rows, all in its fold) does not use that level's input, constant
+#' on its training rows (see `scale` in [mlp_train()]): it predicts those
+#' rows from their other inputs alone, so their scores, and for CV+ the
+#' intervals of new rows of that level, are wide rather than arbitrary.
+#'
 #' Sets are adaptive (APS; Romano, Sesia and Candes, 2020): a class enters
 #' in the order of its probability until the classes taken hold enough
 #' probability, so that uncertain rows get larger sets. A uniform draw per

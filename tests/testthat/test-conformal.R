@@ -476,3 +476,24 @@ test_that("rows with missing inputs alone still give named bounds and sets", {
   expect_identical(colnames(sets), levels(iris$Species))
   expect_true(all(is.na(sets)))
 })
+
+test_that("a fold network whose rows lack a level does not use its input", {
+  set.seed(3)
+  n <- 80
+  d <- data.frame(a = runif(n), g = factor(sample(c("p", "q"), n, replace = TRUE),
+                                           levels = c("p", "q", "r")))
+  d$g[7] <- "r"
+  d$y <- 2 * d$a + (d$g == "q") + 3 * (d$g == "r") + rnorm(n, sd = 0.1)
+  set.seed(4)
+  fit <- backprop(y ~ a + g, d, conformal = "cv+", select = FALSE, threads = 1)
+  lacking <- Filter(function(f) is.infinite(f$network$scaling$x$scale[["gr"]]), fit$calibration$folds)
+  expect_length(lacking, 1L)
+  # Its prediction of the row of "r" is that of the same row at "p" (the
+  # baseline): the input it never trained moves nothing.
+  x <- model.matrix(~ a + g, d)[, -1]
+  net <- lacking[[1]]$network
+  at_p <- x[7, , drop = FALSE]
+  at_p[, "gr"] <- 0
+  expect_identical(backprop:::fold_raw(net, x[7, , drop = FALSE], 1L),
+                   backprop:::fold_raw(net, at_p, 1L))
+})
