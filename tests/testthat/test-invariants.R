@@ -374,6 +374,37 @@ test_that("invariant 3: with scale = TRUE, the units of numeric inputs change no
   }
 })
 
+# A group's data with x2 constant (3) on every training and validation row,
+# and `new` in the rows to predict.
+inv_constant_x2 <- function(gd, new) {
+  for (fld in c("data", "data_cc", "x_df", "val_df")) {
+    if (!is.null(gd[[fld]])) gd[[fld]]$x2 <- 3
+  }
+  for (fld in c("x_mat", "val_mat")) {
+    if (!is.null(gd[[fld]])) gd[[fld]][, "x2"] <- 3
+  }
+  gd$new_df$x2 <- rep_len(new, nrow(gd$new_df))
+  gd$new_mat[, "x2"] <- rep_len(new, nrow(gd$new_mat))
+  gd
+}
+
+test_that("invariant 3: with scale = TRUE, an input constant in training moves no prediction", {
+  for (outcome in c("regression", "multiclass")) for (optimizer in c("lbfgs", "adam", "gd")) {
+    for (interface in c("backprop_formula", "backprop_matrix", "backprop_df", "backprop_recipe", "mlp_formula")) {
+      pkg <- inv_package_of(interface)
+      if (!is.null(pkg) && !inv_has(pkg)) next
+      gd <- inv_group_data(outcome, seed = 43, weights = optimizer == "gd")
+      lab <- paste0("[", interface, " outcome=", outcome, " optimizer=", optimizer, " x2 constant]")
+      at_constant <- inv_fit_predict(interface, inv_constant_x2(gd, 3), optimizer, 43, lab, "the fit")
+      if (is.null(at_constant)) next
+      elsewhere <- inv_fit_predict(interface, inv_constant_x2(gd, c(-40, 0, 3.5, 1e4)), optimizer, 43,
+                                   lab, "the fit")
+      expect_equal(elsewhere, at_constant, tolerance = 1e-12, label = paste(lab, "predictions"),
+                   expected.label = "predictions at the training constant")
+    }
+  }
+})
+
 # ---------------------------------------------------------------------------
 # Invariant 4: observation weights are frequency weights, for the
 # deterministic full-batch optimizers.
