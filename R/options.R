@@ -314,6 +314,12 @@ check_given <- function(given, fun = "mlp_train()", hint = "see ?mlp_train for i
   if (length(given) && (is.null(nm) || !all(nzchar(nm)))) {
     abort(fun, " got an unnamed argument it does not know; ", hint, ".")
   }
+  # R matches a repeated name to its first value and drops the others
+  # unseen: a wrapper's own argument and the same option passed through
+  # its `...` (parsnip's set_engine(), caret's train()) meet here.
+  if (anyDuplicated(nm)) {
+    abort(fun, " got `", nm[anyDuplicated(nm)], "` twice; give it once.")
+  }
   # A loop over the few names given: cheaper than vectorized calls such as
   # vapply(), which call a function per element.
   checked <- list()

@@ -23,8 +23,11 @@
 #'
 #' `mixture` (between 0, all weight decay, and 1, all L1; default 0) is an
 #' engine argument: `set_engine("backprop", mixture = 0.5)`, tunable with
-#' `tune()`. Any other [backprop()] argument is an engine argument too, as
-#' `set_engine("backprop", optimizer = "adam", batch_size = 64)`. An
+#' `tune()`; it splits `penalty`, and without `penalty` it is refused. Any
+#' other [backprop()] argument is an engine argument too, as
+#' `set_engine("backprop", optimizer = "adam", batch_size = 64)`, except
+#' those a main argument sets (`hidden`, `lr`, `weight_decay`, `l1`, ...):
+#' given both ways, they are refused. An
 #' argument left out takes [backprop()]'s choice for the data's shape
 #' ([backprop_defaults()]); with `penalty` left out, [backprop()] selects
 #' the weight decay itself (`set_engine("backprop", select = FALSE)` turns
@@ -133,16 +136,32 @@ penalty_backprop <- function(range = c(-5, -1)) {
 
 #' @rdname backprop-engine
 #' @export
-backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL, mixture = 0,
+backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL, mixture = NULL,
                              dropout = NULL, epochs = NULL, activation = NULL,
                              learn_rate = NULL, weights = NULL, ...) {
-  mixture <- check_number(mixture, "mixture", lower = 0, upper = 1, open = FALSE)
+  if (!is.null(mixture)) {
+    mixture <- check_number(mixture, "mixture", lower = 0, upper = 1, open = FALSE)
+    if (is.null(penalty)) {
+      abort("`mixture` splits `penalty` between weight decay and L1; without `penalty` it ",
+            "does nothing. Give `penalty` too (mlp(penalty = )), or leave `mixture` out.")
+    }
+  }
   refuse_retrained_workflow(list(...)$init)
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
-               weight_decay = if (!is.null(penalty)) penalty * (1 - mixture),
-               l1 = if (!is.null(penalty)) penalty * mixture,
+               weight_decay = if (!is.null(penalty)) penalty * (1 - (mixture %||% 0)),
+               l1 = if (!is.null(penalty)) penalty * (mixture %||% 0),
                dropout = dropout)
+  # An engine argument that a main argument also sets would be dropped by
+  # R's matching of backprop()'s `...`: refused by both names.
+  main <- c(hidden = "hidden_units", epochs = "epochs", lr = "learn_rate",
+            activation = "activation", weight_decay = "penalty", l1 = "penalty",
+            dropout = "dropout")
+  twice <- intersect(names(list(...)), intersect(names(main), names(args)[!vapply(args, is.null, NA)]))
+  if (length(twice)) {
+    abort("`", twice[1L], "` is given twice: as an engine argument (set_engine()) and by mlp()'s `",
+          main[[twice[1L]]], "`. Give it once.")
+  }
   # The formula and its data reach backprop()'s formula method as they are:
   # interactions, poly() and the like are its terms, for fitting and
   # predicting alike. `data` stays a name in the fit's call.

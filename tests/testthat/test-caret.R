@@ -40,6 +40,11 @@ test_that("caret tunes a regression with the default grid and passes other argum
   set.seed(3)
   random <- backprop_caret()$grid(NULL, NULL, len = 20, search = "random")
   expect_true(all(random$size >= 1 & random$size <= 30 & random$decay > 1e-5 & random$decay < 1))
+  # An argument the grid sets, given again, kept the grid's value silently.
+  expect_error(suppressWarnings(caret::train(
+    mtcars[, c("wt", "hp")], mtcars$mpg, method = backprop_caret(),
+    tuneGrid = data.frame(size = 2, decay = 0.01), trControl = caret::trainControl(method = "none"),
+    threads = 1, hidden = 8)), "got `hidden` twice")
 })
 
 test_that("caret passes case weights", {

@@ -373,4 +373,9 @@ test_that("the option table's defaults pass its own checks and make the article'
     expect_no_error(do.call(mlp_train, args))
   }
   expect_arg_error(mlp_train(article_X, article_Y, foo = 1), "mlp_train\\(\\) got `foo`")
+  # A name given twice through `...` kept its first value, silently.
+  expect_arg_error(backprop(mpg ~ wt, mtcars, hidden = 3, hidden = 5),
+                   "backprop\\(\\) got `hidden` twice; give it once.")
+  expect_arg_error(mlp_train(y ~ x, data.frame(x = 1:4, y = 0:3 / 3), epochs = 2, epochs = 3),
+                   "mlp_train\\(\\) got `epochs` twice; give it once.")
 })

@@ -76,6 +76,19 @@ test_that("penalty and mixture become weight decay and L1, other engine argument
   expect_error(parsnip::fit(spec, mpg ~ wt, data = mtcars), "`mixture` must be a finite number in \\[0, 1\\]")
   spec <- parsnip::mlp() |> parsnip::set_engine("backprop", typo = 1) |> parsnip::set_mode("regression")
   expect_error(parsnip::fit(spec, mpg ~ wt, data = mtcars), "backprop\\(\\) got `typo`")
+  # mixture without penalty split nothing, and a tuned mixture tuned
+  # nothing: mixture = 1 trained a weight-decay fit with no L1.
+  spec <- parsnip::mlp(hidden_units = 3) |> parsnip::set_engine("backprop", mixture = 1) |>
+    parsnip::set_mode("regression")
+  expect_snapshot(parsnip::fit(spec, mpg ~ wt, data = mtcars), error = TRUE)
+  # An engine argument that a main argument sets too was dropped (R keeps
+  # the first of two `l1`): l1 = 0.2 trained with l1 = 0.
+  spec <- parsnip::mlp(hidden_units = 4, penalty = 0.01) |>
+    parsnip::set_engine("backprop", threads = 1, l1 = 0.2) |> parsnip::set_mode("regression")
+  expect_snapshot(parsnip::fit(spec, mpg ~ wt, data = mtcars), error = TRUE)
+  spec <- parsnip::mlp(learn_rate = 0.01) |> parsnip::set_engine("backprop", lr = 0.1) |>
+    parsnip::set_mode("regression")
+  expect_error(parsnip::fit(spec, mpg ~ wt, data = mtcars), "`lr` is given twice")
 })
 
 test_that("regression predictions are numeric in the response's units, one per row", {
