@@ -35,7 +35,7 @@
 #' @export
 mlp_gradcheck <- function(X, Y, hidden = NULL, activation = NULL, output = NULL,
                           loss = NULL, bias = c("column", "row"), init = NULL,
-                          weight_decay = 0, l1 = 0, huber_delta = 1, tau = 0.5, h = 1e-6) {
+                          weight_decay = 0, l1 = 0, huber_delta = NULL, tau = NULL, h = 1e-6) {
   if (missing(Y)) abort("`Y` is missing: give the targets, one row per row of `X`.")
   h <- check_number(h, "h", lower = 0)
   x <- mold_xy(X, "X", init = init)$x
@@ -43,8 +43,7 @@ mlp_gradcheck <- function(X, Y, hidden = NULL, activation = NULL, output = NULL,
   given <- check_given(list(hidden = hidden, activation = activation, output = output, loss = loss,
                             bias = if (!missing(bias)) bias, init = init,
                             weight_decay = weight_decay, l1 = l1,
-                            huber_delta = if (identical(loss, "huber")) huber_delta,
-                            tau = if (identical(loss, "quantile")) tau), "mlp_gradcheck()")
+                            huber_delta = huber_delta, tau = tau), "mlp_gradcheck()")
   spec <- training_spec(x, target, c(given, list(epochs = 0, optimizer = "gd", threads = 1,
                                                  verbose = FALSE)))
   # theta: the parameters in the core's order, W1, b1, W2, b2, ...
