@@ -56,7 +56,11 @@
 #'   `r paste(rule_constants$lm_lbfgs_decays, collapse = ", ")`, which win
 #'   on noisy data. Selection (below) tells which the data are. (With more
 #'   than `r format(rule_constants$lbfgs_rows, big.mark = ",")` rows, so
-#'   many per parameter that noise averages out, LM alone.)
+#'   many per parameter that noise averages out, LM alone.) A given
+#'   `weight_decay` (a `penalty` of parsnip, a `decay` of caret) is on the
+#'   mean loss, where LM's is on the summed squared errors: it leaves LM
+#'   out of the candidates, so that a grid of decays is on one scale
+#'   (LM alone on many rows takes it against the summed squares).
 #' * **Restarts.** With at most `r rule_constants$restart_rows` rows, LM and
 #'   L-BFGS train from `r rule_constants$restarts` starts and keep the one
 #'   with the lowest penalized training objective, which escapes the poor
@@ -311,10 +315,14 @@ backprop_fit <- function(design, given, call, select = TRUE) {
     weighted_rows >= rule_constants$select_rows
   candidates <- if (select && searchable) search_candidates(shape$candidates, given)
   # Levenberg-Marquardt minimises squared errors with an L2 penalty: not a
-  # candidate for a given loss, output or L1 penalty it cannot take.
+  # candidate for a given loss, output or L1 penalty it cannot take. Nor
+  # for a given weight decay, which is on the mean loss, where LM's is on
+  # the summed squares: compared with L-BFGS at the same value, LM's decay
+  # was hundreds of times weaker, and a tuning grid's values would not be
+  # on one scale (the winner switching from one to the other along it).
   if ((!is.null(given$loss) && !any(given$loss == c("mse", "sse"))) ||
       (!is.null(given$output) && !any(given$output == c("linear", "sigmoid"))) ||
-      (!is.null(given$l1) && given$l1 != 0)) {
+      (!is.null(given$l1) && given$l1 != 0) || !is.null(given$weight_decay)) {
     candidates <- Filter(function(cand) !identical(cand$optimizer, "lm"), candidates)
   }
   chosen <- NULL

@@ -3,7 +3,9 @@
 #' `caret::train(x, y, method = backprop_caret())` tunes and fits
 #' [backprop()] networks in caret: classification (with class
 #' probabilities) and regression, over a grid of `size` (hidden units) and
-#' `decay` (weight decay, on the mean loss). Other [backprop()] arguments
+#' `decay` (weight decay, on the mean loss; where [backprop()] trains by
+#' Levenberg-Marquardt alone, on many rows, on the summed squared errors).
+#' Other [backprop()] arguments
 #' pass through `train()`'s `...`, as `threads = 1`, or `init` to continue
 #' a fit (refused where caret codes the rows it fits anew: with
 #' `preProcess`, a formula's `poly()` or `scale()`, a recipe's steps).

@@ -59,10 +59,10 @@
 #' `penalty` is [backprop()]'s weight decay as it is: `penalty * w` added
 #' to the gradient of the mean loss, as brulee's `penalty` (torch's
 #' `weight_decay`) is. nnet's `decay` penalizes the summed loss, so it
-#' equals about `penalty` times the training rows. (Levenberg-Marquardt,
-#' a candidate of [backprop()]'s search for a numeric response on a small
-#' network, sums the squared errors as nnet does and takes the decay
-#' against that sum.)
+#' equals about `penalty` times the training rows. (Levenberg-Marquardt
+#' sums the squared errors as nnet does and takes a decay against that
+#' sum: a given `penalty` leaves it out of [backprop()]'s search, except
+#' where the rule trains by it alone, on many rows.)
 #'
 #' The engine tunes `penalty` over [penalty_backprop()], \eqn{10^{-5}} to
 #' \eqn{10^{-1}}, rather than dials' `penalty()`, \eqn{10^{-10}} to 1.

@@ -275,3 +275,24 @@ test_that("dropout or lr without an optimizer trains the rule's network by Adam"
   switched <- suppressMessages(backprop:::first_order_shape(lm_alone, list(dropout = 0.1)))
   expect_equal(c(switched$optimizer, switched$weight_decay), c("adam", k$adam_decay))
 })
+
+test_that("a given weight decay leaves Levenberg-Marquardt out of the search", {
+  set.seed(1)
+  n <- 150
+  d <- data.frame(x1 = runif(n, -2, 2))
+  d$y <- sin(2 * d$x1) + rnorm(n, sd = 0.05)
+  # The rule's search compares LM with L-BFGS here.
+  set.seed(4)
+  free <- backprop(y ~ x1, d, hidden = 5, threads = 1)
+  expect_true("lm" %in% free$selection$table$optimizer)
+  # A decay of 1 on the mean loss flattens this network (L-BFGS); LM took
+  # it against the summed squares, 150 times weaker, and won the search:
+  # a tuning grid's decays were on two scales (pass 20).
+  for (decay in c(0.001, 0.1, 1)) {
+    set.seed(4)
+    fit <- backprop(y ~ x1, d, hidden = 5, weight_decay = decay, threads = 1)
+    expect_identical(fit$optimizer, "lbfgs")
+    expect_identical(fit$weight_decay, decay)
+  }
+  expect_gt(sqrt(mean((fitted(fit)[, 1] - d$y)^2)), 0.5)
+})
