@@ -122,7 +122,8 @@ mlp_explore <- function(X, Y, hidden = NULL, epochs = NULL, lr = NULL, bias = NU
   rng <- explore_rng(seed)
   on.exit(rng$restore())
   # The start as mlp_train() draws it, from the same options and RNG state.
-  spec <- training_spec(x, target, c(given, list(optimizer = "gd", verbose = FALSE, threads = 1)))
+  spec <- training_spec(x, target, c(given, list(optimizer = "gd", verbose = FALSE, threads = 1)),
+                        keep_training = FALSE)
   if (length(spec$hidden) != 1L) {
     abort("`init` must describe a network with one hidden layer: the page shows the ",
           "article's network.")

@@ -45,7 +45,7 @@ mlp_gradcheck <- function(X, Y, hidden = NULL, activation = NULL, output = NULL,
                             weight_decay = weight_decay, l1 = l1,
                             huber_delta = huber_delta, tau = tau), "mlp_gradcheck()")
   spec <- training_spec(x, target, c(given, list(epochs = 0, optimizer = "gd", threads = 1,
-                                                 verbose = FALSE)))
+                                                 verbose = FALSE)), keep_training = FALSE)
   # theta: the parameters in the core's order, W1, b1, W2, b2, ...
   blocks <- c(rbind(spec$params$weights, spec$params$biases))
   theta <- unlist(lapply(blocks, c))

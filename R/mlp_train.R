@@ -72,8 +72,12 @@
 #' `"adam"`, `tau` without the quantile loss, `callback_every` without
 #' `callback`) is an error, even at its default value, unless that value
 #' asks for nothing (`dropout = 0`, `l1 = 0`, `nesterov = FALSE`,
-#' `precision = "double"`). A continued fit (`init = fit`) keeps its architecture,
-#' activations, loss and scaling unless they are given.
+#' `precision = "double"`). A continued fit (`init = fit`) keeps, unless
+#' they are given, its architecture, activations, loss and scaling, and its
+#' training: its optimizer with the optimizer's settings (learning rate,
+#' batch size, momentum, dropout, schedule, clipping, precision; another
+#' optimizer given takes its own), its weight decay, L1 penalty and class
+#' weights.
 #'
 #' @param X Inputs: a numeric matrix (a sparse `Matrix` is read as the
 #'   dense matrix it is), a data frame, or a numeric vector (one input).

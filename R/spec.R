@@ -7,9 +7,12 @@
 # checked together, the inputs scaled, the starting weights drawn, the
 # validation rows and batches set. `blueprint` codes validation data;
 # `x_extent` is extent_(x) when the caller has read it; `categories` are
-# the data's categorical inputs row by row (frame_categories()).
+# the data's categorical inputs row by row (frame_categories()). A fit
+# continued keeps its training settings (kept_training()) when
+# `keep_training`; the trace and the gradient check take its network alone.
 training_spec <- function(x, target, given = list(), defaults = NULL, weights = NULL,
-                          blueprint = NULL, x_extent = NULL, categories = NULL) {
+                          blueprint = NULL, x_extent = NULL, categories = NULL,
+                          keep_training = TRUE) {
   y <- target$y
   classification <- !is.null(target$levels)
   init <- given$init
@@ -26,9 +29,12 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     for (name in c("tau", "huber_delta")) {
       if (!is.null(init$options[[name]])) kept[[name]] <- init$options[[name]]
     }
+    training <- if (keep_training) kept_training(init, given)
     defaults[names(kept)] <- kept
+    if (length(training)) defaults[names(training)] <- training
   }
   o <- resolve_options(given, defaults, classification)
+  if (continuing) refuse_kept_options(training, o)
   loss <- o$loss
   output <- o$output
   optimizer <- o$optimizer
@@ -227,6 +233,39 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
     if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
   }
   list(x = x, y = y, weights = weights, val = val)
+}
+
+# The training settings a continued fit keeps unless they are given, those
+# its fit set apart from the table's defaults: its optimizer with the
+# settings that are the optimizer's (unless another optimizer is given,
+# which takes its own), and the objective's penalties and class weights.
+# Without them, continuing a class-weighted classifier undid its weighting,
+# and an Adam fit went on by "gd" at the article's learning rate.
+kept_training <- function(init, given) {
+  own_optimizer <- is.null(given$optimizer) || identical(given$optimizer, init$optimizer)
+  names <- c(if (own_optimizer) c("optimizer", "lr", "batch_size", "momentum", "nesterov", "dropout",
+                                  "lr_schedule", "clip_norm", "precision"),
+             "weight_decay", "l1", "class_weights")
+  names <- setdiff(names, names(given))
+  kept <- init$options[names]
+  names(kept) <- names
+  # (Resolved values that did not act on the fit, as L-BFGS's learning
+  # rate, are not its settings.)
+  acted <- vapply(names, function(name) {
+    applies <- option_table[[name]]$applies
+    !identical(kept[[name]], option_defaults[[name]]) &&
+      (is.null(applies) || is.null(applies(name, init$options)))
+  }, NA)
+  kept[acted]
+}
+
+# A kept setting that does not apply to the continued fit (the fit's L1 for
+# a given optimizer = "lm") is refused, as given ones are, saying whose.
+refuse_kept_options <- function(kept, o) {
+  for (name in intersect(names(kept), names(option_applies)[option_applies])) {
+    why <- option_table[[name]]$applies(name, o)
+    if (!is.null(why)) abort(why, " (`", name, "` is kept from `init`; give it to change it.)")
+  }
 }
 
 # The validation rows of a fit `init` continued on `x` with a validation

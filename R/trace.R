@@ -43,7 +43,8 @@ mlp_trace <- function(X, Y, hidden = NULL, lr = NULL, bias = NULL, init = NULL,
   x <- mold_xy(X, "X", init = given$init)$x
   target <- as_target(Y, nrow(x))
   # One epoch of mlp_train()'s training, from the same starting weights.
-  spec <- training_spec(x, target, c(given, list(epochs = 1, optimizer = "gd", verbose = FALSE)))
+  spec <- training_spec(x, target, c(given, list(epochs = 1, optimizer = "gd", verbose = FALSE)),
+                        keep_training = FALSE)
   if (length(spec$hidden) != 1L) abort("`init` must describe a network with one hidden layer.")
   res <- trace_(spec$x, spec$y, spec, spec$params)
   start <- list(wh = spec$params$weights[[1]], bh = spec$params$biases[[1]],

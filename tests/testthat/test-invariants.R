@@ -689,6 +689,45 @@ test_that("invariant 5: full-batch gd for k + m epochs in two calls is k + m epo
   }
 })
 
+test_that("invariant 5: a fit continued with only `epochs` keeps its training settings", {
+  # Full-batch gd keeps no state between epochs: given nothing but `init`
+  # and `epochs`, 12 + 8 epochs are 20 only if the continued fit trains
+  # with the first one's learning rate, penalties, clipping and class
+  # weights (it went on with the defaults, undoing class weights).
+  cases <- expand.grid(fun = c("mlp_train", "backprop"), form = c("formula", "matrix"),
+                       outcome = c("regression", "binary"), stringsAsFactors = FALSE)
+  for (i in seq_len(nrow(cases))) {
+    cs <- cases[i, ]
+    lab <- inv_label(as.list(cs))
+    gd <- inv_group_data(cs$outcome, seed = 90 + i)
+    args <- c(list(hidden = 3, optimizer = "gd", lr = 0.02, activation = "tanh", weight_decay = 0.01,
+                   l1 = 0.001, clip_norm = 0.5),
+              if (cs$outcome == "binary") list(class_weights = c(no = 1, yes = 3)),
+              inv_head(cs$fun, cs$outcome, "gd"))
+    one <- do.call(inv_cont_fit, c(list(cs$fun, cs$form, gd, cs$outcome, epochs = 20), args))
+    first <- do.call(inv_cont_fit, c(list(cs$fun, cs$form, gd, cs$outcome, epochs = 12), args))
+    two <- inv_cont_fit(cs$fun, cs$form, gd, cs$outcome, epochs = 8, init = first)
+    expect_equal(two$weights, one$weights, tolerance = 1e-10, label = paste(lab, "weights after 12 + 8 epochs"),
+                 expected.label = "weights after 20 epochs")
+    expect_equal(two$options[c("lr", "weight_decay", "l1", "clip_norm", "class_weights")],
+                 one$options[c("lr", "weight_decay", "l1", "clip_norm", "class_weights")], label = lab)
+  }
+  # Another optimizer takes its own settings; the fit's penalties stay,
+  # and one the new optimizer cannot take is refused, saying whose it is.
+  set.seed(5)
+  x <- matrix(rnorm(60), 30)
+  y <- x[, 1] - x[, 2]
+  sgd <- mlp_train(x, y, optimizer = "sgd", batch_size = 10, momentum = 0.5, lr = 0.05, l1 = 0.01,
+                   output = "linear", loss = "mse", epochs = 3, threads = 1)
+  same <- mlp_train(x, y, init = sgd, epochs = 2, threads = 1)
+  expect_equal(same[c("optimizer", "lr", "batch_size")], sgd[c("optimizer", "lr", "batch_size")])
+  expect_equal(same$options$momentum, 0.5)
+  adam <- mlp_train(x, y, init = sgd, optimizer = "adam", epochs = 2, threads = 1)
+  expect_equal(adam$lr, backprop:::vocabulary$default_lr[["adam"]])
+  expect_equal(adam$options$l1, 0.01)
+  expect_snapshot(mlp_train(x, y, init = sgd, optimizer = "lm", epochs = 2), error = TRUE)
+})
+
 # ---------------------------------------------------------------------------
 # Invariant 6: the methods work on every generated fit.
 
