@@ -145,6 +145,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   if (!is.null(o$patience) && is.null(held$val)) {
     abort("`patience` needs `validation`: early stopping watches the validation loss.")
   }
+  # A batch size kept from a continued fit fits the rows it goes on with.
+  if (continuing && !is.null(training$batch_size)) o$batch_size <- min(o$batch_size, nrow(held$x))
   batches <- spec_batches(o, nrow(held$x), sizes)
   train <- core_weights(held$weights, optimizer)
 

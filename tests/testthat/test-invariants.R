@@ -722,6 +722,8 @@ test_that("invariant 5: a fit continued with only `epochs` keeps its training se
   same <- mlp_train(x, y, init = sgd, epochs = 2, threads = 1)
   expect_equal(same[c("optimizer", "lr", "batch_size")], sgd[c("optimizer", "lr", "batch_size")])
   expect_equal(same$options$momentum, 0.5)
+  # A kept batch size fits fewer rows.
+  expect_equal(mlp_train(x[1:6, ], y[1:6], init = sgd, epochs = 1, threads = 1)$batch_size, 6)
   adam <- mlp_train(x, y, init = sgd, optimizer = "adam", epochs = 2, threads = 1)
   expect_equal(adam$lr, backprop:::vocabulary$default_lr[["adam"]])
   expect_equal(adam$options$l1, 0.01)
