@@ -124,7 +124,7 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
   # One network per fold: no ensemble, so no bootstrap samples either (which
   # need one, and whose out-of-bag rows the refits do not use).
   quiet$bootstrap <- NULL
-  quiet$callback <- NULL
+  quiet$callback <- quiet$callback_every <- NULL
   quiet$conformal <- "none"
   quiet$conformal_folds <- NULL
   verbose <- given$verbose %||% interactive()

@@ -73,7 +73,7 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
   quiet <- given
   quiet$verbose <- FALSE
   quiet$restarts <- 1
-  quiet$callback <- NULL
+  quiet$callback <- quiet$callback_every <- NULL
   # One network per candidate and fold: the ensemble and the refits of the
   # conformal calibration are the winner's alone.
   quiet$ensemble <- NULL

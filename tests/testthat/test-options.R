@@ -260,6 +260,17 @@ test_that("the callback sees every k-th epoch, its losses and weights, and can s
   expect_equal(vapply(seen, `[[`, 0, "val_loss"), fit$val_loss[c(3, 6, 9, 12)])
   expect_equal(lapply(seen[[1]]$weights$weights, dim), lapply(fit$weights, dim))
   expect_equal(fit$status, "completed")
+  # Through backprop()'s search and the refits of conformal = "cv", which
+  # train quietly: callback_every went to them without its callback and
+  # was refused there.
+  seen <- list()
+  set.seed(4)
+  searched <- backprop(mpg ~ wt + hp, mtcars, epochs = 6, callback = watch, callback_every = 3,
+                       conformal = "cv", conformal_folds = 2, threads = 1)
+  # (Every start of the rule's restarts calls it.)
+  epochs <- vapply(seen, `[[`, 0, "epoch")
+  expect_equal(epochs, rep(c(3, 6), length(epochs) / 2))
+  expect_gte(length(epochs), 2)
   # Without validation val_loss is NA; the last epoch's weights are the fit's.
   seen <- list()
   set.seed(4)
