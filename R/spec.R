@@ -107,14 +107,22 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
   # out, which pick the epoch and calibrate the intervals), weighted by the
   # observation (and class) weights: a weight of k counts as k rows.
   scaling <- NULL
+  counted <- weights
+  if (!is.null(held_rows)) {
+    counted <- counted %||% rep(1, n)
+    counted[held_rows] <- 0
+  }
   if (continuing) {
     scaling <- init$scaling
-  } else if (o$scale) {
-    counted <- weights
-    if (!is.null(held_rows)) {
-      counted <- counted %||% rep(1, n)
-      counted[held_rows] <- 0
+    # An input the fit ignored (constant on its rows, its weights 0) that
+    # varies on these rows is scaled by them: the continued fit learns it.
+    ignored <- which(is.infinite(scaling$x$scale))
+    if (length(ignored)) {
+      fresh <- column_stats(x[, ignored, drop = FALSE], counted, constant_scale = Inf)
+      scaling$x$center[ignored] <- fresh$center
+      scaling$x$scale[ignored] <- fresh$scale
     }
+  } else if (o$scale) {
     scaling <- list(x = column_stats(x, counted, constant_scale = Inf),
                     y = if (output == "linear") column_stats(y, counted))
   }
@@ -160,7 +168,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     logical_response = isTRUE(target$logical), scaling = scaling,
     sizes = as.numeric(sizes), hidden = start$hidden, activation = start$activation,
     batch_size = as.numeric(batches$batch_size), bias = bias, init = start$init,
-    params = start$params, seed = batches$seed,
+    params = if (is.character(start$init)) without_ignored_inputs(start$params, scaling) else start$params,
+    seed = batches$seed,
     # (The training rows' levels, for bootstrap samples.)
     categories = if (is.numeric(held_rows)) subset_categories(categories, -held_rows) else categories,
     options = o, unseen_validation = unseen_validation
@@ -550,9 +559,10 @@ check_activation <- function(activation, layers) {
 # row, and weights that are all equal are no weights. A column constant on
 # the counted rows has no spread: it is divided by `constant_scale`. For
 # the inputs that is Inf, which maps every value of it to 0 (the training
-# rows' too): the network learns nothing from such a column (its weights
-# get no gradient from inputs of 0), so it ignores its values in new data,
-# as lm() drops a column it cannot estimate. The response's is 1.
+# rows' too): the network learns nothing from such a column (the loss
+# gives its weights no gradient, and they start at 0: see
+# without_ignored_inputs()), so it ignores its values in new data, as lm()
+# drops a column it cannot estimate. The response's is 1.
 column_stats <- function(m, weights = NULL, constant_scale = 1) {
   if (is.null(weights)) weights <- rep(1, nrow(m))
   total <- sum(weights)
@@ -802,10 +812,22 @@ oob_calibration <- function(spec, trained, bags) {
     spec, raw, spec$y[rows, , drop = FALSE], if (!is.null(weights)) weights[rows])))
 }
 
+# Drawn starting weights with the first layer's weights of the inputs the
+# scaling ignores (divided by Inf, see column_stats()) set to 0: their
+# inputs are 0, so the loss never moves them, and the weights would show
+# an effect that is none (in coef(), Garson's and Olden's importance) and
+# take one if a continued fit learns the input.
+without_ignored_inputs <- function(params, scaling) {
+  ignored <- is.infinite(scaling$x$scale)
+  if (any(ignored)) params$weights[[1L]][ignored, ] <- 0
+  params
+}
+
 # The next start of a fit with restarts: new starting weights drawn by the
 # fit's `init` from R's RNG, and a new seed for the minibatches' shuffle.
 redraw_start <- function(spec) {
-  spec$params <- draw_params(spec$init, spec$sizes, spec$bias, nrow(spec$x))
+  spec$params <- without_ignored_inputs(draw_params(spec$init, spec$sizes, spec$bias, nrow(spec$x)),
+                                        spec$scaling)
   if (spec$seed != 0) spec$seed <- as.numeric(sample.int(.Machine$integer.max, 1L))
   spec
 }

@@ -478,3 +478,28 @@ test_that("every level trains, the baseline too, whatever the interface", {
   cooked <- backprop(normalized, d, validation = 0.3, hidden = 3, select = FALSE, threads = 1)
   expect_false(all(1:2 %in% cooked$held_out))
 })
+
+test_that("an input ignored for being constant starts at weight 0, and a continued fit learns it", {
+  set.seed(6)
+  n <- 60
+  d <- data.frame(a = rnorm(n), b = rnorm(n), k = 3)
+  d$y <- sin(d$a) + d$b + rnorm(n, sd = 0.1)
+  f <- mlp_train(y ~ a + b + k, d, hidden = 4, epochs = 200, optimizer = "adam", lr = 0.01,
+                 output = "linear", scale = TRUE, threads = 1)
+  # No effect, and none shown: its weights never trained (Garson's share
+  # was 0.137 from them).
+  expect_identical(f$x_names[3], "k")
+  expect_equal(f$weights[[1]][3, ], rep(0, 4))
+  garson <- mlp_importance(f, method = "garson")
+  expect_equal(garson$importance[garson$variable == "k"], 0)
+  # New rows where k varies and matters: the continued fit scales k by
+  # them and learns it (R-squared 0.17 when k stayed ignored).
+  d3 <- d
+  d3$k <- rnorm(n)
+  d3$y <- d3$y + 2 * d3$k
+  same <- mlp_train(y ~ a + b + k, d3, init = f, epochs = 0, threads = 1)
+  expect_equal(fitted(same), predict(f, d3), tolerance = 1e-12, ignore_attr = TRUE)
+  more <- mlp_train(y ~ a + b + k, d3, init = f, epochs = 300, threads = 1)
+  expect_true(is.finite(more$scaling$x$scale[["k"]]))
+  expect_gt(1 - mean((d3$y - fitted(more)[, 1])^2) / var(d3$y), 0.9)
+})
