@@ -392,14 +392,9 @@ inform_once <- function(key, msg, class = NULL) {
 rule_defaults <- function(shape, rows, given, classification) {
   rule <- shape[setdiff(names(shape), c("candidates", "selection"))]
   rule$init <- NULL # follows the activation, given or not
-  # A fit continued keeps the optimizer and weight decay it was trained
-  # (or selected) with, unless they are given.
-  if (inherits(given$init, "mlp_fit")) {
-    rule$optimizer <- given$init$optimizer
-    rule$weight_decay <- given$init$weight_decay
-    rule["lr"] <- list(if (uses_lr(rule$optimizer)) given$init$lr)
-    rule["batch_size"] <- list(if (any(rule$optimizer == vocabulary$minibatch_optimizers)) given$init$batch_size)
-  }
+  # A fit continued keeps the optimizer it was trained (or selected) with,
+  # unless one is given, and with it its settings (see kept_training()).
+  if (inherits(given$init, "mlp_fit")) rule$optimizer <- given$init$optimizer
   # Restarts pay for the second-order optimizers; given starting weights
   # (or a fit to continue) are one start.
   optimizer <- given$optimizer %||% rule$optimizer

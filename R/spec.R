@@ -247,16 +247,19 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 }
 
 # The training settings a continued fit keeps unless they are given, those
-# its fit set apart from the table's defaults: its optimizer with the
-# settings that are the optimizer's (unless another optimizer is given,
-# which takes its own), and the objective's penalties and class weights.
-# Without them, continuing a class-weighted classifier undid its weighting,
-# and an Adam fit went on by "gd" at the article's learning rate.
+# that acted on it: its optimizer with the settings that are the
+# optimizer's (unless another optimizer is given, which takes its own), and
+# the objective's penalties and class weights. Without them, continuing a
+# class-weighted classifier undid its weighting, and an Adam fit went on
+# by "gd" at the article's learning rate. (Levenberg-Marquardt's decay is
+# on the summed squared errors, the others' on the mean loss: across a
+# change to or from it, the decay does not carry.)
 kept_training <- function(init, given) {
   own_optimizer <- is.null(given$optimizer) || identical(given$optimizer, init$optimizer)
+  decay_carries <- own_optimizer || !any(c(init$optimizer, given$optimizer) == "lm")
   names <- c(if (own_optimizer) c("optimizer", "lr", "batch_size", "momentum", "nesterov", "dropout",
                                   "lr_schedule", "clip_norm", "precision"),
-             "weight_decay", "l1", "class_weights")
+             if (decay_carries) "weight_decay", "l1", "class_weights")
   names <- setdiff(names, names(given))
   kept <- init$options[names]
   names(kept) <- names
@@ -264,17 +267,19 @@ kept_training <- function(init, given) {
   # rate, are not its settings.)
   acted <- vapply(names, function(name) {
     applies <- option_table[[name]]$applies
-    !identical(kept[[name]], option_defaults[[name]]) &&
-      (is.null(applies) || is.null(applies(name, init$options)))
+    is.null(applies) || is.null(applies(name, init$options))
   }, NA)
   kept[acted]
 }
 
 # A kept setting that does not apply to the continued fit (the fit's L1 for
-# a given optimizer = "lm") is refused, as given ones are, saying whose.
+# a given optimizer = "lm") is refused, as given ones are, saying whose;
+# one that asks for nothing (`l1 = 0`) passes.
 refuse_kept_options <- function(kept, o) {
   for (name in intersect(names(kept), names(option_applies)[option_applies])) {
-    why <- option_table[[name]]$applies(name, o)
+    row <- option_table[[name]]
+    if (row$neutral && identical(kept[[name]], row$default)) next
+    why <- row$applies(name, o)
     if (!is.null(why)) abort(why, " (`", name, "` is kept from `init`; give it to change it.)")
   }
 }

@@ -503,3 +503,20 @@ test_that("an input ignored for being constant starts at weight 0, and a continu
   expect_true(is.finite(more$scaling$x$scale[["k"]]))
   expect_gt(1 - mean((d3$y - fitted(more)[, 1])^2) / var(d3$y), 0.9)
 })
+
+test_that("a continued fit's weight decay does not carry to or from Levenberg-Marquardt", {
+  set.seed(4)
+  n <- 200
+  x <- matrix(rnorm(n * 2), n, 2)
+  y <- sin(2 * x[, 1]) + x[, 2] + rnorm(n, sd = 0.1)
+  set.seed(5)
+  lm_fit <- mlp_train(x, y, hidden = 5, epochs = 50, output = "linear", optimizer = "lm",
+                      weight_decay = 0.1, scale = TRUE, threads = 1)
+  # LM's 0.1 is on the summed squares; on L-BFGS's mean loss it undid the
+  # fit (R-squared 0.99 to 0.47).
+  on <- mlp_train(x, y, init = lm_fit, epochs = 100, optimizer = "lbfgs", threads = 1)
+  expect_equal(on$weight_decay, 0)
+  expect_gt(1 - mean((y - fitted(on)[, 1])^2) / var(y), 0.98)
+  # Kept with LM itself.
+  expect_equal(mlp_train(x, y, init = lm_fit, epochs = 1, threads = 1)$weight_decay, 0.1)
+})
