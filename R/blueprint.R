@@ -354,13 +354,14 @@ refuse_moved_rows <- function(processed, data) {
   for (name in names) {
     trained <- as_key(outcomes[[name]])
     given <- as_key(data[[name]])
-    # Rows moved, when the training rows' values are the data's but out of
-    # order. (Other values: a step the check of steps could not read changed
+    # Rows moved, when the training rows' values are the data's but not in
+    # their order: sorted, permuted, or drawn with replacement. (Values the
+    # data do not hold: a step the check of steps could not read changed
     # the outcome, and the rows cannot be told.)
-    moved <- if (length(trained) == length(given)) {
-      !identical(trained, given) && identical(sort(trained, na.last = TRUE), sort(given, na.last = TRUE))
+    moved <- all(trained %in% given) && if (length(trained) == length(given)) {
+      !identical(trained, given)
     } else {
-      !is_subsequence(trained, given) && all(trained %in% given)
+      !is_subsequence(trained, given)
     }
     if (moved) {
       abort("`x` (the recipe) moves the rows of `data`: its training rows' `", name,

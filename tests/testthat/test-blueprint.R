@@ -341,6 +341,9 @@ test_that("a recipe step the package does not know that moves or adds rows is re
   # A training permutation of a classifier's rows.
   expect_error(fit_with(class ~ x + z, function(n) c(2:n, 1L), TRUE),
                "moves the rows of `data`: its training rows' `class`", fixed = TRUE)
+  # Rows drawn with replacement, as many as the data's (a bootstrap).
+  expect_error(fit_with(y ~ x + z, function(n) sample(n, replace = TRUE), TRUE),
+               "moves the rows of `data`")
   # Rows added (upsampling) too, in order or not.
   expect_snapshot(fit_with(y ~ x + z, function(n) c(seq_len(n), 1:5), TRUE), error = TRUE)
   expect_error(fit_with(class ~ x, function(n) sort(c(seq_len(n), 1:5)), TRUE), "trains on 45 rows")
