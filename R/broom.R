@@ -92,7 +92,7 @@ glance.mlp_fit <- function(x, ...) {
   validated <- length(x$val_loss) > 0L
   tibble::tibble(
     nobs = as.integer(stats::nobs(x)),
-    loss = x$kept_loss,
+    loss = kept_loss(x),
     val_loss = if (validated) min(x$val_loss) else NA_real_,
     epochs = as.integer(epochs),
     best_epoch = if (validated) as.integer(x$best_epoch) else NA_integer_,

@@ -25,10 +25,10 @@ print.mlp_fit <- function(x, digits = 4, ...) {
     if (length(x$val_loss)) {
       # The weights kept are the best epoch's: the training loss is theirs.
       cat("  at epoch ", x$best_epoch, " (kept)", first, ": training loss", loss_units(x), " ",
-          format(signif(x$kept_loss, digits)), ", validation loss ",
+          format(signif(kept_loss(x), digits)), ", validation loss ",
           format(signif(min(x$val_loss), digits)), sep = "")
     } else {
-      cat("  final loss", first, loss_units(x), ": ", format(signif(x$kept_loss, digits)),
+      cat("  final loss", first, loss_units(x), ": ", format(signif(kept_loss(x), digits)),
           sep = "")
     }
     cat("\n")
@@ -501,7 +501,7 @@ summary.mlp_fit <- function(object, ...) {
     members = length(object$members),
     loss_first = if (length(object$loss)) object$loss[1] else NA_real_,
     loss_last = if (length(object$loss)) object$loss[length(object$loss)] else NA_real_,
-    loss_kept = object$kept_loss,
+    loss_kept = kept_loss(object),
     val_loss_best = if (length(object$val_loss)) min(object$val_loss) else NA_real_,
     best_epoch = object$best_epoch,
     status = object$status,
@@ -516,6 +516,12 @@ summary.mlp_fit <- function(object, ...) {
     unweighted = if (!is.null(w)) sum(w == 0) else 0L,
     fit = fit_stats
   ), class = "summary.mlp_fit")
+}
+
+# The training loss of the weights a fit returns (`kept_loss`, see
+# R/fit.R); a fit saved by a version before it has its last epoch's record.
+kept_loss <- function(fit) {
+  fit$kept_loss %||% if (length(fit$loss)) fit$loss[length(fit$loss)] else NA_real_
 }
 
 # The losses of a standardized response are in its standard deviations,

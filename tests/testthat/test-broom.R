@@ -107,6 +107,14 @@ test_that("glance() gives the training in one row", {
                tolerance = 1e-10)
 })
 
+test_that("a fit saved before kept_loss reports its last epoch's loss", {
+  fit <- article_fit()
+  old <- fit
+  old$kept_loss <- NULL
+  expect_equal(glance(old)$loss, fit$loss[5000])
+  expect_output(print(old), format(signif(fit$loss[5000], 4)), fixed = TRUE)
+})
+
 test_that("the reported training loss is the returned weights', whichever epoch they are", {
   # Over generated fits: validated or not, the best epoch the last or not,
   # full batch or minibatches, with dropout and weights; the loss glance(),
