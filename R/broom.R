@@ -127,10 +127,15 @@ augment.mlp_fit <- function(x, data = NULL, newdata = NULL, ...) {
     pred <- to_response(x, x$fitted_raw, type)
     truth <- training_targets(x)
   }
+  # Row names other than 1, 2, ... go in a first column, as broom's
+  # augment() methods put them (a tibble has none, and rows after na.omit()
+  # keep their numbers).
+  had_names <- !tibble::is_tibble(out)
   out <- as.data.frame(out, stringsAsFactors = FALSE)
-  # Row names that are not 1, 2, ... go in a first column, as broom's
-  # augment() methods put them: a tibble has none.
-  row_names <- if (.row_names_info(out) > 0L && !".rownames" %in% names(out)) row.names(out)
+  row_names <- row.names(out)
+  if (!had_names || ".rownames" %in% names(out) || identical(row_names, as.character(seq_len(nrow(out))))) {
+    row_names <- NULL
+  }
   out <- tibble::as_tibble(out, .name_repair = "minimal")
   if (!is.null(row_names)) out <- tibble::add_column(out, .rownames = row_names, .before = 1L)
   if (!is.null(x$levels)) {

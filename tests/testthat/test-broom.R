@@ -174,8 +174,27 @@ test_that("augment() adds fitted values and residuals to a regression's data", {
   new <- mtcars[1:3, c("wt", "hp")]
   an <- augment(fit, newdata = new)
   expect_equal(names(an), c(".rownames", "wt", "hp", ".fitted"))
-  # Rows named 1, 2, ... need no column.
+  # Rows named 1, 2, ... need no column, whatever their storage; nor a
+  # tibble's; rows after na.omit keep their numbers.
   expect_named(augment(fit, newdata = data.frame(wt = 3, hp = 100)), c("wt", "hp", ".fitted"))
+  plain <- data.frame(x = c(1, NA, 3:30), y = sin(1:30))
+  numbered <- backprop(y ~ x, plain, hidden = 2, epochs = 20, select = FALSE, threads = 1)
+  expect_identical(augment(numbered)$.rownames, as.character(c(1, 3:30)))
+  expect_named(augment(numbered, data = plain[-2, ]), c(".rownames", "x", "y", ".fitted", ".resid"))
+  expect_named(augment(numbered, data = plain[3:30, ]), c(".rownames", "x", "y", ".fitted", ".resid"))
+  expect_named(augment(numbered, data = plain), c("x", "y", ".fitted", ".resid"))
+  expect_named(augment(numbered, data = tibble::as_tibble(plain)), c("x", "y", ".fitted", ".resid"))
+  complete <- plain[-2, ]
+  rownames(complete) <- NULL
+  complete <- backprop(y ~ x, complete, hidden = 2, epochs = 20, select = FALSE, threads = 1)
+  expect_named(augment(complete), c("y", "x", ".fitted", ".resid"))
+  expect_named(augment(complete, data = data.frame(x = 1:3, y = 0)), c("x", "y", ".fitted", ".resid"))
+  # An x/y fit of a data frame, without data: the fitted values alone.
+  xy <- backprop(plain[-2, "x", drop = FALSE], plain$y[-2], hidden = 2, epochs = 20, select = FALSE,
+                 threads = 1)
+  expect_named(augment(xy), c(".rownames", ".fitted", ".resid"))
+  expect_named(augment(backprop(complete$model["x"], complete$model$y, hidden = 2, epochs = 20,
+                                select = FALSE, threads = 1)), c(".fitted", ".resid"))
   expect_equal(an$.fitted, unname(predict(fit, new)[, 1]))
 })
 
