@@ -385,6 +385,10 @@ weighted_means <- function(m, weights) {
 fit_variables <- function(fit, data) {
   vars <- blueprint_variables(fit$blueprint)
   if (is.numeric(vars)) return(vars)
+  # A formula's variables from outside the training data (a constant of
+  # the workspace) are read where predict() reads them, not explained.
+  inside <- fit$blueprint$data_variables
+  if (!is.null(inside)) vars <- intersect(vars, inside)
   absent <- setdiff(vars, colnames(data))
   if (length(absent)) {
     abort("`data` lacks the training column", if (length(absent) > 1) "s", " ",

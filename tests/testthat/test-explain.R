@@ -554,3 +554,15 @@ test_that("a quantile band's partial dependence names its bounds; its importance
     expect_error(mlp_importance(band, d, method = method), "is a quantile band")
   }
 })
+
+test_that("a formula's variable from outside the training data is read, not explained", {
+  set.seed(8)
+  d <- data.frame(a = rnorm(50), b = rnorm(50))
+  d$y <- d$a + 2 * d$b
+  k <- 2
+  fit <- backprop(y ~ a + I(b * k), d, hidden = 3, epochs = 30, select = FALSE, threads = 1)
+  # Refused before: "`data` lacks the training column `k`".
+  imp <- mlp_importance(fit, data = d, repeats = 2)
+  expect_setequal(imp$variable, c("a", "b"))
+  expect_equal(nrow(mlp_partial(fit, d, "b", grid = 3)), 3L)
+})
