@@ -227,7 +227,10 @@ option_table <- list(
     if (o$ensemble < 2) "`bootstrap` trains an ensemble's members on bootstrap samples: give `ensemble` of 2 or more."
   }, label = "bootstrap samples", neutral = TRUE),
   conformal = option_row("auto", choice_of(conformal_methods), applies = function(name, o) {
-    if (o$bias == "row") {
+    # ("none", as the default, asks for nothing.)
+    if (o$conformal == "none") {
+      NULL
+    } else if (o$bias == "row") {
       "`conformal` needs `bias = \"column\"`: per-row biases predict no held-out rows."
     } else if (o$conformal == "split" && is.null(o$validation)) {
       "`conformal = \"split\"` calibrates on the validation rows: give `validation` too."

@@ -369,6 +369,7 @@ test_that("the option table's defaults pass its own checks and make the article'
   expect_arg_error(mlp_train(article_X, article_Y, tau = 0.5), "`tau` applies")
   expect_arg_error(mlp_train(article_X, article_Y, huber_delta = 1, loss = "mse"), "`huber_delta` applies")
   expect_arg_error(mlp_train(article_X, article_Y, conformal_folds = 5), "`conformal_folds` applies")
+  expect_no_error(mlp_train(article_X, article_Y, bias = "row", conformal = "none", epochs = 1))
   expect_arg_error(mlp_train(article_X, article_Y, callback_every = 1),
                    "`callback_every` says how often `callback` is called: give `callback` too.")
   # Every option whose default asks for nothing is accepted at it, whatever
