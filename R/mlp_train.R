@@ -76,8 +76,13 @@
 #' they are given, its architecture, activations, loss and scaling, and its
 #' training: its optimizer with the optimizer's settings (learning rate,
 #' batch size, momentum, dropout, schedule, clipping, precision; another
-#' optimizer given takes its own), its weight decay, L1 penalty and class
-#' weights.
+#' optimizer given takes its own), its weight decay (not across a change
+#' to or from `"lm"`, whose decay is on the summed squares), L1 penalty and
+#' class weights. A kept setting changes when given another value; `NULL`
+#' means "not given", so a kept `clip_norm` or `class_weights` cannot be
+#' removed (give `class_weights` of 1 for every class; fit anew to stop
+#' clipping). [mlp_trace()], [mlp_gradcheck()] and [mlp_explore()] take a
+#' fit's network alone.
 #'
 #' @param X Inputs: a numeric matrix (a sparse `Matrix` is read as the
 #'   dense matrix it is), a data frame, or a numeric vector (one input).
@@ -288,7 +293,9 @@
 #'     `summary()` say "standardized response");
 #'   * `kept_loss`: the training loss of the returned weights, on the
 #'     training rows without dropout (what `print()` and [glance()][mlp_fit-tidiers]
-#'     report; the epochs' records need not hold it, see there);
+#'     report; the epochs' records need not hold it, see there); for an
+#'     ensemble, the first member's, on the rows (or bootstrap sample) it
+#'     trained on;
 #'   * `best_epoch`, `status` (`"completed"`, `"early_stopped"`,
 #'     `"stopped"` by the `callback`, or `"interrupted"`), `seconds` (the
 #'     training time, of every start or ensemble member), and the settings
