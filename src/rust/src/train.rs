@@ -93,7 +93,7 @@ pub fn train<T: Real>(
         let mut vloss = f64::NAN;
         if let (Some(v), Some(vws)) = (validation, val_ws.as_mut()) {
             predict(&plain, params, v.x, v.rows, &mut val_out, vws, cfg.threads);
-            vloss = reported_loss(cfg, arch, &val_out, v, &mut val_delta, val_weight);
+            vloss = reported_loss(cfg, arch, &val_out, v, &mut val_delta, (val_weight, val_weight));
             history.val_loss.push(vloss);
             if vloss < best_val {
                 best_val = vloss;
@@ -148,7 +148,7 @@ pub fn train<T: Real>(
     let mut out = vec![T::ZERO; n * o];
     let mut ws = prediction_workspace(&plain, n);
     predict(&plain, params, data.x, n, &mut out, &mut ws, cfg.threads);
-    history.kept_loss = reported_loss(cfg, arch, &out, data, &mut vec![T::ZERO; n * o], counted);
+    history.kept_loss = reported_loss(cfg, arch, &out, data, &mut vec![T::ZERO; n * o], (weight, counted));
     if article {
         let mut fitted = vec![0.0; n * o];
         copy_to_f64(&mut fitted, &out);
@@ -196,19 +196,21 @@ pub fn train_in_single(
     let mut ws = prediction_workspace(&plain, data.rows);
     predict(&plain, params, data.x, data.rows, &mut fitted, &mut ws, cfg.threads);
     if history.kept_loss.is_finite() {
-        let counted = cfg.counted_rows.unwrap_or(data.weight_total());
-        history.kept_loss = reported_loss(cfg, arch, &fitted, data, &mut vec![0.0; fitted.len()], counted);
+        let weight = data.weight_total();
+        let counted = cfg.counted_rows.unwrap_or(weight);
+        history.kept_loss = reported_loss(cfg, arch, &fitted, data, &mut vec![0.0; fitted.len()], (weight, counted));
     }
     history.fitted = Some(fitted);
     history
 }
 
 /// The loss of outputs `out` on `data`'s rows, reported as the epochs'
-/// losses are (`counted` rows for "sse"); `delta` is scratch.
-fn reported_loss<T: Real>(cfg: &TrainConfig, arch: &Architecture, out: &[T], data: Dataset<T>, delta: &mut [T], counted: f64) -> f64 {
+/// losses are: `weights` is (the rows' total weight, the rows counted for
+/// "sse"), read once by the caller rather than per epoch; `delta` is scratch.
+fn reported_loss<T: Real>(cfg: &TrainConfig, arch: &Architecture, out: &[T], data: Dataset<T>, delta: &mut [T], weights: (f64, f64)) -> f64 {
     let o = arch.outputs();
     let sum = crate::loss::weighted_delta(cfg.loss, arch.output_activation(), out, data.y, data.w, delta, data.rows, o, 1.0);
-    cfg.loss.report(sum, data.weight_total(), o, counted)
+    cfg.loss.report(sum, weights.0, o, weights.1)
 }
 
 /// The engine for this run: a second-order method; the small-network fast
