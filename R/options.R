@@ -63,9 +63,13 @@ quoted_or <- function(x) {
 # says that the default asks for nothing (`dropout = 0`, `precision =
 # "double"`), so that given where it does not apply it is no error. A
 # default that is a setting (sgd's `momentum`, a quantile's `tau`) is one.
-option_row <- function(default, check, applies = NULL, field = NULL, label = NULL, neutral = FALSE) {
+# `continues` says what a continued fit (`init = fit`) keeps the option
+# with (see kept_training()): "optimizer", its optimizer's settings, kept
+# with the optimizer; "objective", the penalties and weights of the loss.
+option_row <- function(default, check, applies = NULL, field = NULL, label = NULL, neutral = FALSE,
+                       continues = NULL) {
   list(default = default, check = check, applies = applies, field = field, label = label,
-       neutral = neutral)
+       neutral = neutral, continues = continues)
 }
 
 # `applies` of options that need one of a kind of optimizers: `kind` names
@@ -190,25 +194,27 @@ option_table <- list(
   hidden = option_row(3, function(x, arg) check_hidden(x)),
   epochs = option_row(5000, function(x, arg) check_count(x, arg), field = "epochs"),
   lr = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
-                  applies = first_order_only, field = "lr"),
+                  applies = first_order_only, field = "lr", continues = "optimizer"),
   bias = option_row("column", choice_of(c("column", "row"))),
   init = option_row(NULL, check_init_arg),
   activation = option_row("sigmoid", check_activation_names),
   output = option_row(NULL, vocabulary_choice("output_activations"), field = "output"),
   loss = option_row(NULL, vocabulary_choice("loss_functions"), field = "loss"),
-  optimizer = option_row("gd", vocabulary_choice("optimizers"), field = "optimizer"),
+  optimizer = option_row("gd", vocabulary_choice("optimizers"), field = "optimizer",
+                         continues = "optimizer"),
   batch_size = option_row(NULL, function(x, arg) check_count(x, arg, min = 1),
-                          applies = for_optimizers("minibatch_optimizers", "a minibatch")),
+                          applies = for_optimizers("minibatch_optimizers", "a minibatch"),
+                          continues = "optimizer"),
   # The default is sgd's, set from the vocabulary when the package loads.
   momentum = option_row(NULL, function(x, arg) {
     x <- check_number(x, arg, lower = 0, upper = 1, open = FALSE)
     if (x == 1) abort("`momentum` must be below 1, not 1.")
     x
-  }, applies = for_sgd, label = "momentum", field = "momentum"),
+  }, applies = for_sgd, label = "momentum", field = "momentum", continues = "optimizer"),
   nesterov = option_row(FALSE, check_flag, applies = for_sgd,
-                        label = "nesterov", field = "nesterov", neutral = TRUE),
+                        label = "nesterov", field = "nesterov", neutral = TRUE, continues = "optimizer"),
   weight_decay = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
-                            label = "weight decay", field = "weight_decay"),
+                            label = "weight decay", field = "weight_decay", continues = "objective"),
   restarts = option_row(1, function(x, arg) check_count(x, arg, min = 1), applies = function(name, o) {
     if (!is.character(o$init)) {
       "`restarts` needs starting weights drawn by `init` (a name), not given ones."
@@ -255,22 +261,24 @@ option_table <- list(
     if (is.null(o$validation)) "`patience` needs `validation`: early stopping watches the validation loss."
   }, field = "patience"),
   scale = option_row(FALSE, check_flag),
-  dropout = option_row(0, check_rates, applies = first_order_only, label = "dropout", neutral = TRUE),
+  dropout = option_row(0, check_rates, applies = first_order_only, label = "dropout", neutral = TRUE,
+                       continues = "optimizer"),
   l1 = option_row(0, function(x, arg) check_number(x, arg, lower = 0, open = FALSE),
                   applies = function(name, o) {
                     if (o$optimizer == "lm") {
                       paste0("`l1` cannot be used with `optimizer = \"lm\"`, which minimises squared errors ",
                              "with an L2 penalty only; use \"lbfgs\" or \"adam\".")
                     }
-                  }, field = "l1", label = "l1", neutral = TRUE),
+                  }, field = "l1", label = "l1", neutral = TRUE, continues = "objective"),
   lr_schedule = option_row("constant", check_schedule, applies = first_order_only, label = "lr schedule",
-                           neutral = TRUE),
+                           neutral = TRUE, continues = "optimizer"),
   clip_norm = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
                          applies = first_order_only,
-                         label = "gradient norm clipped to", field = "clip_norm"),
+                         label = "gradient norm clipped to", field = "clip_norm",
+                         continues = "optimizer"),
   class_weights = option_row(NULL, check_class_weights, applies = function(name, o) {
     if (!o$classification) "`class_weights` applies to classification (a factor response); this response is numeric."
-  }, label = "class weights"),
+  }, label = "class weights", continues = "objective"),
   # The losses' parameters: their defaults are the core's, set when the
   # package loads (as momentum's).
   huber_delta = option_row(NULL, function(x, arg) check_number(x, arg, lower = 0),
@@ -286,7 +294,7 @@ option_table <- list(
       paste0("`precision = \"single\"` applies to the first-order optimizers; `optimizer = \"",
              o$optimizer, "\"` trains in double precision.")
     }
-  }, label = "precision", field = "precision", neutral = TRUE),
+  }, label = "precision", field = "precision", neutral = TRUE, continues = "optimizer"),
   verbose = option_row(NULL, check_flag, field = "verbose")
 )
 
@@ -305,6 +313,8 @@ option_names <- names(option_table)
 option_defaults <- lapply(option_table, `[[`, "default")
 # Which options apply only to some fits (those with an `applies` rule).
 option_applies <- !vapply(lapply(option_table, `[[`, "applies"), is.null, NA)
+# What a continued fit keeps each option with ("" for neither).
+option_continues <- vapply(option_table, function(row) if (is.null(row$continues)) "" else row$continues, "")
 # The Rust spec's fields that take an option as it is, named by option.
 option_spec_fields <- unlist(lapply(option_table, `[[`, "field"))
 option_spec_renamed <- !identical(names(option_spec_fields), unname(option_spec_fields))
@@ -356,17 +366,23 @@ resolve_options <- function(given, defaults = NULL, classification = FALSE) {
   if (is.null(o[["verbose"]])) o[["verbose"]] <- interactive()
   threads <- o[["threads"]]
   o[["threads"]] <- if (is.null(threads)) resolve_threads(NULL) else cap_threads(threads)
-  # An option the user gave that does not apply to the fit is an error,
-  # never silently dropped, unless its value asks for nothing (`dropout =
-  # 0`; not `momentum = 0.9`, which is a setting).
-  for (name in names(given)[option_applies[names(given)]]) {
+  refuse_inapplicable(given, o)
+  o
+}
+
+# An option set (`values`: given, or with `kept` kept from a continued fit)
+# that does not apply to the resolved options `o` is an error, never
+# silently dropped, unless its value asks for nothing (`dropout = 0`; not
+# `momentum = 0.9`, which is a setting).
+refuse_inapplicable <- function(values, o, kept = FALSE) {
+  for (name in names(values)[option_applies[names(values)]]) {
     row <- option_table[[name]]
-    if (!row[["neutral"]] || !identical(given[[name]], row[["default"]])) {
-      why <- row[["applies"]](name, o)
-      if (!is.null(why)) abort(why)
+    if (row[["neutral"]] && identical(values[[name]], row[["default"]])) next
+    why <- row[["applies"]](name, o)
+    if (!is.null(why)) {
+      abort(why, if (kept) paste0(" (`", name, "` is kept from `init`; give it to change it.)"))
     }
   }
-  o
 }
 
 # The fit's options that differ from their defaults, as print() and

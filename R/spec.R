@@ -34,7 +34,9 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     if (length(training)) defaults[names(training)] <- training
   }
   o <- resolve_options(given, defaults, classification)
-  if (continuing) refuse_kept_options(training, o)
+  # A kept setting that does not apply to the continued fit (the fit's L1
+  # for a given optimizer = "lm") is refused, as given ones are, saying whose.
+  if (continuing) refuse_inapplicable(training, o, kept = TRUE)
   loss <- o$loss
   output <- o$output
   optimizer <- o$optimizer
@@ -247,9 +249,10 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 }
 
 # The training settings a continued fit keeps unless they are given, those
-# that acted on it: its optimizer with the settings that are the
-# optimizer's (unless another optimizer is given, which takes its own), and
-# the objective's penalties and class weights. Without them, continuing a
+# that acted on it (the option table's `continues`): its optimizer with the
+# settings that are the optimizer's (unless another optimizer is given,
+# which takes its own), and the objective's penalties and class weights.
+# Without them, continuing a
 # class-weighted classifier undid its weighting, and an Adam fit went on
 # by "gd" at the article's learning rate. (Levenberg-Marquardt's decay is
 # on the summed squared errors, the others' on the mean loss: across a
@@ -257,10 +260,8 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
 kept_training <- function(init, given) {
   own_optimizer <- is.null(given$optimizer) || identical(given$optimizer, init$optimizer)
   decay_carries <- own_optimizer || !any(c(init$optimizer, given$optimizer) == "lm")
-  names <- c(if (own_optimizer) c("optimizer", "lr", "batch_size", "momentum", "nesterov", "dropout",
-                                  "lr_schedule", "clip_norm", "precision"),
-             if (decay_carries) "weight_decay", "l1", "class_weights")
-  names <- setdiff(names, names(given))
+  names <- option_names[option_continues == "objective" | (own_optimizer & option_continues == "optimizer")]
+  names <- setdiff(names, c(names(given), if (!decay_carries) "weight_decay"))
   kept <- init$options[names]
   names(kept) <- names
   # (Resolved values that did not act on the fit, as L-BFGS's learning
@@ -270,18 +271,6 @@ kept_training <- function(init, given) {
     is.null(applies) || is.null(applies(name, init$options))
   }, NA)
   kept[acted]
-}
-
-# A kept setting that does not apply to the continued fit (the fit's L1 for
-# a given optimizer = "lm") is refused, as given ones are, saying whose;
-# one that asks for nothing (`l1 = 0`) passes.
-refuse_kept_options <- function(kept, o) {
-  for (name in intersect(names(kept), names(option_applies)[option_applies])) {
-    row <- option_table[[name]]
-    if (row$neutral && identical(kept[[name]], row$default)) next
-    why <- row$applies(name, o)
-    if (!is.null(why)) abort(why, " (`", name, "` is kept from `init`; give it to change it.)")
-  }
 }
 
 # The validation rows of a fit `init` continued on `x` with a validation
