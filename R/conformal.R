@@ -81,6 +81,21 @@ held_out_fold <- function(network, x, y, weights, threads, keep = FALSE) {
   calibration_fold(pred, y, weights, if (keep) network)
 }
 
+# The options of a network trained within a fit's own work (a candidate of
+# its search, a refit of its calibration): the given options without what
+# belongs to the fit alone. No progress bar or callback; one network, so no
+# ensemble and no bootstrap samples (which need one, and whose out-of-bag
+# rows these networks do not use); no refits of a calibration of its own. A
+# split-conformal calibration stays: it decides which rows train.
+quiet_options <- function(given) {
+  given$verbose <- FALSE
+  given$callback <- given$callback_every <- NULL
+  given$ensemble <- given$bootstrap <- NULL
+  given$conformal_folds <- NULL
+  if (any(given$conformal == c("cv", "cv+"))) given$conformal <- "none"
+  given
+}
+
 # The spec of a network trained on the design's rows `rows` only (a fold's
 # training rows), with the options `quiet` (a given batch size within those
 # rows) under `defaults`.
@@ -118,15 +133,7 @@ cv_calibration <- function(design, target, given, defaults, folds, method = "cv"
   weights <- design$weights
   folds <- min(folds, n)
   fold_of <- sample(rep_len(seq_len(folds), n))
-  quiet <- given
-  quiet$verbose <- FALSE
-  quiet$ensemble <- 1
-  # One network per fold: no ensemble, so no bootstrap samples either (which
-  # need one, and whose out-of-bag rows the refits do not use).
-  quiet$bootstrap <- NULL
-  quiet$callback <- quiet$callback_every <- NULL
-  quiet$conformal <- "none"
-  quiet$conformal_folds <- NULL
+  quiet <- quiet_options(given)
   verbose <- given$verbose %||% interactive()
   bar <- if (verbose && requireNamespace("cli", quietly = TRUE)) {
     cli::cli_progress_bar(total = folds, clear = TRUE,

@@ -70,16 +70,10 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
     cli::cli_progress_bar(total = steps, clear = TRUE, extra = list(what = ""),
                           format = "{cli::pb_bar} selecting {cli::pb_extra$what} | ETA {cli::pb_eta}")
   }
-  quiet <- given
-  quiet$verbose <- FALSE
+  # One start per candidate and fold: the restarts, as the ensemble and the
+  # calibration's refits, are the winner's alone.
+  quiet <- quiet_options(given)
   quiet$restarts <- 1
-  quiet$callback <- quiet$callback_every <- NULL
-  # One network per candidate and fold: the ensemble and the refits of the
-  # conformal calibration are the winner's alone.
-  quiet$ensemble <- NULL
-  quiet$bootstrap <- NULL
-  quiet$conformal_folds <- NULL
-  if (any(quiet$conformal == c("cv", "cv+"))) quiet$conformal <- "none"
   scores <- numeric(length(candidates))
   fits <- vector("list", length(candidates))
   # Each candidate's fold networks and the rows they held out: the
