@@ -120,7 +120,9 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         next
       }
       if (validated) {
-        losses[f] <- min(trained$res$val_loss)
+        # (Epochs whose validation loss is not finite were never kept.)
+        finite <- trained$res$val_loss[is.finite(trained$res$val_loss)]
+        losses[f] <- if (length(finite)) min(finite) else Inf
         sizes[f] <- 1
         fits[[k]] <- trained
       } else {

@@ -191,6 +191,26 @@ test_that("a callback that stops an ensemble leaves the members it trained, and 
   expect_error(predict(one, x[1:3, ], type = "sd"), "spread of an ensemble")
 })
 
+test_that("a validation loss never finite is refused, not answered with the starting weights", {
+  set.seed(1)
+  d <- data.frame(a = rnorm(200), b = rnorm(200))
+  d$cnt <- rpois(200, exp(1 + d$a))
+  v <- d[1:40, ]
+  # A missing-value code: the Poisson loss of its output overflows at every epoch.
+  v$a[1] <- -9999
+  poisson_fit <- function(validation) {
+    set.seed(2)
+    mlp_train(cnt ~ a + b, d, loss = "poisson", output = "exp", optimizer = "adam", lr = 0.01,
+              hidden = 4, activation = "relu", scale = TRUE, validation = validation,
+              epochs = 30)
+  }
+  expect_error(poisson_fit(v), "The validation loss was not finite at any epoch", class = "backprop_diverged")
+  # Without that row, an epoch is kept: trained weights, not the start's.
+  fit <- poisson_fit(v[-1, ])
+  expect_gt(fit$best_epoch, 0)
+  expect_gt(cor(fitted(fit)[, 1], exp(1 + d$a)), 0.9)
+})
+
 test_that("given validation rows carry their observation weights, or are refused without", {
   set.seed(1)
   n <- 80
