@@ -105,6 +105,13 @@ mold_model_frame <- function(frame, arg) {
   }
   classes <- attr(terms, "dataClasses")
   response <- attr(terms, "response")
+  # The response as a term of its own (y ~ y + x): model.matrix() would
+  # name every input after the one before it, and no warning says so.
+  factors <- attr(terms, "factors")
+  if (response > 0L && length(factors) && any(factors[response, ] != 0L)) {
+    abort("`", arg, "` has the response `", rownames(factors)[response], "` among its ",
+          "predictors; remove it from the right-hand side.")
+  }
   xterms <- stats::delete.response(terms)
   # The predictors are the variables of the terms without the response;
   # dataClasses also lists the model frame's "(weights)".
@@ -136,6 +143,13 @@ mold_model_frame <- function(frame, arg) {
   if (extent[3L] > 0) {
     abort("`", arg, "` variable `", colnames(x)[which(colSums(is.infinite(x)) > 0L)[1L]],
           "` contains Inf; remove or replace those values: the network needs finite inputs.")
+  }
+  # NA inputs that `na.action` kept (na.pass): a network has no value for them.
+  if (extent[2L] > 0) {
+    with_na <- predictors[vapply(frame[predictors], anyNA, logical(1))]
+    abort("`", arg, "` variable `", c(with_na, colnames(x)[colSums(is.na(x)) > 0L])[1L],
+          "` contains NA or NaN on rows that `na.action` kept; remove those rows (the default ",
+          "`na.action = na.omit` does) or impute them: the network needs every input.")
   }
   # A matrix predictor's column names, by which new data's are matched.
   matrix_columns <- Filter(Negate(is.null), lapply(frame[predictors], function(col) {

@@ -81,6 +81,23 @@ test_that("defect 5: a level with no training rows is an error at predict time",
   expect_arg_error(predict(xy, new), "column `g` has level \"w\" with no training rows")
 })
 
+test_that("a response among its own predictors is refused, as NA inputs that na.pass keeps", {
+  d <- data.frame(a = runif(40), b = rnorm(40))
+  d$y <- d$a + d$b
+  # model.matrix() names each input after the one before it here.
+  expect_arg_error(backprop(y ~ y + a + b, d, threads = 1),
+                   "`formula` has the response `y` among its predictors; remove it")
+  expect_arg_error(mlp_train(y ~ a + y, d, epochs = 1), "response `y` among its predictors")
+  d$a[3] <- NA
+  d$g <- factor(rep(c("u", "v"), 20))
+  d$g[5] <- NA
+  expect_snapshot(mlp_train(y ~ a + b, d, na.action = na.pass, epochs = 1), error = TRUE)
+  expect_arg_error(backprop(y ~ g + b, d, na.action = na.pass, threads = 1),
+                   "`formula` variable `g` contains NA or NaN on rows that `na.action` kept")
+  expect_arg_error(suppressWarnings(mlp_train(y ~ log(b) + a, d[-3, ], na.action = na.pass, epochs = 1)),
+                   "variable `log\\(b\\)` contains NA or NaN")
+})
+
 test_that("defect 7: offset() terms are refused, never dropped", {
   expect_arg_error(backprop(mpg ~ wt + offset(log(hp)), mtcars),
                    "`formula` has an offset\\(\\) term; backprop fits no offsets")
