@@ -338,13 +338,15 @@ mold_recipe <- function(recipe, data, weights) {
           "(hardhat::frequency_weights() or importance_weights()), which keeps them with ",
           "their rows.")
   }
+  blocks <- dummy_blocks(processed$blueprint$recipe, x)
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
+                    dummy_blocks = blocks,
                     outcome_baked = outcome_bakes(processed, data),
                     signature = tryCatch(recipe_signature(recipe), error = function(e) NULL),
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint,
-       categories = dummy_categories(processed$blueprint$recipe, x))
+       categories = dummy_categories(blocks, x))
 }
 
 # Refuses a recipe whose training rows are not rows of `data` in their
@@ -405,30 +407,88 @@ is_subsequence <- function(short, long) {
   TRUE
 }
 
-# The levels of the factors a trained recipe's step_dummy() coded, row by
-# row, read from their indicator columns in `x` (the baseline where all
-# are 0): what frame_categories() gives the formula interface. (Not the
-# data's factors: steps may remove, pool or reorder them. Indicators that
-# later steps turned into other numbers are left to the check of columns.)
-dummy_categories <- function(recipe, x) {
-  categories <- list()
+# The factors a trained recipe's step_dummy() coded, each as its indicator
+# columns in `x` (the training inputs), the levels they mark, the baseline
+# (the level of no indicator; NA for one-hot coding), the rows' patterns
+# of indicator values that training saw, and the levels they code. (Not the data's factors: steps may
+# remove, pool or reorder them, and rows the recipe drops do not train.
+# Indicators that later steps turned into other numbers are left to the
+# check of columns.)
+dummy_blocks <- function(recipe, x) {
+  blocks <- list()
   for (step in recipe$steps) {
     if (!inherits(step, "step_dummy") || !isTRUE(step$trained)) next
     coded <- recipes::tidy(step)
     for (term in unique(coded$terms)) {
-      columns <- step$naming(term, coded$columns[coded$terms == term])
+      levels <- coded$columns[coded$terms == term]
+      columns <- step$naming(term, levels)
       if (!all(columns %in% colnames(x))) next
       # An indicator that a later step rescaled (step_normalize()) still
       # takes two values; its larger one marks the level.
       block <- x[, columns, drop = FALSE]
-      two_valued <- apply(block, 2L, function(col) length(unique(col)) <= 2L)
-      if (!all(two_valued)) next
-      marks <- apply(block, 2L, function(col) col == max(col) & col != min(col))
-      marks <- matrix(marks, nrow(block))
-      categories[[term]] <- factor(drop(marks %*% 2^(seq_along(columns) - 1L)))
+      if (!all(apply(block, 2L, function(col) length(unique(col)) <= 2L))) next
+      baseline <- setdiff(attr(step$levels[[term]], "values"), levels)
+      b <- list(columns = columns, levels = levels,
+                baseline = if (length(baseline)) baseline[1L] else NA_character_,
+                seen = unique(pattern_keys(block)))
+      trained <- levels(dummy_categories(list(b), block)[[1L]])
+      b$trained <- trained[order(match(trained, c(b$baseline, levels)))]
+      blocks[[term]] <- b
     }
   }
-  if (length(categories)) categories
+  if (length(blocks)) blocks
+}
+
+# One key per row of an indicator block: its values, pasted.
+pattern_keys <- function(block) {
+  do.call(paste, c(unname(as.data.frame(block)), sep = "\r"))
+}
+
+# The levels of the factors of `blocks` (see dummy_blocks()), row by row,
+# read from their indicator columns in `x`: what frame_categories() gives
+# the formula interface, each level named as the data name it.
+dummy_categories <- function(blocks, x) {
+  if (is.null(blocks)) return(NULL)
+  lapply(blocks, function(b) {
+    block <- x[, b$columns, drop = FALSE]
+    marks <- apply(block, 2L, function(col) col == max(col) & col != min(col))
+    marks <- matrix(marks, nrow(block))
+    code <- drop(marks %*% 2^(seq_along(b$columns) - 1L))
+    first <- !duplicated(code)
+    labels <- apply(marks[first, , drop = FALSE], 1L, function(on) {
+      if (any(on)) paste(b$levels[on], collapse = " + ") else if (is.na(b$baseline)) "(none)" else b$baseline
+    })
+    factor(code, levels = code[first], labels = labels)
+  })
+}
+
+# New rows whose indicators of a factor form a pattern no training row had
+# are refused, as a level with no training rows: a level the data held only
+# on rows the recipe dropped (step_naomit(), step_filter()), or a new level
+# (step_novel()'s, or one step_dummy() cannot code). Its indicator was 0 on
+# every training row, so its weights were never trained. A new level that
+# a step maps onto a trained one (step_other()) is accepted.
+refuse_untrained_patterns <- function(blocks, x, newdata, arg) {
+  for (term in names(blocks)) {
+    b <- blocks[[term]]
+    if (!all(b$columns %in% colnames(x))) next
+    block <- x[, b$columns, drop = FALSE]
+    given <- if (term %in% names(newdata)) newdata[[term]]
+    # (A row whose value is NA, and stays NA through the recipe, predicts NA.)
+    present <- !is.na(rowSums(block))
+    if (!is.null(given)) present <- present | !is.na(given)
+    unseen <- present & !(pattern_keys(block) %in% b$seen)
+    if (!any(unseen)) next
+    if (is.null(given)) {
+      abort("`", arg, "` has rows whose indicators ", name_list(b$columns), " of `", term,
+            "` no training row had: a level with no training rows.")
+    }
+    levels <- unique(as.character(given[unseen]))
+    abort("`", arg, "` column `", term, "` has ", if (length(levels) > 1) "levels " else "level ",
+          paste0('"', levels, '"', collapse = ", "), " with no training rows (none, or only ",
+          "rows the recipe dropped; the levels the network was trained on: ",
+          paste0('"', b$trained, '"', collapse = ", "), ").")
+  }
 }
 
 # The categorical variables (factors, characters) of a data frame, as
@@ -583,13 +643,16 @@ forge_recipe <- function(blueprint, newdata, arg) {
     abort("`", arg, "` must be a data frame with the training columns, not ", describe(newdata), ".")
   }
   refuse_repeated(names(newdata), names(blueprint$hardhat$ptypes$predictors), arg)
-  # Levels with no training rows are refused, with step_novel() too: its
-  # level's dummy column was 0 on every training row, so its weight was
-  # never trained, and its predictions would be those of the random start.
-  for (nm in intersect(names(blueprint$xlevels), names(newdata))) {
+  # Levels with no training rows are refused: a factor that step_dummy()
+  # codes by its indicators after baking (refuse_untrained_patterns()), any
+  # other by its values. (recipes warns of a level it cannot code: the
+  # warning waits for the refusal.)
+  blocks <- blueprint$dummy_blocks
+  for (nm in setdiff(intersect(names(blueprint$xlevels), names(newdata)), names(blocks))) {
     check_levels(newdata[[nm]], blueprint$xlevels[[nm]], nm, arg)
   }
-  forged <- tryCatch(hardhat::forge(newdata, blueprint$hardhat), error = function(e) {
+  warned <- list()
+  forged <- withCallingHandlers(tryCatch(hardhat::forge(newdata, blueprint$hardhat), error = function(e) {
     # New data are baked without their outcome: a step on it cannot run.
     outcomes <- blueprint$outcome_names
     if (outcome_steps(blueprint$hardhat$recipe, outcomes, skipped = FALSE)) {
@@ -598,8 +661,13 @@ forge_recipe <- function(blueprint, newdata, arg) {
             "step `skip = TRUE`, or transform the outcome in the data, before the recipe.")
     }
     abort("`", arg, "` does not match the training data: ", conditionMessage(e))
+  }), warning = function(w) {
+    warned[[length(warned) + 1L]] <<- w
+    invokeRestart("muffleWarning")
   })
   x <- recipe_inputs(forged$predictors, arg)
+  refuse_untrained_patterns(blocks, x, newdata, arg)
+  for (w in warned) warning(w)
   if (nrow(x) != nrow(newdata)) {
     abort("The recipe drops rows of `", arg, "` (a step such as step_naomit() without ",
           "`skip = TRUE`), but a prediction is one per row: give that step `skip = TRUE`; ",

@@ -356,7 +356,7 @@ continued_recipe <- function(recipe, data, weights, init) {
     weights <- as.double(unclass(data[[as.character(own$weights)]]))
   }
   list(x = x, y = y, weights = weights, blueprint = own,
-       categories = dummy_categories(own$hardhat$recipe, x))
+       categories = dummy_categories(dummy_blocks(own$hardhat$recipe, x), x))
 }
 
 # A fit of a recipe with steps codes its inputs by those steps: data given

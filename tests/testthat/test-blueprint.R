@@ -81,6 +81,51 @@ test_that("defect 5: a level with no training rows is an error at predict time",
   expect_arg_error(predict(xy, new), "column `g` has level \"w\" with no training rows")
 })
 
+test_that("a level only on rows the recipe drops is refused; one step_other() pools is not", {
+  need_packages("recipes")
+  set.seed(21)
+  n <- 120
+  d <- data.frame(a = rnorm(n), g = sample(c("p", "q", "r"), n, TRUE))
+  d$g[1:10] <- "s"
+  d$y <- d$a + (d$g == "q") + 10 * (d$g == "s") + rnorm(n, sd = 0.1)
+  d_na <- d
+  d_na$a[1:10] <- NA
+  new <- data.frame(a = 0, g = c("p", "q", "s"))
+  # Level "s" trains nothing when its rows are dropped before training: its
+  # indicator is 0 on every training row, and a new "s" row would be
+  # predicted as the baseline "p".
+  dropped <- list(
+    list(recipes::recipe(y ~ a + g, d_na) |> recipes::step_naomit(a, skip = TRUE), d_na),
+    list(recipes::recipe(y ~ a + g, d) |> recipes::step_filter(g != "s"), d)
+  )
+  for (case in dropped) {
+    for (one_hot in c(FALSE, TRUE)) {
+      fit <- backprop(recipes::step_dummy(case[[1]], g, one_hot = one_hot), case[[2]],
+                      hidden = 3, select = FALSE, epochs = 20, threads = 1)
+      expect_arg_error(predict(fit, new),
+                       "column `g` has level \"s\" with no training rows \\(none, or only rows the recipe dropped")
+      expect_equal(nrow(predict(fit, new[1:2, ])), 2L)
+      # Validation rows and explanations read new data the same way.
+      expect_arg_error(mlp_partial(fit, "a", data = new), "level \"s\" with no training rows")
+    }
+  }
+  # The formula interface refuses the same level.
+  formula_fit <- backprop(y ~ a + g, d_na, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_arg_error(predict(formula_fit, new), "level \"s\" with no training rows")
+  # step_other() pools rare levels, and new ones, into "other", whose
+  # indicator trained: a new level is predicted as "other".
+  d$g[1:10] <- sample(c("s", "t"), 10, TRUE)
+  pooled <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_other(g, threshold = 0.05) |>
+                       recipes::step_dummy(g), d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_true("g_other" %in% pooled$x_names)
+  expect_equal(predict(pooled, data.frame(a = 0, g = "zz")), predict(pooled, data.frame(a = 0, g = "s")))
+  # A recipe that codes a level weighted 0 everywhere names the level.
+  w <- hardhat::importance_weights(ifelse(d$g == "r", 0, 1))
+  expect_arg_error(backprop(recipes::recipe(y ~ a + g + w, cbind(d, w = w)) |> recipes::step_dummy(g),
+                            cbind(d, w = w), threads = 1),
+                   "`weights` are 0 on every row of level \"r\" of `g`")
+})
+
 test_that("a response among its own predictors is refused, as NA inputs that na.pass keeps", {
   d <- data.frame(a = runif(40), b = rnorm(40))
   d$y <- d$a + d$b
