@@ -80,6 +80,11 @@
 #'   it is Adam's, `r rule_constants$adam_decay`). A message (of class
 #'   `backprop_first_order`) says so once per session; give `optimizer` to
 #'   choose one yourself.
+#' * **A first-order `optimizer` given** (`"adam"`, `"sgd"`, ...) where the
+#'   rule trains by L-BFGS or Levenberg-Marquardt takes the epochs of larger
+#'   data above (`r rule_constants$adam_epochs`), and Adam's weight decay
+#'   where the rule compares none; its learning rate and batch size are its
+#'   own defaults (see [mlp_train()]).
 #' * Every argument given explicitly overrides its default and is removed
 #'   from the selection; the others keep the rule's choice.
 #'   [backprop_defaults()] shows the choice and the candidates for a data
@@ -347,14 +352,23 @@ backprop_fit <- function(design, given, call, select = TRUE) {
 # network is trained by Adam with the rule's Adam settings instead. Without
 # this, a tuning grid over dropout or learn_rate would fail every model on
 # small data. Any given value switches, 0 too, so that a grid's models are
-# all trained alike. A continued fit keeps its optimizer.
+# all trained alike. A first-order optimizer given there takes the rule's
+# first-order epochs, and its weight decay where LM's was the only one
+# (LM's decay is on the summed squares, and 100 steps of LM are not 100
+# epochs): its other settings are its own. A continued fit keeps its
+# optimizer.
 first_order_shape <- function(shape, given) {
-  asked <- intersect(c("dropout", "lr"), names(given))
-  if (!length(asked) || !is.null(given$optimizer) || inherits(given$init, "mlp_fit") ||
-      any(shape$optimizer == vocabulary$first_order_optimizers)) {
+  k <- rule_constants
+  if (inherits(given$init, "mlp_fit") || any(shape$optimizer == vocabulary$first_order_optimizers)) {
     return(shape)
   }
-  k <- rule_constants
+  if (any(given$optimizer == vocabulary$first_order_optimizers)) {
+    shape$epochs <- k$adam_epochs
+    if (!length(shape$candidates)) shape$weight_decay <- k$adam_decay
+    return(shape)
+  }
+  asked <- intersect(c("dropout", "lr"), names(given))
+  if (!length(asked) || !is.null(given$optimizer)) return(shape)
   replaced <- shape$optimizer
   shape[c("optimizer", "epochs", "lr", "batch_size", "validation", "patience", "restarts",
           "precision")] <- list("adam", k$adam_epochs, k$adam_lr, k$adam_batch,

@@ -53,7 +53,8 @@
 #' message says so once per session. Every value of a tuning grid, 0
 #' included, switches alike, so the grid's models are comparable and none
 #' fails. `set_engine("backprop", optimizer = "rmsprop")` (or any other)
-#' chooses the optimizer instead; a given optimizer takes its own epochs.
+#' chooses the optimizer instead; where the rule's optimizer was second
+#' order, it takes the epochs of larger data (see [backprop()]).
 #'
 #' @section Penalty:
 #' `penalty` is [backprop()]'s weight decay as it is: `penalty * w` added

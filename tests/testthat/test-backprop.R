@@ -276,6 +276,25 @@ test_that("dropout or lr without an optimizer trains the rule's network by Adam"
   expect_equal(c(switched$optimizer, switched$weight_decay), c("adam", k$adam_decay))
 })
 
+test_that("a given first-order optimizer takes first-order epochs, not a second-order rule's", {
+  k <- backprop:::rule_constants
+  # L-BFGS's iteration cap was RMSprop's epochs; LM's steps and its decay
+  # on the summed squares were Adam's (audit 22).
+  set.seed(12)
+  rms <- backprop(mpg ~ wt + hp, mtcars, optimizer = "rmsprop", threads = 1)
+  expect_equal(c(rms$optimizer, rms$epochs, rms$lr), c("rmsprop", k$adam_epochs, 0.001))
+  expect_true(rms$weight_decay %in% c(k$decays, k$lm_decay, k$lm_lbfgs_decays))
+  lm_alone <- backprop_defaults(20000, 2)
+  for (optimizer in c("adam", "sgd", "gd")) {
+    shape <- backprop:::first_order_shape(lm_alone, list(optimizer = optimizer))
+    expect_equal(c(shape$epochs, shape$weight_decay), c(k$adam_epochs, k$adam_decay))
+  }
+  # Given epochs are the user's; a second-order optimizer keeps the rule's.
+  set.seed(12)
+  expect_equal(backprop(mpg ~ wt + hp, mtcars, optimizer = "adam", epochs = 7, threads = 1)$epochs, 7)
+  expect_equal(backprop:::first_order_shape(lm_alone, list(optimizer = "lbfgs"))$epochs, lm_alone$epochs)
+})
+
 test_that("a given weight decay leaves Levenberg-Marquardt out of the search", {
   set.seed(1)
   n <- 150
