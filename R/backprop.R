@@ -97,8 +97,9 @@
 #'
 #' @section Selection:
 #' When the rule has several candidates and `select = TRUE`, backprop()
-#' judges each by its loss (the cross-entropy, or the mean squared error of
-#' the standardized response, without the penalty) on rows it was not
+#' judges each by its loss per row, as the fit reports it (the
+#' cross-entropy, the mean squared error of the standardized response, or
+#' the loss given, without the penalty) on rows it was not
 #' trained on: by `r rule_constants$cv_folds`-fold cross-validation with
 #' at most `r rule_constants$cv_rows` rows, otherwise on one held-out part of
 #' `r rule_constants$holdout * 100` in 100 rows. The search trains on at

@@ -11,8 +11,9 @@
 #   and stops early on the same validation rows; the one with the lowest
 #   validation loss is kept as it was fitted.
 #
-# The score is the fit's own loss (cross-entropy, or the mean squared error
-# of the standardized response) on the held-out rows, without the penalty.
+# The score is the fit's own loss per row, as the fit reports it
+# (cross-entropy, or the mean squared error of the standardized response),
+# on the held-out rows, without the penalty.
 # Every candidate starts from the same state of R's RNG (one seed drawn from
 # it), so they meet the same folds and comparable starts, and set.seed()
 # fixes the whole search for any thread count.
@@ -123,6 +124,10 @@ select_settings <- function(design, target, given, rule, candidates, plan) {
         # (Epochs whose validation loss is not finite were never kept.)
         finite <- trained$res$val_loss[is.finite(trained$res$val_loss)]
         losses[f] <- if (length(finite)) min(finite) else Inf
+        # "sse" reports its sum over the rows: per row, as the folds' scores.
+        if (identical(trained$spec$loss, "sse")) {
+          losses[f] <- losses[f] / sum(trained$spec$val_weights %||% rep(1, nrow(trained$spec$val$y)))
+        }
         sizes[f] <- 1
         fits[[k]] <- trained
       } else {
@@ -170,8 +175,10 @@ train_spec <- function(spec) {
 
 # The loss of a trained spec's network on held-out rows (inputs and targets
 # as the design codes them), scaled as its training rows were, without the
-# weight penalty: the (weighted) mean loss the optimizers minimise. Rows of
-# total weight 0 count for nothing (their fold's size is 0).
+# weight penalty: the (weighted) mean per row of the loss as the fit reports
+# it (the mean Poisson deviance, not the half of it the optimizers
+# minimise), as validation rows score. Rows of total weight 0 count for
+# nothing (their fold's size is 0).
 held_out_loss <- function(spec, res, x, y, weights) {
   if (!is.null(spec$scaling)) {
     x <- apply_stats(x, spec$scaling$x)
@@ -186,7 +193,7 @@ held_out_loss <- function(spec, res, x, y, weights) {
   spec$weights <- weights
   spec$weight_decay <- 0
   spec$l1 <- 0
-  objective_(x, y, spec, list(weights = res$weights, biases = res$biases))$value
+  objective_(x, y, spec, list(weights = res$weights, biases = res$biases))$row_loss
 }
 
 # Evaluates `expr` with R's RNG set by `seed`, then puts the caller's RNG

@@ -60,6 +60,33 @@ test_that("the candidates' scores are their losses on the held-out rows", {
   }
 })
 
+test_that("scores are the loss per row as the fit reports it, folds and validation rows alike", {
+  set.seed(31)
+  n <- 80
+  x <- matrix(rnorm(n * 2), n)
+  y <- rpois(n, exp(0.5 + 0.6 * x[, 1]))
+  set.seed(7)
+  fit <- backprop(x, y, loss = "poisson", threads = 1)
+  expect_match(fit$selection$method, "cross-validation")
+  # The winner's folds predicted their held-out rows: its score is their
+  # mean Poisson deviance, the loss the fit reports (not the half of it
+  # that the optimizers minimise; audit 22).
+  folds <- fit$calibration$folds
+  mu <- unlist(lapply(folds, `[[`, "pred"))
+  obs <- unlist(lapply(folds, `[[`, "y"))
+  deviance <- 2 * (ifelse(obs > 0, obs * log(obs / mu), 0) - (obs - mu))
+  expect_equal(fit$selection$table$score[fit$selection$table$chosen], mean(deviance), tolerance = 1e-10)
+  expect_equal(fit$kept_loss, mean(2 * (ifelse(y > 0, y * log(y / fitted(fit)[, 1]), 0) - (y - fitted(fit)[, 1]))),
+               tolerance = 1e-10)
+  # "sse" reports sums; judged on validation rows, a score is per row.
+  set.seed(8)
+  v <- sample.int(n, 20)
+  sse <- backprop(x[-v, ], y[-v], loss = "sse", validation = list(x = x[v, ], y = y[v]), threads = 1)
+  expect_match(sse$selection$method, "validation")
+  expect_false(sse$selection$refitted)
+  expect_equal(sse$selection$table$score[sse$selection$table$chosen], min(sse$val_loss) / 20)
+})
+
 test_that("selection is reproducible under set.seed() for any thread count", {
   d <- smooth_data(150)
   set.seed(21)

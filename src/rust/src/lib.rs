@@ -172,15 +172,17 @@ fn trace_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
 }
 
 /// The objective (mean over rows of the per-row loss, see `Loss::objective`)
-/// and its gradient by backpropagation, for gradient checks.
+/// and its gradient by backpropagation, for gradient checks; and the loss
+/// as training reports it, per row, for the search's held-out scores.
 #[extendr]
 fn objective_(x: Robj, y: Robj, spec: List, params: List) -> Result<List> {
     let pb = read_spec(&x, &y, &spec, &params)?;
     let data = pb.data();
-    let (value, gradient) = second_order::objective_and_gradient(&pb.arch, &pb.params, data, pb.cfg.loss, &pb.cfg.penalty(), pb.cfg.threads);
-    let mut out = NewList::named(&["value", "gradient"]);
+    let (value, gradient, row_loss) = second_order::objective_and_gradient(&pb.arch, &pb.params, data, pb.cfg.loss, &pb.cfg.penalty(), pb.cfg.threads);
+    let mut out = NewList::named(&["value", "gradient", "row_loss"]);
     out.put_reals(0, &[value], None);
     out.put_reals(1, &gradient, None);
+    out.put_reals(2, &[row_loss], None);
     out.into_list()
 }
 

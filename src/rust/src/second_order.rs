@@ -43,11 +43,13 @@ pub fn objective(net: &Network, params: &[f64], data: Dataset, loss: Loss, penal
 /// The objective and its gradient proper, for gradient checks: as
 /// [`objective`], except that row biases (which training moves by the
 /// article's rule, each row's delta sum recycled over the units) get their
-/// gradient proper, the delta itself.
-pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, threads: usize) -> (f64, Vec<f64>) {
+/// gradient proper, the delta itself. Also the loss as training reports
+/// it, per row (see [`Loss::report`]), for scores on held-out rows.
+pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset, loss: Loss, penalty: &Penalty, threads: usize) -> (f64, Vec<f64>, f64) {
     let net = Network::new(arch);
     let mut ws = Workspace::new(&net, data.rows);
-    let (value, _) = objective(&net, params, data, loss, penalty, &mut ws, threads);
+    let (value, sum) = objective(&net, params, data, loss, penalty, &mut ws, threads);
+    let row_loss = loss.report(sum, data.weight_total(), arch.outputs(), 1.0);
     let mut gradient = ws.grads.clone();
     if arch.bias_layout() == BiasLayout::Row {
         for l in 0..arch.layers() {
@@ -56,7 +58,7 @@ pub fn objective_and_gradient(arch: &Architecture, params: &[f64], data: Dataset
             gradient[r].copy_from_slice(&ws.delta(&net, l)[..len]);
         }
     }
-    (value, gradient)
+    (value, gradient, row_loss)
 }
 
 /// The objective `cfg.optimizer` minimises at `params`, by whose lowest
