@@ -8,7 +8,9 @@
 #' `summary()`, `plot()` and the other methods of [mlp_train()]'s fits.
 #'
 #' @section What backprop() does by default:
-#' * **Inputs** are standardized (mean 0, standard deviation 1), with the
+#' * **Inputs** are standardized (mean 0, standard deviation 1, the
+#'   deviation dividing by the rows' total weight, not by n - 1; rows
+#'   weighted by their observation and class weights), with the
 #'   training statistics kept in the fit and applied by `predict()`. Factor
 #'   and character predictors are dummy-coded with the training levels.
 #' * **A numeric response** (or several, `cbind(a, b) ~ .`) is standardized
@@ -47,8 +49,9 @@
 #'   expensive.
 #' * **A numeric response on a small network** (rows times squared
 #'   parameters at most
-#'   `r format(rule_constants$lm_work, scientific = TRUE)`) has three
-#'   candidates: Levenberg-Marquardt with the weak decay
+#'   `r format(rule_constants$lm_work, scientific = TRUE)`) has
+#'   `r 1 + length(rule_constants$lm_lbfgs_decays)` candidates:
+#'   Levenberg-Marquardt with the weak decay
 #'   `r format(rule_constants$lm_decay)`, for as many steps as a fixed
 #'   amount of work allows (between `r rule_constants$lm_epochs[1]` and
 #'   `r rule_constants$lm_epochs[2]`), which follows smooth functions with

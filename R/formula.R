@@ -3,7 +3,8 @@
 #'   `y ~ x1 + log(x2)`.
 #' @param data For the formula method: a data frame holding the variables of
 #'   the formula. Factor and character predictors are dummy-coded (treatment
-#'   contrasts, as [stats::model.matrix()] codes them) with the levels seen
+#'   contrasts, polynomial ones for ordered factors, as
+#'   [stats::model.matrix()] codes them) with the levels seen
 #'   in training, which are kept in the fit and applied by `predict()`; a
 #'   factor response makes a classifier; `cbind(a, b) ~ .` fits two outputs
 #'   named `a` and `b`.

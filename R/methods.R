@@ -159,8 +159,8 @@ n_params <- function(fit) {
 #' # Sets of classes that hold the true one 90 percent of the time
 #' head(predict(fit, iris[-idx, ], type = "set", level = 0.9))
 #'
-#' # Intervals for a numeric response: 5-fold CV+ refits
-#' fit <- backprop(mpg ~ wt + hp, mtcars[1:25, ], conformal = "cv", threads = 1)
+#' # Intervals for a numeric response: CV+, from 5-fold refits kept
+#' fit <- backprop(mpg ~ wt + hp, mtcars[1:25, ], conformal = "cv+", threads = 1)
 #' predict(fit, mtcars[26:32, ], type = "pred_int", level = 0.8)
 #' @export
 predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class", "raw",

@@ -23,8 +23,8 @@
 #' @section Gradients and learning rates:
 #' `"gd"` sums the gradient over rows, as the article does, so its `lr` (default
 #' 0.1) acts on sums. Every other optimizer averages the gradient over the
-#' batch; their default `lr` is 0.01 for `"sgd"`, 0.001 for `"adam"`, and
-#' unused by `"lm"` and `"lbfgs"`.
+#' batch; their default `lr` is 0.01 for `"sgd"`, 0.001 for `"adam"`,
+#' `"adamw"` and `"rmsprop"`, and unused by `"lm"` and `"lbfgs"`.
 #'
 #' @section Output:
 #' `output` is the network's output on the training rows. For full-batch
@@ -240,7 +240,8 @@
 #'   `"cv"`: on every row, predicted by one of `conformal_folds` refits of
 #'   the network, each trained (with the fit's settings and restarts)
 #'   without one fold of the rows. `"cv+"`: the same refits, kept, for
-#'   CV+ intervals and sets (wider; see [predict.mlp_fit()]). `"none"`:
+#'   CV+ intervals and sets (each row's own, with a guarantee of coverage;
+#'   see [predict.mlp_fit()]). `"none"`:
 #'   not calibrated.
 #' @param conformal_folds The folds of `conformal = "cv"` and `"cv+"`
 #'   (default 5).
@@ -270,7 +271,7 @@
 #'   the steps of a fit the threads wait awake for a moment, then sleep.
 #' @param precision `"double"` (the default) or `"single"`: train in 32-bit
 #'   floating point, whose matrix products run about twice as fast, for
-#'   `"gd"`, `"sgd"` and `"adam"`. The inputs are copied once into single
+#'   the first-order optimizers (all but `"lm"` and `"lbfgs"`). The inputs are copied once into single
 #'   precision (half the size of `X`); the weights, outputs and losses
 #'   returned are doubles, accurate to single precision (about 7 digits).
 #'   `"lm"` and `"lbfgs"` train in double only.
