@@ -15,8 +15,7 @@ print.mlp_fit <- function(x, digits = 4, ...) {
       if (uses_lr(x$optimizer)) paste0(", lr: ", format(x$lr)), ", epochs", first, ": ", length(x$loss),
       if (length(x$loss) != x$epochs) paste0(" of ", x$epochs) else "", "\n", sep = "")
   cat("  bias layout: ", x$bias, ", init: ", x$init,
-      if (!is.null(x$scaling)) ", inputs standardized" else "",
-      if (identical(x$precision, "single")) ", single precision" else "", "\n", sep = "")
+      if (!is.null(x$scaling)) ", inputs standardized" else "", "\n", sep = "")
   cat("  parameters: ", n_params(x), if (members > 1L) paste(" in each of", members, "members"),
       ", training rows: ", x$n, "\n", sep = "")
   training <- training_summary(x$options)

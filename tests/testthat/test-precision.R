@@ -42,7 +42,10 @@ test_that("single precision runs the small path's networks and early stopping", 
                    precision = "single", threads = 1)
   expect_true(all(is.finite(fit$val_loss)))
   expect_equal(dim(predict(fit, d$x)), c(nrow(d$x), 1L))
-  expect_output(print(fit), "single precision")
+  # Said once, on the training line.
+  printed <- capture.output(print(fit))
+  expect_equal(sum(grepl("precision", printed)), 1L)
+  expect_match(grep("^  training:", printed, value = TRUE), "precision single")
 })
 
 test_that("precision is checked", {
