@@ -410,10 +410,10 @@ is_subsequence <- function(short, long) {
 # The factors a trained recipe's step_dummy() coded, each as its indicator
 # columns in `x` (the training inputs), the levels they mark, the baseline
 # (the level of no indicator; NA for one-hot coding), the rows' patterns
-# of indicator values that training saw, and the levels they code. (Not the data's factors: steps may
-# remove, pool or reorder them, and rows the recipe drops do not train.
-# Indicators that later steps turned into other numbers are left to the
-# check of columns.)
+# of indicator values that training saw, and the levels they code. (Not
+# the data's factors: steps may remove, pool or reorder them, and rows the
+# recipe drops do not train. Indicators that later steps turned into other
+# numbers are left to the check of columns.)
 dummy_blocks <- function(recipe, x) {
   blocks <- list()
   for (step in recipe$steps) {
@@ -666,13 +666,13 @@ forge_recipe <- function(blueprint, newdata, arg) {
     invokeRestart("muffleWarning")
   })
   x <- recipe_inputs(forged$predictors, arg)
-  refuse_untrained_patterns(blocks, x, newdata, arg)
-  for (w in warned) warning(w)
   if (nrow(x) != nrow(newdata)) {
     abort("The recipe drops rows of `", arg, "` (a step such as step_naomit() without ",
           "`skip = TRUE`), but a prediction is one per row: give that step `skip = TRUE`; ",
           "rows with NA then predict NA.")
   }
+  refuse_untrained_patterns(blocks, x, newdata, arg)
+  for (w in warned) warning(w)
   rownames(x) <- row.names(newdata)
   x
 }

@@ -271,9 +271,10 @@
 #'   the steps of a fit the threads wait awake for a moment, then sleep.
 #' @param precision `"double"` (the default) or `"single"`: train in 32-bit
 #'   floating point, whose matrix products run about twice as fast, for
-#'   the first-order optimizers (all but `"lm"` and `"lbfgs"`). The inputs are copied once into single
-#'   precision (half the size of `X`); the weights, outputs and losses
-#'   returned are doubles, accurate to single precision (about 7 digits).
+#'   the first-order optimizers (all but `"lm"` and `"lbfgs"`). The inputs
+#'   are copied once into single precision (half the size of `X`); the
+#'   weights, outputs and losses returned are doubles, accurate to single
+#'   precision (about 7 digits).
 #'   `"lm"` and `"lbfgs"` train in double only.
 #' @param verbose Show a progress bar with epoch, loss and time left (default:
 #'   in interactive sessions, for runs that take more than a moment).

@@ -683,6 +683,18 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
       if (!is.null(progress)) progress(NULL, NULL)
       abort("`callback` failed at epoch ", failed$epoch, ": ", conditionMessage(failed$error))
     }
+    # Early stopping keeps the epoch of the lowest validation loss; with
+    # none finite (outputs that overflow the loss on a validation row) no
+    # epoch was kept, and the weights would be the random start's: in any
+    # start or ensemble member.
+    if (res$status != "diverged" && !is.null(spec$val) && length(res$val_loss) &&
+        !any(is.finite(res$val_loss))) {
+      if (!is.null(progress)) progress(NULL, NULL)
+      abort("The validation loss was not finite at any epoch: the network's outputs on the ",
+            "validation rows overflow the loss (a row's inputs far outside the training rows' ",
+            "range, say), so no epoch can be chosen by it. Check the validation rows, or train ",
+            "without `validation`.", class = "backprop_diverged")
+    }
     if (starts > 1L && res$status != "diverged") {
       objectives[s] <- start_objective(spec, res)
       if (is.null(best) || objectives[s] < objectives[best]) best <- s
@@ -709,15 +721,6 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
           "stopped being finite. Try a smaller `lr` (it was ", spec$lr, ")",
           if (is.null(spec$scaling)) " or scale = TRUE" else "", ".",
           class = "backprop_diverged")
-  }
-  # Early stopping keeps the epoch of the lowest validation loss; with none
-  # finite (outputs that overflow the loss on a validation row) no epoch
-  # was kept, and the weights would be the random start's.
-  if (!is.null(spec$val) && length(res$val_loss) && !any(is.finite(res$val_loss))) {
-    abort("The validation loss was not finite at any epoch: the network's outputs on the ",
-          "validation rows overflow the loss (a row's inputs far outside the training rows' ",
-          "range, say), so no epoch can be chosen by it. Check the validation rows, or train ",
-          "without `validation`.", class = "backprop_diverged")
   }
   # (An interrupt in a later start keeps the best start so far, which may
   # be a completed one: the warning says so either way.)
