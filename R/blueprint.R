@@ -413,24 +413,30 @@ is_subsequence <- function(short, long) {
 # of indicator values that training saw, and the levels they code. (Not
 # the data's factors: steps may remove, pool or reorder them, and rows the
 # recipe drops do not train. Indicators that later steps turned into other
-# numbers are left to the check of columns.)
+# numbers are left to the check of columns.) An indicator step_zv() removed
+# was constant, 0, on every training row: its level, `untrained`, had no
+# training rows.
 dummy_blocks <- function(recipe, x) {
   blocks <- list()
+  zero_variance <- unlist(lapply(recipe$steps, function(step) {
+    if (inherits(step, "step_zv") && isTRUE(step$trained)) step$removals
+  }))
   for (step in recipe$steps) {
     if (!inherits(step, "step_dummy") || !isTRUE(step$trained)) next
     coded <- recipes::tidy(step)
     for (term in unique(coded$terms)) {
       levels <- coded$columns[coded$terms == term]
       columns <- step$naming(term, levels)
-      if (!all(columns %in% colnames(x))) next
+      kept <- columns %in% colnames(x)
+      if (!any(kept) || !all(kept | columns %in% zero_variance)) next
       # An indicator that a later step rescaled (step_normalize()) still
       # takes two values; its larger one marks the level.
-      block <- x[, columns, drop = FALSE]
+      block <- x[, columns[kept], drop = FALSE]
       if (!all(apply(block, 2L, function(col) length(unique(col)) <= 2L))) next
       baseline <- setdiff(attr(step$levels[[term]], "values"), levels)
-      b <- list(columns = columns, levels = levels,
+      b <- list(columns = columns[kept], levels = levels[kept],
                 baseline = if (length(baseline)) baseline[1L] else NA_character_,
-                seen = unique(pattern_keys(block)))
+                seen = unique(pattern_keys(block)), untrained = levels[!kept])
       trained <- levels(dummy_categories(list(b), block)[[1L]])
       b$trained <- trained[order(match(trained, c(b$baseline, levels)))]
       blocks[[term]] <- b
@@ -474,10 +480,11 @@ refuse_untrained_patterns <- function(blocks, x, newdata, arg) {
     if (!all(b$columns %in% colnames(x))) next
     block <- x[, b$columns, drop = FALSE]
     given <- if (term %in% names(newdata)) newdata[[term]]
-    # (A row whose value is NA, and stays NA through the recipe, predicts NA.)
-    present <- !is.na(rowSums(block))
-    if (!is.null(given)) present <- present | !is.na(given)
+    # (A row whose value is NA is not a level: it predicts NA, or as the
+    # recipe imputes it, which may give indicators values of their own.)
+    present <- if (is.null(given)) !is.na(rowSums(block)) else !is.na(given)
     unseen <- present & !(pattern_keys(block) %in% b$seen)
+    if (!is.null(given)) unseen <- unseen | present & as.character(given) %in% b$untrained
     if (!any(unseen)) next
     if (is.null(given)) {
       abort("`", arg, "` has rows whose indicators ", name_list(b$columns), " of `", term,

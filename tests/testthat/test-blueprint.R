@@ -109,6 +109,24 @@ test_that("a level only on rows the recipe drops is refused; one step_other() po
       expect_arg_error(mlp_partial(fit, "a", data = new), "level \"s\" with no training rows")
     }
   }
+  # step_zv() removes the dropped level's indicator, which was 0 on every
+  # training row: its rows would bake as the baseline's.
+  for (one_hot in c(FALSE, TRUE)) {
+    zv <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_filter(g != "s") |>
+                     recipes::step_dummy(g, one_hot = one_hot) |> recipes::step_zv(recipes::all_predictors()),
+                   d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+    expect_false("g_s" %in% zv$x_names)
+    expect_arg_error(predict(zv, new), "level \"s\" with no training rows")
+  }
+  # An NA is not a level: it predicts as the recipe imputes it, whatever
+  # values imputing after the coding gives the indicators (means that no
+  # training row, all without NA, had).
+  imputed <- backprop(recipes::recipe(y ~ a + g, d_na[-(1:10), ]) |> recipes::step_dummy(g) |>
+                        recipes::step_impute_mean(recipes::all_predictors()),
+                      d_na[-(1:10), ], hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  # (recipes warns of the NA level it cannot code.)
+  with_na <- suppressWarnings(predict(imputed, data.frame(a = c(0, 1), g = NA_character_)))
+  expect_true(all(is.finite(with_na[, 1])))
   # The formula interface refuses the same level.
   formula_fit <- backprop(y ~ a + g, d_na, hidden = 3, select = FALSE, epochs = 20, threads = 1)
   expect_arg_error(predict(formula_fit, new), "level \"s\" with no training rows")
