@@ -84,10 +84,13 @@
 #'   `backprop_first_order`) says so once per session; give `optimizer` to
 #'   choose one yourself.
 #' * **A first-order `optimizer` given** (`"adam"`, `"sgd"`, ...) where the
-#'   rule trains by L-BFGS or Levenberg-Marquardt takes the epochs of larger
-#'   data above (`r rule_constants$adam_epochs`), and Adam's weight decay
-#'   where the rule compares none; its learning rate and batch size are its
-#'   own defaults (see [mlp_train()]).
+#'   rule trains by L-BFGS or Levenberg-Marquardt trains at least the
+#'   epochs of larger data above (`r rule_constants$adam_epochs`), with
+#'   Adam's weight decay where the rule compares none; its learning rate
+#'   and batch size are its own defaults (see [mlp_train()]). `"lbfgs"`
+#'   given where the rule trains by LM alone takes its own
+#'   `r rule_constants$lbfgs_epochs` iterations and the decay without
+#'   selection, `r rule_constants$decay`.
 #' * Every argument given explicitly overrides its default and is removed
 #'   from the selection; the others keep the rule's choice.
 #'   [backprop_defaults()] shows the choice and the candidates for a data
@@ -356,19 +359,26 @@ backprop_fit <- function(design, given, call, select = TRUE) {
 # network is trained by Adam with the rule's Adam settings instead. Without
 # this, a tuning grid over dropout or learn_rate would fail every model on
 # small data. Any given value switches, 0 too, so that a grid's models are
-# all trained alike. A first-order optimizer given there takes the rule's
-# first-order epochs, and its weight decay where LM's was the only one
-# (LM's decay is on the summed squares, and 100 steps of LM are not 100
-# epochs): its other settings are its own. A continued fit keeps its
-# optimizer.
+# all trained alike. Another optimizer given there does not take the
+# rule's optimizer's steps and decay where they do not suit it: LM's decay
+# is on the summed squares, its 20 to 100 steps are not as many epochs. A
+# first-order one trains at least the epochs of larger data, and with
+# Adam's decay where LM's was the only one; L-BFGS takes its own epochs,
+# and the decay without selection. Its other settings are its own. A
+# continued fit keeps its optimizer.
 first_order_shape <- function(shape, given) {
   k <- rule_constants
   if (inherits(given$init, "mlp_fit") || any(shape$optimizer == vocabulary$first_order_optimizers)) {
     return(shape)
   }
+  lm_alone <- shape$optimizer == "lm" && !length(shape$candidates)
   if (any(given$optimizer == vocabulary$first_order_optimizers)) {
-    shape$epochs <- k$adam_epochs
-    if (!length(shape$candidates)) shape$weight_decay <- k$adam_decay
+    shape$epochs <- max(shape$epochs, k$adam_epochs)
+    if (lm_alone) shape$weight_decay <- k$adam_decay
+    return(shape)
+  }
+  if (identical(given$optimizer, "lbfgs") && lm_alone) {
+    shape[c("epochs", "weight_decay")] <- list(k$lbfgs_epochs, k$decay)
     return(shape)
   }
   asked <- intersect(c("dropout", "lr"), names(given))

@@ -54,7 +54,7 @@
 #' included, switches alike, so the grid's models are comparable and none
 #' fails. `set_engine("backprop", optimizer = "rmsprop")` (or any other)
 #' chooses the optimizer instead; where the rule's optimizer was second
-#' order, it takes the epochs of larger data (see [backprop()]).
+#' order, it trains at least the epochs of larger data (see [backprop()]).
 #'
 #' @section Penalty:
 #' `penalty` is [backprop()]'s weight decay as it is: `penalty * w` added
