@@ -317,13 +317,6 @@ mold_recipe <- function(recipe, data, weights) {
   # input, as the x/y interface does (impute with the recipe's steps).
   x <- recipe_inputs(processed$predictors, "x (after the recipe's steps)", allow_na = FALSE)
   if (nrow(x) == nrow(data)) rownames(x) <- row.names(data)
-  # The levels of the original factor and character predictors that had
-  # training rows: forge() refuses the others, as for the formula interface.
-  originals <- names(processed$blueprint$ptypes$predictors)
-  xlevels <- lapply(data[intersect(originals, names(data))], function(col) {
-    if (is.factor(col)) levels(droplevels(col)) else if (is.character(col)) sort(unique(col[!is.na(col)]))
-  })
-  xlevels <- xlevels[!vapply(xlevels, is.null, logical(1))]
   case_weights <- processed$extras$roles$case_weights
   if (!is.null(case_weights) && ncol(case_weights) > 0L) {
     if (!is.null(weights)) {
@@ -338,6 +331,15 @@ mold_recipe <- function(recipe, data, weights) {
           "(hardhat::frequency_weights() or importance_weights()), which keeps them with ",
           "their rows.")
   }
+  # The levels of the original factor and character predictors that had
+  # training rows: forge() refuses the others, as for the formula interface
+  # (those of a factor step_dummy() codes, by its indicators).
+  originals <- names(processed$blueprint$ptypes$predictors)
+  trained <- trained_rows(recipe, data, nrow(x), weights)
+  xlevels <- lapply(trained[intersect(originals, names(trained))], function(col) {
+    if (is.factor(col)) levels(droplevels(col)) else if (is.character(col)) sort(unique(col[!is.na(col)]))
+  })
+  xlevels <- xlevels[!vapply(xlevels, is.null, logical(1))]
   blocks <- dummy_blocks(processed$blueprint$recipe, x)
   blueprint <- list(kind = "recipe", hardhat = processed$blueprint, names = colnames(x),
                     ncol = ncol(x), outcome_names = names(outcomes), xlevels = xlevels,
@@ -347,6 +349,26 @@ mold_recipe <- function(recipe, data, weights) {
                     weights = if (!is.null(case_weights) && ncol(case_weights) > 0L) as.name(names(case_weights)[1L]))
   list(x = x, y = y, weights = weights, blueprint = blueprint,
        categories = dummy_categories(blocks, x))
+}
+
+# The rows of `data` that trained the network, as the data hold them
+# (before the recipe's other steps), without rows of weight 0: the rows the
+# recipe's row steps keep (step_naomit(), step_filter(), with `skip =
+# TRUE`), found by running those steps alone. Where that cannot tell them
+# (a row step that reads what an earlier step makes), every row of `data`.
+# `rows`: the training rows' count; `weights`: theirs.
+trained_rows <- function(recipe, data, rows, weights) {
+  if (rows != nrow(data)) {
+    rows_only <- recipe
+    rows_only$steps <- Filter(function(step) inherits(step, row_steps$drop), recipe$steps)
+    kept <- tryCatch(recipes::bake(recipes::prep(rows_only, training = data, fresh = TRUE),
+                                   new_data = NULL),
+                     error = function(e) NULL)
+    if (is.null(kept) || nrow(kept) != rows) return(data)
+    data <- kept
+  }
+  if (!is.null(weights) && length(weights) == nrow(data)) data <- data[weights > 0, , drop = FALSE]
+  data
 }
 
 # Refuses a recipe whose training rows are not rows of `data` in their

@@ -118,6 +118,26 @@ test_that("a level only on rows the recipe drops is refused; one step_other() po
     expect_false("g_s" %in% zv$x_names)
     expect_arg_error(predict(zv, new), "level \"s\" with no training rows")
   }
+  # Codings the indicators' patterns do not show (step_nzv() removed the
+  # indicator, step_integer() codes one column) are checked by the levels
+  # of the rows that trained, not of every row of the data.
+  others <- list(
+    recipes::recipe(y ~ a + g, d) |> recipes::step_filter(g != "s") |> recipes::step_dummy(g) |>
+      recipes::step_nzv(recipes::all_predictors()),
+    recipes::recipe(y ~ a + g, d) |> recipes::step_filter(g != "s") |> recipes::step_integer(g),
+    recipes::recipe(y ~ a + g, d_na) |> recipes::step_naomit(a, skip = TRUE) |> recipes::step_integer(g)
+  )
+  for (rec in others) {
+    data <- if (anyNA(rec$template$a)) d_na else d
+    other <- backprop(rec, data, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+    expect_arg_error(predict(other, new), "level \"s\" with no training rows")
+    expect_equal(nrow(predict(other, new[1:2, ])), 2L)
+  }
+  # Rows of weight 0 train nothing either.
+  w <- hardhat::importance_weights(ifelse(d$g == "s", 0, 1))
+  zero <- backprop(recipes::recipe(y ~ a + g + w, cbind(d, w = w)) |> recipes::step_integer(g),
+                   cbind(d, w = w), hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_arg_error(predict(zero, new), "level \"s\" with no training rows")
   # An NA is not a level: it predicts as the recipe imputes it, whatever
   # values imputing after the coding gives the indicators (means that no
   # training row, all without NA, had).
@@ -132,7 +152,7 @@ test_that("a level only on rows the recipe drops is refused; one step_other() po
   expect_arg_error(predict(formula_fit, new), "level \"s\" with no training rows")
   # step_other() pools rare levels, and new ones, into "other", whose
   # indicator trained: a new level is predicted as "other".
-  d$g[1:10] <- sample(c("s", "t"), 10, TRUE)
+  d$g[1:10] <- rep(c("s", "t"), 5)
   pooled <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_other(g, threshold = 0.05) |>
                        recipes::step_dummy(g), d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
   expect_true("g_other" %in% pooled$x_names)
