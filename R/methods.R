@@ -262,7 +262,9 @@ member_spread <- function(object, xc, complete, raw, threads) {
   mean <- Reduce(`+`, each) / length(each)
   spread <- sqrt(Reduce(`+`, lapply(each, function(m) (m - mean)^2)) / (length(each) - 1))
   raw[complete, ] <- spread
-  if (!is.null(object$levels)) colnames(raw) <- object$levels
+  # The columns as predict() names them (a quantile band's bounds, not the
+  # network's outputs; a classifier's levels).
+  colnames(raw) <- colnames(each[[1L]]) %||% object$levels %||% colnames(raw)
   raw
 }
 

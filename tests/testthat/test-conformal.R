@@ -275,6 +275,11 @@ test_that("an ensemble predicts its members' average, and their spread", {
                tolerance = 1e-10)
   # Fitted values are the ensemble's predictions of the training rows.
   expect_equal(unname(fitted(fit)), unname(predict(fit, d$x)), tolerance = 1e-12)
+  # A quantile band's spread is named as its bounds are (its outputs are
+  # the upper bound and the lower one negated).
+  set.seed(19)
+  band <- quick_fit(d$x, d$y, ensemble = 2, loss = "quantile", tau = c(0.1, 0.9))
+  expect_identical(colnames(predict(band, new, type = "sd")), colnames(predict(band, new)))
   # Members are distinct starts, and set.seed() fixes them all.
   expect_false(identical(fit$members[[1]]$weights, fit$members[[2]]$weights))
   set.seed(19)
