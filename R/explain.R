@@ -58,7 +58,9 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #' @param repeats Shuffles per variable.
 #' @param metric How prediction error is measured: `"rmse"` (the default for
 #'   a regression) or `"mae"`; `"log_loss"` (the default for a classifier)
-#'   or `"error_rate"`.
+#'   or `"error_rate"`. With several outputs, each output's errors are in
+#'   units of its response's standard deviation in `data`, so that outputs
+#'   in different units count alike.
 #' @return An `mlp_importance` data frame sorted by decreasing importance
 #'   (by its size, for Olden's signed measure): `variable`, `importance`
 #'   and, for permutation, `std_error`; with several outputs, Olden's
@@ -347,8 +349,16 @@ prediction_error <- function(target, truth, metric, weights = NULL) {
   }
   truth <- as.matrix(truth)
   if (!is.numeric(truth) || anyNA(truth)) abort("The response in `data` (or `y`) must be numeric with no NA.")
+  # Several outputs count alike whatever their units: each one's errors in
+  # units of its spread in `data` (the network trained on them alike when
+  # it standardized them).
+  spread <- rep(1, ncol(truth))
+  if (ncol(truth) > 1L) {
+    spread <- apply(truth, 2L, stats::sd)
+    spread[!(spread > 0)] <- 1
+  }
   function(rows) {
-    e <- target$predict(rows, "response") - truth
+    e <- sweep(target$predict(rows, "response") - truth, 2L, spread, "/")
     if (metric == "rmse") sqrt(average(rowMeans(e^2))) else average(rowMeans(abs(e)))
   }
 }

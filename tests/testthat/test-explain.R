@@ -74,6 +74,29 @@ test_that("permutation importance is the mean rise of the error over shuffles", 
   expect_identical(again, imp)
 })
 
+test_that("permutation counts several outputs alike, whatever their units", {
+  set.seed(1)
+  d <- data.frame(a = rnorm(200), b = rnorm(200))
+  d$u <- sin(2 * d$a) + rnorm(200, sd = 0.05)
+  d$v <- 100 * d$b + rnorm(200, sd = 5)
+  set.seed(2)
+  fit <- backprop(cbind(u, v) ~ a + b, d, hidden = 4, select = FALSE, threads = 1)
+  # In raw units v's errors (of spread 100) drowned u's: a, which alone
+  # drives u, ranked as irrelevant (0.26 against 99; pass 22).
+  set.seed(3)
+  imp <- mlp_importance(fit, d, repeats = 3)
+  by_name <- stats::setNames(imp$importance, imp$variable)
+  expect_gt(by_name[["a"]], 0.3 * by_name[["b"]])
+  # Each output's errors are in units of its standard deviation in data.
+  shuffled <- d
+  set.seed(4)
+  shuffled$a <- sample(shuffled$a)
+  e <- sweep(predict(fit, shuffled) - as.matrix(d[c("u", "v")]), 2, c(sd(d$u), sd(d$v)), "/")
+  e0 <- sweep(predict(fit, d) - as.matrix(d[c("u", "v")]), 2, c(sd(d$u), sd(d$v)), "/")
+  expect_equal(attr(imp, "baseline"), sqrt(mean(rowMeans(e0^2))), tolerance = 1e-12)
+  expect_gt(sqrt(mean(rowMeans(e^2))), 2 * attr(imp, "baseline"))
+})
+
 test_that("Garson's and Olden's measures match their formulas", {
   set.seed(10)
   fit <- mlp_train(as.matrix(train_rows[1:4]), train_rows$y, hidden = 3, output = "linear",
