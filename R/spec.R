@@ -102,7 +102,13 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
             "it on the rows it was fitted to (it keeps its validation rows), or give ",
             "`validation` rows it has not seen.")
     }
-    held_rows <- held_rows %||% validation_draw(o$validation, pool, x, categories)
+    # A classifier's classes must train too, as the inputs' levels do.
+    drawn <- categories
+    if (classification) {
+      classes <- if (ncol(y) == 1L) y[, 1L] + 1 else max.col(y, ties.method = "first")
+      drawn[["(response)"]] <- factor(target$levels[classes], levels = target$levels)
+    }
+    held_rows <- held_rows %||% validation_draw(o$validation, pool, x, drawn)
   }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed on the training rows (not the rows a validation fraction holds

@@ -386,6 +386,20 @@ test_that("constant_inputs() finds the columns one value on the rows and another
   }
 })
 
+test_that("a validation fraction leaves every class among the training rows", {
+  # One row of class "c": drawn into the validation rows, the class trained
+  # as absent, without a word (pass 22).
+  d <- data.frame(a = rnorm(40), g = factor(c("c", rep(c("a", "b"), length.out = 39))))
+  held <- vapply(1:12, function(seed) {
+    set.seed(seed)
+    fit <- mlp_train(g ~ a, d, hidden = 2, optimizer = "adam", epochs = 2, validation = 0.5,
+                     scale = TRUE, threads = 1)
+    expect_true(length(fit$held_out) %in% 19:20)
+    1L %in% fit$held_out
+  }, logical(1))
+  expect_false(any(held))
+})
+
 test_that("validation and bootstrap samples train every value of every input", {
   for (seed in 1:40) {
     set.seed(seed)
