@@ -721,6 +721,8 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   res <- kept
   # The fit's training time is that of every start or member.
   res$seconds <- seconds
+  # The callback stopped the fit, whichever start is kept.
+  if (last_status == "stopped") res$status <- "stopped"
   if (res$status == "diverged") {
     abort("Training diverged at epoch ", res$diverged_at, if (members > 1L)
             paste0(" of ensemble member ", s), ": the loss or the weights ",

@@ -73,6 +73,22 @@ test_that("restarts = 1 is the fit without restarts, the article's exactly", {
   expect_length(a$starts$objective, 2)
 })
 
+test_that("a callback that stops a later start leaves the fit stopped", {
+  calls <- 0
+  stop_in_second <- function(epoch, ...) {
+    calls <<- calls + 1
+    calls == 51
+  }
+  set.seed(5)
+  fit <- mlp_train(article_X, article_Y, epochs = 50, lr = 1, restarts = 3, init = "uniform",
+                   callback = stop_in_second)
+  # The first start ran its 50 epochs, the second stopped after its first:
+  # the first is kept, and the fit says it was stopped (pass 22).
+  expect_equal(calls, 51)
+  expect_equal(fit$starts$kept, 1L)
+  expect_equal(fit$status, "stopped")
+})
+
 test_that("restarts need drawn starts", {
   set.seed(1)
   fit <- mlp_train(article_X, article_Y, epochs = 5)
