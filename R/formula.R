@@ -1,6 +1,9 @@
 #' @rdname mlp_train
 #' @param formula For the formula method: a formula such as `y ~ .` or
-#'   `y ~ x1 + log(x2)`.
+#'   `y ~ x1 + log(x2)`. The network's biases play the intercept's part,
+#'   with or without one in the formula (as in [nnet::nnet()]); without
+#'   (`- 1`), the first factor is coded by one indicator per level, as
+#'   [stats::model.matrix()] codes it, rather than against a baseline.
 #' @param data For the formula method: a data frame holding the variables of
 #'   the formula. Factor and character predictors are dummy-coded (treatment
 #'   contrasts, polynomial ones for ordered factors, as
