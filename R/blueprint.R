@@ -335,7 +335,7 @@ mold_recipe <- function(recipe, data, weights) {
   # training rows: forge() refuses the others, as for the formula interface
   # (those of a factor step_dummy() codes, by its indicators).
   originals <- names(processed$blueprint$ptypes$predictors)
-  trained <- trained_rows(recipe, data, nrow(x), weights)
+  trained <- trained_rows(recipe, data, outcomes, weights)
   xlevels <- lapply(trained[intersect(originals, names(trained))], function(col) {
     if (is.factor(col)) levels(droplevels(col)) else if (is.character(col)) sort(unique(col[!is.na(col)]))
   })
@@ -355,16 +355,21 @@ mold_recipe <- function(recipe, data, weights) {
 # (before the recipe's other steps), without rows of weight 0: the rows the
 # recipe's row steps keep (step_naomit(), step_filter(), with `skip =
 # TRUE`), found by running those steps alone. Where that cannot tell them
-# (a row step that reads what an earlier step makes), every row of `data`.
-# `rows`: the training rows' count; `weights`: theirs.
-trained_rows <- function(recipe, data, rows, weights) {
-  if (rows != nrow(data)) {
+# (a row step that reads what an earlier step makes: other rows, or an
+# outcome other than the training rows'), every row of `data`.
+# `outcomes`: the training rows' outcomes; `weights`: their weights.
+trained_rows <- function(recipe, data, outcomes, weights) {
+  if (nrow(outcomes) != nrow(data)) {
     rows_only <- recipe
-    rows_only$steps <- Filter(function(step) inherits(step, row_steps$drop), recipe$steps)
+    rows_only$steps <- Filter(function(step) inherits(step, c("step_naomit", "step_filter")),
+                              recipe$steps)
     kept <- tryCatch(recipes::bake(recipes::prep(rows_only, training = data, fresh = TRUE),
                                    new_data = NULL),
                      error = function(e) NULL)
-    if (is.null(kept) || nrow(kept) != rows) return(data)
+    same <- !is.null(kept) && nrow(kept) == nrow(outcomes) && all(names(outcomes) %in% names(kept)) &&
+      isTRUE(all.equal(as.data.frame(kept[names(outcomes)]), as.data.frame(outcomes),
+                       check.attributes = FALSE))
+    if (!same) return(data)
     data <- kept
   }
   if (!is.null(weights) && length(weights) == nrow(data)) data <- data[weights > 0, , drop = FALSE]
@@ -456,9 +461,12 @@ dummy_blocks <- function(recipe, x) {
       block <- x[, columns[kept], drop = FALSE]
       if (!all(apply(block, 2L, function(col) length(unique(col)) <= 2L))) next
       baseline <- setdiff(attr(step$levels[[term]], "values"), levels)
+      # Indicators constant on the training rows, at their one value.
+      constant <- apply(block, 2L, function(col) length(unique(col)) == 1L)
       b <- list(columns = columns[kept], levels = levels[kept],
                 baseline = if (length(baseline)) baseline[1L] else NA_character_,
-                seen = unique(pattern_keys(block)), untrained = levels[!kept])
+                seen = unique(pattern_keys(block)), untrained = levels[!kept],
+                constant = stats::setNames(block[1L, constant], colnames(block)[constant]))
       trained <- levels(dummy_categories(list(b), block)[[1L]])
       b$trained <- trained[order(match(trained, c(b$baseline, levels)))]
       blocks[[term]] <- b
@@ -507,6 +515,18 @@ refuse_untrained_patterns <- function(blocks, x, newdata, arg) {
     present <- if (is.null(given)) !is.na(rowSums(block)) else !is.na(given)
     unseen <- present & !(pattern_keys(block) %in% b$seen)
     if (!is.null(given)) unseen <- unseen | present & as.character(given) %in% b$untrained
+    # An NA that the recipe codes as a level of its own (step_unknown()),
+    # whose indicator never varied in training.
+    if (!is.null(given) && length(b$constant) && any(is.na(given))) {
+      shifted <- block[, names(b$constant), drop = FALSE] != rep(b$constant, each = nrow(block))
+      coded <- is.na(given) & !is.na(rowSums(block)) & rowSums(shifted) > 0
+      if (any(coded)) {
+        abort("`", arg, "` column `", term, "` has NA, which the recipe codes as a level no ",
+              "training row had (its indicator ", name_list(names(b$constant)[colSums(shifted[coded, , drop = FALSE]) > 0]),
+              " was constant in training; step_unknown() codes NA so): the network never ",
+              "learnt what it means.")
+      }
+    }
     if (!any(unseen)) next
     if (is.null(given)) {
       abort("`", arg, "` has rows whose indicators ", name_list(b$columns), " of `", term,

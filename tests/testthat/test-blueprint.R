@@ -133,6 +133,20 @@ test_that("a level only on rows the recipe drops is refused; one step_other() po
     expect_arg_error(predict(other, new), "level \"s\" with no training rows")
     expect_equal(nrow(predict(other, new[1:2, ])), 2L)
   }
+  # A row step that reads what an earlier step made keeps other rows when run
+  # alone: the outcomes tell, and every row of the data counts instead.
+  d_x <- data.frame(a = rnorm(80), g = factor(rep(c("lo", "hi"), each = 40)))
+  d_x$x <- ifelse(d_x$g == "lo", -1, 1) * runif(80, 0.5, 1)
+  d_x$y <- d_x$a + rnorm(80, sd = 0.1)
+  flipped <- backprop(recipes::recipe(y ~ a + g + x, d_x) |> recipes::step_mutate(x = -x) |>
+                        recipes::step_filter(x > 0) |> recipes::step_integer(g),
+                      d_x, hidden = 2, select = FALSE, epochs = 10, threads = 1)
+  expect_equal(nrow(predict(flipped, d_x[1:2, ])), 2L)
+  # An NA that step_unknown() codes as a level no training row had.
+  unknown <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_unknown(g) |> recipes::step_dummy(g),
+                      d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_arg_error(predict(unknown, data.frame(a = 0, g = c("p", NA))),
+                   "column `g` has NA, which the recipe codes as a level no training row had")
   # Rows of weight 0 train nothing either.
   w <- hardhat::importance_weights(ifelse(d$g == "s", 0, 1))
   zero <- backprop(recipes::recipe(y ~ a + g + w, cbind(d, w = w)) |> recipes::step_integer(g),
