@@ -102,13 +102,8 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
             "it on the rows it was fitted to (it keeps its validation rows), or give ",
             "`validation` rows it has not seen.")
     }
-    # A classifier's classes must train too, as the inputs' levels do.
-    drawn <- categories
-    if (classification) {
-      classes <- if (ncol(y) == 1L) y[, 1L] + 1 else max.col(y, ties.method = "first")
-      drawn[["(response)"]] <- factor(target$levels[classes], levels = target$levels)
-    }
-    held_rows <- held_rows %||% validation_draw(o$validation, pool, x, drawn)
+    held_rows <- held_rows %||%
+      validation_draw(o$validation, pool, x, with_classes(categories, y, target$levels))
   }
   # Scaling statistics: from a previous fit when continuing it, else
   # computed on the training rows (not the rows a validation fraction holds
@@ -324,6 +319,16 @@ validation_pool <- function(weights, n) {
 # the network would predict that value or level (a rare level of a
 # factor, whose rows were all held out; its baseline too) from weights no
 # row trained.
+# `categories` with a classifier's classes among them (`y` one-hot, or 0/1
+# for one output), as the factor "(response)": the draws of validation rows
+# and of bootstrap samples keep every class among the training rows, as
+# they keep every input's levels.
+with_classes <- function(categories, y, levels) {
+  if (is.null(levels)) return(categories)
+  classes <- if (ncol(y) == 1L) y[, 1L] + 1 else max.col(y, ties.method = "first")
+  c(categories, list("(response)" = factor(levels[classes], levels = levels)))
+}
+
 validation_draw <- function(validation, pool, x, categories = NULL) {
   n <- length(pool)
   held <- round(validation * n)
@@ -333,6 +338,12 @@ validation_draw <- function(validation, pool, x, categories = NULL) {
       # (A row back for an earlier value may hold this one too.)
       if (!all(untrained$holders %in% held)) next
       if (length(held) == 1L) {
+        # One row held out, the only one of something training needs:
+        # another row instead, one that leaves nothing untrained.
+        others <- setdiff(pool, untrained$holders)
+        for (other in others[sample.int(length(others), min(length(others), 20L))]) {
+          if (!length(untrained_values(x, categories, setdiff(pool, other), pool))) return(other)
+        }
         abort("`validation = ", validation, "` leaves one row held out, and it alone has its ",
               untrained$what, ", which training needs. Give a larger `validation`, or ",
               "validation rows as data.")
@@ -359,7 +370,8 @@ untrained_values <- function(x, categories, rows, among) {
     level <- categories[[name]]
     lapply(setdiff(level[among], level[rows]), function(lacking) {
       list(holders = among[level[among] %in% lacking], level = lacking, name = name,
-           what = paste0("level \"", lacking, "\" of `", name, "`"))
+           what = if (name == "(response)") paste0("class \"", lacking, "\"") else
+             paste0("level \"", lacking, "\" of `", name, "`"))
     })
   })
   c(columns, unlist(levels, recursive = FALSE))
@@ -675,7 +687,8 @@ run_training <- function(spec, design, call, selection = NULL, calibration = NUL
   for (s in seq_len(runs)) {
     if (s > 1L) spec <- redraw_start(first)
     if (isTRUE(spec$options$bootstrap)) {
-      bag <- bootstrap_counts(first$x, first$prior_train_weights, first$categories)
+      bag <- bootstrap_counts(first$x, first$prior_train_weights,
+                              with_classes(first$categories, first$y, first$levels))
       bags[[s]] <- bag
       spec <- bootstrap_spec(spec, bag)
     }

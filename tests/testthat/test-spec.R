@@ -416,6 +416,24 @@ test_that("a validation fraction leaves every class among the training rows", {
   expect_false(any(held))
 })
 
+test_that("one held-out row that training needs is swapped, and bootstrap bags keep every class", {
+  d <- data.frame(a = rnorm(20), g = factor(c("c", rep(c("a", "b"), length.out = 19))))
+  for (seed in 1:30) {
+    set.seed(seed)
+    fit <- mlp_train(g ~ a, d, hidden = 2, optimizer = "adam", epochs = 1, validation = 0.05,
+                     scale = TRUE, threads = 1)
+    expect_length(fit$held_out, 1L)
+    expect_false(1L %in% fit$held_out)
+  }
+  target <- backprop:::as_target(d$g, nrow(d))
+  classes <- backprop:::with_classes(NULL, target$y, target$levels)
+  for (seed in 1:30) {
+    set.seed(seed)
+    counts <- backprop:::bootstrap_counts(as.matrix(d["a"]), NULL, classes)
+    expect_gt(counts[1L], 0L)
+  }
+})
+
 test_that("validation and bootstrap samples train every value of every input", {
   for (seed in 1:40) {
     set.seed(seed)
