@@ -59,8 +59,8 @@ importance_metrics <- c("rmse", "mae", "log_loss", "error_rate")
 #' @param metric How prediction error is measured: `"rmse"` (the default for
 #'   a regression) or `"mae"`; `"log_loss"` (the default for a classifier)
 #'   or `"error_rate"`. With several outputs, each output's errors are in
-#'   units of its response's standard deviation in `data`, so that outputs
-#'   in different units count alike.
+#'   units of its response's standard deviation in `data` (weighted as the
+#'   errors are), so that outputs in different units count alike.
 #' @return An `mlp_importance` data frame sorted by decreasing importance
 #'   (by its size, for Olden's signed measure): `variable`, `importance`
 #'   and, for permutation, `std_error`; with several outputs, Olden's
@@ -350,11 +350,11 @@ prediction_error <- function(target, truth, metric, weights = NULL) {
   truth <- as.matrix(truth)
   if (!is.numeric(truth) || anyNA(truth)) abort("The response in `data` (or `y`) must be numeric with no NA.")
   # Several outputs count alike whatever their units: each one's errors in
-  # units of its spread in `data` (the network trained on them alike when
-  # it standardized them).
+  # units of its standard deviation in `data`, weighted as the errors are
+  # (the network trained on them alike when it standardized them).
   spread <- rep(1, ncol(truth))
   if (ncol(truth) > 1L) {
-    spread <- apply(truth, 2L, stats::sd)
+    spread <- apply(truth, 2L, function(col) sqrt(average((col - average(col))^2)))
     spread[!(spread > 0)] <- 1
   }
   function(rows) {
@@ -598,7 +598,8 @@ observed_values <- function(column) {
 
 # The values at which partial dependence is computed.
 partial_grid <- function(column, grid) {
-  if (is.factor(column)) return(factor(levels(column), levels = levels(column)))
+  # (The levels `data` holds: an unused level may have had no training rows.)
+  if (is.factor(column)) return(factor(levels(droplevels(column)), levels = levels(column)))
   if (is.logical(column)) return(c(FALSE, TRUE))
   if (is.character(column)) return(sort(unique(column[!is.na(column)])))
   if (!is.numeric(column)) abort("`variable` must be a numeric, factor, character or logical column.")

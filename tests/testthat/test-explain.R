@@ -91,10 +91,20 @@ test_that("permutation counts several outputs alike, whatever their units", {
   shuffled <- d
   set.seed(4)
   shuffled$a <- sample(shuffled$a)
-  e <- sweep(predict(fit, shuffled) - as.matrix(d[c("u", "v")]), 2, c(sd(d$u), sd(d$v)), "/")
-  e0 <- sweep(predict(fit, d) - as.matrix(d[c("u", "v")]), 2, c(sd(d$u), sd(d$v)), "/")
+  spread <- function(v) sqrt(mean((v - mean(v))^2))
+  e <- sweep(predict(fit, shuffled) - as.matrix(d[c("u", "v")]), 2, c(spread(d$u), spread(d$v)), "/")
+  e0 <- sweep(predict(fit, d) - as.matrix(d[c("u", "v")]), 2, c(spread(d$u), spread(d$v)), "/")
   expect_equal(attr(imp, "baseline"), sqrt(mean(rowMeans(e0^2))), tolerance = 1e-12)
   expect_gt(sqrt(mean(rowMeans(e^2))), 2 * attr(imp, "baseline"))
+})
+
+test_that("partial dependence takes the levels the data hold", {
+  d <- data.frame(a = rnorm(60), g = factor(rep(c("u", "v"), 30), levels = c("u", "v", "w")))
+  d$y <- d$a + (d$g == "v") + rnorm(60, sd = 0.1)
+  fit <- backprop(y ~ a + g, d, hidden = 2, select = FALSE, epochs = 10, threads = 1)
+  # "w" had no training rows: predicting it is refused, so it is no grid value.
+  pd <- mlp_partial(fit, d, "g")
+  expect_equal(as.character(pd$value), c("u", "v"))
 })
 
 test_that("Garson's and Olden's measures match their formulas", {
