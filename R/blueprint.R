@@ -521,10 +521,10 @@ refuse_untrained_patterns <- function(blocks, x, newdata, arg) {
       shifted <- block[, names(b$constant), drop = FALSE] != rep(b$constant, each = nrow(block))
       coded <- is.na(given) & !is.na(rowSums(block)) & rowSums(shifted) > 0
       if (any(coded)) {
+        moved <- names(b$constant)[colSums(shifted[coded, , drop = FALSE]) > 0]
         abort("`", arg, "` column `", term, "` has NA, which the recipe codes as a level no ",
-              "training row had (its indicator ", name_list(names(b$constant)[colSums(shifted[coded, , drop = FALSE]) > 0]),
-              " was constant in training; step_unknown() codes NA so): the network never ",
-              "learnt what it means.")
+              "training row had (its indicator ", name_list(moved), " was constant in ",
+              "training; step_unknown() codes NA so): the network never learnt what it means.")
       }
     }
     if (!any(unseen)) next

@@ -312,13 +312,6 @@ validation_pool <- function(weights, n) {
   if (is.null(weights)) seq_len(n) else which(weights > 0)
 }
 
-# The rows a validation fraction holds out of the rows `pool` of `x`. A
-# held-out row goes back to training when the training rows would
-# otherwise hold one value of an input the pool varies, or lack a level of
-# a categorical input (`categories`, frame_categories()) the pool holds:
-# the network would predict that value or level (a rare level of a
-# factor, whose rows were all held out; its baseline too) from weights no
-# row trained.
 # `categories` with a classifier's classes among them (`y` one-hot, or 0/1
 # for one output), as the factor "(response)": the draws of validation rows
 # and of bootstrap samples keep every class among the training rows, as
@@ -329,6 +322,13 @@ with_classes <- function(categories, y, levels) {
   c(categories, list("(response)" = factor(levels[classes], levels = levels)))
 }
 
+# The rows a validation fraction holds out of the rows `pool` of `x`. A
+# held-out row goes back to training when the training rows would
+# otherwise hold one value of an input the pool varies, or lack a level of
+# a categorical input (`categories`, frame_categories()) the pool holds:
+# the network would predict that value or level (a rare level of a
+# factor, whose rows were all held out; its baseline too) from weights no
+# row trained.
 validation_draw <- function(validation, pool, x, categories = NULL) {
   n <- length(pool)
   held <- round(validation * n)
