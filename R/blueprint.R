@@ -335,7 +335,7 @@ mold_recipe <- function(recipe, data, weights) {
   # training rows: forge() refuses the others, as for the formula interface
   # (those of a factor step_dummy() codes, by its indicators).
   originals <- names(processed$blueprint$ptypes$predictors)
-  trained <- trained_rows(recipe, data, outcomes, weights)
+  trained <- trained_rows(recipe, data, outcomes, weights, processed$blueprint$recipe)
   xlevels <- lapply(trained[intersect(originals, names(trained))], function(col) {
     if (is.factor(col)) levels(droplevels(col)) else if (is.character(col)) sort(unique(col[!is.na(col)]))
   })
@@ -356,9 +356,10 @@ mold_recipe <- function(recipe, data, weights) {
 # recipe's row steps keep (step_naomit(), step_filter(), with `skip =
 # TRUE`), found by running those steps alone. Where that cannot tell them
 # (a row step that reads what an earlier step makes: other rows, or an
-# outcome other than the training rows'), every row of `data`.
-# `outcomes`: the training rows' outcomes; `weights`: their weights.
-trained_rows <- function(recipe, data, outcomes, weights) {
+# outcome other than the training rows', told where no step changes the
+# outcome), every row of `data`. `outcomes`: the training rows' outcomes;
+# `weights`: their weights; `prepped`: the trained recipe.
+trained_rows <- function(recipe, data, outcomes, weights, prepped) {
   if (nrow(outcomes) != nrow(data)) {
     rows_only <- recipe
     rows_only$steps <- Filter(function(step) inherits(step, c("step_naomit", "step_filter")),
@@ -366,9 +367,10 @@ trained_rows <- function(recipe, data, outcomes, weights) {
     kept <- tryCatch(recipes::bake(recipes::prep(rows_only, training = data, fresh = TRUE),
                                    new_data = NULL),
                      error = function(e) NULL)
-    same <- !is.null(kept) && nrow(kept) == nrow(outcomes) && all(names(outcomes) %in% names(kept)) &&
-      isTRUE(all.equal(as.data.frame(kept[names(outcomes)]), as.data.frame(outcomes),
-                       check.attributes = FALSE))
+    names <- names(outcomes)
+    changed <- outcome_steps(prepped, names) || outcome_steps(prepped, names, skipped = FALSE)
+    same <- !is.null(kept) && nrow(kept) == nrow(outcomes) && (changed || all(names %in% names(kept)) &&
+      isTRUE(all.equal(as.data.frame(kept[names]), as.data.frame(outcomes), check.attributes = FALSE)))
     if (!same) return(data)
     data <- kept
   }
@@ -448,6 +450,13 @@ dummy_blocks <- function(recipe, x) {
   zero_variance <- unlist(lapply(recipe$steps, function(step) {
     if (inherits(step, "step_zv") && isTRUE(step$trained)) step$removals
   }))
+  # The level step_unknown() codes a factor's NA as, by factor.
+  na_levels <- list()
+  for (step in recipe$steps) {
+    if (inherits(step, "step_unknown") && isTRUE(step$trained)) {
+      for (term in names(step$objects)) na_levels[[term]] <- step$new_level
+    }
+  }
   for (step in recipe$steps) {
     if (!inherits(step, "step_dummy") || !isTRUE(step$trained)) next
     coded <- recipes::tidy(step)
@@ -467,6 +476,7 @@ dummy_blocks <- function(recipe, x) {
                 baseline = if (length(baseline)) baseline[1L] else NA_character_,
                 seen = unique(pattern_keys(block)), untrained = levels[!kept],
                 constant = stats::setNames(block[1L, constant], colnames(block)[constant]))
+      b$na_level <- na_levels[[term]]
       trained <- levels(dummy_categories(list(b), block)[[1L]])
       b$trained <- trained[order(match(trained, c(b$baseline, levels)))]
       blocks[[term]] <- b
@@ -517,14 +527,17 @@ refuse_untrained_patterns <- function(blocks, x, newdata, arg) {
     if (!is.null(given)) unseen <- unseen | present & as.character(given) %in% b$untrained
     # An NA that the recipe codes as a level of its own (step_unknown()),
     # whose indicator never varied in training.
-    if (!is.null(given) && length(b$constant) && any(is.na(given))) {
-      shifted <- block[, names(b$constant), drop = FALSE] != rep(b$constant, each = nrow(block))
-      coded <- is.na(given) & !is.na(rowSums(block)) & rowSums(shifted) > 0
-      if (any(coded)) {
-        moved <- names(b$constant)[colSums(shifted[coded, , drop = FALSE]) > 0]
+    # (Or whose indicator step_zv() removed.)
+    if (!is.null(given) && any(is.na(given))) {
+      coded <- FALSE
+      if (length(b$constant)) {
+        shifted <- block[, names(b$constant), drop = FALSE] != rep(b$constant, each = nrow(block))
+        coded <- is.na(given) & !is.na(rowSums(block)) & rowSums(shifted) > 0
+      }
+      if (any(coded) || isTRUE(b$na_level %in% b$untrained)) {
         abort("`", arg, "` column `", term, "` has NA, which the recipe codes as a level no ",
-              "training row had (its indicator ", name_list(moved), " was constant in ",
-              "training; step_unknown() codes NA so): the network never learnt what it means.")
+              "training row had (step_unknown() codes NA so): the network never learnt what ",
+              "it means.")
       }
     }
     if (!any(unseen)) next

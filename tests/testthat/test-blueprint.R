@@ -147,6 +147,19 @@ test_that("a level only on rows the recipe drops is refused; one step_other() po
                       d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
   expect_arg_error(predict(unknown, data.frame(a = 0, g = c("p", NA))),
                    "column `g` has NA, which the recipe codes as a level no training row had")
+  # The same when step_zv() removed that level's indicator.
+  unknown_zv <- backprop(recipes::recipe(y ~ a + g, d) |> recipes::step_unknown(g) |>
+                           recipes::step_dummy(g) |> recipes::step_zv(recipes::all_predictors()),
+                         d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_arg_error(predict(unknown_zv, data.frame(a = 0, g = c("p", NA))), "has NA, which the recipe codes")
+  # A step on the outcome: the kept rows' outcomes cannot tell, their count
+  # does.
+  d_pos <- d_na
+  d_pos$y <- exp(d_pos$y / 10)
+  logged <- backprop(recipes::recipe(y ~ a + g, d_pos) |> recipes::step_naomit(a, skip = TRUE) |>
+                       recipes::step_integer(g) |> recipes::step_log(y, skip = TRUE),
+                     d_pos, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_arg_error(predict(logged, new), "level \"s\" with no training rows")
   # Rows of weight 0 train nothing either.
   w <- hardhat::importance_weights(ifelse(d$g == "s", 0, 1))
   zero <- backprop(recipes::recipe(y ~ a + g + w, cbind(d, w = w)) |> recipes::step_integer(g),
