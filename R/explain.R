@@ -352,9 +352,13 @@ prediction_error <- function(target, truth, metric, weights = NULL) {
   # Several outputs count alike whatever their units: each one's errors in
   # units of its standard deviation in `data`, weighted as the errors are
   # (the network trained on them alike when it standardized them).
+  # (A constant output, whose weighted spread rounding need not leave at 0,
+  # counts in its own units.)
   spread <- rep(1, ncol(truth))
   if (ncol(truth) > 1L) {
-    spread <- apply(truth, 2L, function(col) sqrt(average((col - average(col))^2)))
+    spread <- apply(truth, 2L, function(col) {
+      if (all(col == col[1L])) 1 else sqrt(average((col - average(col))^2))
+    })
     spread[!(spread > 0)] <- 1
   }
   function(rows) {
@@ -571,7 +575,11 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
           if (length(variables) > 10) ", ...", ".")
   }
   column <- data_column(data, variable)
-  values <- partial_grid(column, grid)
+  # A factor's levels with training rows, where the fit's blueprint knows
+  # them: an unused level has none, and predict() refuses it.
+  blueprint <- if (identical(target$kind, "mlp_fit")) target$mlp$blueprint
+  known <- blueprint$xlevels[[variable]] %||% blueprint$dummy_blocks[[variable]]$trained
+  values <- partial_grid(column, grid, known)
   weights <- data_weights(target, data)
   output_names <- target$outputs
   type <- if (is.null(target$levels)) "response" else "prob"
@@ -596,10 +604,14 @@ observed_values <- function(column) {
   unname(stats::quantile(column, seq(0, 1, length.out = 1000L), type = 1))
 }
 
-# The values at which partial dependence is computed.
-partial_grid <- function(column, grid) {
-  # (The levels `data` holds: an unused level may have had no training rows.)
-  if (is.factor(column)) return(factor(levels(droplevels(column)), levels = levels(column)))
+# The values at which partial dependence is computed; a factor's levels
+# among `known` when given.
+partial_grid <- function(column, grid, known = NULL) {
+  if (is.factor(column)) {
+    values <- levels(column)
+    if (!is.null(known)) values <- values[values %in% known]
+    return(factor(values, levels = levels(column)))
+  }
   if (is.logical(column)) return(c(FALSE, TRUE))
   if (is.character(column)) return(sort(unique(column[!is.na(column)])))
   if (!is.numeric(column)) abort("`variable` must be a numeric, factor, character or logical column.")

@@ -96,6 +96,16 @@ test_that("permutation counts several outputs alike, whatever their units", {
   e0 <- sweep(predict(fit, d) - as.matrix(d[c("u", "v")]), 2, c(spread(d$u), spread(d$v)), "/")
   expect_equal(attr(imp, "baseline"), sqrt(mean(rowMeans(e0^2))), tolerance = 1e-12)
   expect_gt(sqrt(mean(rowMeans(e^2))), 2 * attr(imp, "baseline"))
+  # A constant output, with weights whose mean rounding leaves off it,
+  # counts in its own units: not divided by a spread of 1e-16.
+  small <- d[1:49, ]
+  small$k <- 0.7
+  small$w <- rep(c(0.7, 0.2, 0.1, 3, 1.5, 0.25, 2), 7)
+  expect_gt(sqrt(stats::weighted.mean((small$k - stats::weighted.mean(small$k, small$w))^2, small$w)), 0)
+  set.seed(2)
+  constant <- backprop(cbind(u, k) ~ a + b, small, weights = w, hidden = 4, select = FALSE, threads = 1)
+  set.seed(3)
+  expect_lt(attr(mlp_importance(constant, small, repeats = 2), "baseline"), 1)
 })
 
 test_that("partial dependence takes the levels the data hold", {
@@ -105,6 +115,8 @@ test_that("partial dependence takes the levels the data hold", {
   # "w" had no training rows: predicting it is refused, so it is no grid value.
   pd <- mlp_partial(fit, d, "g")
   expect_equal(as.character(pd$value), c("u", "v"))
+  # A trained level the data do not hold is one.
+  expect_equal(as.character(mlp_partial(fit, d[d$g == "u", ], "g")$value), c("u", "v"))
 })
 
 test_that("Garson's and Olden's measures match their formulas", {
