@@ -367,11 +367,12 @@ trained_rows <- function(recipe, data, outcomes, weights, prepped) {
     kept <- tryCatch(recipes::bake(recipes::prep(rows_only, training = data, fresh = TRUE),
                                    new_data = NULL),
                      error = function(e) NULL)
+    if (is.null(kept) || nrow(kept) != nrow(outcomes)) return(data)
+    # The kept rows' outcomes tell them apart, where no step changes the outcome.
     names <- names(outcomes)
-    changed <- outcome_steps(prepped, names) || outcome_steps(prepped, names, skipped = FALSE)
-    same <- !is.null(kept) && nrow(kept) == nrow(outcomes) && (changed || all(names %in% names(kept)) &&
-      isTRUE(all.equal(as.data.frame(kept[names]), as.data.frame(outcomes), check.attributes = FALSE)))
-    if (!same) return(data)
+    same_outcomes <- all(names %in% names(kept)) &&
+      isTRUE(all.equal(as.data.frame(kept[names]), as.data.frame(outcomes), check.attributes = FALSE))
+    if (!same_outcomes && !changes_outcome(prepped, names)) return(data)
     data <- kept
   }
   if (!is.null(weights) && length(weights) == nrow(data)) data <- data[weights > 0, , drop = FALSE]
@@ -393,8 +394,7 @@ refuse_moved_rows <- function(processed, data) {
   }
   recipe <- processed$blueprint$recipe
   names <- names(outcomes)
-  if (!all(names %in% names(data)) || outcome_steps(recipe, names) ||
-      outcome_steps(recipe, names, skipped = FALSE)) return(invisible())
+  if (!all(names %in% names(data)) || changes_outcome(recipe, names)) return(invisible())
   as_key <- function(v) if (is.numeric(v)) as.double(v) else as.character(v)
   for (name in names) {
     trained <- as_key(outcomes[[name]])
@@ -780,6 +780,12 @@ outcome_bakes <- function(processed, data) {
   }
   isTRUE(all.equal(as.data.frame(baked), as.data.frame(processed$outcomes),
                    check.attributes = FALSE))
+}
+
+# Whether a prepped recipe has a step on an outcome column, skipped on new
+# data or not (see outcome_steps()).
+changes_outcome <- function(recipe, outcomes) {
+  outcome_steps(recipe, outcomes) || outcome_steps(recipe, outcomes, skipped = FALSE)
 }
 
 # Whether a prepped recipe has a step on an outcome column with `skip =

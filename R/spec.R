@@ -312,14 +312,14 @@ validation_pool <- function(weights, n) {
   if (is.null(weights)) seq_len(n) else which(weights > 0)
 }
 
-# `categories` with a classifier's classes among them (`y` one-hot, or 0/1
-# for one output), as the factor "(response)": the draws of validation rows
-# and of bootstrap samples keep every class among the training rows, as
-# they keep every input's levels.
+# `categories` with a classifier's classes among them (`y` one-hot), as
+# the factor "(response)": the draws of validation rows and of bootstrap
+# samples keep every class among the training rows, as they keep every
+# input's levels.
 with_classes <- function(categories, y, levels) {
   if (is.null(levels)) return(categories)
-  classes <- if (ncol(y) == 1L) y[, 1L] + 1 else max.col(y, ties.method = "first")
-  c(categories, list("(response)" = factor(levels[classes], levels = levels)))
+  classes <- factor(levels[max.col(y, ties.method = "first")], levels = levels)
+  c(categories, list("(response)" = classes))
 }
 
 # The rows a validation fraction holds out of the rows `pool` of `x`. A
