@@ -339,7 +339,7 @@ conformal_set <- function(object, cal, x, own, level, threads) {
   r_up <- conformal_rank(level, n)
   if (r_up > n) too_few_rows(n, level, "set: every set holds every class")
   scores <- lapply(cal$folds, function(f) {
-    class <- max.col(f$y, ties.method = "first")
+    class <- class_index(f$y)
     sort(aps_score(f$pred, stats::runif(nrow(f$pred)))[cbind(seq_along(class), class)])
   })
   terms <- conformal_terms(object, cal, scores, x, own, threads)

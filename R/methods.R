@@ -472,7 +472,7 @@ summary.mlp_fit <- function(object, ...) {
   w <- object$prior_weights
   mean_w <- function(v) weighted_mean(v, w)
   fit_stats <- if (!is.null(object$levels)) {
-    truth <- factor(object$levels[max.col(object$y, ties.method = "first")], levels = object$levels)
+    truth <- factor(object$levels[class_index(object$y)], levels = object$levels)
     pred <- to_response(object, object$fitted_raw, "class")
     # Plain factors on both sides (an ordered response predicts ordered classes).
     pred <- factor(if (is.logical(pred)) object$levels[pred + 1L] else as.character(pred),

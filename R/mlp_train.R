@@ -426,6 +426,11 @@ as_target <- function(Y, n, logical_classes = FALSE) {
   list(y = as_data_matrix(Y, "Y", rows = n), levels = NULL)
 }
 
+# The class of each row of a one-hot target (as_target()'s `y`), as an index
+# into its levels. "first": max.col()'s default breaks ties at random, and a
+# draw here would move every later draw of set.seed().
+class_index <- function(y) max.col(y, ties.method = "first")
+
 # The targets of a quantile band (`loss = "quantile"`, `tau = c(a, 1 - a)`):
 # the response and its negation, both fitted at level 1 - a. The pinball
 # loss of level t on (y, output) equals that of level 1 - t on (-y,

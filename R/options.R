@@ -445,7 +445,7 @@ option_fields <- function(o, layers) {
 class_row_weights <- function(class_weights, target, weights,
                               per_class = class_factors(class_weights, target, weights)) {
   if (is.null(class_weights)) return(weights)
-  row_weights <- per_class[max.col(target$y, ties.method = "first")]
+  row_weights <- per_class[class_index(target$y)]
   if (!is.null(weights)) {
     if (length(weights) != length(row_weights)) return(weights) # check_weights() reports it
     row_weights <- row_weights * weights
@@ -458,7 +458,7 @@ class_row_weights <- function(class_weights, target, weights,
 # counted as the observation `weights` count them.
 class_factors <- function(class_weights, target, weights) {
   levels <- target$levels
-  class <- max.col(target$y, ties.method = "first")
+  class <- class_index(target$y)
   if (identical(class_weights, "balanced")) {
     # Rows counted as the weights count them: a weight of k is k rows.
     counts <- if (is.null(weights) || length(weights) != length(class)) {

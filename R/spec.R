@@ -240,7 +240,7 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
   # Given rows weigh as training rows do: by their own weights, times their
   # class's weight.
   if (!is.null(per_class)) {
-    val$weights <- (val$weights %||% 1) * per_class[max.col(val$y, ties.method = "first")]
+    val$weights <- (val$weights %||% 1) * per_class[class_index(val$y)]
   }
   if (!is.null(scaling)) {
     val$x <- apply_stats(val$x, scaling$x)
@@ -318,7 +318,7 @@ validation_pool <- function(weights, n) {
 # input's levels.
 with_classes <- function(categories, y, levels) {
   if (is.null(levels)) return(categories)
-  classes <- factor(levels[max.col(y, ties.method = "first")], levels = levels)
+  classes <- factor(levels[class_index(y)], levels = levels)
   c(categories, list("(response)" = classes))
 }
 
