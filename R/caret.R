@@ -7,8 +7,10 @@
 #' Levenberg-Marquardt alone, on many rows, on the summed squared errors).
 #' Other [backprop()] arguments
 #' pass through `train()`'s `...`, as `threads = 1`, or `init` to continue
-#' a fit (refused where caret codes the rows it fits anew: with
-#' `preProcess`, a formula's `poly()` or `scale()`, a recipe's steps).
+#' a fit, or `validation` (both refused where caret codes the rows it fits
+#' anew: with `preProcess`, a formula's `poly()` or `scale()`, a recipe's
+#' steps; a fraction, `validation = 0.2`, is drawn from the coded rows and
+#' is not refused).
 #'
 #' The default grid of `tuneLength = len` takes `size` in 5, 10, 20, ...
 #' and `decay` in 0.1, 0.01, 0.001, ...; `search = "random"` draws `size`
@@ -49,7 +51,7 @@ backprop_caret <- function() {
       }
     },
     fit = function(x, y, wts, param, lev, last, classProbs, ...) {
-      refuse_caret_recoding(list(...)$init)
+      refuse_caret_recoding(list(...))
       backprop(x, y, weights = wts, hidden = param$size, weight_decay = param$decay, ...)
     },
     predict = function(modelFit, newdata, submodels = NULL) {
@@ -75,9 +77,12 @@ backprop_caret <- function() {
 # them: `preProcess` (createModel()'s `ppObj`), a formula's terms that
 # depend on the data (train.formula()'s `Terms`: poly(), scale()) and a
 # recipe's steps (rec_model()'s `trained_rec`). Columns of the same names
-# then mean other things than those a continued fit was trained on.
-refuse_caret_recoding <- function(init) {
-  if (!inherits(init, "mlp_fit")) return(invisible())
+# then mean other things than those a continued fit (`init`) was trained
+# on, or than given validation rows hold: both are refused under such
+# coding (`dots`: the engine arguments train() passed on).
+refuse_caret_recoding <- function(dots) {
+  continuing <- inherits(dots$init, "mlp_fit")
+  if (!continuing && !given_validation_rows(dots$validation)) return(invisible())
   recoding <- if (!is.null(calling_object("ppObj", "preProcess", "caret"))) {
     "caret's `preProcess`, which caret estimates"
   } else if (length(calling_object("trained_rec", "recipe", "caret")$steps)) {
@@ -85,9 +90,14 @@ refuse_caret_recoding <- function(init) {
   } else if (!is.null(term <- recoded_term(calling_object("Terms", "terms", "caret")))) {
     paste0("a formula coding `", term, "` by the data, which caret codes")
   }
-  if (!is.null(recoding)) {
+  if (is.null(recoding)) return(invisible())
+  if (continuing) {
     abort("`init` cannot continue a fit under ", recoding, " again on these rows, so the ",
           "inputs keep their names but not the coding `init` was fitted with. Continue ",
           "without it (backprop standardizes its inputs itself), or fit anew.")
   }
+  abort("`validation` rows cannot be given under ", recoding, " on the rows it fits: ",
+        "caret does not code the validation rows, which would be read as if coded. Give ",
+        "`validation` as a fraction of the rows (such as 0.2), or fit without that coding ",
+        "(backprop standardizes its inputs itself).")
 }

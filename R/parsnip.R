@@ -84,6 +84,15 @@
 #' without such terms, and with the model's own formula
 #' (`add_model(spec, formula = )`) continue exactly.
 #'
+#' @section Validation rows:
+#' The engine argument `validation` takes a fraction of the rows the
+#' engine is given, coded as they are. Rows given as such
+#' (`list(x =, y =)`) are refused in a workflow that codes its rows (a
+#' recipe with steps, a formula with terms coded by the data): the
+#' workflow codes the rows it fits, not those, which would be read as if
+#' coded. [backprop()]'s own recipe interface codes given validation rows
+#' by the recipe.
+#'
 #' @section Submodels:
 #' `multi_predict()` is not offered: predicting at fewer `epochs` than were
 #' trained would need the weights of every epoch, which the fit does not
@@ -147,7 +156,7 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
             "does nothing. Give `penalty` too (mlp(penalty = )), or leave `mixture` out.")
     }
   }
-  refuse_retrained_workflow(list(...)$init)
+  refuse_retrained_workflow(list(...))
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
                weight_decay = if (!is.null(penalty)) penalty * (1 - (mixture %||% 0)),
@@ -172,30 +181,49 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
 # A workflow trains its preprocessor on the rows it fits before parsnip
 # calls the engine. Inputs coded by a recipe's steps, or by a formula's
 # terms that depend on the data (poly(), scale(), splines), then keep their
-# names but not the coding a continued fit (`init`) was trained on. The
-# engine only sees the coded columns, so it asks the workflow being fitted.
-refuse_retrained_workflow <- function(init) {
-  if (!inherits(init, "mlp_fit")) return(invisible())
+# names but not the coding a continued fit (`init`) was trained on, and
+# given validation rows are not coded at all. The engine only sees the
+# coded columns, so it asks the workflow being fitted (`dots`: the engine
+# arguments).
+refuse_retrained_workflow <- function(dots) {
+  continuing <- inherits(dots$init, "mlp_fit")
+  if (!continuing && !given_validation_rows(dots$validation)) return(invisible())
   # (workflows' fit.action_model() holds the workflow being fitted.)
   blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
   if (inherits(blueprint, "recipe_blueprint") && length(blueprint$recipe$steps) > 0L) {
-    abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
-          "trains them again on these rows, so the inputs keep their names but not the coding ",
-          "`init` was fitted with. Code the rows with the first workflow's recipe ",
-          "(recipes::bake(workflows::extract_recipe(fit), new_data)) and continue on them ",
-          "without steps, or fit anew.")
+    if (continuing) {
+      abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
+            "trains them again on these rows, so the inputs keep their names but not the coding ",
+            "`init` was fitted with. Code the rows with the first workflow's recipe ",
+            "(recipes::bake(workflows::extract_recipe(fit), new_data)) and continue on them ",
+            "without steps, or fit anew.")
+    }
+    abort("`validation` rows cannot be given to the engine in a workflow whose recipe has ",
+          "steps: the workflow codes the rows it fits, not these, which would be read as if ",
+          "coded. Give `validation` as a fraction of the rows (such as 0.2), or fit with ",
+          "backprop(recipe, data, validation = rows), which codes them by the recipe.")
   }
   if (inherits(blueprint, "formula_blueprint")) {
     term <- recoded_term(blueprint$terms$predictors)
     if (!is.null(term)) {
-      abort("`init` cannot continue a fit in a workflow whose formula codes `", term,
-            "` by the data: the workflow codes it again on these rows, under the same names. ",
-            "Give that formula to the model instead (workflows::add_model(spec, formula = )), ",
-            "with the variables as the workflow's preprocessor, or fit anew.")
+      if (continuing) {
+        abort("`init` cannot continue a fit in a workflow whose formula codes `", term,
+              "` by the data: the workflow codes it again on these rows, under the same names. ",
+              "Give that formula to the model instead (workflows::add_model(spec, formula = )), ",
+              "with the variables as the workflow's preprocessor, or fit anew.")
+      }
+      abort("`validation` rows cannot be given to the engine in a workflow whose formula codes `",
+            term, "` by the data: the workflow codes the rows it fits, not these. Give ",
+            "`validation` as a fraction of the rows (such as 0.2), or give that formula to the ",
+            "model instead (workflows::add_model(spec, formula = )).")
     }
   }
   invisible()
 }
+
+# Whether `validation` gives rows (a list or data frame) rather than a
+# fraction of the training rows.
+given_validation_rows <- function(validation) !is.null(validation) && !is.numeric(validation)
 
 # Adds the engine to parsnip's model environment, once.
 register_parsnip_engine <- function() {

@@ -111,3 +111,26 @@ test_that("init continues a caret fit exactly, and refuses caret's preProcess", 
   expect_s3_class(again$finalModel, "try-error")
   expect_match(again$finalModel, "`init` cannot continue a fit under a recipe with steps")
 })
+
+test_that("validation rows are refused where caret codes the rows it fits", {
+  need_packages("caret")
+  held <- list(x = mtcars[25:32, c("wt", "hp")], y = mtcars$mpg[25:32])
+  train <- function(...) {
+    caret::train(mtcars[1:24, c("wt", "hp")], mtcars$mpg[1:24], method = backprop_caret(),
+                 tuneGrid = data.frame(size = 3, decay = 0.01),
+                 trControl = caret::trainControl(method = "none"), threads = 1,
+                 select = FALSE, optimizer = "adam", epochs = 30, ...)
+  }
+  # preProcess codes the rows caret fits, not the given ones: refused.
+  expect_snapshot(train(preProcess = c("center", "scale"), validation = held), error = TRUE)
+  # Without it the given rows are read as they are: the kept epoch's
+  # validation loss is the loss of the final model on them (the mean
+  # squared error in the response's standardized units).
+  plain <- train(validation = held)$finalModel
+  residuals <- (predict(plain, held$x)[, 1] - held$y) / plain$scaling$y$scale
+  expect_equal(plain$val_loss[plain$best_epoch], mean(residuals^2), tolerance = 1e-10)
+  # A fraction is drawn from the coded rows.
+  set.seed(1)
+  drawn <- train(preProcess = c("center", "scale"), validation = 0.25)
+  expect_length(drawn$finalModel$held_out, 6L)
+})

@@ -309,3 +309,35 @@ test_that("init continues a fit through parsnip and workflows exactly, or refuse
   expect_equal(predict(with_workflow(), mtcars)$.pred, predict(fitted, mtcars)$.pred,
                tolerance = 1e-12)
 })
+
+test_that("validation rows given to the engine are refused where a workflow codes its rows", {
+  need_packages("parsnip", "workflows", "recipes")
+  train_rows <- mtcars[1:24, ]
+  held <- mtcars[25:32, ]
+  spec <- function(validation) {
+    parsnip::mlp(hidden_units = 3, epochs = 30) |>
+      parsnip::set_engine("backprop", threads = 1, optimizer = "adam", select = FALSE,
+                          validation = validation) |>
+      parsnip::set_mode("regression")
+  }
+  given <- list(x = held[c("wt", "hp")], y = held$mpg)
+  # A recipe's steps code the rows the workflow fits under the same names;
+  # the given rows would be read as if coded: refused, as a formula coding
+  # a term by the data is.
+  recipe <- recipes::recipe(mpg ~ wt + hp, data = train_rows) |> recipes::step_normalize(wt, hp)
+  expect_snapshot(error = TRUE, {
+    parsnip::fit(workflows::workflow(recipe, spec(given)), train_rows)
+    parsnip::fit(workflows::workflow(mpg ~ poly(wt, 2) + hp, spec(given)), train_rows)
+  })
+  # A fraction is drawn from the coded rows; a workflow that codes nothing
+  # reads the given rows as they are, as backprop() does.
+  set.seed(1)
+  drawn <- parsnip::fit(workflows::workflow(recipe, spec(0.25)), train_rows)
+  expect_length(workflows::extract_fit_engine(drawn)$held_out, 6L)
+  set.seed(1)
+  plain <- parsnip::fit(workflows::workflow(mpg ~ wt + hp, spec(given)), train_rows)
+  set.seed(1)
+  direct <- backprop(mpg ~ wt + hp, train_rows, hidden = 3, epochs = 30, threads = 1,
+                     optimizer = "adam", select = FALSE, validation = given)
+  expect_equal(workflows::extract_fit_engine(plain)$val_loss, direct$val_loss, tolerance = 1e-12)
+})
