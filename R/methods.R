@@ -227,7 +227,10 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     xc <- if (all(complete)) x else x[complete, , drop = FALSE]
     x_input <- xc
     threads <- resolve_threads(threads)
-    if (!is.null(object$scaling)) xc <- apply_stats(xc, object$scaling$x)
+    if (!is.null(object$scaling)) {
+      warn_ignored_inputs(xc, object$scaling$x, arg)
+      xc <- apply_stats(xc, object$scaling$x)
+    }
     if (type == "sd") return(member_spread(object, xc, complete, raw, threads))
     out <- network_output(object, xc, threads)
     bad <- !is.finite(rowSums(out))
@@ -253,6 +256,32 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     out[complete, ] <- bounds
   }
   out
+}
+
+# An input constant on the training rows is standardized to 0 whatever its
+# value (see `scale` in mlp_train()): the network never learned what its
+# other values do. A new row that gives it another value, such as a cell
+# of `g:h` with no training rows, is predicted as if it held the training
+# value; as lm() does for a rank-deficient fit, predict() says so.
+# (Values a few units in the last place from the training one are that
+# value: column_stats() counts such a column as constant.)
+warn_ignored_inputs <- function(x, stats, arg) {
+  ignored <- which(is.infinite(stats$scale))
+  if (!length(ignored)) return(invisible())
+  center <- stats$center[ignored]
+  off <- abs(x[, ignored, drop = FALSE] - rep(center, each = nrow(x))) >
+    16 * .Machine$double.eps * rep(abs(center), each = nrow(x))
+  moved <- which(colSums(off) > 0)
+  if (!length(moved)) return(invisible())
+  names <- colnames(x)[ignored[moved]] %||% paste0("column ", ignored[moved])
+  shown <- paste0("`", names, "` (", format(center[moved], digits = 4), ")")
+  rows <- sum(rowSums(off) > 0)
+  warning(rows, " row", if (rows > 1) "s", " of `", arg, "` give", if (rows == 1) "s",
+          " other values to ", if (length(moved) > 1) "inputs" else "an input",
+          " constant on every training row: ", paste(utils::head(shown, 3), collapse = ", "),
+          if (length(moved) > 3) ", ...", ". The network never learned what other values do ",
+          "and predicts those rows as if they held the training value, which may mislead ",
+          "(as a prediction from a rank-deficient lm()).", call. = FALSE)
 }
 
 # The spread (standard deviation) of an ensemble's members' predictions, in

@@ -251,7 +251,10 @@
 #'   same statistics and returns predictions in the response's units. An
 #'   input constant on the training rows becomes 0, in training and in new
 #'   data whatever its value there: the network cannot learn what its other
-#'   values do, so its predictions ignore it (as `lm()` drops such a column).
+#'   values do, so its predictions ignore it (as `lm()` drops such a column),
+#'   and `predict()` warns of new rows that give it another value (as
+#'   `lm()` warns of a prediction from a rank-deficient fit): a cell of an
+#'   interaction `g:h` with no training rows, for one.
 #' @param weights Observation weights: `NULL` (every row counts once) or one
 #'   non-negative number per row, which multiplies that row's loss in every
 #'   loss and optimizer (and in the validation loss). A weight of k counts

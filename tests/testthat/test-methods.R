@@ -332,3 +332,38 @@ test_that("class predictions are unnamed, for logical and factor responses alike
   expect_equal(rownames(prob), rownames(d))
   expect_equal(logical_classes, unname(prob[, "TRUE"] > prob[, "FALSE"]))
 })
+
+test_that("predict() warns of new values of an input constant on every training row", {
+  # Adversarial pass 24: `y ~ g:h + a` without rows of the cell r:t. Its
+  # indicator is 0 on every training row, so the network ignores it, and a
+  # new r:t row was predicted from a pattern no row had, silently (lm()
+  # warns of its rank-deficient fit).
+  set.seed(1)
+  n <- 240
+  d <- data.frame(a = rnorm(n), g = sample(c("p", "q", "r"), n, TRUE), h = sample(c("s", "t"), n, TRUE))
+  d <- d[!(d$g == "r" & d$h == "t"), ]
+  d$y <- d$a + 2 * (d$g == "q") + 3 * (d$g == "q") * (d$h == "t") + rnorm(nrow(d), sd = 0.1)
+  fit <- backprop(y ~ g:h + a, d, hidden = 3, select = FALSE, epochs = 20, threads = 1)
+  expect_equal(unname(fit$scaling$x$scale["gr:ht"]), Inf)
+  cells <- data.frame(a = 0, g = c("p", "q", "r", "r", NA), h = c("t", "t", "s", "t", "t"))
+  expect_snapshot(invisible(predict(fit, cells[4, ])))
+  # One row of five (the NA row predicts NA and is not counted); the
+  # training rows, and rows of trained cells, give no warning.
+  expect_warning(out <- predict(fit, cells), "^1 row of `newdata` gives other values to an input")
+  expect_true(is.na(out[5, 1]))
+  expect_no_warning(predict(fit, d))
+  expect_no_warning(predict(fit, cells[1:3, ]))
+  # Named by number without column names; the value a few units in the
+  # last place from the training one is that value.
+  x <- cbind(rnorm(50), 1 / 3)
+  third <- mlp_train(x, x[, 1]^2, hidden = 2, epochs = 5, output = "linear", optimizer = "adam",
+                     scale = TRUE, threads = 1)
+  expect_no_warning(predict(third, cbind(0, 1 / 3 * (1 + c(-2, 2) * .Machine$double.eps))))
+  expect_warning(predict(third, cbind(c(0, 0), c(1 / 3, 0.4))), "`column 2` \\(0.3333\\)")
+  # Weight 0 rows count as no rows: a value only they hold is new.
+  w <- data.frame(a = rnorm(30), k = c(9, rep(1, 29)))
+  w$y <- w$a
+  zero <- backprop(y ~ a + k, w, weights = c(0, rep(1, 29)), hidden = 2, select = FALSE,
+                   epochs = 5, threads = 1)
+  expect_warning(predict(zero, w), "^1 row of `newdata`.*`k` \\(1\\)")
+})
