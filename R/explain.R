@@ -545,8 +545,10 @@ importance_chart <- function(x) {
 #' @param variable The variable's name, or for a matrix without column
 #'   names its column number.
 #' @param grid The number of grid points for a numeric variable, placed at
-#'   its quantiles; or the values themselves. A factor, character or
-#'   logical variable takes each of its values.
+#'   its quantiles; or the values themselves. A factor or character
+#'   variable takes each level the fit trained on, a logical one both
+#'   values, and a number the formula makes a factor (`factor(k)`) its
+#'   trained levels.
 #' @return An `mlp_partial` data frame: `value`, `output` (the response's
 #'   name, or the class), and `yhat` (the mean prediction: response units
 #'   for a regression, probability for a classifier), with the attribute
@@ -579,6 +581,12 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
   # them: an unused level has none, and predict() refuses it.
   blueprint <- if (identical(target$kind, "mlp_fit")) target$mlp$blueprint
   known <- blueprint$xlevels[[variable]] %||% blueprint$dummy_blocks[[variable]]$trained
+  if (is.null(known) && is.numeric(column) && length(grid) == 1L) {
+    # A number the formula makes a factor (`factor(k)`) takes its trained
+    # levels: values between them are levels it never had.
+    levels <- as_factor_levels(blueprint$xlevels, variable)
+    if (length(levels) > 1L) grid <- levels
+  }
   values <- partial_grid(column, grid, known)
   weights <- data_weights(target, data)
   output_names <- target$outputs
@@ -593,6 +601,21 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
                     yhat = unlist(means, use.names = FALSE), stringsAsFactors = FALSE)
   structure(out, class = c("mlp_partial", "data.frame"), variable = as.character(variable),
             classifier = !is.null(target$levels), observed = observed_values(column))
+}
+
+# The trained levels of a term `factor(variable)` (or as.factor(),
+# ordered(), as.ordered()) among a formula fit's `xlevels`, as numbers;
+# NULL when there is no such term or its levels are not numbers.
+as_factor_levels <- function(xlevels, variable) {
+  for (term in names(xlevels)) {
+    call <- tryCatch(str2lang(term), error = function(e) NULL)
+    if (is.call(call) && length(call) == 2L && identical(call[[2L]], as.name(variable)) &&
+        as.character(call[[1L]])[1L] %in% c("factor", "as.factor", "ordered", "as.ordered")) {
+      levels <- suppressWarnings(as.numeric(xlevels[[term]]))
+      if (!anyNA(levels)) return(sort(levels))
+    }
+  }
+  NULL
 }
 
 # The variable's values in the data, for the rug under a numeric curve: at
@@ -613,7 +636,7 @@ partial_grid <- function(column, grid, known = NULL) {
     return(factor(values, levels = levels(column)))
   }
   if (is.logical(column)) return(c(FALSE, TRUE))
-  if (is.character(column)) return(sort(unique(column[!is.na(column)])))
+  if (is.character(column)) return(known %||% sort(unique(column[!is.na(column)])))
   if (!is.numeric(column)) abort("`variable` must be a numeric, factor, character or logical column.")
   if (length(grid) > 1L) {
     if (!is.numeric(grid) || anyNA(grid)) abort("`grid` must be a number of points or numeric values.")

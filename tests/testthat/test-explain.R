@@ -117,6 +117,18 @@ test_that("partial dependence takes the levels the data hold", {
   expect_equal(as.character(pd$value), c("u", "v"))
   # A trained level the data do not hold is one.
   expect_equal(as.character(mlp_partial(fit, d[d$g == "u", ], "g")$value), c("u", "v"))
+  # So for a character column (pass 24: the data's one value), and a
+  # number the formula makes a factor takes its trained levels (its
+  # quantiles, as 2.42, were refused as levels with no training rows).
+  set.seed(1)
+  e <- data.frame(a = rnorm(60), k = rep(c(1, 2, 4), 20), ch = rep(c("u", "v"), 30))
+  e$y <- e$a + e$k + (e$ch == "v") + rnorm(60, sd = 0.1)
+  fit <- backprop(y ~ a + factor(k) + ch, e, hidden = 2, select = FALSE, epochs = 10, threads = 1)
+  expect_equal(mlp_partial(fit, e[e$ch == "u", ], "ch")$value, c("u", "v"))
+  k <- mlp_partial(fit, e, "k")
+  expect_equal(k$value, c(1, 2, 4))
+  expect_equal(k$yhat[2], mean(predict(fit, transform(e, k = 2))[, 1]))
+  expect_equal(mlp_partial(fit, e, "k", grid = c(4, 1))$value, c(1, 4))
 })
 
 test_that("Garson's and Olden's measures match their formulas", {
