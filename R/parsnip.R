@@ -157,6 +157,7 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
     }
   }
   refuse_retrained_workflow(list(...))
+  data <- one_column_per_logical(data)
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
                weight_decay = if (!is.null(penalty)) penalty * (1 - (mixture %||% 0)),
@@ -219,6 +220,25 @@ refuse_retrained_workflow <- function(dots) {
     }
   }
   invisible()
+}
+
+# A workflow's formula preprocessor (hardhat's, with the engine's
+# `predictor_indicators = "none"`) passes factors on as they are but
+# expands a logical predictor `L` by model.matrix() without an intercept:
+# two columns, LFALSE and LTRUE, that sum to 1. Every other interface codes
+# it as LTRUE alone, and so does the engine: LFALSE goes. (At prediction
+# the forged rows hold it too; the fit's formula does not read it.)
+one_column_per_logical <- function(data) {
+  blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
+  if (!inherits(blueprint, "formula_blueprint")) return(data)
+  predictors <- blueprint$ptypes$predictors
+  for (name in names(predictors)[vapply(predictors, is.logical, NA)]) {
+    pair <- paste0(name, c("FALSE", "TRUE"))
+    if (all(pair %in% names(data)) && isTRUE(all(data[[pair[1L]]] + data[[pair[2L]]] == 1))) {
+      data[[pair[1L]]] <- NULL
+    }
+  }
+  data
 }
 
 # Whether `validation` gives rows (a list or data frame) rather than a

@@ -341,3 +341,20 @@ test_that("validation rows given to the engine are refused where a workflow code
                      optimizer = "adam", select = FALSE, validation = given)
   expect_equal(workflows::extract_fit_engine(plain)$val_loss, direct$val_loss, tolerance = 1e-12)
 })
+
+test_that("a workflow's formula codes a logical predictor as every other interface does", {
+  need_packages("parsnip", "workflows")
+  # Pass 24: hardhat's formula preprocessor expanded a logical `L` into
+  # LFALSE and LTRUE; the other interfaces give the network LTRUE alone.
+  set.seed(1)
+  d <- data.frame(a = rnorm(60), L = rep(c(TRUE, FALSE), 30))
+  d$y <- d$a + 2 * d$L + rnorm(60, sd = 0.1)
+  spec <- parsnip::mlp(hidden_units = 3, epochs = 20) |>
+    parsnip::set_engine("backprop", threads = 1, select = FALSE) |> parsnip::set_mode("regression")
+  set.seed(3)
+  flow <- parsnip::fit(workflows::workflow(y ~ a + L, spec), d)
+  set.seed(3)
+  direct <- backprop(y ~ a + L, d, hidden = 3, epochs = 20, threads = 1, select = FALSE)
+  expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "LTRUE"))
+  expect_equal(predict(flow, d[1:5, ])$.pred, unname(predict(direct, d[1:5, ])[, 1]), tolerance = 1e-12)
+})
