@@ -843,17 +843,31 @@ outcome_in <- function(blueprint, data) {
   if (!all(all.vars(lhs) %in% names(data))) return(NULL)
   y <- tryCatch(eval(lhs, data, environment(blueprint$terms)), error = function(e) NULL)
   if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
+  # (As model.response() at fit time: I(y / 1000) is a number, not "AsIs".)
+  if (inherits(y, "AsIs")) class(y) <- setdiff(oldClass(y), "AsIs")
   y
 }
 
 # The weights of the rows of `data` by the expression `weights` gave them
 # at fit time (a column, or an expression of columns), or NULL when
 # `data` lacks its columns: validation data and the explanations read them.
-weights_in <- function(expr, data) {
-  if (!is.data.frame(data) || !is.language(expr) || !all(all.vars(expr) %in% names(data))) {
-    return(NULL)
+# As model.frame() did at fit time, the expression sees the formula's
+# environment too (`w^p` for a constant `p`, a function of the user's); a
+# variable found there must be one number, since a vector there belongs
+# to the training rows and not to these.
+weights_in <- function(blueprint, data) {
+  expr <- blueprint$weights
+  if (!is.data.frame(data) || !is.language(expr)) return(NULL)
+  env <- if (is.null(blueprint$terms)) baseenv() else environment(blueprint$terms)
+  outside <- setdiff(all.vars(expr), names(data))
+  if (length(outside) == length(all.vars(expr))) return(NULL)
+  for (name in outside) {
+    value <- get0(name, envir = env)
+    if (!is.numeric(value) || length(value) != 1L) return(NULL)
   }
-  tryCatch(eval(expr, as.list(data), baseenv()), error = function(e) NULL)
+  w <- tryCatch(eval(expr, data, env), error = function(e) NULL)
+  if (!is.numeric(w) || length(w) != nrow(data)) return(NULL)
+  w
 }
 
 # The variables of the training data, by which permutation importance and

@@ -137,7 +137,7 @@ explain_target <- function(model, arg) {
         if (is_band(model)) paste0("q", format(model$options$tau)) else network_labels(model)$outputs,
       outcomes = outcome_names(model$blueprint),
       weights = function(data) weights_column(model$blueprint),
-      weight_values = function(data) weights_in(model$blueprint$weights, data),
+      weight_values = function(data) weights_in(model$blueprint, data),
       predict = function(rows, type) predict(model, newdata = rows, type = type),
       variables = function(data) fit_variables(model, data),
       truth = function(data) outcome_in(model$blueprint, data)

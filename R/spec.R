@@ -436,7 +436,7 @@ validation_rows <- function(validation, blueprint, target, weighted = FALSE) {
     }
     vx <- validation
     # The weights' column (or expression of columns), read in these rows.
-    if (weighted) vw <- weights_in(blueprint$weights, validation)
+    if (weighted) vw <- weights_in(blueprint, validation)
   } else {
     vx <- validation$x
     vy <- validation$y

@@ -526,3 +526,46 @@ test_that("a variable the training data held is never read from the formula's en
   outside <- backprop(y ~ a + z, d, hidden = 3, epochs = 30, select = FALSE, threads = 1)
   expect_equal(predict(outside, d["a"]), fitted(outside), tolerance = 1e-12, ignore_attr = TRUE)
 })
+
+test_that("a weights expression is read in other rows as model.frame() read it at fit time", {
+  # Pass 25: `weights = w^p`, `p` a constant of the caller's, counted every
+  # row once in the explanations and refused validation rows holding `w`.
+  set.seed(1)
+  d <- data.frame(a = rnorm(120), b = rnorm(120), w = sample(1:5, 120, TRUE))
+  d$y <- ifelse(d$w >= 4, 3 * d$a, d$b) + rnorm(120, sd = 0.1)
+  p <- 3
+  d$w3 <- d$w^p
+  fit_by <- function(weights, ...) {
+    set.seed(2)
+    eval(substitute(backprop(y ~ a + b, d[21:120, ], weights = weights, hidden = 3, select = FALSE,
+                             optimizer = "adam", epochs = 10, threads = 1, ...)))
+  }
+  expression <- fit_by(w^p, validation = d[1:20, ])
+  column <- fit_by(w3, validation = d[1:20, ])
+  expect_equal(expression$val_loss, column$val_loss, tolerance = 1e-12)
+  set.seed(3)
+  by_expression <- mlp_importance(expression, d, repeats = 2)
+  set.seed(3)
+  expect_equal(by_expression, mlp_importance(column, d, repeats = 2), tolerance = 1e-12)
+  expect_equal(mlp_partial(expression, d, "a", grid = 3)$yhat,
+               mlp_partial(column, d, "a", grid = 3)$yhat, tolerance = 1e-12)
+  # A vector of the caller's belongs to the training rows, not to others:
+  # validation rows need their own.
+  vector <- d$w[21:120]
+  expect_snapshot(fit_by(vector * w, validation = d[1:20, ]), error = TRUE)
+})
+
+test_that("a response the formula wraps in I() is read from validation rows", {
+  # Pass 25: I(y / 1000) fitted, but validation rows were refused, the
+  # response keeping I()'s class.
+  set.seed(1)
+  d <- data.frame(a = rnorm(80), b = rnorm(80))
+  d$y <- 1000 * (d$a + rnorm(80, sd = 0.1))
+  d$y1000 <- d$y / 1000
+  fit_of <- function(formula) {
+    set.seed(2)
+    backprop(formula, d[21:80, ], validation = d[1:20, ], hidden = 2, select = FALSE,
+             optimizer = "adam", epochs = 5, threads = 1)
+  }
+  expect_equal(fit_of(I(y / 1000) ~ a + b)$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
+})
