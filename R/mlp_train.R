@@ -422,11 +422,16 @@ as_target <- function(Y, n, logical_classes = FALSE) {
       abort("`Y` is a factor with ", observed, " observed class",
             if (observed != 1L) "es", "; classification needs at least 2.")
     }
-    y <- outer(as.integer(Y), seq_len(nlevels(Y)), "==") * 1
-    colnames(y) <- levels(Y)
-    return(list(y = y, levels = levels(Y), ordered = is.ordered(Y), logical = logical_response))
+    return(list(y = one_hot(Y), levels = levels(Y), ordered = is.ordered(Y), logical = logical_response))
   }
   list(y = as_data_matrix(Y, "Y", rows = n), levels = NULL)
+}
+
+# A factor as one indicator column per level, named by the levels.
+one_hot <- function(f) {
+  y <- outer(as.integer(f), seq_len(nlevels(f)), "==") * 1
+  colnames(y) <- levels(f)
+  y
 }
 
 # The class of each row of a one-hot target (as_target()'s `y`), as an index

@@ -458,7 +458,13 @@ validation_rows <- function(validation, blueprint, target, weighted = FALSE) {
       abort("`validation$y` must hold the classes of the response (",
             paste0('"', target$levels, '"', collapse = ", "), ") and no NA.")
     }
-    as_target(factor(values, levels = target$levels), nrow(x))$y
+    # One-hot, as as_target() codes the response; validation rows may hold
+    # one class, or one row (the response needs two classes, they do not).
+    if (length(values) != nrow(x)) {
+      abort("`validation$y` must have as many rows as `validation$x` (", nrow(x), "), not ",
+            length(values), ".")
+    }
+    one_hot(factor(values, levels = target$levels))
   } else {
     v <- as_data_matrix(vy, "validation$y", rows = nrow(x), rows_arg = "validation$x")
     v <- validation_outputs(v, dimnames(target$y)[[2L]], target$band)

@@ -591,3 +591,23 @@ test_that("a continued fit's weight decay does not carry to or from Levenberg-Ma
   # Kept with LM itself.
   expect_equal(mlp_train(x, y, init = lm_fit, epochs = 1, threads = 1)$weight_decay, 0.1)
 })
+
+test_that("validation rows of one class, or one row, are taken", {
+  # Pass 25: refused as "`Y` is a factor with 1 observed class".
+  set.seed(1)
+  d <- data.frame(a = rnorm(90), b = rnorm(90))
+  d$cl <- factor(ifelse(d$a > 0, "pos", "neg"), levels = c("neg", "pos", "none"))
+  held <- d[1:30, ][d$cl[1:30] == "pos", ]
+  fit <- backprop(cl ~ a + b, d[31:90, ], validation = held, hidden = 2, select = FALSE,
+                  optimizer = "adam", epochs = 5, threads = 1)
+  # Cross-entropy of the kept epoch's network on the held rows.
+  p <- predict(fit, held, type = "prob")[, "pos"]
+  expect_equal(fit$val_loss[fit$best_epoch], -mean(log(p)), tolerance = 1e-10)
+  one <- backprop(d[31:90, c("a", "b")], d$cl[31:90], hidden = 2, select = FALSE, optimizer = "adam",
+                  epochs = 5, threads = 1, validation = list(x = held[1, c("a", "b")], y = held$cl[1]))
+  expect_length(one$val_loss, 5L)
+  expect_snapshot(error = TRUE, {
+    backprop(d[31:90, c("a", "b")], d$cl[31:90], hidden = 2, select = FALSE, threads = 1,
+             validation = list(x = held[1:2, c("a", "b")], y = held$cl[1]))
+  })
+})
