@@ -106,7 +106,9 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
           "use mlp_partial().")
   }
   if (method == "permutation") {
-    out <- permutation_importance(target, data, y, check_count(repeats, "repeats", min = 1), metric)
+    repeats <- check_count(repeats, "repeats", min = 1)
+    out <- said_once(permutation_importance(target, data, y, repeats, metric),
+                     "mlp_importance() predicted, permuting `data`")
   } else {
     out <- weight_importance(target$mlp, method)
   }
@@ -591,11 +593,11 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
   weights <- data_weights(target, data)
   output_names <- target$outputs
   type <- if (is.null(target$levels)) "response" else "prob"
-  means <- lapply(seq_along(values), function(i) {
+  means <- said_once(lapply(seq_along(values), function(i) {
     changed <- data
     data_column(changed, variable) <- rep(values[i], NROW(changed))
     weighted_means(target$predict(changed, type), weights)
-  })
+  }), paste0("mlp_partial() predicted, setting `", variable, "` to each grid value"))
   out <- data.frame(value = rep(values, each = length(output_names)),
                     output = rep(output_names, times = length(values)),
                     yhat = unlist(means, use.names = FALSE), stringsAsFactors = FALSE)
@@ -616,6 +618,19 @@ as_factor_levels <- function(xlevels, variable) {
     }
   }
   NULL
+}
+
+# `expr`, which predicts many sets of rows an explanation made, with
+# predict()'s warning of new values of ignored inputs said once, after it,
+# rather than once per set (`made`: which rows those were).
+said_once <- function(expr, made) {
+  first <- NULL
+  value <- withCallingHandlers(expr, backprop_ignored_inputs = function(w) {
+    if (is.null(first)) first <<- conditionMessage(w)
+    invokeRestart("muffleWarning")
+  })
+  if (!is.null(first)) warning("In the rows ", made, ": ", first, call. = FALSE)
+  value
 }
 
 # The variable's values in the data, for the rug under a numeric curve: at

@@ -228,7 +228,7 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
     x_input <- xc
     threads <- resolve_threads(threads)
     if (!is.null(object$scaling)) {
-      warn_ignored_inputs(xc, object$scaling$x, arg)
+      warn_ignored_inputs(xc, object$scaling$x, which(complete))
       xc <- apply_stats(xc, object$scaling$x)
     }
     if (type == "sd") return(member_spread(object, xc, complete, raw, threads))
@@ -263,25 +263,40 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
 # other values do. A new row that gives it another value, such as a cell
 # of `g:h` with no training rows, is predicted as if it held the training
 # value; as lm() does for a rank-deficient fit, predict() says so.
-# (Values a few units in the last place from the training one are that
-# value: column_stats() counts such a column as constant.)
-warn_ignored_inputs <- function(x, stats, arg) {
+# A value is new outside the training rows' values (a column whose values
+# lie a few units in the last place apart counts as constant); a fit
+# saved before those were kept compares with their mean.
+warn_ignored_inputs <- function(x, stats, rows) {
   ignored <- which(is.infinite(stats$scale))
   if (!length(ignored)) return(invisible())
   center <- stats$center[ignored]
-  off <- abs(x[, ignored, drop = FALSE] - rep(center, each = nrow(x))) >
-    16 * .Machine$double.eps * rep(abs(center), each = nrow(x))
+  low <- stats$low[ignored] %||% center
+  high <- stats$high[ignored] %||% center
+  # (Values a few units in the last place from those, as 0.1 + 0.2 from
+  # 0.3, are those values.)
+  slack <- 16 * .Machine$double.eps * pmax(abs(low), abs(high))
+  low <- low - slack
+  high <- high + slack
+  values <- x[, ignored, drop = FALSE]
+  off <- values < rep(low, each = nrow(x)) | values > rep(high, each = nrow(x))
   moved <- which(colSums(off) > 0)
   if (!length(moved)) return(invisible())
   names <- colnames(x)[ignored[moved]] %||% paste0("column ", ignored[moved])
-  shown <- paste0("`", names, "` (", format(center[moved], digits = 4), ")")
-  rows <- sum(rowSums(off) > 0)
-  warning(rows, " row", if (rows > 1) "s", " of `", arg, "` give", if (rows == 1) "s",
-          " other values to ", if (length(moved) > 1) "inputs" else "an input",
-          " constant on every training row: ", paste(utils::head(shown, 3), collapse = ", "),
-          if (length(moved) > 3) ", ...", ". The network never learned what other values do ",
-          "and predicts those rows as if they held the training value, which may mislead ",
-          "(as a prediction from a rank-deficient lm()).", call. = FALSE)
+  shown <- paste0("`", names, "` (", vapply(center[moved], format, "", digits = 4), ")")
+  offending <- which(rowSums(off) > 0)
+  n <- length(offending)
+  first <- if (is.null(rownames(x))) rows[offending[1L]] else paste0("\"", rownames(x)[offending[1L]], "\"")
+  message <- paste0(
+    n, " row", if (n > 1) "s", " to predict give", if (n == 1) "s", " another value to ",
+    if (length(moved) > 1) "inputs" else "an input", " that was constant on the rows the ",
+    "network was trained on: ", paste(utils::head(shown, 3), collapse = ", "),
+    if (length(moved) > 3) ", ...", " (first: row ", first, "). The network ",
+    "never learned what other values do and predicts such rows as if they held the training ",
+    "value, which may mislead (as a prediction from a rank-deficient lm()).")
+  # A class of its own, so that the explanations, which predict rows they
+  # made, can say it once.
+  warning(structure(class = c("backprop_ignored_inputs", "warning", "condition"),
+                    list(message = message, call = NULL)))
 }
 
 # The spread (standard deviation) of an ensemble's members' predictions, in

@@ -122,8 +122,7 @@ training_spec <- function(x, target, given = list(), defaults = NULL, weights = 
     ignored <- which(is.infinite(scaling$x$scale))
     if (length(ignored)) {
       fresh <- column_stats(x[, ignored, drop = FALSE], counted, constant_scale = Inf)
-      scaling$x$center[ignored] <- fresh$center
-      scaling$x$scale[ignored] <- fresh$scale
+      for (field in c("center", "scale", "low", "high")) scaling$x[[field]][ignored] <- fresh[[field]]
     }
   } else if (o$scale) {
     scaling <- list(x = column_stats(x, counted, constant_scale = Inf),
@@ -611,8 +610,17 @@ column_stats <- function(m, weights = NULL, constant_scale = 1) {
   center <- stats::setNames(moments[1L, ], colnames(m))
   spread <- stats::setNames(moments[2L, ], colnames(m))
   spread[!is.finite(spread)] <- 1
+  # The values a column without spread held on the counted rows (one, or a
+  # few a unit in the last place apart): predict() tells new values of an
+  # ignored input from them.
+  low <- high <- stats::setNames(rep(NA_real_, ncol(m)), colnames(m))
+  for (j in which(spread == 0)) {
+    held <- range(m[counted, j])
+    low[j] <- held[1L]
+    high[j] <- held[2L]
+  }
   spread[spread == 0] <- constant_scale
-  list(center = center, scale = spread)
+  list(center = center, scale = spread, low = low, high = high)
 }
 
 apply_stats <- function(m, stats) {

@@ -623,3 +623,30 @@ test_that("a formula's variable from outside the training data is read, not expl
   expect_setequal(imp$variable, c("a", "b"))
   expect_equal(nrow(mlp_partial(fit, d, "b", grid = 3)), 3L)
 })
+
+test_that("explanations say once that the rows they made give ignored inputs new values", {
+  # Permuting g of `y ~ g:h + a` makes rows of the cell r:t, which had no
+  # training rows: predict() warns of each set of rows (the review of pass
+  # 24 counted 20 warnings), the explanation once.
+  set.seed(1)
+  d <- data.frame(a = rnorm(200), g = sample(c("p", "q", "r"), 200, TRUE), h = sample(c("s", "t"), 200, TRUE))
+  d <- d[!(d$g == "r" & d$h == "t"), ]
+  d$y <- d$a + 2 * (d$g == "q") + rnorm(nrow(d), sd = 0.1)
+  fit <- backprop(y ~ g:h + a, d, hidden = 2, select = FALSE, epochs = 5, threads = 1)
+  said <- character()
+  keep <- function(w) {
+    said <<- c(said, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  }
+  withCallingHandlers(mlp_importance(fit, d, repeats = 3), warning = keep)
+  expect_length(said, 1L)
+  expect_match(said, "^In the rows mlp_importance\\(\\) predicted, permuting `data`: .*`gr:ht` \\(0\\)")
+  said <- character()
+  withCallingHandlers(mlp_partial(fit, d[d$h == "t", ], "g"), warning = keep)
+  expect_length(said, 1L)
+  expect_match(said, "setting `g` to each grid value")
+  # Rows of trained cells only: nothing to say.
+  said <- character()
+  withCallingHandlers(mlp_partial(fit, d[d$h == "s", ], "g"), warning = keep)
+  expect_length(said, 0L)
+})

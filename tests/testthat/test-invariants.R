@@ -401,7 +401,7 @@ test_that("invariant 3: with scale = TRUE, an input constant in training moves n
       expect_warning(
         elsewhere <- inv_fit_predict(interface, inv_constant_x2(gd, c(-40, 0, 3.5, 1e4)), optimizer, 43,
                                      lab, "the fit"),
-        "4 rows of `newdata` give other values to an input constant on every training row: `x2` (3)",
+        "4 rows to predict give another value to an input that was constant on the rows the network was trained on: `x2` (3)",
         fixed = TRUE)
       expect_equal(elsewhere, at_constant, tolerance = 1e-12, label = paste(lab, "predictions"),
                    expected.label = "predictions at the training constant")

@@ -269,7 +269,7 @@ test_that("a constant input is ignored, whatever rounding leaves of its spread",
     # The network learnt nothing of the constant's other values: they move
     # no prediction (they moved it by its starting weights before).
     expect_warning(moved <- predict(third, data.frame(a = 0, k = 1 / 3 + c(0, 0.01, 10, -1e6))),
-                   "3 rows of `newdata` give other values to an input constant")
+                   "3 rows to predict give another value to an input that was constant")
     expect_equal(moved[-1], rep(moved[1], 3))
   }
   # Through backprop()'s defaults, for any new value (pass 19: -3.8e-05,
