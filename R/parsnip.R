@@ -224,18 +224,22 @@ refuse_retrained_workflow <- function(dots) {
 
 # A workflow's formula preprocessor (hardhat's, with the engine's
 # `predictor_indicators = "none"`) passes factors on as they are but
-# expands a logical predictor `L` by model.matrix() without an intercept:
-# two columns, LFALSE and LTRUE, that sum to 1. Every other interface codes
-# it as LTRUE alone, and so does the engine: LFALSE goes. (At prediction
-# the forged rows hold it too; the fit's formula does not read it.)
+# expands a logical predictor, or a logical term such as I(b > 0), by
+# model.matrix() without an intercept: two columns, `LFALSE` and `LTRUE`,
+# that sum to 1 (both NA on a row whose L is NA). Every other interface
+# codes it as LTRUE alone, and so does the engine: LFALSE goes. (At
+# prediction the forged rows hold it too; the fit's formula does not read
+# it.)
 one_column_per_logical <- function(data) {
   blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
   if (!inherits(blueprint, "formula_blueprint")) return(data)
-  predictors <- blueprint$ptypes$predictors
-  for (name in names(predictors)[vapply(predictors, is.logical, NA)]) {
-    pair <- paste0(name, c("FALSE", "TRUE"))
-    if (all(pair %in% names(data)) && isTRUE(all(data[[pair[1L]]] + data[[pair[2L]]] == 1))) {
-      data[[pair[1L]]] <- NULL
+  for (yes in grep("TRUE$", names(data), value = TRUE)) {
+    no <- sub("TRUE$", "FALSE", yes)
+    if (!no %in% names(data) || !is.numeric(data[[yes]]) || !is.numeric(data[[no]])) next
+    sum <- data[[yes]] + data[[no]]
+    if (identical(is.na(data[[yes]]), is.na(data[[no]])) && all(sum[!is.na(sum)] == 1) &&
+        all(data[[yes]] %in% c(0, 1, NA))) {
+      data[[no]] <- NULL
     }
   }
   data

@@ -357,4 +357,13 @@ test_that("a workflow's formula codes a logical predictor as every other interfa
   direct <- backprop(y ~ a + L, d, hidden = 3, epochs = 20, threads = 1, select = FALSE)
   expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "LTRUE"))
   expect_equal(predict(flow, d[1:5, ])$.pred, unname(predict(direct, d[1:5, ])[, 1]), tolerance = 1e-12)
+  # So with a logical the formula makes (the review: I(a > 0) and a
+  # logical with NA were still two columns).
+  set.seed(3)
+  flow <- parsnip::fit(workflows::workflow(y ~ a + I(a > 0), spec), d)
+  expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "`I(a > 0)TRUE`"))
+  d$L[3] <- NA
+  set.seed(3)
+  flow <- suppressWarnings(parsnip::fit(workflows::workflow(y ~ a + L, spec), d))
+  expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "LTRUE"))
 })
