@@ -79,25 +79,33 @@ backprop_caret <- function() {
 # recipe's steps (rec_model()'s `trained_rec`). Columns of the same names
 # then mean other things than those a continued fit (`init`) was trained
 # on, or than given validation rows hold: both are refused under such
-# coding (`dots`: the engine arguments train() passed on).
+# coding (`dots`: the engine arguments train() passed on). Steps that only
+# drop columns or rows (`preProcess = "zv"`, step_zv()) code nothing.
 refuse_caret_recoding <- function(dots) {
   continuing <- inherits(dots$init, "mlp_fit")
   if (!continuing && !given_validation_rows(dots$validation)) return(invisible())
-  recoding <- if (!is.null(calling_object("ppObj", "preProcess", "caret"))) {
+  recipe <- calling_object("trained_rec", "recipe", "caret")
+  methods <- names(calling_object("ppObj", "preProcess", "caret")$method)
+  recoding <- if (length(setdiff(methods, c("ignore", "remove", "zv", "nzv", "corr", "conditionalX")))) {
     "caret's `preProcess`, which caret estimates"
-  } else if (length(calling_object("trained_rec", "recipe", "caret")$steps)) {
+  } else if (recodes_values(recipe)) {
     "a recipe with steps, which caret trains"
   } else if (!is.null(term <- recoded_term(calling_object("Terms", "terms", "caret")))) {
     paste0("a formula coding `", term, "` by the data, which caret codes")
   }
   if (is.null(recoding)) return(invisible())
-  if (continuing) {
-    abort("`init` cannot continue a fit under ", recoding, " again on these rows, so the ",
-          "inputs keep their names but not the coding `init` was fitted with. Continue ",
-          "without it (backprop standardizes its inputs itself), or fit anew.")
+  message <- if (continuing) {
+    paste0("`init` cannot continue a fit under ", recoding, " again on these rows, so the ",
+           "inputs keep their names but not the coding `init` was fitted with. Continue ",
+           "without it (backprop standardizes its inputs itself), or fit anew.")
+  } else {
+    paste0("`validation` rows cannot be given under ", recoding, " on the rows it fits: ",
+           "caret does not code the validation rows, which would be read as if coded. Give ",
+           "`validation` as a fraction of the rows (such as 0.2), or fit without that coding ",
+           "(backprop standardizes its inputs itself).")
   }
-  abort("`validation` rows cannot be given under ", recoding, " on the rows it fits: ",
-        "caret does not code the validation rows, which would be read as if coded. Give ",
-        "`validation` as a fraction of the rows (such as 0.2), or fit without that coding ",
-        "(backprop standardizes its inputs itself).")
+  # caret's recipe interface keeps a model's error as its final model and
+  # says nothing: the warning reaches the user.
+  if (!is.null(recipe)) warning(message, call. = FALSE)
+  abort(message)
 }

@@ -262,6 +262,16 @@ calling_object <- function(name, class, package) {
   NULL
 }
 
+# Whether a recipe has steps that code the values of its columns, rather
+# than only dropping columns (step_zv(), step_select(), ...) or rows
+# (step_naomit(), step_filter()): under such steps, rows the recipe did not
+# bake are not in the coding the network was fitted to.
+recodes_values <- function(recipe) {
+  dropping <- c("step_zv", "step_nzv", "step_rm", "step_select", "step_corr", "step_lincomb",
+                "step_filter_missing", "step_naomit", "step_filter")
+  any(!vapply(recipe$steps, function(step) any(class(step)[1L] == dropping), NA))
+}
+
 # The first term of `terms` whose coding depends on the data it was
 # evaluated on (its predvars differ from its variables: poly(), scale(),
 # splines), deparsed, or NULL.

@@ -150,6 +150,10 @@ check_schedule <- function(x, arg) {
   }
   x
 }
+# Whether `validation` gives rows (a list or data frame) rather than a
+# fraction of the training rows.
+given_validation_rows <- function(validation) !is.null(validation) && !is.numeric(validation)
+
 check_class_weights <- function(x, arg) {
   if (identical(x, "balanced")) return(x)
   if (!(is.numeric(x) && !is.null(names(x)) && is.null(dim(x)))) {

@@ -78,7 +78,8 @@
 #' The engine argument `init` continues a backprop fit (as
 #' `workflows::extract_fit_engine(fit)`), as [backprop()]'s `init` does. A
 #' workflow trains its preprocessor on the rows it fits, so `init` is
-#' refused in a workflow whose recipe has steps or whose formula has terms
+#' refused in a workflow whose recipe has steps that code its inputs (not
+#' only drop columns or rows, as `step_zv()`) or whose formula has terms
 #' coded by the data (`poly()`, `scale()`, splines): the inputs would keep
 #' their names with another coding. Workflows of variables, of formulas
 #' without such terms, and with the model's own formula
@@ -88,7 +89,8 @@
 #' The engine argument `validation` takes a fraction of the rows the
 #' engine is given, coded as they are. Rows given as such
 #' (`list(x =, y =)`) are refused in a workflow that codes its rows (a
-#' recipe with steps, a formula with terms coded by the data): the
+#' recipe with steps that code its inputs, a formula with terms coded by
+#' the data): the
 #' workflow codes the rows it fits, not those, which would be read as if
 #' coded. [backprop()]'s own recipe interface codes given validation rows
 #' by the recipe.
@@ -156,7 +158,7 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
             "does nothing. Give `penalty` too (mlp(penalty = )), or leave `mixture` out.")
     }
   }
-  refuse_retrained_workflow(list(...))
+  refuse_workflow_recoding(list(...))
   data <- one_column_per_logical(data)
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
@@ -185,24 +187,25 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
 # names but not the coding a continued fit (`init`) was trained on, and
 # given validation rows are not coded at all. The engine only sees the
 # coded columns, so it asks the workflow being fitted (`dots`: the engine
-# arguments).
-refuse_retrained_workflow <- function(dots) {
+# arguments). Steps that only drop columns or rows (step_zv()) code nothing.
+refuse_workflow_recoding <- function(dots) {
   continuing <- inherits(dots$init, "mlp_fit")
   if (!continuing && !given_validation_rows(dots$validation)) return(invisible())
   # (workflows' fit.action_model() holds the workflow being fitted.)
   blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
-  if (inherits(blueprint, "recipe_blueprint") && length(blueprint$recipe$steps) > 0L) {
+  if (inherits(blueprint, "recipe_blueprint") && recodes_values(blueprint$recipe)) {
     if (continuing) {
-      abort("`init` cannot continue a fit in a workflow whose recipe has steps: the workflow ",
-            "trains them again on these rows, so the inputs keep their names but not the coding ",
-            "`init` was fitted with. Code the rows with the first workflow's recipe ",
-            "(recipes::bake(workflows::extract_recipe(fit), new_data)) and continue on them ",
-            "without steps, or fit anew.")
+      abort("`init` cannot continue a fit in a workflow whose recipe has steps that code its ",
+            "inputs: the workflow trains them again on these rows, so the inputs keep their ",
+            "names but not the coding `init` was fitted with. Code the rows with the first ",
+            "workflow's recipe (recipes::bake(workflows::extract_recipe(fit), new_data)) and ",
+            "continue on them without steps, or fit anew.")
     }
     abort("`validation` rows cannot be given to the engine in a workflow whose recipe has ",
-          "steps: the workflow codes the rows it fits, not these, which would be read as if ",
-          "coded. Give `validation` as a fraction of the rows (such as 0.2), or fit with ",
-          "backprop(recipe, data, validation = rows), which codes them by the recipe.")
+          "steps that code its inputs: the workflow codes the rows it fits, not these, which ",
+          "would be read as if coded. Give `validation` as a fraction of the rows (such as ",
+          "0.2), or fit with backprop(recipe, data, validation = rows), which codes them by ",
+          "the recipe.")
   }
   if (inherits(blueprint, "formula_blueprint")) {
     term <- recoded_term(blueprint$terms$predictors)
@@ -244,10 +247,6 @@ one_column_per_logical <- function(data) {
   }
   data
 }
-
-# Whether `validation` gives rows (a list or data frame) rather than a
-# fraction of the training rows.
-given_validation_rows <- function(validation) !is.null(validation) && !is.numeric(validation)
 
 # Adds the engine to parsnip's model environment, once.
 register_parsnip_engine <- function() {

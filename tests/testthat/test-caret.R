@@ -106,8 +106,10 @@ test_that("init continues a caret fit exactly, and refuses caret's preProcess", 
                  trControl = caret::trainControl(method = "none"), threads = 1, ...)
   }
   first <- cooked(1:20)
-  # (caret keeps the error of a recipe's model as its final model.)
-  again <- cooked(13:32, init = first$finalModel, epochs = 0)
+  # (caret keeps the error of a recipe's model as its final model; the
+  # refusal is a warning too.)
+  expect_warning(again <- cooked(13:32, init = first$finalModel, epochs = 0),
+                 "`init` cannot continue a fit under a recipe with steps")
   expect_s3_class(again$finalModel, "try-error")
   expect_match(again$finalModel, "`init` cannot continue a fit under a recipe with steps")
 })
@@ -121,8 +123,6 @@ test_that("validation rows are refused where caret codes the rows it fits", {
                  trControl = caret::trainControl(method = "none"), threads = 1,
                  select = FALSE, optimizer = "adam", epochs = 30, ...)
   }
-  # preProcess codes the rows caret fits, not the given ones: refused.
-  expect_snapshot(train(preProcess = c("center", "scale"), validation = held), error = TRUE)
   # Without it the given rows are read as they are: the kept epoch's
   # validation loss is the loss of the final model on them (the mean
   # squared error in the response's standardized units).
@@ -133,4 +133,21 @@ test_that("validation rows are refused where caret codes the rows it fits", {
   set.seed(1)
   drawn <- train(preProcess = c("center", "scale"), validation = 0.25)
   expect_length(drawn$finalModel$held_out, 6L)
+  # preProcess = "zv" only drops columns: the given rows are read as they are.
+  zv <- train(preProcess = "zv", validation = held)$finalModel
+  residuals <- (predict(zv, held$x)[, 1] - held$y) / zv$scaling$y$scale
+  expect_equal(zv$val_loss[zv$best_epoch], mean(residuals^2), tolerance = 1e-10)
+  # Through caret's recipe interface, which keeps a model's error as its
+  # final model, the refusal is a warning too.
+  need_packages("recipes")
+  recipe <- recipes::recipe(mpg ~ wt + hp, data = mtcars[1:24, ]) |> recipes::step_normalize(wt, hp)
+  expect_warning(
+    cooked <- caret::train(recipe, data = mtcars[1:24, ], method = backprop_caret(),
+                           tuneGrid = data.frame(size = 3, decay = 0.01),
+                           trControl = caret::trainControl(method = "none"), threads = 1,
+                           validation = held),
+    "`validation` rows cannot be given under a recipe with steps")
+  expect_s3_class(cooked$finalModel, "try-error")
+  # preProcess codes the rows caret fits, not the given ones: refused.
+  expect_snapshot(train(preProcess = c("center", "scale"), validation = held), error = TRUE)
 })

@@ -325,10 +325,6 @@ test_that("validation rows given to the engine are refused where a workflow code
   # the given rows would be read as if coded: refused, as a formula coding
   # a term by the data is.
   recipe <- recipes::recipe(mpg ~ wt + hp, data = train_rows) |> recipes::step_normalize(wt, hp)
-  expect_snapshot(error = TRUE, {
-    parsnip::fit(workflows::workflow(recipe, spec(given)), train_rows)
-    parsnip::fit(workflows::workflow(mpg ~ poly(wt, 2) + hp, spec(given)), train_rows)
-  })
   # A fraction is drawn from the coded rows; a workflow that codes nothing
   # reads the given rows as they are, as backprop() does.
   set.seed(1)
@@ -340,6 +336,16 @@ test_that("validation rows given to the engine are refused where a workflow code
   direct <- backprop(mpg ~ wt + hp, train_rows, hidden = 3, epochs = 30, threads = 1,
                      optimizer = "adam", select = FALSE, validation = given)
   expect_equal(workflows::extract_fit_engine(plain)$val_loss, direct$val_loss, tolerance = 1e-12)
+  # So does a recipe whose steps only drop columns (the review of f0316cc:
+  # step_zv() was refused).
+  dropping <- recipes::recipe(mpg ~ wt + hp, data = train_rows) |> recipes::step_zv(recipes::all_predictors())
+  set.seed(1)
+  zv <- parsnip::fit(workflows::workflow(dropping, spec(given)), train_rows)
+  expect_equal(workflows::extract_fit_engine(zv)$val_loss, direct$val_loss, tolerance = 1e-12)
+  expect_snapshot(error = TRUE, {
+    parsnip::fit(workflows::workflow(recipe, spec(given)), train_rows)
+    parsnip::fit(workflows::workflow(mpg ~ poly(wt, 2) + hp, spec(given)), train_rows)
+  })
 })
 
 test_that("a workflow's formula codes a logical predictor as every other interface does", {
