@@ -581,15 +581,11 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
   column <- data_column(data, variable)
   # A factor's levels with training rows, where the fit's blueprint knows
   # them: an unused level has none, and predict() refuses it.
-  blueprint <- if (identical(target$kind, "mlp_fit")) target$mlp$blueprint
+  # (A workflow's network knows the columns its preprocessor made.)
+  blueprint <- if (!inherits(fit, "workflow")) target$mlp$blueprint
   known <- blueprint$xlevels[[variable]] %||% blueprint$dummy_blocks[[variable]]$trained
-  if (is.null(known) && is.numeric(column) && length(grid) == 1L) {
-    # A number the formula makes a factor (`factor(k)`) takes its trained
-    # levels: values between them are levels it never had.
-    levels <- as_factor_levels(blueprint$xlevels, variable)
-    if (length(levels) > 1L) grid <- levels
-  }
-  values <- partial_grid(column, grid, known)
+  values <- if (is.null(known) && length(grid) == 1L) term_grid(blueprint, variable, column, grid)
+  values <- values %||% partial_grid(column, grid, known)
   weights <- data_weights(target, data)
   output_names <- target$outputs
   type <- if (is.null(target$levels)) "response" else "prob"
@@ -605,19 +601,39 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
             classifier = !is.null(target$levels), observed = observed_values(column))
 }
 
-# The trained levels of a term `factor(variable)` (or as.factor(),
-# ordered(), as.ordered()) among a formula fit's `xlevels`, as numbers;
-# NULL when there is no such term or its levels are not numbers.
-as_factor_levels <- function(xlevels, variable) {
-  for (term in names(xlevels)) {
+# The grid of a variable the formula makes a factor (`factor(k)`,
+# `factor(k, levels = )`, `cut(k, 3)`, `factor(ch)`): values whose coded
+# level trained, as predict() takes them (a number between two levels of
+# factor(k) is a level it never had). The candidates are the data's values
+# (a numeric grid's quantiles when there are more) and the terms' levels
+# that read as values; NULL when no term codes the variable alone, or none
+# can be evaluated.
+term_grid <- function(blueprint, variable, column, grid) {
+  if (!is.numeric(column) && !is.character(column)) return(NULL)
+  xlevels <- blueprint$xlevels
+  terms <- Filter(function(term) {
     call <- tryCatch(str2lang(term), error = function(e) NULL)
-    if (is.call(call) && length(call) == 2L && identical(call[[2L]], as.name(variable)) &&
-        as.character(call[[1L]])[1L] %in% c("factor", "as.factor", "ordered", "as.ordered")) {
-      levels <- suppressWarnings(as.numeric(xlevels[[term]]))
-      if (!anyNA(levels)) return(sort(levels))
-    }
+    is.call(call) && identical(all.vars(call), as.character(variable))
+  }, names(xlevels))
+  if (!length(terms)) return(NULL)
+  seen <- unique(column[!is.na(column)])
+  levels <- unlist(xlevels[terms], use.names = FALSE)
+  candidates <- if (is.character(column)) {
+    sort(union(seen, levels))
+  } else {
+    values <- if (length(seen) > check_count(grid, "grid", min = 2)) partial_grid(column, grid) else seen
+    sort(union(values, stats::na.omit(suppressWarnings(as.numeric(levels)))))
   }
-  NULL
+  env <- if (is.null(blueprint$terms)) baseenv() else environment(blueprint$terms)
+  trained <- rep(TRUE, length(candidates))
+  for (term in terms) {
+    coded <- tryCatch(eval(str2lang(term), stats::setNames(list(candidates), variable), env),
+                      error = function(e) NULL)
+    if (length(coded) != length(candidates)) return(NULL)
+    trained <- trained & as.character(coded) %in% xlevels[[term]]
+  }
+  if (!any(trained)) return(NULL)
+  candidates[trained]
 }
 
 # `expr`, which predicts many sets of rows an explanation made, with

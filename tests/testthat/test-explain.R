@@ -120,8 +120,9 @@ test_that("partial dependence takes the levels the data hold", {
   # So for a character column (pass 24: the data's one value), and a
   # number the formula makes a factor takes its trained levels (its
   # quantiles, as 2.42, were refused as levels with no training rows).
+  # (Unequal counts, so that k's quantiles are not its levels.)
   set.seed(1)
-  e <- data.frame(a = rnorm(60), k = rep(c(1, 2, 4), 20), ch = rep(c("u", "v"), 30))
+  e <- data.frame(a = rnorm(60), k = rep(c(1, 2, 4), c(7, 40, 13)), ch = rep(c("u", "v"), 30))
   e$y <- e$a + e$k + (e$ch == "v") + rnorm(60, sd = 0.1)
   fit <- backprop(y ~ a + factor(k) + ch, e, hidden = 2, select = FALSE, epochs = 10, threads = 1)
   expect_equal(mlp_partial(fit, e[e$ch == "u", ], "ch")$value, c("u", "v"))
@@ -129,6 +130,20 @@ test_that("partial dependence takes the levels the data hold", {
   expect_equal(k$value, c(1, 2, 4))
   expect_equal(k$yhat[2], mean(predict(fit, transform(e, k = 2))[, 1]))
   expect_equal(mlp_partial(fit, e, "k", grid = c(4, 1))$value, c(1, 4))
+  # Whatever term makes the factor (the review: factor(k, levels =) gave a
+  # NaN point, base::factor(k) was refused, factor(ch) took the data's
+  # values), and for a parsnip fit as for the network.
+  others <- backprop(y ~ a + factor(k, levels = c(4, 2, 1)) + base::factor(ch), e, hidden = 2,
+                     select = FALSE, epochs = 10, threads = 1)
+  expect_equal(mlp_partial(others, e[e$k == 2, ], "k")$value, c(1, 2, 4))
+  expect_equal(mlp_partial(others, e[e$ch == "u", ], "ch")$value, c("u", "v"))
+  expect_false(anyNA(mlp_partial(others, e, "k")$yhat))
+  need_packages("parsnip")
+  spec <- parsnip::mlp(hidden_units = 2, epochs = 10) |>
+    parsnip::set_engine("backprop", threads = 1, select = FALSE) |> parsnip::set_mode("regression")
+  wrapped <- parsnip::fit(spec, y ~ a + factor(k) + ch, e)
+  expect_equal(mlp_partial(wrapped, e, "k")$value, c(1, 2, 4))
+  expect_equal(mlp_partial(wrapped, e[e$ch == "u", ], "ch")$value, c("u", "v"))
 })
 
 test_that("Garson's and Olden's measures match their formulas", {
