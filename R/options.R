@@ -151,8 +151,9 @@ check_schedule <- function(x, arg) {
   x
 }
 # Whether `validation` gives rows (a list or data frame) rather than a
-# fraction of the training rows.
-given_validation_rows <- function(validation) !is.null(validation) && !is.numeric(validation)
+# fraction of the training rows. (Anything else is neither, and its own
+# check says so.)
+given_validation_rows <- function(validation) is.list(validation)
 
 check_class_weights <- function(x, arg) {
   if (identical(x, "balanced")) return(x)
