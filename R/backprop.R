@@ -337,19 +337,23 @@ backprop_fit <- function(design, given, call, select = TRUE) {
       (!is.null(given$l1) && given$l1 != 0) || !is.null(given$weight_decay)) {
     candidates <- Filter(function(cand) !identical(cand$optimizer, "lm"), candidates)
   }
-  chosen <- NULL
-  if (length(candidates) > 1L) {
-    chosen <- select_settings(design, target, given, rule, candidates, shape$selection)
-    rule[names(chosen$winner)] <- chosen$winner
-  }
-  fit <- if (!is.null(chosen$kept)) {
-    fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
-  } else {
-    spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
-                          design$extent, design$categories)
-    fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
-             calibration = chosen$calibration)
-  }
+  # (Each candidate and the fit read given validation rows: what they say
+  # of those rows is said once.)
+  fit <- said_once({
+    chosen <- NULL
+    if (length(candidates) > 1L) {
+      chosen <- select_settings(design, target, given, rule, candidates, shape$selection)
+      rule[names(chosen$winner)] <- chosen$winner
+    }
+    if (!is.null(chosen$kept)) {
+      fit_of(chosen$kept$spec, chosen$kept$res, design, call, selection = chosen$record)
+    } else {
+      spec <- training_spec(design$x, target, given, rule, design$weights, design$blueprint,
+                            design$extent, design$categories)
+      fit_spec(spec, design, target, given, rule, call, selection = chosen$record,
+               calibration = chosen$calibration)
+    }
+  })
   warn_if_wrong_tool(fit, "backprop", given)
   fit
 }

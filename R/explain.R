@@ -636,19 +636,6 @@ term_grid <- function(blueprint, variable, column, grid) {
   candidates[trained]
 }
 
-# `expr`, which predicts many sets of rows an explanation made, with
-# predict()'s warning of new values of ignored inputs said once, after it,
-# rather than once per set (`made`: which rows those were).
-said_once <- function(expr, made) {
-  first <- NULL
-  value <- withCallingHandlers(expr, backprop_ignored_inputs = function(w) {
-    if (is.null(first)) first <<- conditionMessage(w)
-    invokeRestart("muffleWarning")
-  })
-  if (!is.null(first)) warning("In the rows ", made, ": ", first, call. = FALSE)
-  value
-}
-
 # The variable's values in the data, for the rug under a numeric curve: at
 # most 1000 of them (quantiles, so a big data set keeps its shape).
 observed_values <- function(column) {

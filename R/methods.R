@@ -262,11 +262,12 @@ predict.mlp_fit <- function(object, newdata, type = c("response", "prob", "class
 # value (see `scale` in mlp_train()): the network never learned what its
 # other values do. A new row that gives it another value, such as a cell
 # of `g:h` with no training rows, is predicted as if it held the training
-# value; as lm() does for a rank-deficient fit, predict() says so.
+# value; as lm() does for a rank-deficient fit, predict() says so, as does
+# a fit of given validation rows (`whose`: which rows, after their count).
 # A value is new outside the training rows' values (a column whose values
 # lie a few units in the last place apart counts as constant); a fit
 # saved before those were kept compares with their mean.
-warn_ignored_inputs <- function(x, stats, rows) {
+warn_ignored_inputs <- function(x, stats, rows, whose = " to predict") {
   ignored <- which(is.infinite(stats$scale))
   if (!length(ignored)) return(invisible())
   center <- stats$center[ignored]
@@ -287,7 +288,7 @@ warn_ignored_inputs <- function(x, stats, rows) {
   n <- length(offending)
   first <- if (is.null(rownames(x))) rows[offending[1L]] else paste0("\"", rownames(x)[offending[1L]], "\"")
   message <- paste0(
-    n, " row", if (n > 1) "s", " to predict give", if (n == 1) "s", " another value to ",
+    n, " row", if (n > 1) "s", whose, " give", if (n == 1) "s", " another value to ",
     if (length(moved) > 1) "inputs" else "an input", " that was constant on the rows the ",
     "network was trained on: ", paste(utils::head(shown, 3), collapse = ", "),
     if (length(moved) > 3) ", ...", " (first: row ", first, "). The network ",
@@ -297,6 +298,23 @@ warn_ignored_inputs <- function(x, stats, rows) {
   # made, can say it once.
   warning(structure(class = c("backprop_ignored_inputs", "warning", "condition"),
                     list(message = message, call = NULL)))
+}
+
+# `expr` with warn_ignored_inputs()'s warning said once, after it, however
+# often it came: an explanation predicts many sets of rows it made
+# (`made`: which, for the message), and backprop()'s search reads given
+# validation rows once per candidate.
+said_once <- function(expr, made = NULL) {
+  first <- NULL
+  value <- withCallingHandlers(expr, backprop_ignored_inputs = function(w) {
+    if (is.null(first)) first <<- w
+    invokeRestart("muffleWarning")
+  })
+  if (!is.null(first)) {
+    if (!is.null(made)) first$message <- paste0("In the rows ", made, ": ", first$message)
+    warning(first)
+  }
+  value
 }
 
 # The spread (standard deviation) of an ensemble's members' predictions, in

@@ -242,6 +242,8 @@ spec_validation <- function(validation, idx, x, y, weights, target, scaling, blu
     val$weights <- (val$weights %||% 1) * per_class[class_index(val$y)]
   }
   if (!is.null(scaling)) {
+    # Given rows are new rows to the network, as rows to predict are.
+    warn_ignored_inputs(val$x, scaling$x, seq_len(nrow(val$x)), " of `validation`")
     val$x <- apply_stats(val$x, scaling$x)
     if (!is.null(scaling$y)) val$y <- apply_stats(val$y, scaling$y)
   }

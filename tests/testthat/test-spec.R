@@ -611,3 +611,26 @@ test_that("validation rows of one class, or one row, are taken", {
              validation = list(x = held[1:2, c("a", "b")], y = held$cl[1]))
   })
 })
+
+test_that("given validation rows that move an ignored input are said once", {
+  # Pass 26: rows of `validation` were scored with such an input ignored,
+  # without the word predict() says of the same rows.
+  set.seed(1)
+  d <- data.frame(a = rnorm(100), k = 1)
+  d$y <- d$a^2 + rnorm(100, sd = 0.1)
+  v <- data.frame(a = rnorm(20), k = c(1, rep(2, 19)))
+  v$y <- v$a^2
+  said <- character()
+  keep <- function(w) {
+    said <<- c(said, conditionMessage(w))
+    invokeRestart("muffleWarning")
+  }
+  # backprop()'s search reads them once per candidate: one warning.
+  withCallingHandlers(backprop(y ~ a + k, d, validation = v, threads = 1), warning = keep)
+  expect_length(said, 1L)
+  expect_match(said, "^19 rows of `validation` give another value .*`k` \\(1\\) \\(first: row \"2\"\\)")
+  said <- character()
+  withCallingHandlers(backprop(y ~ a + k, d, validation = 0.2, threads = 1), warning = keep)
+  withCallingHandlers(backprop(y ~ a + k, d, validation = v[1, ], threads = 1), warning = keep)
+  expect_length(said, 0L)
+})
