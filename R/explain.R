@@ -374,7 +374,19 @@ prediction_error <- function(target, truth, metric, weights = NULL) {
 # counts once.
 data_weights <- function(target, data) {
   values <- if (is.data.frame(data)) target$weight_values(data)
-  if (is.null(values)) return(NULL)
+  if (is.null(values)) {
+    # Weights the fit took as a vector (`weights = d$w`) belong to its
+    # training rows, not to the rows of `data`, and a column `data` lacks
+    # cannot be read: said, not dropped unseen.
+    trained <- target$mlp$prior_weights
+    if (length(trained) && any(trained != trained[1L])) {
+      warning("`fit` was trained with observation weights that `data` does not hold (the ",
+              "weights' column, or the columns of their expression): each row of `data` counts ",
+              "once. Give `data` that column; weights given as a vector (`weights = d$w`) are ",
+              "the training rows' and not read in other rows, as `weights = w` is.", call. = FALSE)
+    }
+    return(NULL)
+  }
   weights <- as.double(unclass(values))
   if (length(weights) != nrow(data) || anyNA(weights) || any(weights < 0) || sum(weights) == 0) {
     abort("`data` column ", paste0("`", target$weights(data), "`", collapse = ", "),
@@ -602,7 +614,7 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
 }
 
 # The grid of a variable the formula makes a factor (`factor(k)`,
-# `factor(k, levels = )`, `cut(k, 3)`, `factor(ch)`): values whose coded
+# `factor(k, levels = )`, `factor(ch)`): values whose coded
 # level trained, as predict() takes them (a number between two levels of
 # factor(k) is a level it never had). The candidates are the data's values
 # (a numeric grid's quantiles when there are more) and the terms' levels

@@ -465,9 +465,10 @@ test_that("importance and partial dependence weigh rows as the fit's weights do"
   halved <- backprop(y ~ x1 + x2, rows, weights = w / 2, init = fit, epochs = 0, threads = 1)
   expect_equal(attr(mlp_importance(halved, rows, repeats = 1), "baseline"),
                attr(mlp_importance(fit, rows, repeats = 1), "baseline"))
-  # Without the weights' column, each row counts once.
-  expect_equal(attr(mlp_importance(fit, rows[1:3], repeats = 1), "baseline"),
-               sqrt(mean((predict(fit, rows)[, 1] - rows$y)^2)))
+  # Without the weights' column, each row counts once, as said.
+  expect_warning(unweighted <- mlp_importance(fit, rows[1:3], repeats = 1),
+                 "observation weights that `data` does not hold")
+  expect_equal(attr(unweighted, "baseline"), sqrt(mean((predict(fit, rows)[, 1] - rows$y)^2)))
 })
 
 test_that("a DALEX explainer leaves out the column of observation weights", {
@@ -664,4 +665,17 @@ test_that("explanations say once that the rows they made give ignored inputs new
   said <- character()
   withCallingHandlers(mlp_partial(fit, d[d$h == "s", ], "g"), warning = keep)
   expect_length(said, 0L)
+})
+
+test_that("explanations say when the fit's weights are not a column of the data", {
+  # Pass 26: `weights = d$w` belongs to the training rows; the explanations
+  # counted every row of `data` once, without a word.
+  set.seed(1)
+  d <- data.frame(a = rnorm(60), b = rnorm(60), w = sample(1:3, 60, TRUE))
+  d$y <- d$a + rnorm(60, sd = 0.1)
+  vector <- backprop(y ~ a + b, d, weights = d$w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
+  expect_warning(mlp_partial(vector, d, "a", grid = 3),
+                 "`fit` was trained with observation weights that `data` does not hold")
+  column <- backprop(y ~ a + b, d, weights = w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
+  expect_no_warning(mlp_partial(column, d, "a", grid = 3))
 })
