@@ -338,7 +338,8 @@ test_that("validation rows given to the engine are refused where a workflow code
   expect_equal(workflows::extract_fit_engine(plain)$val_loss, direct$val_loss, tolerance = 1e-12)
   # So does a recipe whose steps only drop columns (the review of f0316cc:
   # step_zv() was refused).
-  dropping <- recipes::recipe(mpg ~ wt + hp, data = train_rows) |> recipes::step_zv(recipes::all_predictors())
+  dropping <- recipes::recipe(mpg ~ wt + hp, data = train_rows) |> recipes::check_missing(wt) |>
+    recipes::step_zv(recipes::all_predictors()) |> recipes::step_arrange(wt)
   set.seed(1)
   zv <- parsnip::fit(workflows::workflow(dropping, spec(given)), train_rows)
   expect_equal(workflows::extract_fit_engine(zv)$val_loss, direct$val_loss, tolerance = 1e-12)
