@@ -236,9 +236,17 @@ refuse_workflow_recoding <- function(dots) {
 one_column_per_logical <- function(data) {
   blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
   if (!inherits(blueprint, "formula_blueprint")) return(data)
-  for (yes in grep("TRUE$", names(data), value = TRUE)) {
+  # The pair's stem is a term of the formula: a logical variable, or an
+  # expression (not a column of other type, whose user may have columns
+  # named xFALSE and xTRUE of their own).
+  predictors <- blueprint$ptypes$predictors
+  terms <- gsub("`", "", attr(blueprint$terms$predictors, "term.labels"), fixed = TRUE)
+  logical_terms <- terms[vapply(terms, function(term) {
+    if (term %in% names(predictors)) is.logical(predictors[[term]]) else !grepl(":", term, fixed = TRUE)
+  }, NA)]
+  for (yes in paste0(logical_terms, "TRUE")) {
     no <- sub("TRUE$", "FALSE", yes)
-    if (!no %in% names(data) || !is.numeric(data[[yes]]) || !is.numeric(data[[no]])) next
+    if (!all(c(yes, no) %in% names(data)) || !is.numeric(data[[yes]]) || !is.numeric(data[[no]])) next
     sum <- data[[yes]] + data[[no]]
     if (identical(is.na(data[[yes]]), is.na(data[[no]])) && all(sum[!is.na(sum)] == 1) &&
         all(data[[yes]] %in% c(0, 1, NA))) {

@@ -373,4 +373,10 @@ test_that("a workflow's formula codes a logical predictor as every other interfa
   set.seed(3)
   flow <- suppressWarnings(parsnip::fit(workflows::workflow(y ~ a + L, spec), d))
   expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "LTRUE"))
+  # A user's own columns named so are the user's (pass 26: xFALSE went).
+  d$L[3] <- TRUE
+  d$xTRUE <- as.numeric(d$L)
+  d$xFALSE <- 1 - d$xTRUE
+  flow <- parsnip::fit(workflows::workflow(y ~ a + xFALSE + xTRUE, spec), d)
+  expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "xFALSE", "xTRUE"))
 })
