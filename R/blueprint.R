@@ -276,10 +276,11 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
   # How the weights were given, so that validation rows given as data can
   # be weighted alike: a column of `data` (or an expression of its columns).
   blueprint$weights <- call$weights
-  # The inputs' variables that `data` held, which new data must hold too:
-  # only those from outside `data` are read from the formula's environment.
+  # The variables that `data` held (of the terms and of the weights), which
+  # new data must hold too: only those from outside `data` are read from the
+  # formula's environment.
   blueprint$data_variables <- if (!is.null(names(data))) {
-    intersect(all.vars(blueprint$terms), names(data))
+    intersect(c(all.vars(blueprint$terms), all.vars(call$weights)), names(data))
   }
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
        categories = molded$categories,
@@ -631,7 +632,7 @@ forge_formula <- function(blueprint, newdata, arg) {
   absent <- vars[!vars %in% names(newdata)]
   if (is.null(blueprint$columns)) {
     outside <- !absent %in% blueprint$data_variables
-    absent <- absent[!outside | !vapply(absent, exists, TRUE, envir = environment(terms) %||% baseenv())]
+    absent <- absent[!outside | !vapply(absent, exists, TRUE, envir = formula_env(blueprint))]
   }
   if (length(absent)) {
     abort("`", arg, "` lacks the training column", if (length(absent) > 1) "s", " ",
@@ -840,8 +841,8 @@ outcome_in <- function(blueprint, data) {
   }
   lhs <- blueprint$outcome
   if (blueprint$kind != "formula" || is.null(lhs)) return(NULL)
-  if (!all(all.vars(lhs) %in% names(data))) return(NULL)
-  y <- tryCatch(eval(lhs, data, environment(blueprint$terms)), error = function(e) NULL)
+  if (!readable_in(lhs, blueprint, data)) return(NULL)
+  y <- tryCatch(eval(lhs, data, formula_env(blueprint)), error = function(e) NULL)
   if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
   # (As model.response() at fit time: I(y / 1000) is a number, not "AsIs".)
   if (inherits(y, "AsIs")) class(y) <- setdiff(oldClass(y), "AsIs")
@@ -849,25 +850,40 @@ outcome_in <- function(blueprint, data) {
 }
 
 # The weights of the rows of `data` by the expression `weights` gave them
-# at fit time (a column, or an expression of columns), or NULL when
-# `data` lacks its columns: validation data and the explanations read them.
-# As model.frame() did at fit time, the expression sees the formula's
-# environment too (`w^p` for a constant `p`, a function of the user's); a
-# variable found there must be one number, since a vector there belongs
-# to the training rows and not to these.
+# at fit time (a column, or an expression of columns), or NULL when they
+# cannot be read there (see readable_in()): validation data and the
+# explanations read them.
 weights_in <- function(blueprint, data) {
   expr <- blueprint$weights
-  if (!is.data.frame(data) || !is.language(expr)) return(NULL)
-  env <- if (is.null(blueprint$terms)) baseenv() else environment(blueprint$terms)
-  outside <- setdiff(all.vars(expr), names(data))
-  if (length(outside) == length(all.vars(expr))) return(NULL)
-  for (name in outside) {
-    value <- get0(name, envir = env)
-    if (!is.numeric(value) || length(value) != 1L) return(NULL)
-  }
-  w <- tryCatch(eval(expr, data, env), error = function(e) NULL)
+  if (!is.data.frame(data) || !is.language(expr) || !readable_in(expr, blueprint, data)) return(NULL)
+  w <- tryCatch(eval(expr, data, formula_env(blueprint)), error = function(e) NULL)
   if (!is.numeric(w) || length(w) != nrow(data)) return(NULL)
   w
+}
+
+# Whether a formula fit's response or weights expression can be read in
+# other rows, `data`, as model.frame() read it at fit time: each variable
+# it names is a column of `data`, or else was none of the training data's
+# and is one number in the formula's environment (`p` in `w^p`). A vector
+# there belongs to the training rows, and a variable the training data
+# held must come from `data` (a number of the caller's by that name is
+# not it).
+readable_in <- function(expr, blueprint, data) {
+  vars <- all.vars(expr)
+  outside <- setdiff(vars, names(data))
+  if (length(outside) == length(vars)) return(FALSE)
+  env <- formula_env(blueprint)
+  for (name in outside) {
+    if (name %in% blueprint$data_variables) return(FALSE)
+    value <- get0(name, envir = env)
+    if (!is.numeric(value) || length(value) != 1L) return(FALSE)
+  }
+  TRUE
+}
+
+# Where a formula fit's terms look for what the data lack.
+formula_env <- function(blueprint) {
+  if (is.null(blueprint$terms)) baseenv() else environment(blueprint$terms) %||% baseenv()
 }
 
 # The variables of the training data, by which permutation importance and

@@ -636,7 +636,7 @@ term_grid <- function(blueprint, variable, column, grid) {
     values <- if (length(seen) > check_count(grid, "grid", min = 2)) partial_grid(column, grid) else seen
     sort(union(values, stats::na.omit(suppressWarnings(as.numeric(levels)))))
   }
-  env <- if (is.null(blueprint$terms)) baseenv() else environment(blueprint$terms)
+  env <- formula_env(blueprint)
   trained <- rep(TRUE, length(candidates))
   for (term in terms) {
     coded <- tryCatch(eval(str2lang(term), stats::setNames(list(candidates), variable), env),

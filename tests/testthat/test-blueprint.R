@@ -552,6 +552,12 @@ test_that("a weights expression is read in other rows as model.frame() read it a
   # A vector of the caller's belongs to the training rows, not to others:
   # validation rows need their own.
   vector <- d$w[21:120]
+  # A variable of the training data must come from the rows, not from a
+  # number of the caller's by its name (the review: 4 for 16).
+  d$q <- 2
+  q <- 1
+  expect_error(fit_by(w^q, validation = d[1:20, setdiff(names(d), "q")]),
+               "`validation` needs the observation weights of its rows")
   expect_snapshot(fit_by(vector * w, validation = d[1:20, ]), error = TRUE)
 })
 
@@ -568,4 +574,7 @@ test_that("a response the formula wraps in I() is read from validation rows", {
              optimizer = "adam", epochs = 5, threads = 1)
   }
   expect_equal(fit_of(I(y / 1000) ~ a + b)$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
+  # A constant of the caller's in it, as in the weights.
+  s <- 1000
+  expect_equal(fit_of(I(y / s) ~ a + b)$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
 })
