@@ -104,8 +104,9 @@ refuse_caret_recoding <- function(dots) {
            "`validation` as a fraction of the rows (such as 0.2), or fit without that coding ",
            "(backprop standardizes its inputs itself).")
   }
-  # caret's recipe interface keeps a model's error as its final model and
-  # says nothing: the warning reaches the user.
+  # caret's recipe interface keeps a model's error as its final model,
+  # without a word when it fits once (method = "none"): the warning reaches
+  # the user. (Resampling reports each fold's error as well.)
   if (!is.null(recipe)) warning(message, call. = FALSE)
   abort(message)
 }

@@ -108,7 +108,7 @@ mlp_importance <- function(fit, data = NULL, method = c("permutation", "garson",
   if (method == "permutation") {
     repeats <- check_count(repeats, "repeats", min = 1)
     out <- said_once(permutation_importance(target, data, y, repeats, metric),
-                     "mlp_importance() predicted, permuting `data`")
+                     "mlp_importance() predicted (`data`, and `data` with a column permuted)")
   } else {
     out <- weight_importance(target$mlp, method)
   }
@@ -378,8 +378,11 @@ data_weights <- function(target, data) {
     # Weights the fit took as a vector (`weights = d$w`) belong to its
     # training rows, not to the rows of `data`, and a column `data` lacks
     # cannot be read: said, not dropped unseen.
+    # (A network's own formula only: a workflow or parsnip fit reads its
+    # case weights' column itself, and the x/y interface's data hold none.)
     trained <- target$mlp$prior_weights
-    if (length(trained) && any(trained != trained[1L])) {
+    formula_weights <- identical(target$kind, "mlp_fit") && !is.null(target$mlp$blueprint$weights)
+    if (formula_weights && length(trained) && any(trained != trained[1L])) {
       warning("`fit` was trained with observation weights that `data` does not hold (the ",
               "weights' column, or the columns of their expression): each row of `data` counts ",
               "once. Give `data` that column; weights given as a vector (`weights = d$w`) are ",
@@ -605,7 +608,7 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
     changed <- data
     data_column(changed, variable) <- rep(values[i], NROW(changed))
     weighted_means(target$predict(changed, type), weights)
-  }), paste0("mlp_partial() predicted, setting `", variable, "` to each grid value"))
+  }), paste0("mlp_partial() predicted (`data` with `", variable, "` set to each grid value)"))
   out <- data.frame(value = rep(values, each = length(output_names)),
                     output = rep(output_names, times = length(values)),
                     yhat = unlist(means, use.names = FALSE), stringsAsFactors = FALSE)

@@ -306,15 +306,15 @@ warn_ignored_inputs <- function(x, stats, rows, whose = " to predict") {
 # validation rows once per candidate.
 said_once <- function(expr, made = NULL) {
   first <- NULL
-  value <- withCallingHandlers(expr, backprop_ignored_inputs = function(w) {
+  # (Said also when `expr` fails after it.)
+  on.exit(if (!is.null(first)) {
+    if (!is.null(made)) first$message <- paste0("In the rows ", made, ": ", first$message)
+    warning(first)
+  })
+  withCallingHandlers(expr, backprop_ignored_inputs = function(w) {
     if (is.null(first)) first <<- w
     invokeRestart("muffleWarning")
   })
-  if (!is.null(first)) {
-    if (!is.null(made)) first$message <- paste0("In the rows ", made, ": ", first$message)
-    warning(first)
-  }
-  value
 }
 
 # The spread (standard deviation) of an ensemble's members' predictions, in

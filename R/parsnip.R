@@ -240,11 +240,15 @@ one_column_per_logical <- function(data) {
   # expression (not a column of other type, whose user may have columns
   # named xFALSE and xTRUE of their own).
   predictors <- blueprint$ptypes$predictors
-  terms <- gsub("`", "", attr(blueprint$terms$predictors, "term.labels"), fixed = TRUE)
-  logical_terms <- terms[vapply(terms, function(term) {
-    if (term %in% names(predictors)) is.logical(predictors[[term]]) else !grepl(":", term, fixed = TRUE)
+  labels <- attr(blueprint$terms$predictors, "term.labels")
+  logical_terms <- labels[vapply(labels, function(term) {
+    name <- gsub("`", "", term, fixed = TRUE)
+    if (name %in% names(predictors)) is.logical(predictors[[name]]) else !grepl(":", term, fixed = TRUE)
   }, NA)]
-  for (yes in paste0(logical_terms, "TRUE")) {
+  # (model.matrix() names the columns of a non-syntactic name in backticks,
+  # `my flag`TRUE, and those of an expression without, I(b > 0)TRUE.)
+  stems <- unique(c(logical_terms, gsub("`", "", logical_terms, fixed = TRUE)))
+  for (yes in paste0(stems, "TRUE")) {
     no <- sub("TRUE$", "FALSE", yes)
     if (!all(c(yes, no) %in% names(data)) || !is.numeric(data[[yes]]) || !is.numeric(data[[no]])) next
     sum <- data[[yes]] + data[[no]]

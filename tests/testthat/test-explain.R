@@ -656,11 +656,11 @@ test_that("explanations say once that the rows they made give ignored inputs new
   }
   withCallingHandlers(mlp_importance(fit, d, repeats = 3), warning = keep)
   expect_length(said, 1L)
-  expect_match(said, "^In the rows mlp_importance\\(\\) predicted, permuting `data`: .*`gr:ht` \\(0\\)")
+  expect_match(said, "^In the rows mlp_importance\\(\\) predicted \\(`data`, and `data` with a column permuted\\): .*`gr:ht` \\(0\\)")
   said <- character()
   withCallingHandlers(mlp_partial(fit, d[d$h == "t", ], "g"), warning = keep)
   expect_length(said, 1L)
-  expect_match(said, "setting `g` to each grid value")
+  expect_match(said, "\\(`data` with `g` set to each grid value\\)")
   # Rows of trained cells only: nothing to say.
   said <- character()
   withCallingHandlers(mlp_partial(fit, d[d$h == "s", ], "g"), warning = keep)
@@ -678,4 +678,14 @@ test_that("explanations say when the fit's weights are not a column of the data"
                  "`fit` was trained with observation weights that `data` does not hold")
   column <- backprop(y ~ a + b, d, weights = w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
   expect_no_warning(mlp_partial(column, d, "a", grid = 3))
+  # The x/y interface's data hold no weights; parsnip reads its case
+  # weights' column itself (the review: both warned).
+  xy <- backprop(d[c("a", "b")], d$y, weights = d$w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
+  expect_no_warning(mlp_partial(xy, d[c("a", "b")], "a", grid = 3))
+  need_packages("parsnip")
+  d$cw <- hardhat::frequency_weights(d$w)
+  spec <- parsnip::mlp(hidden_units = 2, epochs = 5) |>
+    parsnip::set_engine("backprop", threads = 1, select = FALSE) |> parsnip::set_mode("regression")
+  wrapped <- parsnip::fit(spec, y ~ a + b, d, case_weights = d$cw)
+  expect_no_warning(mlp_partial(wrapped, d, "a", grid = 3))
 })

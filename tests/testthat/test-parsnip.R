@@ -379,4 +379,8 @@ test_that("a workflow's formula codes a logical predictor as every other interfa
   d$xFALSE <- 1 - d$xTRUE
   flow <- parsnip::fit(workflows::workflow(y ~ a + xFALSE + xTRUE, spec), d)
   expect_identical(workflows::extract_fit_engine(flow)$x_names, c("a", "xFALSE", "xTRUE"))
+  # A non-syntactic name, whose columns model.matrix() names in backticks.
+  d$`my flag` <- d$L
+  flow <- parsnip::fit(workflows::workflow(y ~ a + `my flag`, spec), d)
+  expect_length(workflows::extract_fit_engine(flow)$x_names, 2L)
 })
