@@ -150,6 +150,7 @@ check_schedule <- function(x, arg) {
   }
   x
 }
+
 # Whether `validation` gives rows (a list or data frame) rather than a
 # fraction of the training rows. (Anything else is neither, and its own
 # check says so.)

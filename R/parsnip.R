@@ -90,10 +90,9 @@
 #' engine is given, coded as they are. Rows given as such
 #' (`list(x =, y =)`) are refused in a workflow that codes its rows (a
 #' recipe with steps that code its inputs, a formula with terms coded by
-#' the data): the
-#' workflow codes the rows it fits, not those, which would be read as if
-#' coded. [backprop()]'s own recipe interface codes given validation rows
-#' by the recipe.
+#' the data): the workflow codes the rows it fits, not those, which would
+#' be read as if coded. [backprop()]'s own recipe interface codes given
+#' validation rows by the recipe.
 #'
 #' @section Submodels:
 #' `multi_predict()` is not offered: predicting at fewer `epochs` than were
