@@ -276,11 +276,11 @@ mold_formula <- function(call, formula_arg, env, init = NULL) {
   # How the weights were given, so that validation rows given as data can
   # be weighted alike: a column of `data` (or an expression of its columns).
   blueprint$weights <- call$weights
-  # The variables that `data` held (of the terms and of the weights), which
-  # new data must hold too: only those from outside `data` are read from the
-  # formula's environment.
+  # The variables that `data` held (of the inputs, the response and the
+  # weights), which new data must hold too: only those from outside `data`
+  # are read from the formula's environment.
   blueprint$data_variables <- if (!is.null(names(data))) {
-    intersect(c(all.vars(blueprint$terms), all.vars(call$weights)), names(data))
+    intersect(c(all.vars(terms), all.vars(blueprint$terms), all.vars(call$weights)), names(data))
   }
   list(x = molded$x, y = y, weights = stats::model.weights(frame),
        categories = molded$categories,
@@ -841,8 +841,7 @@ outcome_in <- function(blueprint, data) {
   }
   lhs <- blueprint$outcome
   if (blueprint$kind != "formula" || is.null(lhs)) return(NULL)
-  if (!readable_in(lhs, blueprint, data)) return(NULL)
-  y <- tryCatch(eval(lhs, data, formula_env(blueprint)), error = function(e) NULL)
+  y <- values_in(lhs, blueprint, data)
   if (is.null(y) || NROW(y) != nrow(data)) return(NULL)
   # (As model.response() at fit time: I(y / 1000) is a number, not "AsIs".)
   if (inherits(y, "AsIs")) class(y) <- setdiff(oldClass(y), "AsIs")
@@ -851,34 +850,37 @@ outcome_in <- function(blueprint, data) {
 
 # The weights of the rows of `data` by the expression `weights` gave them
 # at fit time (a column, or an expression of columns), or NULL when they
-# cannot be read there (see readable_in()): validation data and the
+# cannot be read there (see values_in()): validation data and the
 # explanations read them.
 weights_in <- function(blueprint, data) {
   expr <- blueprint$weights
-  if (!is.data.frame(data) || !is.language(expr) || !readable_in(expr, blueprint, data)) return(NULL)
-  w <- tryCatch(eval(expr, data, formula_env(blueprint)), error = function(e) NULL)
+  if (!is.data.frame(data) || !is.language(expr)) return(NULL)
+  w <- values_in(expr, blueprint, data)
   if (!is.numeric(w) || length(w) != nrow(data)) return(NULL)
   w
 }
 
-# Whether a formula fit's response or weights expression can be read in
-# other rows, `data`, as model.frame() read it at fit time: each variable
-# it names is a column of `data`, or else was none of the training data's
-# and is one number in the formula's environment (`p` in `w^p`). A vector
-# there belongs to the training rows, and a variable the training data
-# held must come from `data` (a number of the caller's by that name is
-# not it).
-readable_in <- function(expr, blueprint, data) {
+# A formula fit's response or weights expression evaluated in other rows,
+# `data`, as model.frame() evaluated it at fit time, or NULL where it
+# cannot be: a variable the training data held comes from `data` (a number
+# of the caller's by its name is not it), and one from outside them from
+# the formula's environment (a column of `data` by its name is not it),
+# where it must be one number (`p` in `w^p`; a vector there belongs to the
+# training rows). At least one variable must be of the rows.
+values_in <- function(expr, blueprint, data) {
   vars <- all.vars(expr)
-  outside <- setdiff(vars, names(data))
-  if (length(outside) == length(vars)) return(FALSE)
   env <- formula_env(blueprint)
-  for (name in outside) {
-    if (name %in% blueprint$data_variables) return(FALSE)
+  constant <- function(name) {
     value <- get0(name, envir = env)
-    if (!is.numeric(value) || length(value) != 1L) return(FALSE)
+    is.numeric(value) && length(value) == 1L
   }
-  TRUE
+  # (A fit saved before the response's variables were kept among the data's
+  # takes any variable that is not such a number from the rows.)
+  of_rows <- vars %in% blueprint$data_variables | !vapply(vars, constant, NA)
+  if (!any(of_rows) || !all(vars[of_rows] %in% names(data))) return(NULL)
+  scope <- as.list(data)[vars[of_rows]]
+  for (name in vars[!of_rows]) scope[[name]] <- get0(name, envir = env)
+  tryCatch(eval(expr, scope, env), error = function(e) NULL)
 }
 
 # Where a formula fit's terms look for what the data lack.

@@ -574,7 +574,19 @@ test_that("a response the formula wraps in I() is read from validation rows", {
              optimizer = "adam", epochs = 5, threads = 1)
   }
   expect_equal(fit_of(I(y / 1000) ~ a + b)$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
-  # A constant of the caller's in it, as in the weights.
+  # A constant of the caller's in it, as in the weights; a column of the
+  # rows by its name is not it (pass 27: it replaced the constant).
   s <- 1000
   expect_equal(fit_of(I(y / s) ~ a + b)$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
+  d$s <- 1
+  held <- d[1:20, ]
+  set.seed(2)
+  masked <- backprop(I(y / s) ~ a + b, d[21:80, setdiff(names(d), "s")], validation = held,
+                     hidden = 2, select = FALSE, optimizer = "adam", epochs = 5, threads = 1)
+  expect_equal(masked$val_loss, fit_of(y1000 ~ a + b)$val_loss, tolerance = 1e-12)
+  # A variable of the training data must come from the rows (pass 27: a
+  # number of the caller's was taken for it).
+  expect_error(backprop(I(y / s) ~ a + b, d[21:80, ], validation = held[setdiff(names(d), "s")],
+                        hidden = 2, select = FALSE, epochs = 2, threads = 1),
+               "`validation` as a data frame must hold the response")
 })
