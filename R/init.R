@@ -263,12 +263,13 @@ calling_object <- function(name, class, package) {
 }
 
 # Whether a recipe has steps that code the values of its columns, rather
-# than only dropping columns (step_zv(), step_select(), ...), dropping or
+# than only dropping columns (step_zv(), step_rm(), ...), dropping or
 # ordering rows (step_naomit(), step_filter(), step_arrange()) or checking
 # (check_missing()): under such steps, rows the recipe did not bake are
 # not in the coding the network was fitted to.
 recodes_values <- function(recipe) {
-  dropping <- c("step_zv", "step_nzv", "step_rm", "step_select", "step_corr", "step_lincomb",
+  # (Not step_select(), which can rename.)
+  dropping <- c("step_zv", "step_nzv", "step_rm", "step_corr", "step_lincomb",
                 "step_filter_missing", "step_naomit", "step_filter", "step_slice", "step_sample",
                 "step_arrange")
   any(!vapply(recipe$steps, function(step) {
