@@ -376,17 +376,26 @@ data_weights <- function(target, data) {
   values <- if (is.data.frame(data)) target$weight_values(data)
   if (is.null(values)) {
     # Weights the fit took as a vector (`weights = d$w`) belong to its
-    # training rows, not to the rows of `data`, and a column `data` lacks
-    # cannot be read: said, not dropped unseen.
-    # (A network's own formula only: a workflow or parsnip fit reads its
-    # case weights' column itself, and the x/y interface's data hold none.)
+    # training rows, not to the rows of `data`; a column `data` lacks
+    # cannot be read; parsnip keeps case weights as values: said, not
+    # dropped unseen. (The x/y interface's data hold no weights.)
     trained <- target$mlp$prior_weights
-    formula_weights <- identical(target$kind, "mlp_fit") && !is.null(target$mlp$blueprint$weights)
-    if (formula_weights && length(trained) && any(trained != trained[1L])) {
-      warning("`fit` was trained with observation weights that `data` does not hold (the ",
-              "weights' column, or the columns of their expression): each row of `data` counts ",
-              "once. Give `data` that column; weights given as a vector (`weights = d$w`) are ",
-              "the training rows' and not read in other rows, as `weights = w` is.", call. = FALSE)
+    why <- if (length(trained) && any(trained != trained[1L])) {
+      switch(target$kind,
+        mlp_fit = if (!is.null(target$mlp$blueprint$weights)) {
+          paste0("observation weights that `data` does not hold (the weights' column, or the ",
+                 "columns of their expression). Give `data` that column; weights given as a ",
+                 "vector (`weights = d$w`) are the training rows' and not read in other rows, ",
+                 "as `weights = w` is.")
+        },
+        model_fit = paste0("case weights, which parsnip keeps as values rather than as a column ",
+                           "of the data. Fit a workflow with workflows::add_case_weights() to ",
+                           "have them read from `data`."),
+        workflow = "case weights whose column `data` lacks. Give `data` that column.")
+    }
+    if (!is.null(why)) {
+      warning("`fit` was trained with ", why, " Until then each row of `data` counts once.",
+              call. = FALSE)
     }
     return(NULL)
   }
@@ -632,7 +641,17 @@ term_grid <- function(blueprint, variable, column, grid) {
   }, names(xlevels))
   if (!length(terms)) return(NULL)
   seen <- unique(column[!is.na(column)])
-  levels <- unlist(xlevels[terms], use.names = FALSE)
+  # The levels of factor(k) and the like are values of k; those of other
+  # terms (factor(k %% 2)) are not.
+  of_values <- Filter(function(term) {
+    call <- str2lang(term)
+    fun <- call[[1L]]
+    # (base::factor names factor as its third part.)
+    if (is.call(fun) && identical(fun[[1L]], as.name("::"))) fun <- fun[[3L]]
+    identical(call[[2L]], as.name(variable)) &&
+      any(as.character(fun) == c("factor", "as.factor", "ordered", "as.ordered"))
+  }, terms)
+  levels <- unlist(xlevels[of_values], use.names = FALSE)
   candidates <- if (is.character(column)) {
     sort(union(seen, levels))
   } else {
@@ -673,10 +692,15 @@ partial_grid <- function(column, grid, known = NULL) {
   if (!is.numeric(column)) abort("`variable` must be a numeric, factor, character or logical column.")
   if (length(grid) > 1L) {
     if (!is.numeric(grid) || anyNA(grid)) abort("`grid` must be a number of points or numeric values.")
-    return(sort(unique(grid)))
+    values <- sort(unique(grid))
+  } else {
+    points <- check_count(grid, "grid", min = 2)
+    values <- unique(stats::quantile(column, seq(0, 1, length.out = points), names = FALSE, na.rm = TRUE))
   }
-  points <- check_count(grid, "grid", min = 2)
-  unique(stats::quantile(column, seq(0, 1, length.out = points), names = FALSE, na.rm = TRUE))
+  # An integer column takes whole numbers: a workflow's hardhat refuses
+  # 2.5 in it as a loss of precision.
+  if (is.integer(column)) values <- unique(as.integer(round(values)))
+  values
 }
 
 #' @export

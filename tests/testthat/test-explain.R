@@ -678,14 +678,35 @@ test_that("explanations say when the fit's weights are not a column of the data"
                  "`fit` was trained with observation weights that `data` does not hold")
   column <- backprop(y ~ a + b, d, weights = w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
   expect_no_warning(mlp_partial(column, d, "a", grid = 3))
-  # The x/y interface's data hold no weights; parsnip reads its case
-  # weights' column itself (the review: both warned).
+  # The x/y interface's data hold no weights: nothing to say.
   xy <- backprop(d[c("a", "b")], d$y, weights = d$w, hidden = 2, select = FALSE, epochs = 5, threads = 1)
   expect_no_warning(mlp_partial(xy, d[c("a", "b")], "a", grid = 3))
-  need_packages("parsnip")
+  # parsnip keeps case weights as values (pass 27: explained unweighted
+  # without a word); a workflow reads their column, which data must hold.
+  need_packages("parsnip", "workflows")
   d$cw <- hardhat::frequency_weights(d$w)
   spec <- parsnip::mlp(hidden_units = 2, epochs = 5) |>
     parsnip::set_engine("backprop", threads = 1, select = FALSE) |> parsnip::set_mode("regression")
   wrapped <- parsnip::fit(spec, y ~ a + b, d, case_weights = d$cw)
-  expect_no_warning(mlp_partial(wrapped, d, "a", grid = 3))
+  expect_warning(mlp_partial(wrapped, d, "a", grid = 3), "parsnip keeps as values")
+  flow <- workflows::workflow(y ~ a + b, spec) |> workflows::add_case_weights(cw)
+  flow <- parsnip::fit(flow, d)
+  expect_no_warning(mlp_partial(flow, d, "a", grid = 3))
+  expect_warning(mlp_partial(flow, d[c("a", "b", "y")], "a", grid = 3), "whose column `data` lacks")
+})
+
+test_that("partial dependence grids stay among a variable's values, whole for an integer", {
+  # Pass 27: a workflow's hardhat refused an integer column's quantiles as
+  # a loss of precision; the levels of factor(k %% 2) were taken for
+  # values of k.
+  set.seed(1)
+  d <- data.frame(a = rnorm(80), k = sample(1:4, 80, TRUE))
+  d$y <- d$a + d$k %% 2 + rnorm(80, sd = 0.1)
+  fit <- backprop(y ~ a + k + factor(k %% 2), d, hidden = 2, select = FALSE, epochs = 5, threads = 1)
+  expect_equal(mlp_partial(fit, d, "k")$value, 1:4)
+  need_packages("parsnip", "workflows")
+  spec <- parsnip::mlp(hidden_units = 2, epochs = 5) |>
+    parsnip::set_engine("backprop", threads = 1, select = FALSE) |> parsnip::set_mode("regression")
+  flow <- parsnip::fit(workflows::workflow(y ~ a + k, spec), d)
+  expect_true(is.integer(mlp_partial(flow, d, "k", grid = 3)$value))
 })
