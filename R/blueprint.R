@@ -448,13 +448,14 @@ is_subsequence <- function(short, long) {
 # training rows.
 dummy_blocks <- function(recipe, x) {
   blocks <- list()
-  zero_variance <- unlist(lapply(recipe$steps, function(step) {
-    if (inherits(step, "step_zv") && isTRUE(step$trained)) step$removals
-  }))
-  # The level step_unknown() codes a factor's NA as, by factor.
+  # The indicators step_zv() removed, and the level step_unknown() codes a
+  # factor's NA as, by factor.
+  zero_variance <- character()
   na_levels <- list()
   for (step in recipe$steps) {
-    if (inherits(step, "step_unknown") && isTRUE(step$trained)) {
+    if (!isTRUE(step$trained)) next
+    if (inherits(step, "step_zv")) zero_variance <- c(zero_variance, step$removals)
+    if (inherits(step, "step_unknown")) {
       for (term in names(step$objects)) na_levels[[term]] <- step$new_level
     }
   }

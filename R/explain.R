@@ -635,16 +635,17 @@ mlp_partial <- function(fit, data, variable, grid = 20) {
 term_grid <- function(blueprint, variable, column, grid) {
   if (!is.numeric(column) && !is.character(column)) return(NULL)
   xlevels <- blueprint$xlevels
-  terms <- Filter(function(term) {
-    call <- tryCatch(str2lang(term), error = function(e) NULL)
-    is.call(call) && identical(all.vars(call), as.character(variable))
-  }, names(xlevels))
+  calls <- lapply(names(xlevels), function(term) tryCatch(str2lang(term), error = function(e) NULL))
+  names(calls) <- names(xlevels)
+  calls <- Filter(function(call) is.call(call) && identical(all.vars(call), as.character(variable)),
+                  calls)
+  terms <- names(calls)
   if (!length(terms)) return(NULL)
   seen <- unique(column[!is.na(column)])
   # The levels of factor(k) and the like are values of k; those of other
   # terms (factor(k %% 2)) are not.
   of_values <- Filter(function(term) {
-    call <- str2lang(term)
+    call <- calls[[term]]
     fun <- call[[1L]]
     # (base::factor names factor as its third part.)
     if (is.call(fun) && identical(fun[[1L]], as.name("::"))) fun <- fun[[3L]]
@@ -661,7 +662,7 @@ term_grid <- function(blueprint, variable, column, grid) {
   env <- formula_env(blueprint)
   trained <- rep(TRUE, length(candidates))
   for (term in terms) {
-    coded <- tryCatch(eval(str2lang(term), stats::setNames(list(candidates), variable), env),
+    coded <- tryCatch(eval(calls[[term]], stats::setNames(list(candidates), variable), env),
                       error = function(e) NULL)
     if (length(coded) != length(candidates)) return(NULL)
     trained <- trained & as.character(coded) %in% xlevels[[term]]

@@ -157,8 +157,11 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
             "does nothing. Give `penalty` too (mlp(penalty = )), or leave `mixture` out.")
     }
   }
-  refuse_workflow_recoding(list(...))
-  data <- one_column_per_logical(data)
+  # The preprocessor of the workflow being fitted, if any (workflows'
+  # fit.action_model() holds it), read once for both.
+  workflow <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
+  refuse_workflow_recoding(list(...), workflow)
+  data <- one_column_per_logical(data, workflow)
   args <- list(formula = formula, data = quote(data), weights = weights, hidden = hidden_units,
                epochs = epochs, lr = learn_rate, activation = activation,
                weight_decay = if (!is.null(penalty)) penalty * (1 - (mixture %||% 0)),
@@ -186,12 +189,11 @@ backprop_parsnip <- function(formula, data, hidden_units = NULL, penalty = NULL,
 # names but not the coding a continued fit (`init`) was trained on, and
 # given validation rows are not coded at all. The engine only sees the
 # coded columns, so it asks the workflow being fitted (`dots`: the engine
-# arguments). Steps that only drop columns or rows (step_zv()) code nothing.
-refuse_workflow_recoding <- function(dots) {
+# arguments; `blueprint`: the workflow's preprocessor, NULL outside one).
+# Steps that only drop columns or rows (step_zv()) code nothing.
+refuse_workflow_recoding <- function(dots, blueprint) {
   continuing <- inherits(dots$init, "mlp_fit")
   if (!continuing && !given_validation_rows(dots$validation)) return(invisible())
-  # (workflows' fit.action_model() holds the workflow being fitted.)
-  blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
   if (inherits(blueprint, "recipe_blueprint") && recodes_values(blueprint$recipe)) {
     if (continuing) {
       abort("`init` cannot continue a fit in a workflow whose recipe has steps that code its ",
@@ -231,9 +233,8 @@ refuse_workflow_recoding <- function(dots) {
 # that sum to 1 (both NA on a row whose L is NA). Every other interface
 # codes it as LTRUE alone, and so does the engine: LFALSE goes. (At
 # prediction the forged rows hold it too; the fit's formula does not read
-# it.)
-one_column_per_logical <- function(data) {
-  blueprint <- calling_object("workflow", "workflow", "workflows")$pre$mold$blueprint
+# it.) `blueprint`: the workflow's preprocessor, NULL outside one.
+one_column_per_logical <- function(data, blueprint) {
   if (!inherits(blueprint, "formula_blueprint")) return(data)
   # The pair's stem is a term of the formula: a logical variable, or an
   # expression (not a column of other type, whose user may have columns
